@@ -1,0 +1,214 @@
+//! `spygen flags`: compiler, archiver and flags of one target and build type.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use serde_json::json;
+
+use super::print_out;
+use crate::error::{Error, Result};
+use crate::lower::make_syntax;
+use crate::runtime::{self, RuntimeLookup};
+use crate::shell;
+use crate::toolchain::{Db, FlagOptions, Resolution, Tool, Toolchain, process_env};
+
+/// Options of `spygen flags`, the same as SPy's flags helper plus `--format`.
+#[derive(Debug, Args)]
+pub struct FlagsArgs {
+    /// The target (see `spygen toolchains`).
+    #[arg(long, value_name = "T")]
+    target: Option<String>,
+    /// The build type.
+    #[arg(long, value_name = "B", default_value = "debug")]
+    build_type: String,
+    /// Print the compile flags.
+    #[arg(long)]
+    cflags: bool,
+    /// Print the link flags.
+    #[arg(long)]
+    ldflags: bool,
+    /// Print `-L<dir>` of the runtime's archives.
+    #[arg(long)]
+    libdir: bool,
+    /// Print the compiler command.
+    #[arg(long)]
+    cc: bool,
+    /// Print the archiver command.
+    #[arg(long)]
+    ar: bool,
+    /// Treat warnings as errors (also SPY_WERROR=1 or true).
+    #[arg(long)]
+    warning_as_error: bool,
+    /// Output format: shell words on one line, JSON with every fact, or make assignments.
+    #[arg(long, value_enum, default_value_t = FlagsFormat::Shell)]
+    format: FlagsFormat,
+    /// The project directory (default: the nearest spy.toml upwards from here).
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+    /// The runtime's root directory (include/ and build/ inside), outside any project.
+    #[arg(long, value_name = "DIR")]
+    runtime_root: Option<PathBuf>,
+}
+
+/// Output formats of `spygen flags`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FlagsFormat {
+    Shell,
+    Json,
+    Make,
+}
+
+fn werror_from_env() -> bool {
+    std::env::var("SPY_WERROR").is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"))
+}
+
+pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
+    let selected = [args.cflags, args.ldflags, args.libdir, args.cc, args.ar];
+    let Some(target) = args.target.as_deref() else {
+        let what = ["--cflags", "--ldflags", "--libdir", "--cc", "--ar"]
+            .iter()
+            .zip(selected)
+            .find(|(_, on)| *on)
+            .map_or("spygen flags", |(name, _)| *name);
+        return Err(Error::usage(format!(
+            "{what} needs --target (one of {})",
+            db.names().join(", ")
+        )));
+    };
+    let toolchain = db.get(target)?;
+    toolchain.check_build_type(&args.build_type)?;
+    let options = FlagOptions {
+        build_type: args.build_type.clone(),
+        warning_as_error: args.warning_as_error || werror_from_env(),
+    };
+    if args.format == FlagsFormat::Shell && !selected.contains(&true) {
+        return Err(Error::usage(
+            "nothing to print: pass one or more of --cflags, --ldflags, --libdir, --cc, --ar",
+        )
+        .help("or --format json (every fact) / --format make (assignments to include)"));
+    }
+    let needs_runtime = args.format != FlagsFormat::Shell || args.cflags || args.libdir;
+    let runtime = if needs_runtime {
+        runtime::locate(args.runtime_root.as_deref(), args.project.as_deref())?
+    } else {
+        RuntimeLookup::NotFound(String::new())
+    };
+    let runtime_found = match &runtime {
+        RuntimeLookup::Found(r) => Some(r),
+        RuntimeLookup::NotFound(why) => {
+            if needs_runtime {
+                eprintln!("spygen: note: runtime -I/-L left out: {why}");
+            }
+            None
+        }
+    };
+    let mut cflags = toolchain.flags.cflags(&options);
+    if let Some(r) = runtime_found {
+        for dir in &r.include_dirs {
+            cflags.push("-I".into());
+            cflags.push(dir.display().to_string());
+        }
+    }
+    let ldflags = toolchain.flags.ldflags(&options);
+    let libdir = runtime_found.map(|r| r.libdir(target, &args.build_type));
+    let text = match args.format {
+        FlagsFormat::Shell => {
+            let mut parts = Vec::new();
+            if args.cflags {
+                parts.push(shell::join(&cflags));
+            }
+            if args.ldflags {
+                parts.push(shell::join(&ldflags));
+            }
+            if args.libdir {
+                parts.push(libdir.as_deref().map(shell::quote).unwrap_or_default());
+            }
+            if args.cc {
+                parts.push(shell::join(&resolve(toolchain, &toolchain.compiler)?));
+            }
+            if args.ar {
+                parts.push(shell::join(&resolve(toolchain, &toolchain.archiver)?));
+            }
+            parts.retain(|p| !p.is_empty());
+            format!("{}\n", parts.join(" "))
+        }
+        FlagsFormat::Make => {
+            let mut out = format!(
+                "# {target}/{} flags, written by `spygen flags --format make`.\n",
+                args.build_type
+            );
+            out += &make_syntax::assign("SPY_TARGET", target);
+            out += &make_syntax::assign("SPY_BUILD_TYPE", &args.build_type);
+            for (var, tool) in [("CC", &toolchain.compiler), ("AR", &toolchain.archiver)] {
+                match resolve(toolchain, tool) {
+                    Ok(words) => out += &make_syntax::assign(var, &shell::join(&words)),
+                    Err(e) => {
+                        out += &format!("$(error {})\n", make_syntax::escape_value(&e.to_string().replace('\n', " ")))
+                    }
+                }
+            }
+            out += &make_syntax::assign("CFLAGS", &shell::join(&cflags));
+            out += &make_syntax::assign("LDFLAGS", &shell::join(&ldflags));
+            out += &make_syntax::assign("LIBDIR", libdir.as_deref().map(shell::quote).unwrap_or_default().as_str());
+            out += &make_syntax::assign("OBJ_SUFFIX", &toolchain.suffixes.object);
+            out += &make_syntax::assign("LIB_SUFFIX", &toolchain.suffixes.archive);
+            out += &make_syntax::assign("EXE_SUFFIX", &toolchain.suffixes.executable);
+            out
+        }
+        FlagsFormat::Json => {
+            let tool_json = |tool: &Tool| match tool.resolve(&process_env) {
+                Resolution::Found(r) => json!({
+                    "command": r.command,
+                    "program": r.program,
+                    "origin": r.origin,
+                    "available": true,
+                }),
+                Resolution::Missing { tried } => json!({
+                    "command": null,
+                    "available": false,
+                    "tried": tried,
+                }),
+            };
+            let value = json!({
+                "target": target,
+                "build_type": args.build_type,
+                "warning_as_error": options.warning_as_error,
+                "description": toolchain.description,
+                "triplet": toolchain.triplet,
+                "descriptor": toolchain.origin.display_path(),
+                "cflags": cflags,
+                "ldflags": ldflags,
+                "libdir": libdir,
+                "runtime": runtime_found.map(|r| json!({
+                    "include_dirs": r.include_dirs,
+                    "build_dir": r.build_dir,
+                    "found_by": r.found_by,
+                })),
+                "cc": tool_json(&toolchain.compiler),
+                "ar": tool_json(&toolchain.archiver),
+                "suffixes": {
+                    "object": toolchain.suffixes.object,
+                    "archive": toolchain.suffixes.archive,
+                    "executable": toolchain.suffixes.executable,
+                },
+                "install": toolchain.install_hint,
+            });
+            format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
+        }
+    };
+    print_out(&text)
+}
+
+/// The command words of `tool`, or an error saying what was tried and how to install it.
+fn resolve(toolchain: &Toolchain, tool: &Tool) -> Result<Vec<String>> {
+    match tool.resolve(&process_env) {
+        Resolution::Found(r) => Ok(r.command),
+        Resolution::Missing { tried } => Err(Error::env(format!(
+            "no {} for target `{}` on this machine (tried: {})",
+            tool.role,
+            toolchain.name,
+            tried.join("; ")
+        ))
+        .help(toolchain.install_hint.clone())),
+    }
+}

@@ -1,0 +1,74 @@
+//! The command line: parse arguments, call the library, print. No build logic lives here.
+
+mod flags;
+mod gen_cmd;
+mod toolchains;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{Error, Result};
+use crate::toolchain::{Db, TOOLCHAIN_DIR_ENV};
+
+/// spygen: generate build files for SPy's runtime and out-of-tree modules, and answer
+/// toolchain questions (`spygen flags`).
+#[derive(Debug, Parser)]
+#[command(name = "spygen", version, about, long_about = None)]
+struct Cli {
+    /// A directory of toolchain descriptors (*.toml) that override or extend the built-in ones.
+    #[arg(long, global = true, env = TOOLCHAIN_DIR_ENV, value_name = "DIR")]
+    toolchain_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print compiler, flags and tools for a target (a drop-in for `python -m spy.build.flags`).
+    Flags(flags::FlagsArgs),
+    /// List the known targets, their tools, versions and availability on this machine.
+    Toolchains(toolchains::ToolchainsArgs),
+    /// Generate build files (build.ninja, compile_commands.json) for a project.
+    Gen(gen_cmd::GenArgs),
+}
+
+/// Runs spygen with the process arguments; returns the exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("spygen: error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    let load_db = || Db::load(cli.toolchain_dir.as_deref());
+    match &cli.command {
+        Command::Flags(args) => flags::run(args, &load_db()?),
+        Command::Toolchains(args) => toolchains::run(args, &load_db()?),
+        Command::Gen(args) => gen_cmd::run(args, &load_db()?),
+    }
+}
+
+/// Writes `text` to stdout; a closed pipe (`spygen flags | head`) is not an error.
+fn print_out(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::env(format!("cannot write to standard output: {e}"))),
+    }
+}

@@ -1,0 +1,98 @@
+//! `spygen toolchains`: every target, its tools as resolved on this machine, and what is missing.
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use super::print_out;
+use crate::error::Result;
+use crate::toolchain::{Db, Resolution, Tool, Toolchain, process_env};
+
+/// Options of `spygen toolchains`.
+#[derive(Debug, Args)]
+pub struct ToolchainsArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One tool's state on this machine.
+struct ToolReport {
+    role: &'static str,
+    resolution: Resolution,
+    version: Option<String>,
+}
+
+fn report(tool: &Tool) -> ToolReport {
+    let resolution = tool.resolve(&process_env);
+    let version = match &resolution {
+        Resolution::Found(r) => r.version(&tool.version_args),
+        Resolution::Missing { .. } => None,
+    };
+    ToolReport { role: tool.role, resolution, version }
+}
+
+fn tool_json(r: &ToolReport) -> Value {
+    match &r.resolution {
+        Resolution::Found(found) => json!({
+            "available": true,
+            "command": found.command,
+            "program": found.program,
+            "origin": found.origin,
+            "version": r.version,
+        }),
+        Resolution::Missing { tried } => json!({ "available": false, "tried": tried }),
+    }
+}
+
+pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
+    let reports: Vec<(&Toolchain, [ToolReport; 2])> =
+        db.iter().map(|t| (t, [report(&t.compiler), report(&t.archiver)])).collect();
+    let available = |tools: &[ToolReport; 2]| tools.iter().all(|t| matches!(t.resolution, Resolution::Found(_)));
+    let text = if args.json {
+        let list: Vec<Value> = reports
+            .iter()
+            .map(|(t, tools)| {
+                json!({
+                    "target": t.name,
+                    "description": t.description,
+                    "triplet": t.triplet,
+                    "available": available(tools),
+                    "build_types": t.build_type_names(),
+                    "compiler": tool_json(&tools[0]),
+                    "archiver": tool_json(&tools[1]),
+                    "install": t.install_hint,
+                    "descriptor": t.origin.display_path(),
+                })
+            })
+            .collect();
+        format!("{}\n", serde_json::to_string_pretty(&Value::Array(list)).unwrap_or_default())
+    } else {
+        let mut out = String::new();
+        for (t, tools) in &reports {
+            let state = if available(tools) { "available" } else { "MISSING" };
+            out += &format!("{:<15} {:<27} {state}\n", t.name, t.triplet);
+            out += &format!("  {}\n", t.description);
+            for r in tools {
+                match &r.resolution {
+                    Resolution::Found(found) => {
+                        out += &format!(
+                            "  {:<9} {}  ({}; {})\n",
+                            r.role,
+                            found.command.join(" "),
+                            found.program.display(),
+                            r.version.as_deref().unwrap_or("version unknown")
+                        );
+                    }
+                    Resolution::Missing { tried } => {
+                        out += &format!("  {:<9} not found; tried: {}\n", r.role, tried.join("; "));
+                    }
+                }
+            }
+            if !available(tools) {
+                out += &format!("  install   {}\n", t.install_hint);
+            }
+        }
+        out
+    };
+    print_out(&text)
+}

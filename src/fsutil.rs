@@ -1,0 +1,68 @@
+//! Writing generated files: atomically (temporary file + rename) and only when the content changed.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Whether `write_if_changed` touched the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// The file did not exist or had other content; it now holds the new content.
+    Written,
+    /// The file already held exactly this content; its mtime is untouched.
+    Unchanged,
+}
+
+/// Writes `content` to `path` unless it already holds exactly that.
+///
+/// The new content goes to a temporary file in the same directory which is then renamed over
+/// `path`, so a reader (ninja, make, an editor) never sees a half-written file, and an
+/// interrupted run leaves the old file intact.
+pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<WriteOutcome> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() == content.len() as u64
+        && let Ok(old) = std::fs::read(path)
+        && old == content
+    {
+        return Ok(WriteOutcome::Unchanged);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
+        file.write_all(content).map_err(|e| Error::io("write", &tmp, e))?;
+        file.sync_data().ok();
+        drop(file);
+        std::fs::rename(&tmp, path).map_err(|e| Error::io("replace", path, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map(|()| WriteOutcome::Written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unchanged_content_keeps_mtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/out.txt");
+        assert_eq!(write_if_changed(&path, b"one").unwrap(), WriteOutcome::Written);
+        let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(write_if_changed(&path, b"one").unwrap(), WriteOutcome::Unchanged);
+        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), before);
+        assert_eq!(write_if_changed(&path, b"two").unwrap(), WriteOutcome::Written);
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+}

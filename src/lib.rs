@@ -1,0 +1,17 @@
+//! spygen: a declarative build-graph generator for SPy's C runtime and out-of-tree modules.
+//!
+//! Data flows one way: toolchain descriptors and manifests are read, planned into a graph of
+//! build actions over every configuration, and the graph is lowered into build files.
+
+pub mod cli;
+pub mod error;
+pub mod fsutil;
+pub mod lower;
+pub mod manifest;
+pub mod paths;
+pub mod runtime;
+pub mod shell;
+pub mod source;
+pub mod toolchain;
+
+pub use error::{Error, Result};

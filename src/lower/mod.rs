@@ -1,0 +1,3 @@
+//! Lowering: turning the build graph into files other tools read. One file per output format.
+
+pub mod make_syntax;

@@ -1,0 +1,143 @@
+//! The project manifest `spy.toml`: SPy's own `extra-vm-modules`, plus spygen's `[spygen]` table
+//! (runtime module, build dir, wanted configurations, programs).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::unit::{Located, Unit, UnitSpec};
+use crate::error::{Error, Location, Result};
+use crate::paths;
+use crate::source::SourceFile;
+
+/// The project manifest's file name.
+pub const PROJECT_MANIFEST: &str = "spy.toml";
+
+/// The keys spygen reads from `spy.toml`. Other top-level keys belong to SPy and are ignored.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct ProjectSpec {
+    #[serde(default)]
+    extra_vm_modules: Vec<Spanned<String>>,
+    spygen: Option<SpygenSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct SpygenSpec {
+    runtime: Option<Spanned<String>>,
+    build_dir: Option<Spanned<String>>,
+    targets: Option<Vec<Spanned<String>>>,
+    build_types: Option<Vec<Spanned<String>>>,
+    #[serde(default, rename = "program")]
+    programs: Vec<UnitSpec>,
+}
+
+/// A module directory named by a manifest or on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleRef {
+    /// Absolute, normalised directory.
+    pub dir: PathBuf,
+    /// Where it is written; `None` for `--extra-vm-module`.
+    pub from: Option<Location>,
+}
+
+/// How to read the project.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Ignore `spy.toml` (SPy's `--no-spy-toml`).
+    pub no_spy_toml: bool,
+    /// Modules added on the command line (SPy's `--extra-vm-module`), absolute.
+    pub extra_vm_modules: Vec<PathBuf>,
+}
+
+/// The project: the modules SPy loads, the runtime and the programs to build.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The directory of `spy.toml` (or the directory given), absolute.
+    pub root: PathBuf,
+    /// The manifest, unless `--no-spy-toml` or there is none.
+    pub manifest: Option<SourceFile>,
+    /// The runtime module (libspy's role), which every VM module depends on.
+    pub runtime: Option<ModuleRef>,
+    /// SPy's out-of-tree VM modules: `extra-vm-modules`, then `--extra-vm-module`.
+    pub extra_vm_modules: Vec<ModuleRef>,
+    /// Where build files and outputs go, absolute.
+    pub build_dir: PathBuf,
+    /// Targets to generate; `None` means every known target.
+    pub targets: Option<Vec<Located<String>>>,
+    /// Build types to generate; `None` means every build type of each toolchain.
+    pub build_types: Option<Vec<Located<String>>>,
+    /// Programs linking the modules.
+    pub programs: Vec<Unit>,
+}
+
+impl Project {
+    /// The nearest `spy.toml` in `start` or one of its parents.
+    pub fn find(start: &Path) -> Option<PathBuf> {
+        start.ancestors().map(|d| d.join(PROJECT_MANIFEST)).find(|p| p.is_file())
+    }
+
+    /// Reads the project in `dir` (a directory holding `spy.toml`, or the file itself).
+    pub fn load(dir: &Path, options: &LoadOptions) -> Result<Project> {
+        let cwd = paths::current_dir();
+        let given = paths::absolute(dir, &cwd);
+        let (root, manifest_path) = if given.is_file() {
+            (given.parent().map(Path::to_path_buf).unwrap_or_default(), Some(given))
+        } else if given.is_dir() {
+            let m = given.join(PROJECT_MANIFEST);
+            (given, m.is_file().then_some(m))
+        } else {
+            return Err(Error::usage(format!("project directory {} does not exist", dir.display())));
+        };
+        let mut project = Project {
+            build_dir: root.join("build"),
+            root,
+            manifest: None,
+            runtime: None,
+            extra_vm_modules: Vec::new(),
+            targets: None,
+            build_types: None,
+            programs: Vec::new(),
+        };
+        if let (Some(path), false) = (manifest_path, options.no_spy_toml) {
+            let source = SourceFile::read(&path)?;
+            let spec: ProjectSpec = source.parse()?;
+            project.apply(spec, &source)?;
+            project.manifest = Some(source);
+        }
+        for dir in &options.extra_vm_modules {
+            project.extra_vm_modules.push(ModuleRef { dir: paths::normalize(dir), from: None });
+        }
+        Ok(project)
+    }
+
+    fn apply(&mut self, spec: ProjectSpec, source: &SourceFile) -> Result<()> {
+        let at = |span: std::ops::Range<usize>| source.location(span.start);
+        let module_ref = |s: &Spanned<String>| ModuleRef {
+            dir: paths::absolute(Path::new(s.get_ref()), &self.root),
+            from: Some(at(s.span())),
+        };
+        self.extra_vm_modules = spec.extra_vm_modules.iter().map(module_ref).collect();
+        let Some(spygen) = spec.spygen else {
+            return Ok(());
+        };
+        self.runtime = spygen.runtime.as_ref().map(module_ref);
+        if let Some(b) = &spygen.build_dir {
+            if b.get_ref().is_empty() {
+                return Err(Error::input("`build-dir` is empty").at(at(b.span())));
+            }
+            self.build_dir = paths::absolute(Path::new(b.get_ref()), &self.root);
+        }
+        let strings = |v: Vec<Spanned<String>>| -> Vec<Located<String>> {
+            v.into_iter().map(|s| Located { location: at(s.span()), value: s.into_inner() }).collect()
+        };
+        self.targets = spygen.targets.map(strings);
+        self.build_types = spygen.build_types.map(strings);
+        for program in spygen.programs {
+            self.programs.push(program.into_unit(source, &self.root, true)?);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,331 @@
+//! Modules (`spygen.toml`) and programs (`[[spygen.program]]` in `spy.toml`): one schema, the
+//! "unit", since both compile sources with flags; each context rejects the keys it has no use for.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, Location, Result};
+use crate::paths;
+use crate::source::SourceFile;
+
+/// The keys of a module manifest or a program table, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct UnitSpec {
+    name: Spanned<String>,
+    kind: Option<Spanned<String>>,
+    #[serde(default)]
+    sources: Vec<Spanned<String>>,
+    public_include_dirs: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    include_dirs: Vec<Spanned<String>>,
+    public_headers: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    defines: Vec<String>,
+    #[serde(default)]
+    cflags: Vec<String>,
+    #[serde(default)]
+    ldflags: Vec<String>,
+    #[serde(default)]
+    deps: Vec<Spanned<String>>,
+    targets: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    exports: Vec<Spanned<String>>,
+    #[serde(default, rename = "system-lib")]
+    system_libs: Vec<Spanned<SystemLibSpec>>,
+    suffix: Option<Spanned<BTreeMap<Spanned<String>, String>>>,
+    #[serde(default)]
+    target: BTreeMap<Spanned<String>, SettingsSpec>,
+    #[serde(default)]
+    build_type: BTreeMap<Spanned<String>, SettingsSpec>,
+}
+
+/// Flags and extra sources, overall or for one target or build type.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SettingsSpec {
+    #[serde(default)]
+    defines: Vec<String>,
+    #[serde(default)]
+    cflags: Vec<String>,
+    #[serde(default)]
+    ldflags: Vec<String>,
+    #[serde(default)]
+    extra_sources: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct SystemLibSpec {
+    pkg_config: String,
+    #[serde(default)]
+    fallback_cflags: Vec<String>,
+    #[serde(default)]
+    fallback_libs: Vec<String>,
+}
+
+/// What a unit produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum UnitKind {
+    /// A static archive other units link (`spygen.toml`).
+    Module,
+    /// A program with `main`: native executable, wasi command `.wasm`, emscripten `.js`.
+    Executable,
+    /// A wasm module without `main` whose exports a host calls (wasi only).
+    Reactor,
+}
+
+impl UnitKind {
+    /// The name used in manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Module => "module",
+            UnitKind::Executable => "executable",
+            UnitKind::Reactor => "reactor",
+        }
+    }
+}
+
+/// A string from a manifest and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where it is in the manifest.
+    pub location: Location,
+}
+
+/// Flags and extra sources of one scope (overall, a target, a build type).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Preprocessor definitions, without `-D`.
+    pub defines: Vec<String>,
+    /// Extra compile flags.
+    pub cflags: Vec<String>,
+    /// Extra link flags, passed on to every program that links the unit.
+    pub ldflags: Vec<String>,
+    /// Source patterns compiled only in this scope.
+    pub extra_sources: Vec<Located<String>>,
+}
+
+/// A system library found through pkg-config, with flags to use when pkg-config cannot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemLib {
+    /// The pkg-config package name (`libmagic`).
+    pub pkg_config: String,
+    /// Compile flags when pkg-config does not know the package.
+    pub fallback_cflags: Vec<String>,
+    /// Link flags when pkg-config does not know the package (`-lmagic`).
+    pub fallback_libs: Vec<String>,
+    /// Where it is declared.
+    pub location: Location,
+}
+
+/// A module or a program as declared, paths absolute, globs not yet expanded.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// Unique name; used in output paths and ninja aliases.
+    pub name: String,
+    /// What it produces.
+    pub kind: UnitKind,
+    /// The directory relative paths are resolved against.
+    pub dir: PathBuf,
+    /// The manifest it was read from.
+    pub manifest: PathBuf,
+    /// Where its name is written.
+    pub location: Location,
+    /// Source patterns (relative to `dir`).
+    pub sources: Vec<Located<String>>,
+    /// Include directories for this unit and everything that depends on it.
+    pub public_include_dirs: Vec<Located<PathBuf>>,
+    /// Include directories for this unit only.
+    pub include_dirs: Vec<Located<PathBuf>>,
+    /// Headers dependents may include.
+    pub public_headers: Vec<Located<PathBuf>>,
+    /// Flags for every configuration.
+    pub settings: Settings,
+    /// Flags per target name (checked against the toolchain database when planning).
+    pub per_target: BTreeMap<String, (Settings, Location)>,
+    /// Flags per build type name.
+    pub per_build_type: BTreeMap<String, (Settings, Location)>,
+    /// Module directories this unit depends on.
+    pub deps: Vec<Located<PathBuf>>,
+    /// Targets the unit supports; `None` means all.
+    pub targets: Option<Vec<Located<String>>>,
+    /// Symbols exported from wasm modules that link this unit.
+    pub exports: Vec<String>,
+    /// System libraries, through pkg-config.
+    pub system_libs: Vec<SystemLib>,
+    /// Output suffix per target, overriding the toolchain's (programs only).
+    pub suffix: BTreeMap<String, Located<String>>,
+}
+
+/// A valid unit name: it becomes part of paths and ninja variable names.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !name.starts_with('-')
+}
+
+impl UnitSpec {
+    /// Checks the spec and makes paths absolute against `dir`. `program` says whether it is a
+    /// `[[spygen.program]]` table (else a module manifest).
+    pub fn into_unit(self, source: &SourceFile, dir: &Path, program: bool) -> Result<Unit> {
+        let at = |span: std::ops::Range<usize>| source.location(span.start);
+        let name = self.name.get_ref().clone();
+        if !is_valid_name(&name) {
+            return Err(Error::input(format!("`{name}` is not a valid name"))
+                .at(at(self.name.span()))
+                .help("use letters, digits, `_` and `-` (it becomes part of output paths)"));
+        }
+        let kind = match (&self.kind, program) {
+            (None, false) => UnitKind::Module,
+            (None, true) => UnitKind::Executable,
+            (Some(k), true) => match k.get_ref().as_str() {
+                "executable" => UnitKind::Executable,
+                "reactor" => UnitKind::Reactor,
+                other => {
+                    return Err(Error::input(format!("unknown program kind `{other}`"))
+                        .at(at(k.span()))
+                        .help("use `executable` (native binary, wasi .wasm command, emscripten .js) or `reactor` (wasi module without main)"));
+                }
+            },
+            (Some(k), false) => {
+                return Err(Error::input("`kind` applies to programs, not modules")
+                    .at(at(k.span()))
+                    .help("declare programs as [[spygen.program]] in spy.toml"));
+            }
+        };
+        if program {
+            for (key, span) in [
+                ("public-include-dirs", self.public_include_dirs.as_ref().map(|s| s.span())),
+                ("public-headers", self.public_headers.as_ref().map(|s| s.span())),
+            ] {
+                if let Some(span) = span {
+                    return Err(Error::input(format!("`{key}` applies to modules, not programs"))
+                        .at(at(span))
+                        .help("nothing links a program, so it has no public interface; use `include-dirs`"));
+                }
+            }
+            if let Some(lib) = self.system_libs.first() {
+                return Err(Error::input("`system-lib` applies to modules, not programs")
+                    .at(at(lib.span()))
+                    .help("declare the system library in the module that uses it; programs linking the module get its flags"));
+            }
+        } else if let Some(suffix) = &self.suffix {
+            return Err(Error::input("`suffix` applies to programs, not modules").at(at(suffix.span())));
+        }
+        let path_list = |items: Vec<Spanned<String>>| -> Vec<Located<PathBuf>> {
+            items
+                .into_iter()
+                .map(|s| Located {
+                    location: at(s.span()),
+                    value: paths::absolute(Path::new(s.get_ref()), dir),
+                })
+                .collect()
+        };
+        let strings = |items: Vec<Spanned<String>>| -> Vec<Located<String>> {
+            items
+                .into_iter()
+                .map(|s| Located { location: at(s.span()), value: s.into_inner() })
+                .collect()
+        };
+        let settings = |s: SettingsSpec| Settings {
+            defines: s.defines,
+            cflags: s.cflags,
+            ldflags: s.ldflags,
+            extra_sources: strings(s.extra_sources),
+        };
+        Ok(Unit {
+            name,
+            kind,
+            dir: dir.to_path_buf(),
+            manifest: source.path.clone(),
+            location: at(self.name.span()),
+            sources: strings(self.sources),
+            public_include_dirs: path_list(self.public_include_dirs.map(|s| s.into_inner()).unwrap_or_default()),
+            include_dirs: path_list(self.include_dirs),
+            public_headers: path_list(self.public_headers.map(|s| s.into_inner()).unwrap_or_default()),
+            settings: Settings {
+                defines: self.defines,
+                cflags: self.cflags,
+                ldflags: self.ldflags,
+                extra_sources: Vec::new(),
+            },
+            per_target: self
+                .target
+                .into_iter()
+                .map(|(k, v)| {
+                    let loc = at(k.span());
+                    (k.into_inner(), (settings(v), loc))
+                })
+                .collect(),
+            per_build_type: self
+                .build_type
+                .into_iter()
+                .map(|(k, v)| {
+                    let loc = at(k.span());
+                    (k.into_inner(), (settings(v), loc))
+                })
+                .collect(),
+            deps: path_list(self.deps),
+            targets: self.targets.map(strings),
+            exports: self.exports.into_iter().map(|s| s.into_inner()).collect(),
+            system_libs: self
+                .system_libs
+                .into_iter()
+                .map(|s| {
+                    let location = at(s.span());
+                    let s = s.into_inner();
+                    SystemLib {
+                        pkg_config: s.pkg_config,
+                        fallback_cflags: s.fallback_cflags,
+                        fallback_libs: s.fallback_libs,
+                        location,
+                    }
+                })
+                .collect(),
+            suffix: self
+                .suffix
+                .map(|s| s.into_inner())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| {
+                    let location = at(k.span());
+                    (k.into_inner(), Located { value: v, location })
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The manifest file name of a module directory.
+pub const MODULE_MANIFEST: &str = "spygen.toml";
+
+/// Reads the module in directory `dir`; `referenced_from` is where the path was written, for
+/// the error when the directory or its manifest is missing.
+pub fn load_module(dir: &Path, referenced_from: Option<&Location>) -> Result<(Unit, SourceFile)> {
+    let manifest = dir.join(MODULE_MANIFEST);
+    let located = |e: Error| match referenced_from {
+        Some(loc) => e.at(loc.clone()),
+        None => e,
+    };
+    if !dir.is_dir() {
+        return Err(located(Error::input(format!("module directory {} does not exist", dir.display())))
+            .help("fix the path; it is relative to the manifest that names it"));
+    }
+    if !manifest.is_file() {
+        return Err(located(Error::input(format!(
+            "{} has no {MODULE_MANIFEST}",
+            dir.display()
+        )))
+        .help(format!("write {} with at least `name` and `sources`", manifest.display())));
+    }
+    let source = SourceFile::read(&manifest)?;
+    let spec: UnitSpec = source.parse()?;
+    let unit = spec.into_unit(&source, dir, false)?;
+    Ok((unit, source))
+}

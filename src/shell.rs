@@ -1,0 +1,51 @@
+//! Quoting words for a POSIX shell, the way build commands and `spygen flags` print them.
+
+/// `word` quoted for `sh` only when it needs it: `-O2` stays as it is, `a b` becomes `'a b'`.
+pub fn quote(word: &str) -> String {
+    if !word.is_empty() && word.bytes().all(is_safe) {
+        return word.to_string();
+    }
+    let mut out = String::with_capacity(word.len() + 2);
+    out.push('\'');
+    for c in word.chars() {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Words quoted and joined with single spaces.
+pub fn join<S: AsRef<str>>(words: &[S]) -> String {
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&quote(w.as_ref()));
+    }
+    out
+}
+
+fn is_safe(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"_-+=@%:,./".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_what_the_shell_would_split_or_expand() {
+        assert_eq!(quote("-DSPY_DEBUG"), "-DSPY_DEBUG");
+        assert_eq!(quote("--target=wasm32-wasi-musl"), "--target=wasm32-wasi-musl");
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("-Wl,--export=spy_mod$encode"), "'-Wl,--export=spy_mod$encode'");
+        assert_eq!(quote("it's"), "'it'\\''s'");
+        assert_eq!(quote(""), "''");
+        assert_eq!(join(&["cc", "-I", "/x y"]), "cc -I '/x y'");
+    }
+}

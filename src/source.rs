@@ -1,0 +1,57 @@
+//! Input files read as text and parsed as TOML, keeping enough to point at a line and column.
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Location, Result};
+
+/// A TOML input file: its path and content, so spans can be turned into line:column.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as the user would recognise it (as given or as discovered).
+    pub path: PathBuf,
+    /// The whole text of the file.
+    pub text: String,
+}
+
+impl SourceFile {
+    /// Reads `path`; a missing or unreadable file is an error naming it.
+    pub fn read(path: &Path) -> Result<SourceFile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        Ok(SourceFile {
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
+    /// A source file from text already in memory (embedded descriptors).
+    pub fn from_text(path: impl Into<PathBuf>, text: impl Into<String>) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            text: text.into(),
+        }
+    }
+
+    /// Deserializes the file, turning a TOML or schema error into `file:line:column: message`.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T> {
+        toml::from_str(&self.text).map_err(|e| {
+            let message = e.message().trim_end().to_string();
+            let err = Error::input(message);
+            match e.span() {
+                Some(span) => err.at(self.location(span.start)),
+                None => err.at(self.location(0)),
+            }
+        })
+    }
+
+    /// The line and column of byte `offset`.
+    pub fn location(&self, offset: usize) -> Location {
+        Location::from_offset(&self.path, &self.text, offset)
+    }
+
+    /// An input error located at the start of `span`.
+    pub fn error_at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Error {
+        Error::input(message).at(self.location(span.start))
+    }
+}

@@ -1,0 +1,162 @@
+//! The on-disk schema of a toolchain descriptor (`toolchains/*.toml`), before defaults are merged.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One descriptor file as written. Every key is optional here; `defaults.toml` fills the gaps
+/// and `Toolchain::from_descriptor` checks that the merged result is complete.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Descriptor {
+    /// One line saying what the target is for.
+    pub description: Option<String>,
+    /// The target triplet (`wasm32-wasi-musl`), or `host` for the machine's own.
+    pub triplet: Option<String>,
+    /// How to install the tools when they are missing.
+    pub install: Option<String>,
+    /// The C compiler driver (also used to link).
+    pub compiler: Option<ToolSpec>,
+    /// The static archiver.
+    pub archiver: Option<ToolSpec>,
+    /// Target-wide flags.
+    pub flags: Option<FlagSpec>,
+    /// Flags per build type (`debug`, `release`, or any other name).
+    #[serde(default)]
+    pub build_types: BTreeMap<String, BuildTypeSpec>,
+    /// File name suffixes of outputs.
+    pub suffixes: Option<SuffixSpec>,
+    /// How exports and program kinds are expressed on the link line.
+    pub link: Option<LinkSpec>,
+}
+
+/// A tool: candidate commands tried in order, and how to ask its version.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ToolSpec {
+    /// An environment variable that, when set and non-empty, replaces the candidates (`CC`).
+    pub env: Option<String>,
+    /// Commands tried in order; the first whose program is on PATH (and whose probe passes) wins.
+    pub candidates: Vec<CandidateSpec>,
+    /// Arguments that make the tool print its version.
+    #[serde(default)]
+    pub version_args: Vec<String>,
+}
+
+/// One way of running a tool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CandidateSpec {
+    /// The command words (`["python3", "-m", "ziglang", "cc"]`).
+    pub command: Vec<String>,
+    /// A command that must exit 0 for this candidate to count (run only when resolving tools).
+    pub probe: Option<Vec<String>>,
+}
+
+/// Target-wide flag lists.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FlagSpec {
+    /// Flags every compile gets first.
+    pub base: Option<Vec<String>>,
+    /// Flags naming the target.
+    pub target: Option<Vec<String>>,
+    /// Warning flags.
+    pub warnings: Option<Vec<String>>,
+    /// Warning flags added when warnings are errors.
+    pub warning_as_error: Option<Vec<String>>,
+    /// Link flags of the target.
+    pub ldflags: Option<Vec<String>>,
+}
+
+/// Flags of one build type.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BuildTypeSpec {
+    /// Compile flags.
+    pub cflags: Option<Vec<String>>,
+    /// Link flags.
+    pub ldflags: Option<Vec<String>>,
+}
+
+/// Output suffixes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SuffixSpec {
+    /// Object files (`.o`).
+    pub object: Option<String>,
+    /// Static archives (`.a`).
+    pub archive: Option<String>,
+    /// Executables (none, `.wasm`, `.js`).
+    pub executable: Option<String>,
+}
+
+/// Link conventions.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LinkSpec {
+    /// Flags added once per exported symbol; `{name}` is replaced by the symbol.
+    pub export: Option<Vec<String>>,
+    /// One flag carrying every export; `{names}` is the comma-separated list.
+    pub export_list: Option<String>,
+    /// How a symbol is spelled in `export-list` (`_{name}` for emscripten).
+    pub export_name: Option<String>,
+    /// Link flags that make a reactor (a module without main whose exports the host calls).
+    pub reactor: Option<Vec<String>>,
+}
+
+impl Descriptor {
+    /// This descriptor with every key it leaves out taken from `defaults`.
+    pub fn merged_over(self, defaults: &Descriptor) -> Descriptor {
+        let d = defaults.clone();
+        let flags = match (self.flags, d.flags) {
+            (Some(f), Some(df)) => Some(FlagSpec {
+                base: f.base.or(df.base),
+                target: f.target.or(df.target),
+                warnings: f.warnings.or(df.warnings),
+                warning_as_error: f.warning_as_error.or(df.warning_as_error),
+                ldflags: f.ldflags.or(df.ldflags),
+            }),
+            (f, df) => f.or(df),
+        };
+        let mut build_types = d.build_types;
+        for (name, spec) in self.build_types {
+            let merged = match build_types.remove(&name) {
+                Some(base) => BuildTypeSpec {
+                    cflags: spec.cflags.or(base.cflags),
+                    ldflags: spec.ldflags.or(base.ldflags),
+                },
+                None => spec,
+            };
+            build_types.insert(name, merged);
+        }
+        let suffixes = match (self.suffixes, d.suffixes) {
+            (Some(s), Some(ds)) => Some(SuffixSpec {
+                object: s.object.or(ds.object),
+                archive: s.archive.or(ds.archive),
+                executable: s.executable.or(ds.executable),
+            }),
+            (s, ds) => s.or(ds),
+        };
+        let link = match (self.link, d.link) {
+            (Some(l), Some(dl)) => Some(LinkSpec {
+                export: l.export.or(dl.export),
+                export_list: l.export_list.or(dl.export_list),
+                export_name: l.export_name.or(dl.export_name),
+                reactor: l.reactor.or(dl.reactor),
+            }),
+            (l, dl) => l.or(dl),
+        };
+        Descriptor {
+            description: self.description.or(d.description),
+            triplet: self.triplet.or(d.triplet),
+            install: self.install.or(d.install),
+            compiler: self.compiler.or(d.compiler),
+            archiver: self.archiver.or(d.archiver),
+            flags,
+            build_types,
+            suffixes,
+            link,
+        }
+    }
+}

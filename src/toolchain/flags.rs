@@ -1,0 +1,89 @@
+//! Flag composition: the fixed order in which a target's flag lists make a command line.
+
+use std::collections::BTreeMap;
+
+use super::descriptor::{BuildTypeSpec, FlagSpec};
+
+/// Flags of one build type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildTypeFlags {
+    /// Compile flags (`-DSPY_DEBUG -O0 -g`).
+    pub cflags: Vec<String>,
+    /// Link flags (`-flto`).
+    pub ldflags: Vec<String>,
+}
+
+/// A target's flag lists, before composition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildFlags {
+    /// Flags every compile starts with.
+    pub base: Vec<String>,
+    /// Flags naming the target.
+    pub target: Vec<String>,
+    /// Warning flags.
+    pub warnings: Vec<String>,
+    /// Added after `warnings` when warnings are errors.
+    pub warning_as_error: Vec<String>,
+    /// Link flags of the target.
+    pub ldflags: Vec<String>,
+    /// Flags per build type, by name.
+    pub build_types: BTreeMap<String, BuildTypeFlags>,
+}
+
+/// What a flag query asks for besides the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagOptions {
+    /// The build type (`debug`, `release`); must be one the toolchain knows.
+    pub build_type: String,
+    /// Whether warnings are errors.
+    pub warning_as_error: bool,
+}
+
+impl BuildFlags {
+    /// Builds the lists from descriptor sections (missing lists are empty).
+    pub fn from_specs(flags: FlagSpec, build_types: BTreeMap<String, BuildTypeSpec>) -> BuildFlags {
+        BuildFlags {
+            base: flags.base.unwrap_or_default(),
+            target: flags.target.unwrap_or_default(),
+            warnings: flags.warnings.unwrap_or_default(),
+            warning_as_error: flags.warning_as_error.unwrap_or_default(),
+            ldflags: flags.ldflags.unwrap_or_default(),
+            build_types: build_types
+                .into_iter()
+                .map(|(name, spec)| {
+                    let flags = BuildTypeFlags {
+                        cflags: spec.cflags.unwrap_or_default(),
+                        ldflags: spec.ldflags.unwrap_or_default(),
+                    };
+                    (name, flags)
+                })
+                .collect(),
+        }
+    }
+
+    fn build_type(&self, opts: &FlagOptions) -> &BuildTypeFlags {
+        static EMPTY: BuildTypeFlags = BuildTypeFlags { cflags: Vec::new(), ldflags: Vec::new() };
+        self.build_types.get(&opts.build_type).unwrap_or(&EMPTY)
+    }
+
+    /// Compile flags in their documented order: base, target, build type, warnings.
+    /// Include directories (`-I`) are appended by the caller.
+    pub fn cflags(&self, opts: &FlagOptions) -> Vec<String> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&self.base);
+        out.extend_from_slice(&self.target);
+        out.extend_from_slice(&self.build_type(opts).cflags);
+        out.extend_from_slice(&self.warnings);
+        if opts.warning_as_error {
+            out.extend_from_slice(&self.warning_as_error);
+        }
+        out
+    }
+
+    /// Link flags: the target's, then the build type's.
+    pub fn ldflags(&self, opts: &FlagOptions) -> Vec<String> {
+        let mut out = self.ldflags.clone();
+        out.extend_from_slice(&self.build_type(opts).ldflags);
+        out
+    }
+}

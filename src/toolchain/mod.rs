@@ -1,0 +1,302 @@
+//! The toolchain database: target descriptors (embedded, plus a user directory) merged over
+//! `defaults.toml`, and the facts each target knows (tools, flags, suffixes, link conventions).
+
+mod descriptor;
+mod flags;
+mod tool;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use descriptor::Descriptor;
+pub use flags::{BuildFlags, FlagOptions};
+pub use tool::{Candidate, Resolution, ResolvedTool, Tool};
+
+use crate::error::{Error, Result};
+use crate::source::SourceFile;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_toolchains.rs"));
+}
+
+/// The file holding the flags every target shares; it is not a target itself.
+pub const DEFAULTS_FILE: &str = "defaults.toml";
+
+/// The environment variable naming a directory of extra or overriding descriptors.
+pub const TOOLCHAIN_DIR_ENV: &str = "SPYGEN_TOOLCHAIN_DIR";
+
+/// Where a descriptor was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Compiled into spygen (`toolchains/<file>` in its source tree).
+    Embedded(String),
+    /// A file of the user's toolchain directory.
+    File(PathBuf),
+}
+
+impl Origin {
+    /// The path to show in messages.
+    pub fn display_path(&self) -> PathBuf {
+        match self {
+            Origin::Embedded(name) => PathBuf::from(format!("<builtin>/toolchains/{name}")),
+            Origin::File(p) => p.clone(),
+        }
+    }
+}
+
+/// Suffixes of the files a toolchain produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suffixes {
+    /// Object files.
+    pub object: String,
+    /// Static archives.
+    pub archive: String,
+    /// Executables and wasm modules.
+    pub executable: String,
+}
+
+/// How exports and reactors are spelled on this toolchain's link line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkConventions {
+    /// Flags added once per export, `{name}` replaced.
+    pub export: Vec<String>,
+    /// One flag with every export, `{names}` replaced by the comma-separated list.
+    pub export_list: Option<String>,
+    /// Spelling of a symbol inside `export_list`, `{name}` replaced.
+    pub export_name: String,
+    /// Flags making a reactor module; `None` when the target has no such thing.
+    pub reactor: Option<Vec<String>>,
+}
+
+impl LinkConventions {
+    /// The link flags exporting `names` (in the given order).
+    pub fn export_flags(&self, names: &[String]) -> Vec<String> {
+        let mut out = Vec::new();
+        for name in names {
+            out.extend(self.export.iter().map(|f| f.replace("{name}", name)));
+        }
+        if let Some(list) = &self.export_list
+            && !names.is_empty()
+        {
+            let spelled: Vec<String> =
+                names.iter().map(|n| self.export_name.replace("{name}", n)).collect();
+            out.push(list.replace("{names}", &spelled.join(",")));
+        }
+        out
+    }
+}
+
+/// Everything spygen knows about one target, with defaults merged in.
+#[derive(Debug, Clone)]
+pub struct Toolchain {
+    /// The target name (`wasi`), from the file name.
+    pub name: String,
+    /// One line saying what the target is for.
+    pub description: String,
+    /// The target triplet, or `host`.
+    pub triplet: String,
+    /// How to install what is missing.
+    pub install_hint: String,
+    /// The compiler driver, also used to link.
+    pub compiler: Tool,
+    /// The static archiver.
+    pub archiver: Tool,
+    /// Flags of the target and of each build type.
+    pub flags: BuildFlags,
+    /// Output suffixes.
+    pub suffixes: Suffixes,
+    /// Export and reactor spellings.
+    pub link: LinkConventions,
+    /// Where the descriptor came from.
+    pub origin: Origin,
+}
+
+impl Toolchain {
+    /// Checks a merged descriptor for completeness and builds the toolchain.
+    fn from_descriptor(name: &str, d: Descriptor, source: &SourceFile, origin: Origin) -> Result<Toolchain> {
+        let missing = |key: &str| {
+            Error::input(format!("toolchain `{name}` has no `{key}`"))
+                .at(source.location(0))
+                .help(format!("add `{key}` to the descriptor (or to {DEFAULTS_FILE})"))
+        };
+        let compiler = d.compiler.ok_or_else(|| missing("compiler"))?;
+        let archiver = d.archiver.ok_or_else(|| missing("archiver"))?;
+        for (key, tool) in [("compiler", &compiler), ("archiver", &archiver)] {
+            if tool.candidates.is_empty() || tool.candidates.iter().any(|c| c.command.is_empty()) {
+                return Err(Error::input(format!(
+                    "toolchain `{name}`: every `{key}` candidate needs a non-empty `command`"
+                ))
+                .at(source.location(source.text.find(&format!("[{key}]")).unwrap_or(0))));
+            }
+        }
+        let suffixes = d.suffixes.unwrap_or_default();
+        let link = d.link.unwrap_or_default();
+        let flags = BuildFlags::from_specs(d.flags.unwrap_or_default(), d.build_types);
+        if flags.build_types.is_empty() {
+            return Err(missing("build-types"));
+        }
+        Ok(Toolchain {
+            name: name.to_string(),
+            description: d.description.unwrap_or_default(),
+            triplet: d.triplet.ok_or_else(|| missing("triplet"))?,
+            install_hint: d.install.unwrap_or_else(|| "install the tools named above".into()),
+            compiler: Tool::from_spec("compiler", compiler),
+            archiver: Tool::from_spec("archiver", archiver),
+            flags,
+            suffixes: Suffixes {
+                object: suffixes.object.unwrap_or_else(|| ".o".into()),
+                archive: suffixes.archive.unwrap_or_else(|| ".a".into()),
+                executable: suffixes.executable.unwrap_or_default(),
+            },
+            link: LinkConventions {
+                export: link.export.unwrap_or_default(),
+                export_list: link.export_list,
+                export_name: link.export_name.unwrap_or_else(|| "{name}".into()),
+                reactor: link.reactor,
+            },
+            origin,
+        })
+    }
+
+    /// The build types this toolchain knows, in order.
+    pub fn build_type_names(&self) -> Vec<&str> {
+        self.flags.build_types.keys().map(String::as_str).collect()
+    }
+
+    /// Checks that `build_type` is known, naming the valid ones otherwise.
+    pub fn check_build_type(&self, build_type: &str) -> Result<()> {
+        if self.flags.build_types.contains_key(build_type) {
+            Ok(())
+        } else {
+            Err(Error::usage(format!(
+                "unknown build type `{build_type}` for target `{}`; valid build types: {}",
+                self.name,
+                self.build_type_names().join(", ")
+            )))
+        }
+    }
+}
+
+/// Every known target, by name.
+#[derive(Debug, Clone)]
+pub struct Db {
+    /// Toolchains by target name, sorted.
+    toolchains: BTreeMap<String, Toolchain>,
+    /// User descriptor files read (inputs of the build files, for regeneration).
+    pub user_files: Vec<PathBuf>,
+}
+
+impl Db {
+    /// The embedded descriptors, overridden or extended by `user_dir` (or `$SPYGEN_TOOLCHAIN_DIR`).
+    pub fn load(user_dir: Option<&Path>) -> Result<Db> {
+        let mut files: BTreeMap<String, (SourceFile, Origin)> = BTreeMap::new();
+        for (name, text) in embedded::EMBEDDED {
+            let origin = Origin::Embedded(name.to_string());
+            files.insert(name.to_string(), (SourceFile::from_text(origin.display_path(), *text), origin));
+        }
+        let mut user_files = Vec::new();
+        if let Some(dir) = user_dir {
+            let entries = std::fs::read_dir(dir).map_err(|e| {
+                Error::io("read toolchain directory", dir, e)
+                    .help(format!("pass an existing directory to --toolchain-dir or {TOOLCHAIN_DIR_ENV}"))
+            })?;
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                let source = SourceFile::read(&path)?;
+                user_files.push(path.clone());
+                files.insert(name, (source, Origin::File(path)));
+            }
+        }
+        let defaults = match files.remove(DEFAULTS_FILE) {
+            Some((source, _)) => source.parse::<Descriptor>()?,
+            None => Descriptor::default(),
+        };
+        let mut toolchains = BTreeMap::new();
+        for (file, (source, origin)) in files {
+            let name = file.trim_end_matches(".toml").to_string();
+            if !is_valid_target_name(&name) {
+                return Err(Error::input(format!("`{name}` is not a valid target name"))
+                    .at(source.location(0))
+                    .help("name descriptor files with letters, digits, `-` and `_` (e.g. `riscv-linux.toml`)"));
+            }
+            let descriptor = source.parse::<Descriptor>()?.merged_over(&defaults);
+            let toolchain = Toolchain::from_descriptor(&name, descriptor, &source, origin)?;
+            toolchains.insert(name, toolchain);
+        }
+        Ok(Db { toolchains, user_files })
+    }
+
+    /// The toolchain of `target`; an unknown name is a usage error listing the valid ones.
+    pub fn get(&self, target: &str) -> Result<&Toolchain> {
+        self.toolchains.get(target).ok_or_else(|| {
+            Error::usage(format!(
+                "unknown target `{target}`; valid targets: {}",
+                self.names().join(", ")
+            ))
+            .help(format!("add a descriptor `{target}.toml` to a directory given with --toolchain-dir to define it"))
+        })
+    }
+
+    /// Target names, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        self.toolchains.keys().map(String::as_str).collect()
+    }
+
+    /// Every toolchain, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Toolchain> {
+        self.toolchains.values()
+    }
+}
+
+fn is_valid_target_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The environment as a lookup function (what `Tool` consults for `$CC`).
+pub fn process_env(key: &str) -> Option<String> {
+    std::env::var(key).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_database_has_the_four_targets() {
+        let db = Db::load(None).unwrap();
+        assert_eq!(db.names(), ["emscripten", "native", "native-static", "wasi"]);
+        let wasi = db.get("wasi").unwrap();
+        assert_eq!(wasi.triplet, "wasm32-wasi-musl");
+        assert_eq!(wasi.suffixes.executable, ".wasm");
+        assert_eq!(wasi.build_type_names(), ["debug", "release"]);
+    }
+
+    #[test]
+    fn unknown_target_lists_valid_ones() {
+        let db = Db::load(None).unwrap();
+        let err = db.get("wasm64").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.message.contains("emscripten, native, native-static, wasi"), "{err}");
+    }
+
+    #[test]
+    fn export_flags_per_symbol_and_as_list() {
+        let db = Db::load(None).unwrap();
+        let names = vec!["a$b".to_string(), "c".to_string()];
+        assert_eq!(
+            db.get("wasi").unwrap().link.export_flags(&names),
+            ["-Wl,--export=a$b", "-Wl,--export=c"]
+        );
+        assert_eq!(
+            db.get("emscripten").unwrap().link.export_flags(&names),
+            ["-sEXPORTED_FUNCTIONS=_a$b,_c"]
+        );
+        assert!(db.get("native").unwrap().link.export_flags(&names).is_empty());
+    }
+}

@@ -1,0 +1,235 @@
+//! Finding a toolchain's programs: environment override, then candidates resolved with `which`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+
+use super::descriptor::ToolSpec;
+
+/// How a tool is looked up: an optional environment override and ordered candidates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tool {
+    /// What the tool is, for messages (`compiler`, `archiver`).
+    pub role: &'static str,
+    /// Environment variable that replaces the candidates when set and non-empty.
+    pub env: Option<String>,
+    /// Candidate commands in order of preference.
+    pub candidates: Vec<Candidate>,
+    /// Arguments that make the tool print its version.
+    pub version_args: Vec<String>,
+}
+
+/// One way of running a tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The command words.
+    pub command: Vec<String>,
+    /// A command that must succeed for the candidate to count.
+    pub probe: Option<Vec<String>>,
+}
+
+/// The outcome of looking a tool up on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// The tool can run.
+    Found(ResolvedTool),
+    /// No candidate works; `tried` says what was looked for, in order.
+    Missing {
+        /// One line per candidate tried and why it did not count.
+        tried: Vec<String>,
+    },
+}
+
+/// A tool found on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedTool {
+    /// The command words to put in build files (as written in the descriptor or `$CC`).
+    pub command: Vec<String>,
+    /// Where the program (first word) was found.
+    pub program: PathBuf,
+    /// Where the command came from (`$CC`, `candidate 2`).
+    pub origin: String,
+}
+
+impl Tool {
+    /// Builds the tool model from its descriptor section.
+    pub fn from_spec(role: &'static str, spec: ToolSpec) -> Tool {
+        Tool {
+            role,
+            env: spec.env,
+            candidates: spec
+                .candidates
+                .into_iter()
+                .map(|c| Candidate {
+                    command: c.command,
+                    probe: c.probe,
+                })
+                .collect(),
+            version_args: spec.version_args,
+        }
+    }
+
+    /// The command words spygen would use without looking at the machine: `$CC` if set, else
+    /// the first candidate. Runs no process; used by plain flag queries.
+    pub fn preferred_command(&self, env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+        if let Some(words) = self.env_override(env) {
+            return words;
+        }
+        self.candidates.first().map(|c| c.command.clone()).unwrap_or_default()
+    }
+
+    fn env_override(&self, env: &dyn Fn(&str) -> Option<String>) -> Option<Vec<String>> {
+        let var = self.env.as_deref()?;
+        let value = env(var)?;
+        let words: Vec<String> = value.split_whitespace().map(str::to_string).collect();
+        (!words.is_empty()).then_some(words)
+    }
+
+    /// Looks the tool up: the environment override if set, else the first candidate whose
+    /// program is on PATH and whose probe (if any) passes.
+    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Resolution {
+        if let Some(words) = self.env_override(env) {
+            let var = self.env.as_deref().unwrap_or_default();
+            return match which::which(&words[0]) {
+                Ok(program) => Resolution::Found(ResolvedTool {
+                    command: words,
+                    program,
+                    origin: format!("${var}"),
+                }),
+                Err(_) => Resolution::Missing {
+                    tried: vec![format!("${var}={}: `{}` is not on PATH", words.join(" "), words[0])],
+                },
+            };
+        }
+        let mut tried = Vec::new();
+        for (i, candidate) in self.candidates.iter().enumerate() {
+            let shown = candidate.command.join(" ");
+            let Some(first) = candidate.command.first() else {
+                continue;
+            };
+            let program = match which::which(first) {
+                Ok(p) => p,
+                Err(_) => {
+                    tried.push(format!("{shown}: `{first}` is not on PATH"));
+                    continue;
+                }
+            };
+            if let Some(probe) = &candidate.probe
+                && !probe_passes(probe)
+            {
+                tried.push(format!("{shown}: `{}` failed", probe.join(" ")));
+                continue;
+            }
+            return Resolution::Found(ResolvedTool {
+                command: candidate.command.clone(),
+                program,
+                origin: format!("candidate {}", i + 1),
+            });
+        }
+        Resolution::Missing { tried }
+    }
+}
+
+impl ResolvedTool {
+    /// The first line with a digit the tool prints for its version query, if it answers.
+    pub fn version(&self, version_args: &[String]) -> Option<String> {
+        let (program, args) = self.command.split_first()?;
+        let out = Command::new(program)
+            .args(args)
+            .args(version_args)
+            .stdin(Stdio::null())
+            .output()
+            .ok()?;
+        let text = if out.stdout.iter().any(|b| !b.is_ascii_whitespace()) {
+            out.stdout
+        } else {
+            out.stderr
+        };
+        String::from_utf8_lossy(&text)
+            .lines()
+            .map(str::trim)
+            .find(|l| l.bytes().any(|b| b.is_ascii_digit()))
+            .map(str::to_string)
+    }
+}
+
+/// Runs a probe command once per process; identical probes (several targets share zig) are
+/// answered from a cache.
+fn probe_passes(probe: &[String]) -> bool {
+    static CACHE: Mutex<Option<HashMap<Vec<String>, bool>>> = Mutex::new(None);
+    if let Some(known) = CACHE.lock().ok().and_then(|c| c.as_ref()?.get(probe).copied()) {
+        return known;
+    }
+    let passes = match probe.split_first() {
+        Some((program, args)) => Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success()),
+        None => true,
+    };
+    if let Ok(mut cache) = CACHE.lock() {
+        cache.get_or_insert_with(HashMap::new).insert(probe.to_vec(), passes);
+    }
+    passes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool(env: Option<&str>, candidates: &[&[&str]]) -> Tool {
+        Tool {
+            role: "compiler",
+            env: env.map(str::to_string),
+            candidates: candidates
+                .iter()
+                .map(|c| Candidate {
+                    command: c.iter().map(|s| s.to_string()).collect(),
+                    probe: None,
+                })
+                .collect(),
+            version_args: vec![],
+        }
+    }
+
+    #[test]
+    fn env_override_wins_and_is_split_into_words() {
+        let t = tool(Some("CC"), &[&["cc"]]);
+        let env = |k: &str| (k == "CC").then(|| "sh -x".to_string());
+        match t.resolve(&env) {
+            Resolution::Found(r) => {
+                assert_eq!(r.command, ["sh", "-x"]);
+                assert_eq!(r.origin, "$CC");
+            }
+            other => panic!("expected sh to be found, got {other:?}"),
+        }
+        assert_eq!(t.preferred_command(&env), ["sh", "-x"]);
+    }
+
+    #[test]
+    fn missing_candidates_are_all_reported_in_order() {
+        let t = tool(None, &[&["spygen-no-such-tool-a"], &["spygen-no-such-tool-b", "cc"]]);
+        match t.resolve(&|_| None) {
+            Resolution::Missing { tried } => {
+                assert_eq!(tried.len(), 2);
+                assert!(tried[0].contains("spygen-no-such-tool-a"));
+                assert!(tried[1].starts_with("spygen-no-such-tool-b cc:"));
+            }
+            other => panic!("expected missing, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_failing_probe_skips_the_candidate() {
+        let mut t = tool(None, &[&["sh"], &["sh", "-e"]]);
+        t.candidates[0].probe = Some(vec!["false".into()]);
+        match t.resolve(&|_| None) {
+            Resolution::Found(r) => assert_eq!(r.command, ["sh", "-e"]),
+            other => panic!("expected the second candidate, got {other:?}"),
+        }
+    }
+}
