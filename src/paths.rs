@@ -75,9 +75,18 @@ mod tests {
 
     #[test]
     fn relative_walks_up_and_down() {
-        let r = relative(Path::new("/p/examples/runtime/src/a.c"), Path::new("/p/examples/demo/build"));
+        let r = relative(
+            Path::new("/p/examples/runtime/src/a.c"),
+            Path::new("/p/examples/demo/build"),
+        );
         assert_eq!(r, PathBuf::from("../../runtime/src/a.c"));
-        assert_eq!(relative(Path::new("/p/b"), Path::new("/p/b")), PathBuf::from("."));
-        assert_eq!(relative(Path::new("/p/b/c"), Path::new("/p/b")), PathBuf::from("c"));
+        assert_eq!(
+            relative(Path::new("/p/b"), Path::new("/p/b")),
+            PathBuf::from(".")
+        );
+        assert_eq!(
+            relative(Path::new("/p/b/c"), Path::new("/p/b")),
+            PathBuf::from("c")
+        );
     }
 }

@@ -59,7 +59,8 @@ enum FlagsFormat {
 }
 
 fn werror_from_env() -> bool {
-    std::env::var("SPY_WERROR").is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"))
+    std::env::var("SPY_WERROR")
+        .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"))
 }
 
 pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
@@ -143,13 +144,23 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
                 match resolve(toolchain, tool) {
                     Ok(words) => out += &make_syntax::assign(var, &shell::join(&words)),
                     Err(e) => {
-                        out += &format!("$(error {})\n", make_syntax::escape_value(&e.to_string().replace('\n', " ")))
+                        out += &format!(
+                            "$(error {})\n",
+                            make_syntax::escape_value(&e.to_string().replace('\n', " "))
+                        )
                     }
                 }
             }
             out += &make_syntax::assign("CFLAGS", &shell::join(&cflags));
             out += &make_syntax::assign("LDFLAGS", &shell::join(&ldflags));
-            out += &make_syntax::assign("LIBDIR", libdir.as_deref().map(shell::quote).unwrap_or_default().as_str());
+            out += &make_syntax::assign(
+                "LIBDIR",
+                libdir
+                    .as_deref()
+                    .map(shell::quote)
+                    .unwrap_or_default()
+                    .as_str(),
+            );
             out += &make_syntax::assign("OBJ_SUFFIX", &toolchain.suffixes.object);
             out += &make_syntax::assign("LIB_SUFFIX", &toolchain.suffixes.archive);
             out += &make_syntax::assign("EXE_SUFFIX", &toolchain.suffixes.executable);
@@ -193,7 +204,10 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
                 },
                 "install": toolchain.install_hint,
             });
-            format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            )
         }
     };
     print_out(&text)

@@ -6,4 +6,6 @@ mod project;
 mod unit;
 
 pub use project::{LoadOptions, ModuleRef, PROJECT_MANIFEST, Project};
-pub use unit::{Located, MODULE_MANIFEST, Settings, SystemLib, Unit, UnitKind, is_valid_name, load_module};
+pub use unit::{
+    Located, MODULE_MANIFEST, Settings, SystemLib, Unit, UnitKind, is_valid_name, load_module,
+};

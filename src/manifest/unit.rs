@@ -166,7 +166,9 @@ pub struct Unit {
 /// A valid unit name: it becomes part of paths and ninja variable names.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !name.starts_with('-')
 }
 
@@ -201,8 +203,14 @@ impl UnitSpec {
         };
         if program {
             for (key, span) in [
-                ("public-include-dirs", self.public_include_dirs.as_ref().map(|s| s.span())),
-                ("public-headers", self.public_headers.as_ref().map(|s| s.span())),
+                (
+                    "public-include-dirs",
+                    self.public_include_dirs.as_ref().map(|s| s.span()),
+                ),
+                (
+                    "public-headers",
+                    self.public_headers.as_ref().map(|s| s.span()),
+                ),
             ] {
                 if let Some(span) = span {
                     return Err(Error::input(format!("`{key}` applies to modules, not programs"))
@@ -216,7 +224,9 @@ impl UnitSpec {
                     .help("declare the system library in the module that uses it; programs linking the module get its flags"));
             }
         } else if let Some(suffix) = &self.suffix {
-            return Err(Error::input("`suffix` applies to programs, not modules").at(at(suffix.span())));
+            return Err(
+                Error::input("`suffix` applies to programs, not modules").at(at(suffix.span()))
+            );
         }
         let path_list = |items: Vec<Spanned<String>>| -> Vec<Located<PathBuf>> {
             items
@@ -230,7 +240,10 @@ impl UnitSpec {
         let strings = |items: Vec<Spanned<String>>| -> Vec<Located<String>> {
             items
                 .into_iter()
-                .map(|s| Located { location: at(s.span()), value: s.into_inner() })
+                .map(|s| Located {
+                    location: at(s.span()),
+                    value: s.into_inner(),
+                })
                 .collect()
         };
         let settings = |s: SettingsSpec| Settings {
@@ -246,9 +259,17 @@ impl UnitSpec {
             manifest: source.path.clone(),
             location: at(self.name.span()),
             sources: strings(self.sources),
-            public_include_dirs: path_list(self.public_include_dirs.map(|s| s.into_inner()).unwrap_or_default()),
+            public_include_dirs: path_list(
+                self.public_include_dirs
+                    .map(|s| s.into_inner())
+                    .unwrap_or_default(),
+            ),
             include_dirs: path_list(self.include_dirs),
-            public_headers: path_list(self.public_headers.map(|s| s.into_inner()).unwrap_or_default()),
+            public_headers: path_list(
+                self.public_headers
+                    .map(|s| s.into_inner())
+                    .unwrap_or_default(),
+            ),
             settings: Settings {
                 defines: self.defines,
                 cflags: self.cflags,
@@ -314,15 +335,21 @@ pub fn load_module(dir: &Path, referenced_from: Option<&Location>) -> Result<(Un
         None => e,
     };
     if !dir.is_dir() {
-        return Err(located(Error::input(format!("module directory {} does not exist", dir.display())))
-            .help("fix the path; it is relative to the manifest that names it"));
+        return Err(located(Error::input(format!(
+            "module directory {} does not exist",
+            dir.display()
+        )))
+        .help("fix the path; it is relative to the manifest that names it"));
     }
     if !manifest.is_file() {
         return Err(located(Error::input(format!(
             "{} has no {MODULE_MANIFEST}",
             dir.display()
         )))
-        .help(format!("write {} with at least `name` and `sources`", manifest.display())));
+        .help(format!(
+            "write {} with at least `name` and `sources`",
+            manifest.display()
+        )));
     }
     let source = SourceFile::read(&manifest)?;
     let spec: UnitSpec = source.parse()?;

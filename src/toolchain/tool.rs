@@ -76,7 +76,10 @@ impl Tool {
         if let Some(words) = self.env_override(env) {
             return words;
         }
-        self.candidates.first().map(|c| c.command.clone()).unwrap_or_default()
+        self.candidates
+            .first()
+            .map(|c| c.command.clone())
+            .unwrap_or_default()
     }
 
     fn env_override(&self, env: &dyn Fn(&str) -> Option<String>) -> Option<Vec<String>> {
@@ -98,7 +101,11 @@ impl Tool {
                     origin: format!("${var}"),
                 }),
                 Err(_) => Resolution::Missing {
-                    tried: vec![format!("${var}={}: `{}` is not on PATH", words.join(" "), words[0])],
+                    tried: vec![format!(
+                        "${var}={}: `{}` is not on PATH",
+                        words.join(" "),
+                        words[0]
+                    )],
                 },
             };
         }
@@ -158,7 +165,11 @@ impl ResolvedTool {
 /// answered from a cache.
 fn probe_passes(probe: &[String]) -> bool {
     static CACHE: Mutex<Option<HashMap<Vec<String>, bool>>> = Mutex::new(None);
-    if let Some(known) = CACHE.lock().ok().and_then(|c| c.as_ref()?.get(probe).copied()) {
+    if let Some(known) = CACHE
+        .lock()
+        .ok()
+        .and_then(|c| c.as_ref()?.get(probe).copied())
+    {
         return known;
     }
     let passes = match probe.split_first() {
@@ -172,7 +183,9 @@ fn probe_passes(probe: &[String]) -> bool {
         None => true,
     };
     if let Ok(mut cache) = CACHE.lock() {
-        cache.get_or_insert_with(HashMap::new).insert(probe.to_vec(), passes);
+        cache
+            .get_or_insert_with(HashMap::new)
+            .insert(probe.to_vec(), passes);
     }
     passes
 }
@@ -212,7 +225,10 @@ mod tests {
 
     #[test]
     fn missing_candidates_are_all_reported_in_order() {
-        let t = tool(None, &[&["spygen-no-such-tool-a"], &["spygen-no-such-tool-b", "cc"]]);
+        let t = tool(
+            None,
+            &[&["spygen-no-such-tool-a"], &["spygen-no-such-tool-b", "cc"]],
+        );
         match t.resolve(&|_| None) {
             Resolution::Missing { tried } => {
                 assert_eq!(tried.len(), 2);

@@ -1,0 +1,94 @@
+//! Helpers shared by the integration tests: running the spygen binary and requiring tools.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A command running the spygen binary under test, with spygen's own env vars cleared.
+pub fn spygen() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_spygen"));
+    cmd.env_remove("SPYGEN_TOOLCHAIN_DIR")
+        .env_remove("SPY_WERROR");
+    cmd
+}
+
+/// Runs `cmd`, returning (exit code, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out: Output = cmd.output().expect("spawn");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `cmd` and returns its stdout, failing the test with stderr if it does not exit 0.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let (code, out, err) = run(cmd);
+    assert_eq!(
+        code, 0,
+        "command failed: {cmd:?}\nstdout:\n{out}\nstderr:\n{err}"
+    );
+    out
+}
+
+/// True when running under CI (`CI=true`), where a missing tool is a failure, not a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Whether the toolchain of `target` is available here (per `spygen toolchains --json`).
+/// In CI a missing toolchain fails the test; locally the test is skipped with a message.
+pub fn require_target(target: &str) -> bool {
+    let out = run_ok(spygen().args(["toolchains", "--json"]));
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let entry = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == target)
+        .unwrap_or_else(|| panic!("no target {target}"));
+    if entry["available"] == true {
+        return true;
+    }
+    let hint = entry["install"].as_str().unwrap_or_default();
+    if in_ci() {
+        panic!("toolchain `{target}` is missing in CI: {hint}");
+    }
+    eprintln!("SKIPPED: toolchain `{target}` is not installed here ({hint})");
+    false
+}
+
+/// Whether the program `name` is on PATH; in CI its absence fails the test.
+pub fn require_program(name: &str, install: &str) -> bool {
+    if which(name).is_some() {
+        return true;
+    }
+    if in_ci() {
+        panic!("`{name}` is missing in CI: {install}");
+    }
+    eprintln!("SKIPPED: `{name}` is not installed here ({install})");
+    false
+}
+
+/// The path of `name` on PATH.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The repository root.
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Writes `files` (relative path, content) under `dir`.
+pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (rel, content) in files {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every spygen test on a fresh machine: installs the tools the tests use when they are
+# missing (ninja, zig, emscripten, wasmtime, file/libmagic, pkg-config), then checks
+# formatting, lints and runs the test suite. `.ci/run` runs exactly this with CI=true.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v ninja >/dev/null 2>&1 || need_apt+=(ninja-build)
+command -v emcc >/dev/null 2>&1 || need_apt+=(emscripten)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v file >/dev/null 2>&1 || need_apt+=(file)
+[ -e /usr/include/magic.h ] || need_apt+=(libmagic-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "== installing with apt-get: ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+need_pip=()
+python3 -c 'import ziglang' 2>/dev/null || need_pip+=(ziglang)
+python3 -c 'import wasmtime' 2>/dev/null || need_pip+=(wasmtime)
+if [ ${#need_pip[@]} -gt 0 ]; then
+    echo "== installing with pip: ${need_pip[*]}"
+    python3 -m pip install -q --root-user-action=ignore "${need_pip[@]}"
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+echo "== cargo test"
+cargo test --all-targets 2>&1
