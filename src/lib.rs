@@ -6,9 +6,11 @@
 pub mod cli;
 pub mod error;
 pub mod fsutil;
+pub mod graph;
 pub mod lower;
 pub mod manifest;
 pub mod paths;
+pub mod plan;
 pub mod runtime;
 pub mod shell;
 pub mod source;

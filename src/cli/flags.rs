@@ -58,7 +58,7 @@ enum FlagsFormat {
     Make,
 }
 
-fn werror_from_env() -> bool {
+pub(super) fn werror_from_env() -> bool {
     std::env::var("SPY_WERROR")
         .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"))
 }

@@ -58,7 +58,7 @@ fn dispatch(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Flags(args) => flags::run(args, &load_db()?),
         Command::Toolchains(args) => toolchains::run(args, &load_db()?),
-        Command::Gen(args) => gen_cmd::run(args, &load_db()?),
+        Command::Gen(args) => gen_cmd::run(args, &load_db()?, cli.toolchain_dir.as_deref()),
     }
 }
 

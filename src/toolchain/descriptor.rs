@@ -103,6 +103,10 @@ pub struct LinkSpec {
     pub export_name: Option<String>,
     /// Link flags that make a reactor (a module without main whose exports the host calls).
     pub reactor: Option<Vec<String>>,
+    /// Suffixes of files the link writes beside the program (emscripten's `.wasm`).
+    pub side_outputs: Option<Vec<String>>,
+    /// Symbols an executable must export besides the requested ones (`main` for emscripten).
+    pub executable_exports: Option<Vec<String>>,
 }
 
 impl Descriptor {
@@ -144,6 +148,8 @@ impl Descriptor {
                 export_list: l.export_list.or(dl.export_list),
                 export_name: l.export_name.or(dl.export_name),
                 reactor: l.reactor.or(dl.reactor),
+                side_outputs: l.side_outputs.or(dl.side_outputs),
+                executable_exports: l.executable_exports.or(dl.executable_exports),
             }),
             (l, dl) => l.or(dl),
         };

@@ -66,6 +66,10 @@ pub struct LinkConventions {
     pub export_name: String,
     /// Flags making a reactor module; `None` when the target has no such thing.
     pub reactor: Option<Vec<String>>,
+    /// Suffixes of files a link writes beside the program (`.wasm` next to emscripten's `.js`).
+    pub side_outputs: Vec<String>,
+    /// Exports every executable needs once any export is listed (`main` for emscripten).
+    pub executable_exports: Vec<String>,
 }
 
 impl LinkConventions {
@@ -164,6 +168,8 @@ impl Toolchain {
                 export_list: link.export_list,
                 export_name: link.export_name.unwrap_or_else(|| "{name}".into()),
                 reactor: link.reactor,
+                side_outputs: link.side_outputs.unwrap_or_default(),
+                executable_exports: link.executable_exports.unwrap_or_default(),
             },
             origin,
         })

@@ -1,0 +1,367 @@
+//! The build graph: files and the actions that produce them, over every configuration, as a
+//! petgraph DAG. Lowerings read it; nothing here knows about ninja or make syntax.
+
+use std::collections::HashMap;
+
+use petgraph::algo::toposort;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::error::{Error, Result};
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            /// The index into the graph's table.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A file of the graph (source, object, archive, program, manifest, alias).
+    FileId
+);
+typed_id!(
+    /// An action of the graph.
+    ActionId
+);
+typed_id!(
+    /// A named list of flags, possibly extending another.
+    FlagSetId
+);
+typed_id!(
+    /// A tool command (a toolchain's compiler or archiver).
+    ToolId
+);
+typed_id!(
+    /// A configuration (target × build type).
+    ConfigId
+);
+
+/// A (target, build type) pair such as (wasi, release).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Configuration {
+    /// The target name.
+    pub target: String,
+    /// The build type name.
+    pub build_type: String,
+    /// Whether its toolchain is installed here (else it is left out of the default build).
+    pub available: bool,
+}
+
+impl Configuration {
+    /// `wasi-release`: the alias and variable-name form.
+    pub fn name(&self) -> String {
+        format!("{}-{}", self.target, self.build_type)
+    }
+
+    /// `wasi/release`: the output directory, relative to the build dir.
+    pub fn dir(&self) -> String {
+        format!("{}/{}", self.target, self.build_type)
+    }
+}
+
+/// What a tool is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolRole {
+    /// Compiles and links.
+    Compiler,
+    /// Makes static archives.
+    Archiver,
+}
+
+/// A tool command as it appears in build files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tool {
+    /// The toolchain (target) it belongs to.
+    pub target: String,
+    /// Compiler or archiver.
+    pub role: ToolRole,
+    /// The command words.
+    pub command: Vec<String>,
+}
+
+/// A named list of flags; `parent`'s flags come first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagSet {
+    /// Unique name, e.g. `cflags.tinyenc.wasi-release`.
+    pub name: String,
+    /// Flags this set extends (they come before `words`).
+    pub parent: Option<FlagSetId>,
+    /// The flags, unquoted.
+    pub words: Vec<String>,
+}
+
+/// What an action does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    /// One source to one object, with a depfile.
+    Compile,
+    /// Objects to a static archive.
+    Archive,
+    /// Objects and archives to a program.
+    Link,
+    /// Objects and archives to a program, every archive member kept (reactors).
+    LinkWholeArchive,
+    /// A name for a set of files.
+    Phony,
+    /// Re-runs spygen when a manifest, descriptor or globbed directory changes.
+    Regenerate,
+}
+
+/// One action: inputs to outputs, as ninja knows edges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    /// What it does.
+    pub kind: ActionKind,
+    /// The configuration it belongs to, if any.
+    pub config: Option<ConfigId>,
+    /// The module or program it builds, if any.
+    pub owner: Option<String>,
+    /// The tool it runs.
+    pub tool: Option<ToolId>,
+    /// Its flags (cflags for compiles, ldflags for links).
+    pub flags: Option<FlagSetId>,
+    /// Explicit inputs (`$in`), in order.
+    pub inputs: Vec<FileId>,
+    /// Implicit inputs: rebuild when they change, not on the command line.
+    pub implicit: Vec<FileId>,
+    /// Order-only inputs: must exist first.
+    pub order_only: Vec<FileId>,
+    /// Outputs (`$out`).
+    pub outputs: Vec<FileId>,
+    /// Outputs produced as a side effect (emscripten's .wasm next to the .js).
+    pub implicit_outputs: Vec<FileId>,
+}
+
+impl Action {
+    /// A new action of `kind` with no files.
+    pub fn new(kind: ActionKind) -> Action {
+        Action {
+            kind,
+            config: None,
+            owner: None,
+            tool: None,
+            flags: None,
+            inputs: Vec::new(),
+            implicit: Vec::new(),
+            order_only: Vec::new(),
+            outputs: Vec::new(),
+            implicit_outputs: Vec::new(),
+        }
+    }
+}
+
+/// A file node. Paths are relative to the build directory, `/`-separated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    /// The path as build files spell it.
+    pub path: String,
+    /// The action producing it; `None` for sources.
+    pub producer: Option<ActionId>,
+}
+
+/// A node of the petgraph view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Node {
+    /// A file.
+    File(FileId),
+    /// An action.
+    Action(ActionId),
+}
+
+/// How a file feeds an action (or an action produces a file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// On the command line.
+    Explicit,
+    /// A dependency not on the command line.
+    Implicit,
+    /// Must exist before, changes do not matter.
+    OrderOnly,
+    /// The action writes the file.
+    Output,
+}
+
+/// Every configuration's actions in one DAG.
+#[derive(Debug, Default)]
+pub struct BuildGraph {
+    /// Configurations, in generation order.
+    pub configs: Vec<Configuration>,
+    /// Tools, by id.
+    pub tools: Vec<Tool>,
+    /// Flag sets, by id; a parent always has a smaller id than its children.
+    pub flag_sets: Vec<FlagSet>,
+    /// Files, by id.
+    pub files: Vec<File>,
+    /// Actions, by id, in the order they were planned.
+    pub actions: Vec<Action>,
+    /// Files built by default (ninja's `default`, make's `all`).
+    pub defaults: Vec<FileId>,
+    file_ids: HashMap<String, FileId>,
+    dag: DiGraph<Node, Edge>,
+    file_nodes: Vec<NodeIndex>,
+}
+
+impl BuildGraph {
+    /// An empty graph.
+    pub fn new() -> BuildGraph {
+        BuildGraph::default()
+    }
+
+    /// Adds a configuration.
+    pub fn add_config(&mut self, config: Configuration) -> ConfigId {
+        self.configs.push(config);
+        ConfigId(self.configs.len() as u32 - 1)
+    }
+
+    /// Adds a tool.
+    pub fn add_tool(&mut self, tool: Tool) -> ToolId {
+        self.tools.push(tool);
+        ToolId(self.tools.len() as u32 - 1)
+    }
+
+    /// Adds a flag set.
+    pub fn add_flag_set(&mut self, set: FlagSet) -> FlagSetId {
+        self.flag_sets.push(set);
+        FlagSetId(self.flag_sets.len() as u32 - 1)
+    }
+
+    /// The file with this path, created on first use.
+    pub fn file(&mut self, path: &str) -> FileId {
+        if let Some(&id) = self.file_ids.get(path) {
+            return id;
+        }
+        let id = FileId(self.files.len() as u32);
+        self.files.push(File {
+            path: path.to_string(),
+            producer: None,
+        });
+        self.file_ids.insert(path.to_string(), id);
+        self.file_nodes.push(self.dag.add_node(Node::File(id)));
+        id
+    }
+
+    /// Looks a file up by path.
+    pub fn find_file(&self, path: &str) -> Option<FileId> {
+        self.file_ids.get(path).copied()
+    }
+
+    /// Adds an action; a file with two producers is an error naming it.
+    pub fn add_action(&mut self, action: Action) -> Result<ActionId> {
+        let id = ActionId(self.actions.len() as u32);
+        let node = self.dag.add_node(Node::Action(id));
+        for (files, edge) in [
+            (&action.inputs, Edge::Explicit),
+            (&action.implicit, Edge::Implicit),
+            (&action.order_only, Edge::OrderOnly),
+        ] {
+            for f in files {
+                self.dag.add_edge(self.file_nodes[f.index()], node, edge);
+            }
+        }
+        for &f in action.outputs.iter().chain(&action.implicit_outputs) {
+            let file = &mut self.files[f.index()];
+            if file.producer.is_some() {
+                return Err(Error::input(format!("two actions produce {}", file.path))
+                    .help("give the modules, programs or sources distinct names"));
+            }
+            file.producer = Some(id);
+            self.dag
+                .add_edge(node, self.file_nodes[f.index()], Edge::Output);
+        }
+        self.actions.push(action);
+        Ok(id)
+    }
+
+    /// Checks the graph is acyclic.
+    pub fn check_acyclic(&self) -> Result<()> {
+        toposort(&self.dag, None).map(|_| ()).map_err(|cycle| {
+            let what = match self.dag[cycle.node_id()] {
+                Node::File(f) => self.files[f.index()].path.clone(),
+                Node::Action(a) => format!("an action producing {}", self.action_label(a)),
+            };
+            Error::input(format!("the build graph has a cycle through {what}"))
+        })
+    }
+
+    fn action_label(&self, a: ActionId) -> String {
+        let action = &self.actions[a.index()];
+        action
+            .outputs
+            .first()
+            .map(|f| self.files[f.index()].path.clone())
+            .unwrap_or_default()
+    }
+
+    /// The petgraph view: file and action nodes, input and output edges.
+    pub fn dag(&self) -> &DiGraph<Node, Edge> {
+        &self.dag
+    }
+
+    /// A flag set's words with its ancestors' first.
+    pub fn expand_flags(&self, id: FlagSetId) -> Vec<String> {
+        let set = &self.flag_sets[id.index()];
+        let mut words = set.parent.map(|p| self.expand_flags(p)).unwrap_or_default();
+        words.extend(set.words.iter().cloned());
+        words
+    }
+
+    /// The path of a file.
+    pub fn path(&self, f: FileId) -> &str {
+        &self.files[f.index()].path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_producers_of_one_file_is_an_error() {
+        let mut g = BuildGraph::new();
+        let out = g.file("a.o");
+        let mut a = Action::new(ActionKind::Compile);
+        a.outputs.push(out);
+        g.add_action(a.clone()).unwrap();
+        let err = g.add_action(a).unwrap_err();
+        assert!(err.message.contains("two actions produce a.o"));
+    }
+
+    #[test]
+    fn a_cycle_is_detected() {
+        let mut g = BuildGraph::new();
+        let (x, y) = (g.file("x"), g.file("y"));
+        let mut a = Action::new(ActionKind::Phony);
+        a.inputs.push(x);
+        a.outputs.push(y);
+        g.add_action(a).unwrap();
+        assert!(g.check_acyclic().is_ok());
+        let mut b = Action::new(ActionKind::Phony);
+        b.inputs.push(y);
+        b.outputs.push(x);
+        g.add_action(b).unwrap();
+        assert!(g.check_acyclic().unwrap_err().message.contains("cycle"));
+    }
+
+    #[test]
+    fn flag_sets_expand_parents_first() {
+        let mut g = BuildGraph::new();
+        let base = g.add_flag_set(FlagSet {
+            name: "b".into(),
+            parent: None,
+            words: vec!["-O2".into()],
+        });
+        let child = g.add_flag_set(FlagSet {
+            name: "c".into(),
+            parent: Some(base),
+            words: vec!["-Iinc".into()],
+        });
+        assert_eq!(g.expand_flags(child), ["-O2", "-Iinc"]);
+    }
+}

@@ -1,0 +1,240 @@
+//! Lowering to `build.ninja`: per-toolchain rules and tool variables, per-configuration and
+//! per-unit flag variables defined once, compact edges, phony aliases, a regeneration edge.
+
+use std::fmt::Write;
+
+use crate::graph::{ActionKind, BuildGraph, FlagSetId, ToolRole};
+use crate::plan::Plan;
+use crate::shell;
+
+/// `path` escaped for a ninja build line: `$`, space and `:` are special there.
+pub fn escape_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '$' => out.push_str("$$"),
+            ' ' => out.push_str("$ "),
+            ':' => out.push_str("$:"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text escaped for a ninja variable value (only `$` is special there).
+pub fn escape_value(text: &str) -> String {
+    text.replace('$', "$$")
+}
+
+/// Command words quoted for the shell, then escaped for ninja.
+fn command_words(words: &[String]) -> String {
+    escape_value(&shell::join(words))
+}
+
+fn tool_var(graph: &BuildGraph, tool: crate::graph::ToolId) -> String {
+    let t = &graph.tools[tool.index()];
+    let role = if t.role == ToolRole::Compiler {
+        "cc"
+    } else {
+        "ar"
+    };
+    format!("{role}.{}", t.target)
+}
+
+/// Writes the whole `build.ninja` text of `plan`.
+pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
+    let graph = &plan.graph;
+    let mut out = String::with_capacity(64 * 1024);
+    let _ = writeln!(
+        out,
+        "# build.ninja for {}, written by spygen. Do not edit: edit the manifests instead;\n\
+         # ninja re-runs spygen when a manifest, a descriptor or a globbed directory changes.",
+        plan.project_manifest
+    );
+    out.push_str("ninja_required_version = 1.10\n\n");
+    let _ = writeln!(
+        out,
+        "spygen = {}\n",
+        command_words(&[spygen_exe.to_string()])
+    );
+    out.push_str("rule regen\n");
+    let _ = writeln!(
+        out,
+        "  command = $spygen {}",
+        command_words(&plan.regen_command)
+    );
+    out.push_str("  description = REGEN build.ninja\n  generator = 1\n  restat = 1\n\n");
+
+    // Toolchains: tool variables and rules, once each.
+    let mut targets: Vec<&str> = Vec::new();
+    for tool in &graph.tools {
+        if !targets.contains(&tool.target.as_str()) {
+            targets.push(&tool.target);
+        }
+    }
+    for target in targets {
+        let _ = writeln!(out, "# toolchain {target}");
+        for (id, tool) in graph.tools.iter().enumerate() {
+            if tool.target == target {
+                let var = tool_var(graph, crate::graph::ToolId(id as u32));
+                let _ = writeln!(out, "{var} = {}", command_words(&tool.command));
+            }
+        }
+        let _ = write!(
+            out,
+            "rule cc.{target}\n  command = ${{cc.{target}}} -MMD -MF $out.d $cflags -c $in -o $out\n  \
+             depfile = $out.d\n  deps = gcc\n  description = CC $out\n\
+             rule ar.{target}\n  command = rm -f $out && ${{ar.{target}}} rcs $out @$out.rsp\n  \
+             rspfile = $out.rsp\n  rspfile_content = $in\n  description = AR $out\n\
+             rule link.{target}\n  command = ${{cc.{target}}} -o $out $in $ldflags\n  description = LINK $out\n\
+             rule link-whole.{target}\n  command = ${{cc.{target}}} -o $out -Wl,--whole-archive $in \
+             -Wl,--no-whole-archive $ldflags\n  description = LINK $out\n\n"
+        );
+    }
+
+    let mut defined = vec![false; graph.flag_sets.len()];
+    let mut current_config = None;
+    for action in &graph.actions {
+        if let Some(config) = action.config
+            && current_config != Some(config)
+        {
+            current_config = Some(config);
+            let c = &graph.configs[config.index()];
+            let note = if c.available {
+                ""
+            } else {
+                " (toolchain not installed: not built by default)"
+            };
+            let _ = writeln!(out, "\n# configuration {}{note}", c.name());
+        }
+        if let Some(flags) = action.flags {
+            define_flags(graph, flags, &mut defined, &mut out);
+        }
+        let target = action
+            .tool
+            .map(|t| graph.tools[t.index()].target.as_str())
+            .unwrap_or_default();
+        let rule = match action.kind {
+            ActionKind::Compile => format!("cc.{target}"),
+            ActionKind::Archive => format!("ar.{target}"),
+            ActionKind::Link => format!("link.{target}"),
+            ActionKind::LinkWholeArchive => format!("link-whole.{target}"),
+            ActionKind::Phony => "phony".into(),
+            ActionKind::Regenerate => "regen".into(),
+        };
+        if matches!(action.kind, ActionKind::Phony | ActionKind::Regenerate) {
+            continue; // written below, after every real edge
+        }
+        write_edge(graph, action, &rule, &mut out);
+        if let Some(flags) = action.flags {
+            let var = if action.kind == ActionKind::Compile {
+                "cflags"
+            } else {
+                "ldflags"
+            };
+            let _ = writeln!(
+                out,
+                "  {var} = ${{{}}}",
+                graph.flag_sets[flags.index()].name
+            );
+        }
+    }
+
+    out.push_str("\n# aliases: per configuration, per target, per module and program; `all` is the default\n");
+    for action in graph.actions.iter().filter(|a| a.kind == ActionKind::Phony) {
+        write_edge(graph, action, "phony", &mut out);
+    }
+    out.push_str("\n# regeneration\n");
+    for action in graph
+        .actions
+        .iter()
+        .filter(|a| a.kind == ActionKind::Regenerate)
+    {
+        write_edge(graph, action, "regen", &mut out);
+        // A new spygen may write different files: it is an input too.
+        out.truncate(out.len() - 1);
+        out.push_str(" | $spygen\n");
+    }
+    let defaults: Vec<String> = graph
+        .defaults
+        .iter()
+        .map(|&f| escape_path(graph.path(f)))
+        .collect();
+    if defaults.is_empty() {
+        out.push_str("\n# no toolchain of the wanted configurations is installed: nothing is built by default\n");
+        out.push_str("default build.ninja\n");
+    } else {
+        let _ = writeln!(out, "\ndefault {}", defaults.join(" "));
+    }
+    out
+}
+
+fn define_flags(graph: &BuildGraph, id: FlagSetId, defined: &mut [bool], out: &mut String) {
+    if defined[id.index()] {
+        return;
+    }
+    let set = &graph.flag_sets[id.index()];
+    if let Some(p) = set.parent {
+        define_flags(graph, p, defined, out);
+    }
+    defined[id.index()] = true;
+    let mut value = String::new();
+    if let Some(p) = set.parent {
+        let _ = write!(value, "${{{}}}", graph.flag_sets[p.index()].name);
+    }
+    if !set.words.is_empty() {
+        if !value.is_empty() {
+            value.push(' ');
+        }
+        value.push_str(&command_words(&set.words));
+    }
+    let _ = writeln!(out, "{} = {value}", set.name);
+}
+
+fn write_edge(graph: &BuildGraph, action: &crate::graph::Action, rule: &str, out: &mut String) {
+    let paths = |files: &[crate::graph::FileId]| -> String {
+        files
+            .iter()
+            .map(|&f| format!(" {}", escape_path(graph.path(f))))
+            .collect()
+    };
+    out.push_str("build");
+    out.push_str(&paths(&action.outputs));
+    if !action.implicit_outputs.is_empty() {
+        out.push_str(" |");
+        out.push_str(&paths(&action.implicit_outputs));
+    }
+    out.push_str(": ");
+    out.push_str(rule);
+    out.push_str(&paths(&action.inputs));
+    if !action.implicit.is_empty() {
+        out.push_str(" |");
+        out.push_str(&paths(&action.implicit));
+    }
+    if !action.order_only.is_empty() {
+        out.push_str(" ||");
+        out.push_str(&paths(&action.order_only));
+    }
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_values_are_escaped() {
+        assert_eq!(escape_path("my dir/a$b:c.o"), "my$ dir/a$$b$:c.o");
+        assert_eq!(
+            escape_value("-Wl,--export=spy_mod$encode"),
+            "-Wl,--export=spy_mod$$encode"
+        );
+        assert_eq!(
+            command_words(&[
+                "-Wl,--export=spy_mod$encode".to_string(),
+                "-I../a b".to_string()
+            ]),
+            "'-Wl,--export=spy_mod$$encode' '-I../a b'"
+        );
+    }
+}

@@ -1,0 +1,753 @@
+//! Planning: the project's units × the wanted configurations become concrete compile, archive
+//! and link actions in one `BuildGraph`, with flags propagated along dependencies.
+
+mod syslib;
+mod units;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Location, Result};
+use crate::graph::{
+    Action, ActionKind, BuildGraph, ConfigId, Configuration, FileId, FlagSet, FlagSetId, Tool,
+    ToolId, ToolRole,
+};
+use crate::manifest::{LoadOptions, Located, Project, Settings, Unit, UnitKind, glob};
+use crate::paths;
+use crate::toolchain::{Db, FlagOptions, Resolution, Toolchain, process_env};
+
+pub use units::Units;
+
+/// What `spygen gen` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct GenOptions {
+    /// The project directory (holding spy.toml) or the manifest itself.
+    pub project_dir: PathBuf,
+    /// `--no-spy-toml` and `--extra-vm-module`.
+    pub load: LoadOptions,
+    /// `--build-dir`, overriding the project's.
+    pub build_dir: Option<PathBuf>,
+    /// `--target`: only these targets; each must be installed.
+    pub targets: Vec<String>,
+    /// `--build-type`: only these build types.
+    pub build_types: Vec<String>,
+    /// Warnings are errors in every compile.
+    pub warning_as_error: bool,
+    /// The user descriptor directory, passed on to the regeneration command.
+    pub toolchain_dir: Option<PathBuf>,
+    /// The spygen executable, for the regeneration command.
+    pub spygen_exe: PathBuf,
+}
+
+/// The result of planning: the graph plus what the lowerings need around it.
+#[derive(Debug)]
+pub struct Plan {
+    /// The actions of every configuration.
+    pub graph: BuildGraph,
+    /// Where the build files go (absolute).
+    pub build_dir: PathBuf,
+    /// Warnings to print (missing toolchains, pkg-config fallbacks).
+    pub warnings: Vec<String>,
+    /// The spygen command re-running this generation, run from the build dir.
+    pub regen_command: Vec<String>,
+    /// The project manifest, relative to the build dir, for the header comment.
+    pub project_manifest: String,
+    /// Aliases: name → files, in order (per configuration, per target, per unit, `all`).
+    pub aliases: Vec<(String, Vec<FileId>)>,
+}
+
+/// Plans the project for the wanted configurations.
+pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
+    let project = Project::load(&options.project_dir, &options.load)?;
+    let cwd = paths::current_dir();
+    let build_dir = match &options.build_dir {
+        Some(d) => paths::absolute(d, &cwd),
+        None => project.build_dir.clone(),
+    };
+    let units = Units::load(&project)?;
+    let mut planner = Planner {
+        db,
+        options,
+        project: &project,
+        units: &units,
+        build_dir: build_dir.clone(),
+        graph: BuildGraph::new(),
+        warnings: Vec::new(),
+        inputs: BTreeSet::new(),
+        tools: HashMap::new(),
+        syslibs: syslib::Cache::default(),
+    };
+    planner.check_target_names()?;
+    let configs = planner.configurations()?;
+    let effective = planner.effective_targets()?;
+    let sources = planner.expand_all_sources()?;
+    let closure = planner.closures();
+    let mut outputs_by_unit: Vec<Vec<(ConfigId, FileId)>> = vec![Vec::new(); units.units.len()];
+    for (config_id, toolchain) in configs {
+        let config = planner.graph.configs[config_id.index()].clone();
+        let base_cflags = planner.graph.add_flag_set(FlagSet {
+            name: format!("cflags.{}", config.name()),
+            parent: None,
+            words: toolchain.flags.cflags(&FlagOptions {
+                build_type: config.build_type.clone(),
+                warning_as_error: options.warning_as_error,
+            }),
+        });
+        let base_ldflags = planner.graph.add_flag_set(FlagSet {
+            name: format!("ldflags.{}", config.name()),
+            parent: None,
+            words: toolchain.flags.ldflags(&FlagOptions {
+                build_type: config.build_type.clone(),
+                warning_as_error: options.warning_as_error,
+            }),
+        });
+        let cc = planner.tool(toolchain, ToolRole::Compiler);
+        let ar = planner.tool(toolchain, ToolRole::Archiver);
+        let mut archives: HashMap<usize, FileId> = HashMap::new();
+        for &u in &units.topo {
+            let unit = &units.units[u];
+            if !effective[u].contains(&config.target) {
+                continue;
+            }
+            let ctx = UnitConfig {
+                unit: u,
+                config: &config,
+                config_id,
+                toolchain,
+            };
+            let cflags = planner.unit_cflags(&ctx, base_cflags, &closure[u])?;
+            let mut objects = Vec::new();
+            let mut unit_sources = sources[u].clone();
+            unit_sources.extend(planner.extra_sources(unit, &config)?);
+            for src in &unit_sources {
+                objects.push(planner.compile(&ctx, src, cc, cflags)?);
+            }
+            if unit.kind == UnitKind::Module {
+                if objects.is_empty() {
+                    continue;
+                }
+                let out = planner.graph.file(&format!(
+                    "{}/{}{}",
+                    config.dir(),
+                    unit.name,
+                    toolchain.suffixes.archive
+                ));
+                let mut action = Action::new(ActionKind::Archive);
+                action.config = Some(config_id);
+                action.owner = Some(unit.name.clone());
+                action.tool = Some(ar);
+                action.inputs = objects;
+                action.outputs = vec![out];
+                planner.graph.add_action(action)?;
+                archives.insert(u, out);
+                outputs_by_unit[u].push((config_id, out));
+            } else {
+                let out = planner.link(&ctx, objects, &closure[u], &archives, cc, base_ldflags)?;
+                outputs_by_unit[u].push((config_id, out));
+            }
+        }
+    }
+    let aliases = planner.aliases(&outputs_by_unit)?;
+    let regen_command = planner.regen_command();
+    planner.regeneration(&units, &project)?;
+    planner.graph.check_acyclic()?;
+    let project_manifest = project
+        .manifest
+        .as_ref()
+        .map(|m| planner.rel(&m.path))
+        .unwrap_or_else(|| planner.rel(&project.root));
+    Ok(Plan {
+        graph: planner.graph,
+        build_dir,
+        warnings: planner.warnings,
+        regen_command,
+        project_manifest,
+        aliases,
+    })
+}
+
+/// One unit in one configuration.
+struct UnitConfig<'a> {
+    unit: usize,
+    config: &'a Configuration,
+    config_id: ConfigId,
+    toolchain: &'a Toolchain,
+}
+
+struct Planner<'a> {
+    db: &'a Db,
+    options: &'a GenOptions,
+    project: &'a Project,
+    units: &'a Units,
+    build_dir: PathBuf,
+    graph: BuildGraph,
+    warnings: Vec<String>,
+    /// Files and directories whose change must re-run spygen (absolute).
+    inputs: BTreeSet<PathBuf>,
+    tools: HashMap<(String, bool), ToolId>,
+    syslibs: syslib::Cache,
+}
+
+impl<'a> Planner<'a> {
+    /// `path` relative to the build dir, as build files spell it.
+    fn rel(&self, path: &Path) -> String {
+        paths::to_slash(&paths::relative(path, &self.build_dir))
+    }
+
+    fn unknown_target(&self, name: &str, at: &Location) -> Error {
+        Error::input(format!(
+            "unknown target `{name}`; valid targets: {}",
+            self.db.names().join(", ")
+        ))
+        .at(at.clone())
+    }
+
+    /// Every target name written in a manifest must be known.
+    fn check_target_names(&self) -> Result<()> {
+        let known: HashSet<&str> = self.db.names().into_iter().collect();
+        let check = |name: &str, at: &Location| {
+            if known.contains(name) {
+                Ok(())
+            } else {
+                Err(self.unknown_target(name, at))
+            }
+        };
+        for t in self.project.targets.iter().flatten() {
+            check(&t.value, &t.location)?;
+        }
+        for unit in &self.units.units {
+            for t in unit.targets.iter().flatten() {
+                check(&t.value, &t.location)?;
+            }
+            for (name, (_, at)) in &unit.per_target {
+                check(name, at)?;
+            }
+            for (name, s) in &unit.suffix {
+                check(name, &s.location)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The configurations to generate, each with its toolchain; adds them to the graph.
+    fn configurations(&mut self) -> Result<Vec<(ConfigId, &'a Toolchain)>> {
+        let explicit = !self.options.targets.is_empty();
+        let targets: Vec<String> = if explicit {
+            for t in &self.options.targets {
+                self.db.get(t)?;
+            }
+            self.options.targets.clone()
+        } else if let Some(list) = &self.project.targets {
+            list.iter().map(|t| t.value.clone()).collect()
+        } else {
+            self.db.names().into_iter().map(str::to_string).collect()
+        };
+        let mut out = Vec::new();
+        for target in dedup(targets) {
+            let toolchain = self.db.get(&target)?;
+            let missing: Vec<String> = [&toolchain.compiler, &toolchain.archiver]
+                .iter()
+                .filter_map(|tool| match tool.resolve(&process_env) {
+                    Resolution::Found(_) => None,
+                    Resolution::Missing { tried } => {
+                        Some(format!("{} ({})", tool.role, tried.join("; ")))
+                    }
+                })
+                .collect();
+            let available = missing.is_empty();
+            if !available {
+                if explicit {
+                    return Err(Error::usage(format!(
+                        "target `{target}` was asked for, but its toolchain is not installed: no {}",
+                        missing.join(", no ")
+                    ))
+                    .help(toolchain.install_hint.clone()));
+                }
+                self.warnings.push(format!(
+                    "toolchain `{target}` is not installed (no {}); its configurations are left out of the default build; to install: {}",
+                    missing.join(", no "),
+                    toolchain.install_hint
+                ));
+            }
+            let build_types: Vec<String> = if !self.options.build_types.is_empty() {
+                self.options.build_types.clone()
+            } else if let Some(list) = &self.project.build_types {
+                for bt in list {
+                    if !toolchain.flags.build_types.contains_key(&bt.value) {
+                        return Err(Error::input(format!(
+                            "unknown build type `{}` for target `{target}`; valid build types: {}",
+                            bt.value,
+                            toolchain.build_type_names().join(", ")
+                        ))
+                        .at(bt.location.clone()));
+                    }
+                }
+                list.iter().map(|b| b.value.clone()).collect()
+            } else {
+                toolchain
+                    .build_type_names()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect()
+            };
+            for build_type in dedup(build_types) {
+                toolchain.check_build_type(&build_type)?;
+                let id = self.graph.add_config(Configuration {
+                    target: target.clone(),
+                    build_type,
+                    available,
+                });
+                out.push((id, toolchain));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The targets each unit is built for: its declared list (checked against its
+    /// dependencies) or every target all its dependencies support.
+    fn effective_targets(&self) -> Result<Vec<BTreeSet<String>>> {
+        let all: BTreeSet<String> = self.db.names().into_iter().map(str::to_string).collect();
+        let mut eff: Vec<BTreeSet<String>> = vec![BTreeSet::new(); self.units.units.len()];
+        for &u in &self.units.topo {
+            let unit = &self.units.units[u];
+            let mut supported = all.clone();
+            for dep in &self.units.deps[u] {
+                supported = supported.intersection(&eff[dep.unit]).cloned().collect();
+            }
+            eff[u] = match &unit.targets {
+                None => supported,
+                Some(list) => {
+                    for t in list {
+                        if !supported.contains(&t.value) {
+                            let dep = self.units.deps[u]
+                                .iter()
+                                .find(|d| !eff[d.unit].contains(&t.value))
+                                .map(|d| &self.units.units[d.unit]);
+                            let dep_name = dep.map_or("?", |d| d.name.as_str());
+                            return Err(Error::input(format!(
+                                "{} `{}` is built for `{}`, but the module `{dep_name}` it depends on does not support `{}`",
+                                unit.kind.as_str(),
+                                unit.name,
+                                t.value,
+                                t.value
+                            ))
+                            .at(t.location.clone())
+                            .help(format!("remove `{}` from the targets of `{}`, or add it to `{dep_name}`", t.value, unit.name)));
+                        }
+                    }
+                    list.iter().map(|t| t.value.clone()).collect()
+                }
+            };
+        }
+        Ok(eff)
+    }
+
+    /// Expands one pattern list, recording directories read; no match is an error at the entry.
+    fn expand(&mut self, unit: &Unit, patterns: &[Located<String>]) -> Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        for p in patterns {
+            let e = glob::expand(&unit.dir, &p.value);
+            if e.files.is_empty() {
+                let err = if glob::is_pattern(&p.value) {
+                    Error::input(format!("source pattern `{}` matches no file in {}", p.value, unit.dir.display()))
+                        .help("fix the pattern or remove it; patterns are relative to the manifest's directory")
+                } else {
+                    Error::input(format!("source `{}` does not exist ({})", p.value, unit.dir.join(&p.value).display()))
+                        .help("fix the path or remove the entry; paths are relative to the manifest's directory")
+                };
+                return Err(err.at(p.location.clone()));
+            }
+            self.inputs.extend(e.dirs_read);
+            files.extend(e.files);
+        }
+        Ok(files)
+    }
+
+    fn expand_all_sources(&mut self) -> Result<Vec<Vec<PathBuf>>> {
+        let units = self.units;
+        units
+            .units
+            .iter()
+            .map(|u| self.expand(u, &u.sources))
+            .collect()
+    }
+
+    fn extra_sources(&mut self, unit: &Unit, config: &Configuration) -> Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        if let Some((s, _)) = unit.per_target.get(&config.target) {
+            out.extend(self.expand(unit, &s.extra_sources)?);
+        }
+        if let Some((s, _)) = unit.per_build_type.get(&config.build_type) {
+            out.extend(self.expand(unit, &s.extra_sources)?);
+        }
+        Ok(out)
+    }
+
+    /// For each unit, every unit it depends on transitively, nearest first (link order).
+    fn closures(&self) -> Vec<Vec<usize>> {
+        let n = self.units.units.len();
+        let position: HashMap<usize, usize> = self
+            .units
+            .topo
+            .iter()
+            .enumerate()
+            .map(|(i, &u)| (u, i))
+            .collect();
+        let mut sets: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+        for &u in &self.units.topo {
+            let mut set = BTreeSet::new();
+            for d in &self.units.deps[u] {
+                set.insert(position[&d.unit]);
+                set.extend(sets[d.unit].iter().copied());
+            }
+            sets[u] = set;
+        }
+        // Reverse topological order: dependents before their dependencies.
+        sets.into_iter()
+            .map(|s| s.into_iter().rev().map(|p| self.units.topo[p]).collect())
+            .collect()
+    }
+
+    fn tool(&mut self, toolchain: &Toolchain, role: ToolRole) -> ToolId {
+        let key = (toolchain.name.clone(), role == ToolRole::Compiler);
+        if let Some(&id) = self.tools.get(&key) {
+            return id;
+        }
+        let tool = if role == ToolRole::Compiler {
+            &toolchain.compiler
+        } else {
+            &toolchain.archiver
+        };
+        let command = match tool.resolve(&process_env) {
+            Resolution::Found(r) => r.command,
+            Resolution::Missing { .. } => tool.preferred_command(&process_env),
+        };
+        let id = self.graph.add_tool(Tool {
+            target: toolchain.name.clone(),
+            role,
+            command,
+        });
+        self.tools.insert(key, id);
+        id
+    }
+
+    /// Settings of `unit` that apply in `config`: overall, then target, then build type.
+    fn settings<'u>(unit: &'u Unit, config: &Configuration) -> Vec<&'u Settings> {
+        let mut out = vec![&unit.settings];
+        if let Some((s, _)) = unit.per_target.get(&config.target) {
+            out.push(s);
+        }
+        if let Some((s, _)) = unit.per_build_type.get(&config.build_type) {
+            out.push(s);
+        }
+        out
+    }
+
+    fn unit_cflags(
+        &mut self,
+        ctx: &UnitConfig,
+        parent: FlagSetId,
+        closure: &[usize],
+    ) -> Result<FlagSetId> {
+        let unit = &self.units.units[ctx.unit];
+        let mut words = Vec::new();
+        for s in Self::settings(unit, ctx.config) {
+            words.extend(s.defines.iter().map(|d| format!("-D{d}")));
+        }
+        for s in Self::settings(unit, ctx.config) {
+            words.extend(s.cflags.iter().cloned());
+        }
+        for dir in unit.include_dirs.iter().chain(&unit.public_include_dirs) {
+            words.push(format!("-I{}", self.rel(&dir.value)));
+        }
+        for &d in closure {
+            for dir in &self.units.units[d].public_include_dirs {
+                words.push(format!("-I{}", self.rel(&dir.value)));
+            }
+        }
+        for &u in std::iter::once(&ctx.unit).chain(closure) {
+            for lib in &self.units.units[u].system_libs {
+                let flags = self.syslibs.flags(lib, &mut self.warnings);
+                words.extend(flags.cflags);
+            }
+        }
+        Ok(self.graph.add_flag_set(FlagSet {
+            name: format!("cflags.{}.{}", unit.name, ctx.config.name()),
+            parent: Some(parent),
+            words,
+        }))
+    }
+
+    /// Adds the compile action of `src`; returns the object.
+    fn compile(
+        &mut self,
+        ctx: &UnitConfig,
+        src: &Path,
+        cc: ToolId,
+        cflags: FlagSetId,
+    ) -> Result<FileId> {
+        let unit = &self.units.units[ctx.unit];
+        let rel_to_unit = paths::relative(src, &unit.dir);
+        let stem: Vec<String> = rel_to_unit
+            .with_extension("")
+            .components()
+            .map(|c| match c {
+                std::path::Component::ParentDir => "__".to_string(),
+                other => other.as_os_str().to_string_lossy().into_owned(),
+            })
+            .collect();
+        let object = format!(
+            "{}/obj/{}/{}{}",
+            ctx.config.dir(),
+            unit.name,
+            stem.join("/"),
+            ctx.toolchain.suffixes.object
+        );
+        let src_file = self.graph.file(&self.rel(src));
+        let obj_file = self.graph.file(&object);
+        let mut action = Action::new(ActionKind::Compile);
+        action.config = Some(ctx.config_id);
+        action.owner = Some(unit.name.clone());
+        action.tool = Some(cc);
+        action.flags = Some(cflags);
+        action.inputs = vec![src_file];
+        action.outputs = vec![obj_file];
+        self.graph.add_action(action).map_err(|e| {
+            e.at(unit.location.clone()).help(format!(
+                "two sources of `{}` map to the object {object}; rename one",
+                unit.name
+            ))
+        })?;
+        Ok(obj_file)
+    }
+
+    /// Adds the link action of a program; returns its output.
+    fn link(
+        &mut self,
+        ctx: &UnitConfig,
+        objects: Vec<FileId>,
+        closure: &[usize],
+        archives: &HashMap<usize, FileId>,
+        cc: ToolId,
+        parent: FlagSetId,
+    ) -> Result<FileId> {
+        let unit = &self.units.units[ctx.unit];
+        let toolchain = ctx.toolchain;
+        let mut words = Vec::new();
+        for s in Self::settings(unit, ctx.config) {
+            words.extend(s.ldflags.iter().cloned());
+        }
+        let mut exports: Vec<String> = unit.exports.clone();
+        for &d in closure {
+            let dep = &self.units.units[d];
+            for s in Self::settings(dep, ctx.config) {
+                words.extend(s.ldflags.iter().cloned());
+            }
+            for e in &dep.exports {
+                if !exports.contains(e) {
+                    exports.push(e.clone());
+                }
+            }
+        }
+        for &d in closure {
+            for lib in &self.units.units[d].system_libs {
+                let flags = self.syslibs.flags(lib, &mut self.warnings);
+                words.extend(flags.libs);
+            }
+        }
+        if unit.kind == UnitKind::Executable && !exports.is_empty() {
+            for (i, e) in toolchain.link.executable_exports.iter().enumerate() {
+                if !exports.contains(e) {
+                    exports.insert(i, e.clone());
+                }
+            }
+        }
+        let reactor = unit.kind == UnitKind::Reactor;
+        if reactor {
+            let Some(flags) = &toolchain.link.reactor else {
+                return Err(Error::input(format!(
+                    "program `{}` is a reactor, but target `{}` has no reactor modules",
+                    unit.name, toolchain.name
+                ))
+                .at(unit.location.clone())
+                .help("restrict the program with `targets = [\"wasi\"]`"));
+            };
+            words.extend(flags.iter().cloned());
+        }
+        words.extend(toolchain.link.export_flags(&exports));
+        let ldflags = self.graph.add_flag_set(FlagSet {
+            name: format!("ldflags.{}.{}", unit.name, ctx.config.name()),
+            parent: Some(parent),
+            words,
+        });
+        let suffix = unit
+            .suffix
+            .get(&toolchain.name)
+            .map_or(toolchain.suffixes.executable.as_str(), |s| s.value.as_str());
+        let stem = format!("{}/{}", ctx.config.dir(), unit.name);
+        let out = self.graph.file(&format!("{stem}{suffix}"));
+        let mut action = Action::new(if reactor {
+            ActionKind::LinkWholeArchive
+        } else {
+            ActionKind::Link
+        });
+        action.config = Some(ctx.config_id);
+        action.owner = Some(unit.name.clone());
+        action.tool = Some(cc);
+        action.flags = Some(ldflags);
+        action.inputs = objects;
+        action
+            .inputs
+            .extend(closure.iter().filter_map(|d| archives.get(d)));
+        action.outputs = vec![out];
+        for side in &toolchain.link.side_outputs {
+            if side != suffix {
+                action
+                    .implicit_outputs
+                    .push(self.graph.file(&format!("{stem}{side}")));
+            }
+        }
+        self.graph.add_action(action)?;
+        Ok(out)
+    }
+
+    /// Phony aliases: per configuration, per target, per unit, and `all`; sets the defaults.
+    fn aliases(
+        &mut self,
+        outputs_by_unit: &[Vec<(ConfigId, FileId)>],
+    ) -> Result<Vec<(String, Vec<FileId>)>> {
+        let mut aliases: Vec<(String, Vec<FileId>)> = Vec::new();
+        let mut by_config: Vec<Vec<FileId>> = vec![Vec::new(); self.graph.configs.len()];
+        for outs in outputs_by_unit {
+            for &(c, f) in outs {
+                by_config[c.index()].push(f);
+            }
+        }
+        let mut targets: Vec<(String, Vec<FileId>)> = Vec::new();
+        for (i, config) in self.graph.configs.iter().enumerate() {
+            let mut files = by_config[i].clone();
+            files.sort_by(|a, b| self.graph.path(*a).cmp(self.graph.path(*b)));
+            match targets.iter_mut().find(|(t, _)| *t == config.target) {
+                Some((_, v)) => v.extend(files.iter().copied()),
+                None => targets.push((config.target.clone(), files.clone())),
+            }
+            aliases.push((config.name(), files));
+        }
+        aliases.extend(targets);
+        let reserved: HashSet<String> = aliases
+            .iter()
+            .map(|(n, _)| n.clone())
+            .chain(["all".to_string(), "build.ninja".to_string()])
+            .collect();
+        for (u, outs) in outputs_by_unit.iter().enumerate() {
+            let unit = &self.units.units[u];
+            if reserved.contains(&unit.name) {
+                return Err(Error::input(format!(
+                    "the name `{}` is also a build alias (a target or configuration)",
+                    unit.name
+                ))
+                .at(unit.location.clone())
+                .help("rename the module or program"));
+            }
+            let files: Vec<FileId> = outs
+                .iter()
+                .filter(|(c, _)| self.graph.configs[c.index()].available)
+                .map(|&(_, f)| f)
+                .collect();
+            aliases.push((unit.name.clone(), files));
+        }
+        let defaults: Vec<FileId> = self
+            .graph
+            .configs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.available)
+            .flat_map(|(i, _)| by_config[i].iter().copied())
+            .collect();
+        aliases.push(("all".to_string(), defaults));
+        let mut alias_files = Vec::new();
+        for (name, files) in &aliases {
+            let out = self.graph.file(name);
+            let mut action = Action::new(ActionKind::Phony);
+            action.inputs = files.clone();
+            action.outputs = vec![out];
+            self.graph.add_action(action)?;
+            alias_files.push(out);
+        }
+        self.graph.defaults = self
+            .graph
+            .configs
+            .iter()
+            .filter(|c| c.available)
+            .map(|c| c.name())
+            .filter_map(|n| self.graph.find_file(&n))
+            .collect();
+        let _ = alias_files;
+        Ok(aliases)
+    }
+
+    /// The command that regenerates the build files, to run from the build directory.
+    fn regen_command(&self) -> Vec<String> {
+        let o = self.options;
+        let mut cmd = vec![
+            "gen".to_string(),
+            self.rel(&self.project.root),
+            "--build-dir".into(),
+            ".".into(),
+        ];
+        if o.load.no_spy_toml {
+            cmd.push("--no-spy-toml".into());
+        }
+        for m in &o.load.extra_vm_modules {
+            cmd.push("--extra-vm-module".into());
+            cmd.push(self.rel(m));
+        }
+        for t in &o.targets {
+            cmd.push("--target".into());
+            cmd.push(t.clone());
+        }
+        for b in &o.build_types {
+            cmd.push("--build-type".into());
+            cmd.push(b.clone());
+        }
+        if o.warning_as_error {
+            cmd.push("--warning-as-error".into());
+        }
+        if let Some(d) = &o.toolchain_dir {
+            cmd.push("--toolchain-dir".into());
+            cmd.push(self.rel(&paths::absolute(d, &paths::current_dir())));
+        }
+        cmd
+    }
+
+    /// The action re-running spygen when an input changes.
+    fn regeneration(&mut self, units: &Units, project: &Project) -> Result<()> {
+        let mut inputs: BTreeSet<PathBuf> = std::mem::take(&mut self.inputs);
+        if let Some(m) = &project.manifest {
+            inputs.insert(m.path.clone());
+        }
+        inputs.extend(units.manifests.iter().map(|m| m.path.clone()));
+        inputs.extend(
+            self.db
+                .user_files
+                .iter()
+                .map(|p| paths::absolute(p, &paths::current_dir())),
+        );
+        let mut action = Action::new(ActionKind::Regenerate);
+        let mut files: Vec<String> = inputs.iter().map(|p| self.rel(p)).collect();
+        files.sort();
+        files.dedup();
+        action.inputs = files.iter().map(|f| self.graph.file(f)).collect();
+        action.outputs = vec![self.graph.file("build.ninja")];
+        self.graph.add_action(action)?;
+        Ok(())
+    }
+}
+
+fn dedup(items: Vec<String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    items
+        .into_iter()
+        .filter(|i| seen.insert(i.clone()))
+        .collect()
+}

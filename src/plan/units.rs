@@ -1,0 +1,186 @@
+//! The unit set: every module reachable from the project (runtime, VM modules, program deps)
+//! and the programs, with their dependency edges, cycle check and topological order.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::error::{Error, Location, Result};
+use crate::manifest::{self, ModuleRef, Project, Unit};
+use crate::source::SourceFile;
+
+/// A dependency edge: the unit depended on and where the dependency is written.
+#[derive(Debug, Clone)]
+pub struct Dep {
+    /// Index of the unit depended on.
+    pub unit: usize,
+    /// Where it is written (`None` for the implicit runtime dependency).
+    pub from: Option<Location>,
+}
+
+/// Modules and programs of a project, indexed.
+#[derive(Debug)]
+pub struct Units {
+    /// Every unit: modules in load order, then programs.
+    pub units: Vec<Unit>,
+    /// Direct dependencies of each unit.
+    pub deps: Vec<Vec<Dep>>,
+    /// Module manifests read (inputs of the build files).
+    pub manifests: Vec<SourceFile>,
+    /// The runtime module, if the project names one.
+    pub runtime: Option<usize>,
+    /// Unit indices, dependencies before dependents.
+    pub topo: Vec<usize>,
+}
+
+impl Units {
+    /// Loads every module reachable from `project` and checks the dependency graph.
+    pub fn load(project: &Project) -> Result<Units> {
+        let mut loader = Loader::default();
+        let runtime = match &project.runtime {
+            Some(r) => Some(loader.module(r)?),
+            None => None,
+        };
+        for m in &project.extra_vm_modules {
+            let idx = loader.module(m)?;
+            if let Some(rt) = runtime
+                && idx != rt
+            {
+                loader.add_dep(idx, rt, None);
+            }
+        }
+        for program in &project.programs {
+            let idx = loader.units.len();
+            loader.units.push(program.clone());
+            loader.deps.push(Vec::new());
+            for dep in &program.deps {
+                let m = loader.module(&ModuleRef {
+                    dir: dep.value.clone(),
+                    from: Some(dep.location.clone()),
+                })?;
+                loader.add_dep(idx, m, Some(dep.location.clone()));
+            }
+            if let Some(rt) = runtime {
+                loader.add_dep(idx, rt, None);
+            }
+        }
+        loader.check_names()?;
+        let topo = loader.topo_order()?;
+        Ok(Units {
+            units: loader.units,
+            deps: loader.deps,
+            manifests: loader.manifests,
+            runtime,
+            topo,
+        })
+    }
+}
+
+#[derive(Default)]
+struct Loader {
+    units: Vec<Unit>,
+    deps: Vec<Vec<Dep>>,
+    manifests: Vec<SourceFile>,
+    by_dir: HashMap<PathBuf, usize>,
+}
+
+impl Loader {
+    /// Loads the module in `r.dir` (once) and, recursively, its dependencies.
+    fn module(&mut self, r: &ModuleRef) -> Result<usize> {
+        if let Some(&idx) = self.by_dir.get(&r.dir) {
+            return Ok(idx);
+        }
+        let (unit, source) = manifest::load_module(&r.dir, r.from.as_ref())?;
+        let idx = self.units.len();
+        self.by_dir.insert(r.dir.clone(), idx);
+        let deps = unit.deps.clone();
+        self.units.push(unit);
+        self.deps.push(Vec::new());
+        self.manifests.push(source);
+        for dep in deps {
+            let d = self.module(&ModuleRef {
+                dir: dep.value,
+                from: Some(dep.location.clone()),
+            })?;
+            self.add_dep(idx, d, Some(dep.location));
+        }
+        Ok(idx)
+    }
+
+    fn add_dep(&mut self, from: usize, to: usize, at: Option<Location>) {
+        if !self.deps[from].iter().any(|d| d.unit == to) {
+            self.deps[from].push(Dep { unit: to, from: at });
+        }
+    }
+
+    fn check_names(&self) -> Result<()> {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, u) in self.units.iter().enumerate() {
+            if let Some(&first) = seen.get(u.name.as_str()) {
+                let other = &self.units[first];
+                return Err(Error::input(format!(
+                    "two units are named `{}`: this {} and the {} at {}",
+                    u.name,
+                    u.kind.as_str(),
+                    other.kind.as_str(),
+                    other.location
+                ))
+                .at(u.location.clone())
+                .help("names must be unique: they name output files and build aliases"));
+            }
+            seen.insert(&u.name, i);
+        }
+        Ok(())
+    }
+
+    /// Dependencies before dependents; a cycle is an error naming its modules in order.
+    fn topo_order(&self) -> Result<Vec<usize>> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum State {
+            New,
+            Active,
+            Done,
+        }
+        let n = self.units.len();
+        let mut state = vec![State::New; n];
+        let mut order = Vec::with_capacity(n);
+        for root in 0..n {
+            if state[root] != State::New {
+                continue;
+            }
+            // Iterative DFS: (unit, next dep index); `path` mirrors the stack for cycle reports.
+            let mut stack = vec![(root, 0usize)];
+            state[root] = State::Active;
+            while let Some(&mut (u, ref mut next)) = stack.last_mut() {
+                if let Some(dep) = self.deps[u].get(*next) {
+                    *next += 1;
+                    match state[dep.unit] {
+                        State::New => {
+                            state[dep.unit] = State::Active;
+                            stack.push((dep.unit, 0));
+                        }
+                        State::Active => {
+                            let start = stack.iter().position(|&(x, _)| x == dep.unit).unwrap_or(0);
+                            let mut names: Vec<&str> = stack[start..]
+                                .iter()
+                                .map(|&(x, _)| self.units[x].name.as_str())
+                                .collect();
+                            names.push(&self.units[dep.unit].name);
+                            let err = Error::input(format!("dependency cycle: {}", names.join(" -> ")))
+                                .help("a module cannot depend on itself, directly or through others; remove one of these deps");
+                            return Err(match &dep.from {
+                                Some(loc) => err.at(loc.clone()),
+                                None => err,
+                            });
+                        }
+                        State::Done => {}
+                    }
+                } else {
+                    state[u] = State::Done;
+                    order.push(u);
+                    stack.pop();
+                }
+            }
+        }
+        Ok(order)
+    }
+}
