@@ -37,7 +37,7 @@ impl SourceFile {
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T> {
         toml::from_str(&self.text).map_err(|e| {
             let message = e.message().trim_end().to_string();
-            let err = Error::input(message);
+            let err = Error::input(message).help("fix this entry; the README's \"Manifests\" and \"Toolchain descriptors\" sections list every key");
             match e.span() {
                 Some(span) => err.at(self.location(span.start)),
                 None => err.at(self.location(0)),

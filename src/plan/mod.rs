@@ -200,6 +200,7 @@ impl<'a> Planner<'a> {
             self.db.names().join(", ")
         ))
         .at(at.clone())
+        .help("use one of those names, or define the target with a descriptor in --toolchain-dir")
     }
 
     /// Every target name written in a manifest must be known.
