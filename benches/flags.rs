@@ -6,13 +6,13 @@ use std::time::{Duration, Instant};
 
 fn time_runs(args: &[&str], runs: usize) -> Vec<Duration> {
     let exe = env!("CARGO_BIN_EXE_spygen");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/out-of-tree/demo");
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let start = Instant::now();
         let status = Command::new(exe)
             .args(args)
-            .arg("--runtime-root")
-            .arg("/opt/spy/libspy")
+            .current_dir(demo)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()

@@ -92,3 +92,27 @@ pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
         std::fs::write(p, content).unwrap();
     }
 }
+
+/// Copies the directory tree `from` into `to`, leaving out `build` directories.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "build" {
+                copy_tree(&src, &dst);
+            }
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// A private copy of the repository's `examples/` in a temporary directory (tests touch files).
+pub fn examples_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap().join("examples");
+    copy_tree(&repo_root().join("examples"), &root);
+    (dir, root)
+}

@@ -1,0 +1,266 @@
+//! The demo end to end: `spygen gen` then real ninja with real compilers for every available
+//! configuration; the programs run and print what the library's test vectors, coreutils and
+//! `file` say; incremental rebuilds do the least work; regeneration is automatic and quiet.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+const ALL_TARGETS: [&str; 4] = ["native", "native-static", "wasi", "emscripten"];
+
+fn generate(demo: &Path) -> String {
+    run_ok(spygen().args(["gen"]).arg(demo))
+}
+
+fn ninja(build: &Path, args: &[&str]) -> String {
+    run_ok(Command::new("ninja").arg("-C").arg(build).args(args))
+}
+
+/// The build.ninja with machine-specific lines (spygen's path, resolved tools) redacted.
+fn redacted_ninja(build: &Path) -> String {
+    let text = std::fs::read_to_string(build.join("build.ninja")).unwrap();
+    text.lines()
+        .map(|l| {
+            let tool_var = (l.starts_with("cc.") || l.starts_with("ar.")) && l.contains(" = ");
+            if l.starts_with("spygen = ") || tool_var {
+                format!(
+                    "{} = <resolved on this machine>\n",
+                    l.split(" = ").next().unwrap()
+                )
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn demo_build_ninja_snapshot_and_syntax() {
+    if !(require_program("ninja", "apt-get install ninja-build")
+        && ALL_TARGETS.iter().all(|t| require_target(t)))
+    {
+        return;
+    }
+    let (_tmp, examples) = examples_copy();
+    let demo = examples.join("out-of-tree/demo");
+    generate(&demo);
+    let build = demo.join("build");
+    let text = std::fs::read(build.join("build.ninja")).unwrap();
+    // Every statement parses as ninja syntax.
+    let mut builds = 0;
+    for statement in ninja_build_syntax::parse(&text) {
+        if let ninja_build_syntax::Statement::Build(_) = statement.expect("valid ninja syntax") {
+            builds += 1;
+        }
+    }
+    assert!(builds > 50, "{builds} build statements");
+    insta::assert_snapshot!(redacted_ninja(&build));
+    // Deterministic: a second generation into another copy is byte-identical.
+    let (_tmp2, examples2) = examples_copy();
+    generate(&examples2.join("out-of-tree/demo"));
+    let again = std::fs::read(examples2.join("out-of-tree/demo/build/build.ninja")).unwrap();
+    assert_eq!(redacted(&again), redacted(&text));
+}
+
+fn redacted(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter(|l| !l.starts_with("spygen = "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn check_encdemo_output(out: &str, what: &str) {
+    let expected = "base64 hello aGVsbG8=\nbase32 hello NBSWY3DP\ncrc32 hello 3610a686\n\
+                    base64  \nbase32  \ncrc32  00000000\n\
+                    base64 foobar Zm9vYmFy\nbase32 foobar MZXW6YTBOI======\ncrc32 foobar 9ef61f95\n";
+    assert_eq!(out, expected, "{what}");
+}
+
+#[test]
+fn demo_builds_runs_and_rebuilds_incrementally() {
+    if !require_program("ninja", "apt-get install ninja-build") || !require_target("native") {
+        return;
+    }
+    let (_tmp, examples) = examples_copy();
+    let demo = examples.join("out-of-tree/demo");
+    let build = demo.join("build");
+    generate(&demo);
+    ninja(&build, &[]);
+    let args = ["hello", "", "foobar"];
+
+    // The expected values agree with coreutils.
+    for (tool, word) in [("base64", "foobar"), ("base32", "foobar")] {
+        let out = run_ok(
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf {word} | {tool}")),
+        );
+        assert!(out.starts_with(if tool == "base64" {
+            "Zm9vYmFy"
+        } else {
+            "MZXW6YTBOI======"
+        }));
+    }
+    for build_type in ["debug", "release"] {
+        let exe = build.join(format!("native/{build_type}/encdemo"));
+        check_encdemo_output(
+            &run_ok(Command::new(&exe).args(args)),
+            &format!("native {build_type}"),
+        );
+        if require_target("native-static") {
+            let exe = build.join(format!("native-static/{build_type}/encdemo"));
+            check_encdemo_output(&run_ok(Command::new(&exe).args(args)), "native-static");
+            let file = run_ok(Command::new("file").arg(&exe));
+            assert!(file.contains("statically linked"), "{file}");
+        }
+        if require_target("wasi") && require_program("node", "apt-get install nodejs") {
+            let wasm = build.join(format!("wasi/{build_type}/encdemo.wasm"));
+            let runner = repo_root().join("tests/support/run-wasi.mjs");
+            check_encdemo_output(
+                &run_ok(Command::new("node").arg(&runner).arg(&wasm).args(args)),
+                "wasi",
+            );
+            let reactor = build.join(format!("wasi/{build_type}/tinyenc_reactor.wasm"));
+            let call = repo_root().join("tests/support/call-reactor.mjs");
+            let crc = run_ok(
+                Command::new("node")
+                    .arg(&call)
+                    .arg(&reactor)
+                    .args(["spy_tinyenc$crc32", "123456789"]),
+            );
+            assert_eq!(
+                crc.trim(),
+                0xCBF43926u32.to_string(),
+                "the export with `$` in its name works"
+            );
+            let b64 = run_ok(
+                Command::new("node")
+                    .arg(&call)
+                    .arg(&reactor)
+                    .args(["spy_tinyenc$b64encode", "foobar"]),
+            );
+            assert_eq!(b64.trim(), "Zm9vYmFy");
+        }
+        if require_target("emscripten") {
+            let js = build.join(format!("emscripten/{build_type}/encdemo.js"));
+            let out = run_ok(
+                Command::new("node")
+                    .arg("--no-experimental-fetch")
+                    .arg(&js)
+                    .args(args),
+            );
+            check_encdemo_output(&out, "emscripten");
+        }
+        // whatis agrees with `file` on a few kinds of files.
+        let whatis = build.join(format!("native/{build_type}/whatis"));
+        let empty = demo.join("build/empty");
+        std::fs::write(&empty, "").unwrap();
+        let samples = [
+            demo.join("encdemo.c"),
+            empty,
+            demo.join("spy.toml"),
+            build.join("native/debug/encdemo"),
+        ];
+        for sample in &samples {
+            let ours = run_ok(Command::new(&whatis).arg(sample));
+            let theirs = run_ok(Command::new("file").arg(sample));
+            assert_eq!(ours, theirs);
+        }
+    }
+
+    // Nothing to do the second time.
+    assert!(ninja(&build, &[]).contains("no work to do"));
+
+    // A private header of the vendored library: only the objects including it rebuild, then
+    // the archives and programs over them.
+    let header = examples.join("out-of-tree/vendor/tinyenc/src/tinyenc_tables.h");
+    let includers: Vec<String> = std::fs::read_dir(examples.join("out-of-tree/vendor/tinyenc/src"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("tinyenc_tables.h")
+        })
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(!includers.is_empty());
+    touch(&header);
+    let out = ninja(&build, &["native-debug"]);
+    let compiled: Vec<&str> = out.lines().filter_map(|l| l.split("CC ").nth(1)).collect();
+    let mut expected: Vec<String> = includers
+        .iter()
+        .map(|s| format!("native/debug/obj/tinyenc/src/{s}.o"))
+        .collect();
+    expected.sort();
+    let mut compiled_sorted: Vec<String> = compiled.iter().map(|s| s.to_string()).collect();
+    compiled_sorted.sort();
+    assert_eq!(compiled_sorted, expected, "{out}");
+    assert!(
+        out.contains("AR native/debug/tinyenc.a") && out.contains("LINK native/debug/encdemo"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("whatis"),
+        "whatis does not use tinyenc:\n{out}"
+    );
+    ninja(&build, &[]); // the other configurations catch up with the header too
+
+    // Touching a manifest re-runs spygen (which writes nothing new), then nothing else.
+    let manifest = examples.join("out-of-tree/spyvm_tinyenc/spygen.toml");
+    touch(&manifest);
+    let mtime = std::fs::metadata(build.join("build.ninja"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let out = ninja(&build, &["native-debug"]);
+    assert!(out.contains("REGEN build.ninja"), "{out}");
+    assert!(!out.contains("CC "), "{out}");
+    assert_eq!(
+        std::fs::metadata(build.join("build.ninja"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        mtime
+    );
+    assert!(ninja(&build, &[]).contains("no work to do"));
+
+    // A new source file in a globbed directory is picked up without running spygen by hand.
+    std::fs::write(
+        examples.join("out-of-tree/vendor/tinyenc/src/extra_new.c"),
+        "int tinyenc_extra_new(void) { return 7; }\n",
+    )
+    .unwrap();
+    let out = ninja(&build, &["native-debug"]);
+    assert!(
+        out.contains("REGEN build.ninja")
+            && out.contains("CC native/debug/obj/tinyenc/src/extra_new.o"),
+        "{out}"
+    );
+
+    // Running spygen again by hand with nothing changed leaves build.ninja alone.
+    let mtime = std::fs::metadata(build.join("build.ninja"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert!(generate(&demo).contains("unchanged"));
+    assert_eq!(
+        std::fs::metadata(build.join("build.ninja"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        mtime
+    );
+}
+
+fn touch(path: &Path) {
+    // Ninja compares nanosecond mtimes; a short pause keeps "now" after the last build's outputs.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let file = std::fs::File::options().append(true).open(path).unwrap();
+    file.set_modified(std::time::SystemTime::now()).unwrap();
+}
