@@ -106,6 +106,14 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
         }));
     }
     for build_type in ["debug", "release"] {
+        let vectors = run_vectors(&build, build_type);
+        assert_eq!(
+            vectors,
+            ["native", "native-static", "wasi", "emscripten"]
+                .iter()
+                .filter(|t| require_target(t))
+                .count()
+        );
         let exe = build.join(format!("native/{build_type}/encdemo"));
         check_encdemo_output(
             &run_ok(Command::new(&exe).args(args)),
@@ -256,6 +264,33 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
             .unwrap(),
         mtime
     );
+}
+
+/// Runs tinyenc's own test vectors on every available target; returns how many targets ran.
+fn run_vectors(build: &Path, build_type: &str) -> usize {
+    let mut ran = 0;
+    for target in ["native", "native-static", "wasi", "emscripten"] {
+        if !require_target(target) {
+            continue;
+        }
+        let dir = build.join(target).join(build_type);
+        let out = match target {
+            "wasi" => run_ok(
+                Command::new("node")
+                    .arg(repo_root().join("tests/support/run-wasi.mjs"))
+                    .arg(dir.join("tinyenc_vectors.wasm")),
+            ),
+            "emscripten" => run_ok(
+                Command::new("node")
+                    .arg("--no-experimental-fetch")
+                    .arg(dir.join("tinyenc_vectors.js")),
+            ),
+            _ => run_ok(&mut Command::new(dir.join("tinyenc_vectors"))),
+        };
+        assert_eq!(out.trim(), "ok 18 vectors", "{target}/{build_type}");
+        ran += 1;
+    }
+    ran
 }
 
 fn touch(path: &Path) {

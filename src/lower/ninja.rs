@@ -188,7 +188,11 @@ fn define_flags(graph: &BuildGraph, id: FlagSetId, defined: &mut [bool], out: &m
         }
         value.push_str(&command_words(&set.words));
     }
-    let _ = writeln!(out, "{} = {value}", set.name);
+    if value.is_empty() {
+        let _ = writeln!(out, "{} =", set.name);
+    } else {
+        let _ = writeln!(out, "{} = {value}", set.name);
+    }
 }
 
 fn write_edge(graph: &BuildGraph, action: &crate::graph::Action, rule: &str, out: &mut String) {

@@ -1,0 +1,139 @@
+//! The project manifest as SPy reads it: `extra-vm-modules`, the additive
+//! `--extra-vm-module`, `--no-spy-toml`; and system libraries through pkg-config.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn modules(dir: &Path) {
+    write_files(
+        dir,
+        &[
+            (
+                "rt/spygen.toml",
+                "name = \"rt\"\nsources = [\"rt.c\"]\npublic-include-dirs = [\".\"]\n",
+            ),
+            ("rt/rt.c", "int rt(void) { return 1; }\n"),
+            ("m1/spygen.toml", "name = \"m1\"\nsources = [\"m1.c\"]\n"),
+            ("m1/m1.c", "int m1(void) { return 1; }\n"),
+            ("m2/spygen.toml", "name = \"m2\"\nsources = [\"m2.c\"]\n"),
+            ("m2/m2.c", "int m2(void) { return 2; }\n"),
+            (
+                "p/spy.toml",
+                "extra-vm-modules = [\"../m1\"]\n[spygen]\nruntime = \"../rt\"\ntargets = [\"native\"]\nbuild-types = [\"debug\"]\n",
+            ),
+        ],
+    );
+}
+
+fn ninja_text(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("build.ninja")).unwrap()
+}
+
+#[test]
+fn extra_vm_module_adds_to_spy_toml_and_no_spy_toml_ignores_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    modules(&root);
+    run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")));
+    let text = ninja_text(&root.join("p/build"));
+    assert!(text.contains("build native/debug/m1.a:") && text.contains("build native/debug/rt.a:"));
+    assert!(!text.contains("m2"));
+
+    // --extra-vm-module is additive, relative to the current directory.
+    run_ok(
+        spygen()
+            .args(["gen", "-q", "p", "--extra-vm-module", "m2"])
+            .current_dir(&root),
+    );
+    let text = ninja_text(&root.join("p/build"));
+    assert!(text.contains("build native/debug/m1.a:") && text.contains("build native/debug/m2.a:"));
+    // ... and the regeneration command keeps it.
+    assert!(text.contains("--extra-vm-module ../../m2"), "{text}");
+
+    // --no-spy-toml: only the command-line modules, every target, no runtime.
+    run_ok(
+        spygen()
+            .args([
+                "gen",
+                "-q",
+                "p",
+                "--no-spy-toml",
+                "--extra-vm-module",
+                "m2",
+                "--target",
+                "native",
+                "--build-dir",
+                "b2",
+            ])
+            .current_dir(&root),
+    );
+    let text = ninja_text(&root.join("b2"));
+    assert!(
+        text.contains("build native/debug/m2.a:") && text.contains("build native/release/m2.a:")
+    );
+    assert!(!text.contains("m1.a") && !text.contains("rt.a"), "{text}");
+}
+
+#[test]
+fn system_libraries_come_from_pkg_config_honouring_pkg_config_path() {
+    if !require_program("pkg-config", "apt-get install pkg-config") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    modules(&root);
+    write_files(
+        &root,
+        &[
+            (
+                "m1/spygen.toml",
+                "name = \"m1\"\nsources = [\"m1.c\"]\n\n[[system-lib]]\npkg-config = \"spygen-test-zz\"\n\
+                 fallback-cflags = [\"-DZZ_FALLBACK\"]\nfallback-libs = [\"-lzz\"]\n",
+            ),
+            (
+                "opt/lib/pkgconfig/spygen-test-zz.pc",
+                "prefix=/opt/zz\nName: zz\nDescription: test\nVersion: 1.0\nCflags: -I${prefix}/include -DZZ_FROM_PC\nLibs: -L${prefix}/lib -lzz\n",
+            ),
+            (
+                "p/spy.toml",
+                "extra-vm-modules = [\"../m1\"]\n[spygen]\nruntime = \"../rt\"\ntargets = [\"native\"]\nbuild-types = [\"debug\"]\n\
+                 [[spygen.program]]\nname = \"app\"\nsources = [\"app.c\"]\ndeps = [\"../m1\"]\n",
+            ),
+            ("p/app.c", "int main(void) { return 0; }\n"),
+        ],
+    );
+    // Not found: the fallback flags, with one warning naming the manifest entry.
+    let (code, _, err) = run(spygen()
+        .args(["gen", "-q"])
+        .arg(root.join("p"))
+        .env_remove("PKG_CONFIG_PATH"));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("m1/spygen.toml:4:1")
+            && err.contains("pkg-config does not know `spygen-test-zz`"),
+        "{err}"
+    );
+    let text = ninja_text(&root.join("p/build"));
+    assert!(
+        text.contains("-DZZ_FALLBACK") && text.contains("-lzz"),
+        "{text}"
+    );
+
+    // Found through PKG_CONFIG_PATH (a conda or /opt install): pkg-config's flags, on the
+    // module's compiles and on the link of every program using it.
+    let (code, _, err) = run(spygen()
+        .args(["gen", "-q"])
+        .arg(root.join("p"))
+        .env("PKG_CONFIG_PATH", root.join("opt/lib/pkgconfig")));
+    assert_eq!((code, err.as_str()), (0, ""));
+    let text = ninja_text(&root.join("p/build"));
+    assert!(text.contains("cflags.m1.native-debug = ${cflags.native-debug} -I../../rt -I/opt/zz/include -DZZ_FROM_PC"), "{text}");
+    assert!(
+        text.contains("ldflags.app.native-debug = ${ldflags.native-debug} -L/opt/zz/lib -lzz"),
+        "{text}"
+    );
+    assert!(!text.contains("ZZ_FALLBACK"));
+}
