@@ -222,20 +222,11 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
     // Touching a manifest re-runs spygen (which writes nothing new), then nothing else.
     let manifest = examples.join("out-of-tree/spyvm_tinyenc/spygen.toml");
     touch(&manifest);
-    let mtime = std::fs::metadata(build.join("build.ninja"))
-        .unwrap()
-        .modified()
-        .unwrap();
+    let mtime = mtime_of(&build.join("build.ninja"));
     let out = ninja(&build, &["native-debug"]);
     assert!(out.contains("REGEN build.ninja"), "{out}");
     assert!(!out.contains("CC "), "{out}");
-    assert_eq!(
-        std::fs::metadata(build.join("build.ninja"))
-            .unwrap()
-            .modified()
-            .unwrap(),
-        mtime
-    );
+    assert_eq!(mtime_of(&build.join("build.ninja")), mtime);
     assert!(ninja(&build, &[]).contains("no work to do"));
 
     // A new source file in a globbed directory is picked up without running spygen by hand.
@@ -252,18 +243,9 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
     );
 
     // Running spygen again by hand with nothing changed leaves build.ninja alone.
-    let mtime = std::fs::metadata(build.join("build.ninja"))
-        .unwrap()
-        .modified()
-        .unwrap();
+    let mtime = mtime_of(&build.join("build.ninja"));
     assert!(generate(&demo).contains("unchanged"));
-    assert_eq!(
-        std::fs::metadata(build.join("build.ninja"))
-            .unwrap()
-            .modified()
-            .unwrap(),
-        mtime
-    );
+    assert_eq!(mtime_of(&build.join("build.ninja")), mtime);
 }
 
 /// Runs tinyenc's own test vectors on every available target; returns how many targets ran.
@@ -291,6 +273,10 @@ fn run_vectors(build: &Path, build_type: &str) -> usize {
         ran += 1;
     }
     ran
+}
+
+fn mtime_of(path: &Path) -> std::time::SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
 }
 
 fn touch(path: &Path) {

@@ -252,6 +252,10 @@ impl UnitSpec {
             ldflags: s.ldflags,
             extra_sources: strings(s.extra_sources),
         };
+        let scoped = |(key, spec): (Spanned<String>, SettingsSpec)| {
+            let location = at(key.span());
+            (key.into_inner(), (settings(spec), location))
+        };
         Ok(Unit {
             name,
             kind,
@@ -276,22 +280,8 @@ impl UnitSpec {
                 ldflags: self.ldflags,
                 extra_sources: Vec::new(),
             },
-            per_target: self
-                .target
-                .into_iter()
-                .map(|(k, v)| {
-                    let loc = at(k.span());
-                    (k.into_inner(), (settings(v), loc))
-                })
-                .collect(),
-            per_build_type: self
-                .build_type
-                .into_iter()
-                .map(|(k, v)| {
-                    let loc = at(k.span());
-                    (k.into_inner(), (settings(v), loc))
-                })
-                .collect(),
+            per_target: self.target.into_iter().map(scoped).collect(),
+            per_build_type: self.build_type.into_iter().map(scoped).collect(),
             deps: path_list(self.deps),
             targets: self.targets.map(strings),
             exports: self.exports.into_iter().map(|s| s.into_inner()).collect(),

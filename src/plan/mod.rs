@@ -85,21 +85,19 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
     let mut outputs_by_unit: Vec<Vec<(ConfigId, FileId)>> = vec![Vec::new(); units.units.len()];
     for (config_id, toolchain) in configs {
         let config = planner.graph.configs[config_id.index()].clone();
+        let flag_options = FlagOptions {
+            build_type: config.build_type.clone(),
+            warning_as_error: options.warning_as_error,
+        };
         let base_cflags = planner.graph.add_flag_set(FlagSet {
             name: format!("cflags.{}", config.name()),
             parent: None,
-            words: toolchain.flags.cflags(&FlagOptions {
-                build_type: config.build_type.clone(),
-                warning_as_error: options.warning_as_error,
-            }),
+            words: toolchain.flags.cflags(&flag_options),
         });
         let base_ldflags = planner.graph.add_flag_set(FlagSet {
             name: format!("ldflags.{}", config.name()),
             parent: None,
-            words: toolchain.flags.ldflags(&FlagOptions {
-                build_type: config.build_type.clone(),
-                warning_as_error: options.warning_as_error,
-            }),
+            words: toolchain.flags.ldflags(&flag_options),
         });
         let cc = planner.tool(toolchain, ToolRole::Compiler);
         let ar = planner.tool(toolchain, ToolRole::Archiver);
