@@ -2,6 +2,7 @@
 
 mod flags;
 mod gen_cmd;
+mod project_args;
 mod toolchains;
 
 use std::path::PathBuf;

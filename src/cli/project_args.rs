@@ -1,0 +1,62 @@
+//! Options naming a project and its configurations, shared by `gen` and `graph`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use crate::error::{Error, Result};
+use crate::manifest::LoadOptions;
+use crate::paths;
+use crate::plan::GenOptions;
+
+/// Which project, which configurations, where the build goes.
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// The project directory (holding spy.toml), or spy.toml itself.
+    #[arg(default_value = ".", value_name = "PROJECT")]
+    pub project: PathBuf,
+    /// Where build files and outputs go (default: `[spygen] build-dir`, else PROJECT/build).
+    #[arg(long, value_name = "DIR")]
+    pub build_dir: Option<PathBuf>,
+    /// Only this target (repeatable); its toolchain must be installed.
+    #[arg(long = "target", value_name = "T")]
+    pub targets: Vec<String>,
+    /// Only this build type (repeatable).
+    #[arg(long = "build-type", value_name = "B")]
+    pub build_types: Vec<String>,
+    /// Add an out-of-tree VM module (repeatable), on top of spy.toml's `extra-vm-modules`.
+    #[arg(long = "extra-vm-module", value_name = "PATH")]
+    pub extra_vm_modules: Vec<PathBuf>,
+    /// Ignore spy.toml.
+    #[arg(long)]
+    pub no_spy_toml: bool,
+    /// Treat warnings as errors in every compile (also SPY_WERROR=1 or true).
+    #[arg(long)]
+    pub warning_as_error: bool,
+}
+
+impl ProjectArgs {
+    /// The planner's options; `toolchain_dir` is passed on to the regeneration command.
+    pub fn to_options(&self, toolchain_dir: Option<&Path>) -> Result<GenOptions> {
+        let cwd = paths::current_dir();
+        let spygen_exe = std::env::current_exe()
+            .map_err(|e| Error::env(format!("cannot find the spygen executable: {e}")))?;
+        Ok(GenOptions {
+            project_dir: self.project.clone(),
+            load: LoadOptions {
+                no_spy_toml: self.no_spy_toml,
+                extra_vm_modules: self
+                    .extra_vm_modules
+                    .iter()
+                    .map(|p| paths::absolute(p, &cwd))
+                    .collect(),
+            },
+            build_dir: self.build_dir.clone(),
+            targets: self.targets.clone(),
+            build_types: self.build_types.clone(),
+            warning_as_error: self.warning_as_error || super::flags::werror_from_env(),
+            toolchain_dir: toolchain_dir.map(Path::to_path_buf),
+            spygen_exe,
+        })
+    }
+}

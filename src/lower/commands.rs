@@ -1,0 +1,56 @@
+//! The command lines of actions, fully expanded: what ninja and make run, spelled once here so
+//! compile_commands.json and the lowerings cannot drift apart.
+
+use crate::graph::{Action, ActionKind, BuildGraph};
+
+/// Compile-line words between the compiler and the flags: the depfile options.
+pub fn depfile_args(object: &str) -> [String; 3] {
+    ["-MMD".into(), "-MF".into(), format!("{object}.d")]
+}
+
+/// The argument words of `action` as ninja runs them (paths relative to the build dir), or
+/// `None` for actions that run no tool (phony, regeneration).
+///
+/// - compile: `<cc> -MMD -MF <obj>.d <cflags> -c <src> -o <obj>`
+/// - archive: `<ar> rcs <archive> <objects>` (ninja passes the objects in a response file)
+/// - link: `<cc> -o <out> <inputs> <ldflags>`, inputs wrapped in `--whole-archive` for reactors
+pub fn action_words(graph: &BuildGraph, action: &Action) -> Option<Vec<String>> {
+    let tool = &graph.tools[action.tool?.index()];
+    let flags = action
+        .flags
+        .map(|f| graph.expand_flags(f))
+        .unwrap_or_default();
+    let out = graph.path(*action.outputs.first()?).to_string();
+    let inputs = action.inputs.iter().map(|&f| graph.path(f).to_string());
+    let mut words = tool.command.clone();
+    match action.kind {
+        ActionKind::Compile => {
+            words.extend(depfile_args(&out));
+            words.extend(flags);
+            words.push("-c".into());
+            words.extend(inputs);
+            words.push("-o".into());
+            words.push(out);
+        }
+        ActionKind::Archive => {
+            words.push("rcs".into());
+            words.push(out);
+            words.extend(inputs);
+        }
+        ActionKind::Link | ActionKind::LinkWholeArchive => {
+            words.push("-o".into());
+            words.push(out);
+            let whole = action.kind == ActionKind::LinkWholeArchive;
+            if whole {
+                words.push("-Wl,--whole-archive".into());
+            }
+            words.extend(inputs);
+            if whole {
+                words.push("-Wl,--no-whole-archive".into());
+            }
+            words.extend(flags);
+        }
+        ActionKind::Phony | ActionKind::Regenerate => return None,
+    }
+    Some(words)
+}
