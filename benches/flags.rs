@@ -34,16 +34,7 @@ fn main() {
     let runs = if quick { 5 } else { 300 };
     for args in [
         &["flags", "--target", "wasi", "--cflags"][..],
-        &[
-            "flags",
-            "--target",
-            "native",
-            "--build-type",
-            "release",
-            "--cflags",
-            "--ldflags",
-            "--libdir",
-        ][..],
+        &["flags", "--target", "native", "--build-type", "release", "--cflags", "--ldflags", "--libdir"][..],
     ] {
         let _warm = time_runs(args, 3.min(runs));
         let t = time_runs(args, runs);

@@ -22,11 +22,7 @@ impl Location {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
-        Location {
-            file: file.to_path_buf(),
-            line,
-            column,
-        }
+        Location { file: file.to_path_buf(), line, column }
     }
 }
 
@@ -87,12 +83,7 @@ impl Error {
     }
 
     fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
-            kind,
-            message: message.into(),
-            location: None,
-            help: None,
-        }
+        Error { kind, message: message.into(), location: None, help: None }
     }
 
     /// Attaches the place in an input file the error is about.

@@ -32,15 +32,11 @@ pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<WriteOutcome> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-        file.write_all(content)
-            .map_err(|e| Error::io("write", &tmp, e))?;
+        file.write_all(content).map_err(|e| Error::io("write", &tmp, e))?;
         file.sync_data().ok();
         drop(file);
         std::fs::rename(&tmp, path).map_err(|e| Error::io("replace", path, e))
@@ -59,24 +55,12 @@ mod tests {
     fn unchanged_content_keeps_mtime() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/out.txt");
-        assert_eq!(
-            write_if_changed(&path, b"one").unwrap(),
-            WriteOutcome::Written
-        );
+        assert_eq!(write_if_changed(&path, b"one").unwrap(), WriteOutcome::Written);
         let before = std::fs::metadata(&path).unwrap().modified().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
-        assert_eq!(
-            write_if_changed(&path, b"one").unwrap(),
-            WriteOutcome::Unchanged
-        );
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().modified().unwrap(),
-            before
-        );
-        assert_eq!(
-            write_if_changed(&path, b"two").unwrap(),
-            WriteOutcome::Written
-        );
+        assert_eq!(write_if_changed(&path, b"one").unwrap(), WriteOutcome::Unchanged);
+        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), before);
+        assert_eq!(write_if_changed(&path, b"two").unwrap(), WriteOutcome::Written);
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");

@@ -26,11 +26,7 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 /// `path` made absolute against `base` (usually the current directory) and normalised.
 pub fn absolute(path: &Path, base: &Path) -> PathBuf {
-    if path.is_absolute() {
-        normalize(path)
-    } else {
-        normalize(&base.join(path))
-    }
+    if path.is_absolute() { normalize(path) } else { normalize(&base.join(path)) }
 }
 
 /// The current directory, or `.` if it cannot be read.
@@ -75,18 +71,9 @@ mod tests {
 
     #[test]
     fn relative_walks_up_and_down() {
-        let r = relative(
-            Path::new("/p/examples/runtime/src/a.c"),
-            Path::new("/p/examples/demo/build"),
-        );
+        let r = relative(Path::new("/p/examples/runtime/src/a.c"), Path::new("/p/examples/demo/build"));
         assert_eq!(r, PathBuf::from("../../runtime/src/a.c"));
-        assert_eq!(
-            relative(Path::new("/p/b"), Path::new("/p/b")),
-            PathBuf::from(".")
-        );
-        assert_eq!(
-            relative(Path::new("/p/b/c"), Path::new("/p/b")),
-            PathBuf::from("c")
-        );
+        assert_eq!(relative(Path::new("/p/b"), Path::new("/p/b")), PathBuf::from("."));
+        assert_eq!(relative(Path::new("/p/b/c"), Path::new("/p/b")), PathBuf::from("c"));
     }
 }

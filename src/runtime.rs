@@ -21,10 +21,7 @@ pub struct RuntimeLocation {
 impl RuntimeLocation {
     /// `-L<build_dir>/<target>/<build_type>`.
     pub fn libdir(&self, target: &str, build_type: &str) -> String {
-        format!(
-            "-L{}",
-            self.build_dir.join(target).join(build_type).display()
-        )
+        format!("-L{}", self.build_dir.join(target).join(build_type).display())
     }
 }
 
@@ -63,10 +60,7 @@ pub fn locate(runtime_root: Option<&Path>, project_dir: Option<&Path>) -> Result
         },
     };
     let project = Project::load(&manifest, &LoadOptions::default())?;
-    let shown = project
-        .manifest
-        .as_ref()
-        .map_or_else(|| project.root.clone(), |m| m.path.clone());
+    let shown = project.manifest.as_ref().map_or_else(|| project.root.clone(), |m| m.path.clone());
     let Some(runtime) = &project.runtime else {
         return Ok(RuntimeLookup::NotFound(format!(
             "{} names no runtime module (add `runtime = \"path/to/runtime\"` under [spygen])",
@@ -74,11 +68,7 @@ pub fn locate(runtime_root: Option<&Path>, project_dir: Option<&Path>) -> Result
         )));
     };
     let (unit, _) = manifest::load_module(&runtime.dir, runtime.from.as_ref())?;
-    let mut include_dirs: Vec<PathBuf> = unit
-        .public_include_dirs
-        .into_iter()
-        .map(|d| d.value)
-        .collect();
+    let mut include_dirs: Vec<PathBuf> = unit.public_include_dirs.into_iter().map(|d| d.value).collect();
     if include_dirs.is_empty() {
         include_dirs.push(runtime.dir.join("include"));
     }

@@ -41,15 +41,9 @@ mod tests {
     #[test]
     fn quotes_only_what_the_shell_would_split_or_expand() {
         assert_eq!(quote("-DSPY_DEBUG"), "-DSPY_DEBUG");
-        assert_eq!(
-            quote("--target=wasm32-wasi-musl"),
-            "--target=wasm32-wasi-musl"
-        );
+        assert_eq!(quote("--target=wasm32-wasi-musl"), "--target=wasm32-wasi-musl");
         assert_eq!(quote("a b"), "'a b'");
-        assert_eq!(
-            quote("-Wl,--export=spy_mod$encode"),
-            "'-Wl,--export=spy_mod$encode'"
-        );
+        assert_eq!(quote("-Wl,--export=spy_mod$encode"), "'-Wl,--export=spy_mod$encode'");
         assert_eq!(quote("it's"), "'it'\\''s'");
         assert_eq!(quote(""), "''");
         assert_eq!(join(&["cc", "-I", "/x y"]), "cc -I '/x y'");

@@ -19,25 +19,21 @@ impl SourceFile {
     /// Reads `path`; a missing or unreadable file is an error naming it.
     pub fn read(path: &Path) -> Result<SourceFile> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-        Ok(SourceFile {
-            path: path.to_path_buf(),
-            text,
-        })
+        Ok(SourceFile { path: path.to_path_buf(), text })
     }
 
     /// A source file from text already in memory (embedded descriptors).
     pub fn from_text(path: impl Into<PathBuf>, text: impl Into<String>) -> SourceFile {
-        SourceFile {
-            path: path.into(),
-            text: text.into(),
-        }
+        SourceFile { path: path.into(), text: text.into() }
     }
 
     /// Deserializes the file, turning a TOML or schema error into `file:line:column: message`.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T> {
         toml::from_str(&self.text).map_err(|e| {
             let message = e.message().trim_end().to_string();
-            let err = Error::input(message).help("fix this entry; the README's \"Manifests\" and \"Toolchain descriptors\" sections list every key");
+            let err = Error::input(message).help(
+                "fix this entry; the README's \"Manifests\" and \"Toolchain descriptors\" sections list every key",
+            );
             match e.span() {
                 Some(span) => err.at(self.location(span.start)),
                 None => err.at(self.location(0)),

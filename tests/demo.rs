@@ -26,10 +26,7 @@ fn redacted_ninja(build: &Path) -> String {
         .map(|l| {
             let tool_var = (l.starts_with("cc.") || l.starts_with("ar.")) && l.contains(" = ");
             if l.starts_with("spygen = ") || tool_var {
-                format!(
-                    "{} = <resolved on this machine>\n",
-                    l.split(" = ").next().unwrap()
-                )
+                format!("{} = <resolved on this machine>\n", l.split(" = ").next().unwrap())
             } else {
                 format!("{l}\n")
             }
@@ -39,9 +36,7 @@ fn redacted_ninja(build: &Path) -> String {
 
 #[test]
 fn demo_build_ninja_snapshot_and_syntax() {
-    if !(require_program("ninja", "apt-get install ninja-build")
-        && ALL_TARGETS.iter().all(|t| require_target(t)))
-    {
+    if !(require_program("ninja", "apt-get install ninja-build") && ALL_TARGETS.iter().all(|t| require_target(t))) {
         return;
     }
     let (_tmp, examples) = examples_copy();
@@ -66,11 +61,7 @@ fn demo_build_ninja_snapshot_and_syntax() {
 }
 
 fn redacted(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .lines()
-        .filter(|l| !l.starts_with("spygen = "))
-        .collect::<Vec<_>>()
-        .join("\n")
+    String::from_utf8_lossy(bytes).lines().filter(|l| !l.starts_with("spygen = ")).collect::<Vec<_>>().join("\n")
 }
 
 fn check_encdemo_output(out: &str, what: &str) {
@@ -94,31 +85,17 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
 
     // The expected values agree with coreutils.
     for (tool, word) in [("base64", "foobar"), ("base32", "foobar")] {
-        let out = run_ok(
-            Command::new("sh")
-                .arg("-c")
-                .arg(format!("printf {word} | {tool}")),
-        );
-        assert!(out.starts_with(if tool == "base64" {
-            "Zm9vYmFy"
-        } else {
-            "MZXW6YTBOI======"
-        }));
+        let out = run_ok(Command::new("sh").arg("-c").arg(format!("printf {word} | {tool}")));
+        assert!(out.starts_with(if tool == "base64" { "Zm9vYmFy" } else { "MZXW6YTBOI======" }));
     }
     for build_type in ["debug", "release"] {
         let vectors = run_vectors(&build, build_type);
         assert_eq!(
             vectors,
-            ["native", "native-static", "wasi", "emscripten"]
-                .iter()
-                .filter(|t| require_target(t))
-                .count()
+            ["native", "native-static", "wasi", "emscripten"].iter().filter(|t| require_target(t)).count()
         );
         let exe = build.join(format!("native/{build_type}/encdemo"));
-        check_encdemo_output(
-            &run_ok(Command::new(&exe).args(args)),
-            &format!("native {build_type}"),
-        );
+        check_encdemo_output(&run_ok(Command::new(&exe).args(args)), &format!("native {build_type}"));
         if require_target("native-static") {
             let exe = build.join(format!("native-static/{build_type}/encdemo"));
             check_encdemo_output(&run_ok(Command::new(&exe).args(args)), "native-static");
@@ -128,51 +105,24 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
         if require_target("wasi") && require_program("node", "apt-get install nodejs") {
             let wasm = build.join(format!("wasi/{build_type}/encdemo.wasm"));
             let runner = repo_root().join("tests/support/run-wasi.mjs");
-            check_encdemo_output(
-                &run_ok(Command::new("node").arg(&runner).arg(&wasm).args(args)),
-                "wasi",
-            );
+            check_encdemo_output(&run_ok(Command::new("node").arg(&runner).arg(&wasm).args(args)), "wasi");
             let reactor = build.join(format!("wasi/{build_type}/tinyenc_reactor.wasm"));
             let call = repo_root().join("tests/support/call-reactor.mjs");
-            let crc = run_ok(
-                Command::new("node")
-                    .arg(&call)
-                    .arg(&reactor)
-                    .args(["spy_tinyenc$crc32", "123456789"]),
-            );
-            assert_eq!(
-                crc.trim(),
-                0xCBF43926u32.to_string(),
-                "the export with `$` in its name works"
-            );
-            let b64 = run_ok(
-                Command::new("node")
-                    .arg(&call)
-                    .arg(&reactor)
-                    .args(["spy_tinyenc$b64encode", "foobar"]),
-            );
+            let crc = run_ok(Command::new("node").arg(&call).arg(&reactor).args(["spy_tinyenc$crc32", "123456789"]));
+            assert_eq!(crc.trim(), 0xCBF43926u32.to_string(), "the export with `$` in its name works");
+            let b64 = run_ok(Command::new("node").arg(&call).arg(&reactor).args(["spy_tinyenc$b64encode", "foobar"]));
             assert_eq!(b64.trim(), "Zm9vYmFy");
         }
         if require_target("emscripten") {
             let js = build.join(format!("emscripten/{build_type}/encdemo.js"));
-            let out = run_ok(
-                Command::new("node")
-                    .arg("--no-experimental-fetch")
-                    .arg(&js)
-                    .args(args),
-            );
+            let out = run_ok(Command::new("node").arg("--no-experimental-fetch").arg(&js).args(args));
             check_encdemo_output(&out, "emscripten");
         }
         // whatis agrees with `file` on a few kinds of files.
         let whatis = build.join(format!("native/{build_type}/whatis"));
         let empty = demo.join("build/empty");
         std::fs::write(&empty, "").unwrap();
-        let samples = [
-            demo.join("encdemo.c"),
-            empty,
-            demo.join("spy.toml"),
-            build.join("native/debug/encdemo"),
-        ];
+        let samples = [demo.join("encdemo.c"), empty, demo.join("spy.toml"), build.join("native/debug/encdemo")];
         for sample in &samples {
             let ours = run_ok(Command::new(&whatis).arg(sample));
             let theirs = run_ok(Command::new("file").arg(sample));
@@ -183,41 +133,43 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
     // Nothing to do the second time.
     assert!(ninja(&build, &[]).contains("no work to do"));
 
-    // A private header of the vendored library: only the objects including it rebuild, then
-    // the archives and programs over them.
-    let header = examples.join("out-of-tree/vendor/tinyenc/src/tinyenc_tables.h");
-    let includers: Vec<String> = std::fs::read_dir(examples.join("out-of-tree/vendor/tinyenc/src"))
+    // A private header of the runtime: only the objects including it rebuild, then the
+    // archive and the programs over it.
+    let src_dir = examples.join("runtime/src");
+    let includers: Vec<String> = std::fs::read_dir(&src_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "c"))
-        .filter(|p| {
-            std::fs::read_to_string(p)
-                .unwrap()
-                .contains("tinyenc_tables.h")
-        })
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .filter(|p| std::fs::read_to_string(p).unwrap().contains("runtime_internal.h"))
+        .map(|p| format!("native/debug/obj/runtime/src/{}.o", p.file_stem().unwrap().to_string_lossy()))
         .collect();
     assert!(!includers.is_empty());
-    touch(&header);
+    touch(&src_dir.join("runtime_internal.h"));
     let out = ninja(&build, &["native-debug"]);
-    let compiled: Vec<&str> = out.lines().filter_map(|l| l.split("CC ").nth(1)).collect();
-    let mut expected: Vec<String> = includers
-        .iter()
-        .map(|s| format!("native/debug/obj/tinyenc/src/{s}.o"))
-        .collect();
-    expected.sort();
-    let mut compiled_sorted: Vec<String> = compiled.iter().map(|s| s.to_string()).collect();
-    compiled_sorted.sort();
-    assert_eq!(compiled_sorted, expected, "{out}");
-    assert!(
-        out.contains("AR native/debug/tinyenc.a") && out.contains("LINK native/debug/encdemo"),
+    assert_eq!(
+        sorted(out.lines().filter_map(|l| l.split("CC ").nth(1))),
+        sorted(includers.iter().map(String::as_str)),
         "{out}"
     );
-    assert!(
-        !out.contains("whatis"),
-        "whatis does not use tinyenc:\n{out}"
-    );
+    assert!(out.contains("AR native/debug/runtime.a") && out.contains("LINK native/debug/encdemo"), "{out}");
+    assert!(!out.contains("MAKE "), "the vendored library does not use the runtime:\n{out}");
     ninja(&build, &[]); // the other configurations catch up with the header too
+
+    // The vendored library is built by its own Makefile: editing one of its private headers
+    // re-runs that make for the configuration, which rebuilds the archive, then the programs
+    // linking it relink; spygen compiles nothing.
+    touch(&examples.join("out-of-tree/vendor/tinyenc/src/tinyenc_tables.h"));
+    let out = ninja(&build, &["native-debug"]);
+    let steps: Vec<&str> = out.lines().filter_map(|l| l.split("] ").nth(1)).collect();
+    assert_eq!(steps.first(), Some(&"MAKE ../../vendor/tinyenc/build/native/debug/libtinyenc.a"), "{out}");
+    assert_eq!(sorted(steps[1..].iter().copied()), ["LINK native/debug/encdemo", "LINK native/debug/tinyenc_vectors"]);
+    // An input change that leaves the archive as it was (its Makefile) re-runs make, and
+    // nothing after it (restat).
+    touch(&examples.join("out-of-tree/vendor/tinyenc/Makefile"));
+    let out = ninja(&build, &["native-debug"]);
+    let steps: Vec<&str> = out.lines().filter_map(|l| l.split("] ").nth(1)).collect();
+    assert_eq!(steps, ["MAKE ../../vendor/tinyenc/build/native/debug/libtinyenc.a"], "{out}");
+    ninja(&build, &[]);
 
     // Touching a manifest re-runs spygen (which writes nothing new), then nothing else.
     let manifest = examples.join("out-of-tree/spyvm_tinyenc/spygen.toml");
@@ -231,14 +183,13 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
 
     // A new source file in a globbed directory is picked up without running spygen by hand.
     std::fs::write(
-        examples.join("out-of-tree/vendor/tinyenc/src/extra_new.c"),
-        "int tinyenc_extra_new(void) { return 7; }\n",
+        examples.join("out-of-tree/spyvm_tinyenc/src/extra_new.c"),
+        "int spy_tinyenc_extra(void) { return 7; }\n",
     )
     .unwrap();
     let out = ninja(&build, &["native-debug"]);
     assert!(
-        out.contains("REGEN build.ninja")
-            && out.contains("CC native/debug/obj/tinyenc/src/extra_new.o"),
+        out.contains("REGEN build.ninja") && out.contains("CC native/debug/obj/spyvm_tinyenc/src/extra_new.o"),
         "{out}"
     );
 
@@ -262,17 +213,21 @@ fn run_vectors(build: &Path, build_type: &str) -> usize {
                     .arg(repo_root().join("tests/support/run-wasi.mjs"))
                     .arg(dir.join("tinyenc_vectors.wasm")),
             ),
-            "emscripten" => run_ok(
-                Command::new("node")
-                    .arg("--no-experimental-fetch")
-                    .arg(dir.join("tinyenc_vectors.js")),
-            ),
+            "emscripten" => {
+                run_ok(Command::new("node").arg("--no-experimental-fetch").arg(dir.join("tinyenc_vectors.js")))
+            }
             _ => run_ok(&mut Command::new(dir.join("tinyenc_vectors"))),
         };
         assert_eq!(out.trim(), "ok 18 vectors", "{target}/{build_type}");
         ran += 1;
     }
     ran
+}
+
+fn sorted<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = items.collect();
+    v.sort();
+    v
 }
 
 fn mtime_of(path: &Path) -> std::time::SystemTime {

@@ -10,9 +10,7 @@ const BUILD_TYPES: [&str; 2] = ["debug", "release"];
 const OPTIONS: [&str; 3] = ["--cflags", "--ldflags", "--libdir"];
 
 fn flags(args: &[&str]) -> String {
-    run_ok(spygen().arg("flags").args(args))
-        .trim_end_matches('\n')
-        .to_string()
+    run_ok(spygen().arg("flags").args(args)).trim_end_matches('\n').to_string()
 }
 
 #[test]
@@ -22,28 +20,15 @@ fn every_target_build_type_and_option_combination() {
         for build_type in BUILD_TYPES {
             for werror in [false, true] {
                 for mask in 1..(1 << OPTIONS.len()) {
-                    let mut args = vec![
-                        "--target",
-                        target,
-                        "--build-type",
-                        build_type,
-                        "--runtime-root",
-                        "/RUNTIME",
-                    ];
-                    let chosen: Vec<&str> = (0..OPTIONS.len())
-                        .filter(|i| mask & (1 << i) != 0)
-                        .map(|i| OPTIONS[i])
-                        .collect();
+                    let mut args = vec!["--target", target, "--build-type", build_type, "--runtime-root", "/RUNTIME"];
+                    let chosen: Vec<&str> =
+                        (0..OPTIONS.len()).filter(|i| mask & (1 << i) != 0).map(|i| OPTIONS[i]).collect();
                     args.extend(&chosen);
                     if werror {
                         args.push("--warning-as-error");
                     }
                     let werror_tag = if werror { " --warning-as-error" } else { "" };
-                    table += &format!(
-                        "{target} {build_type} {}{werror_tag}\n    {}\n",
-                        chosen.join(" "),
-                        flags(&args)
-                    );
+                    table += &format!("{target} {build_type} {}{werror_tag}\n    {}\n", chosen.join(" "), flags(&args));
                 }
             }
         }
@@ -59,42 +44,21 @@ fn cc_and_ar_come_last_in_the_helper_order_and_match_toolchains() {
         if cc.is_empty() || ar.is_empty() {
             continue;
         }
-        let all = flags(&[
-            "--ar",
-            "--cc",
-            "--libdir",
-            "--ldflags",
-            "--cflags",
-            "--target",
-            target,
-            "--runtime-root",
-            "/R",
-        ]);
+        let all =
+            flags(&["--ar", "--cc", "--libdir", "--ldflags", "--cflags", "--target", target, "--runtime-root", "/R"]);
         let cflags = flags(&["--target", target, "--cflags", "--runtime-root", "/R"]);
         let ldflags = flags(&["--target", target, "--ldflags"]);
-        let expected = [
-            cflags,
-            ldflags,
-            format!("-L/R/build/{target}/debug"),
-            cc.clone(),
-            ar,
-        ]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+        let expected = [cflags, ldflags, format!("-L/R/build/{target}/debug"), cc.clone(), ar]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
         assert_eq!(all, expected, "order is cflags, ldflags, libdir, cc, ar");
-        let json: serde_json::Value = serde_json::from_str(&run_ok(
-            spygen().args(["flags", "--format", "json", "--target", target]),
-        ))
-        .unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&run_ok(spygen().args(["flags", "--format", "json", "--target", target]))).unwrap();
         if json["cc"]["available"] == true {
-            let words: Vec<&str> = json["cc"]["command"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|w| w.as_str().unwrap())
-                .collect();
+            let words: Vec<&str> =
+                json["cc"]["command"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
             assert_eq!(cc, words.join(" "));
         }
     }
@@ -102,19 +66,11 @@ fn cc_and_ar_come_last_in_the_helper_order_and_match_toolchains() {
 
 #[test]
 fn native_honours_cc_and_ar_environment_variables() {
-    let out = run_ok(
-        spygen()
-            .args(["flags", "--target", "native", "--cc", "--ar"])
-            .env("CC", "gcc -m64")
-            .env("AR", "ar"),
-    );
+    let out =
+        run_ok(spygen().args(["flags", "--target", "native", "--cc", "--ar"]).env("CC", "gcc -m64").env("AR", "ar"));
     assert_eq!(out.trim(), "gcc -m64 ar");
     // Other targets ignore CC: zig must not be replaced by the host compiler.
-    let out = run_ok(
-        spygen()
-            .args(["flags", "--target", "wasi", "--cc"])
-            .env("CC", "gcc"),
-    );
+    let out = run_ok(spygen().args(["flags", "--target", "wasi", "--cc"]).env("CC", "gcc"));
     assert!(out.contains("zig"), "{out}");
 }
 
@@ -123,24 +79,13 @@ fn equals_form_and_spy_werror_env() {
     let spaced = flags(&["--target", "wasi", "--cflags"]);
     assert_eq!(flags(&["--target=wasi", "--cflags"]), spaced);
     let werror = flags(&["--target", "wasi", "--cflags", "--warning-as-error"]);
-    assert!(
-        werror.ends_with("-Werror=implicit-function-declaration -Werror -Wno-unreachable-code"),
-        "{werror}"
-    );
+    assert!(werror.ends_with("-Werror=implicit-function-declaration -Werror -Wno-unreachable-code"), "{werror}");
     for value in ["1", "true", "TRUE"] {
-        let out = run_ok(
-            spygen()
-                .args(["flags", "--target", "wasi", "--cflags"])
-                .env("SPY_WERROR", value),
-        );
+        let out = run_ok(spygen().args(["flags", "--target", "wasi", "--cflags"]).env("SPY_WERROR", value));
         assert_eq!(out.trim_end(), werror, "SPY_WERROR={value}");
     }
     for value in ["0", "false", ""] {
-        let out = run_ok(
-            spygen()
-                .args(["flags", "--target", "wasi", "--cflags"])
-                .env("SPY_WERROR", value),
-        );
+        let out = run_ok(spygen().args(["flags", "--target", "wasi", "--cflags"]).env("SPY_WERROR", value));
         assert_eq!(out.trim_end(), spaced, "SPY_WERROR={value}");
     }
 }
@@ -149,35 +94,15 @@ fn equals_form_and_spy_werror_env() {
 fn usage_errors_exit_2_and_say_what_to_do() {
     let (code, out, err) = run(spygen().args(["flags", "--target", "wasm64", "--cflags"]));
     assert_eq!((code, out.as_str()), (2, ""));
-    assert!(
-        err.contains(
-            "unknown target `wasm64`; valid targets: emscripten, native, native-static, wasi"
-        ),
-        "{err}"
-    );
+    assert!(err.contains("unknown target `wasm64`; valid targets: emscripten, native, native-static, wasi"), "{err}");
 
     let (code, _, err) = run(spygen().args(["flags", "--ldflags"]));
     assert_eq!(code, 2);
-    assert!(
-        err.contains("--ldflags needs --target (one of emscripten, native, native-static, wasi)"),
-        "{err}"
-    );
+    assert!(err.contains("--ldflags needs --target (one of emscripten, native, native-static, wasi)"), "{err}");
 
-    let (code, _, err) = run(spygen().args([
-        "flags",
-        "--target",
-        "wasi",
-        "--build-type",
-        "fast",
-        "--cflags",
-    ]));
+    let (code, _, err) = run(spygen().args(["flags", "--target", "wasi", "--build-type", "fast", "--cflags"]));
     assert_eq!(code, 2);
-    assert!(
-        err.contains(
-            "unknown build type `fast` for target `wasi`; valid build types: debug, release"
-        ),
-        "{err}"
-    );
+    assert!(err.contains("unknown build type `fast` for target `wasi`; valid build types: debug, release"), "{err}");
 
     let (code, _, err) = run(spygen().args(["flags", "--target", "wasi"]));
     assert_eq!(code, 2);
@@ -191,72 +116,36 @@ fn runtime_comes_from_the_project_found_upwards() {
     write_files(
         &root,
         &[
-            (
-                "proj/spy.toml",
-                "extra-vm-modules = []\n\n[spygen]\nruntime = \"../rt\"\nbuild-dir = \"out\"\n",
-            ),
+            ("proj/spy.toml", "extra-vm-modules = []\n\n[spygen]\nruntime = \"../rt\"\nbuild-dir = \"out\"\n"),
             ("proj/deep/er/.keep", ""),
-            (
-                "rt/spygen.toml",
-                "name = \"rt\"\nsources = []\npublic-include-dirs = [\"api\"]\n",
-            ),
+            ("rt/spygen.toml", "name = \"rt\"\nsources = []\npublic-include-dirs = [\"api\"]\n"),
         ],
     );
     let expected_i = format!("-I {}/rt/api", root.display());
     let expected_l = format!("-L{}/proj/out/wasi/release", root.display());
     let out = run_ok(
         spygen()
-            .args([
-                "flags",
-                "--target",
-                "wasi",
-                "--build-type",
-                "release",
-                "--cflags",
-                "--libdir",
-            ])
+            .args(["flags", "--target", "wasi", "--build-type", "release", "--cflags", "--libdir"])
             .current_dir(root.join("proj/deep/er")),
     );
-    assert!(
-        out.trim_end()
-            .ends_with(&format!("{expected_i} {expected_l}")),
-        "{out}"
-    );
+    assert!(out.trim_end().ends_with(&format!("{expected_i} {expected_l}")), "{out}");
     let out = run_ok(
         spygen()
-            .args([
-                "flags",
-                "--target",
-                "wasi",
-                "--build-type",
-                "release",
-                "--libdir",
-                "--project",
-            ])
+            .args(["flags", "--target", "wasi", "--build-type", "release", "--libdir", "--project"])
             .arg(root.join("proj")),
     );
     assert_eq!(out.trim_end(), expected_l);
 
     // Outside any project: no -I/-L, and stderr says why.
-    let (code, out, err) = run(spygen()
-        .args(["flags", "--target", "wasi", "--cflags", "--libdir"])
-        .current_dir(&root));
+    let (code, out, err) = run(spygen().args(["flags", "--target", "wasi", "--cflags", "--libdir"]).current_dir(&root));
     assert_eq!(code, 0);
     assert!(!out.contains("-I") && !out.contains("-L"), "{out}");
-    assert!(
-        err.contains("no spy.toml") && err.contains("--runtime-root"),
-        "{err}"
-    );
+    assert!(err.contains("no spy.toml") && err.contains("--runtime-root"), "{err}");
 
     // A project without a runtime says how to name one.
     write_files(&root, &[("bare/spy.toml", "extra-vm-modules = []\n")]);
-    let (_, _, err) = run(spygen()
-        .args(["flags", "--target", "wasi", "--cflags"])
-        .current_dir(root.join("bare")));
-    assert!(
-        err.contains("names no runtime module") && err.contains("[spygen]"),
-        "{err}"
-    );
+    let (_, _, err) = run(spygen().args(["flags", "--target", "wasi", "--cflags"]).current_dir(root.join("bare")));
+    assert!(err.contains("names no runtime module") && err.contains("[spygen]"), "{err}");
 }
 
 #[test]
@@ -264,15 +153,7 @@ fn a_fifth_target_needs_only_a_descriptor_file() {
     let dir = repo_root().join("tests/fixtures/toolchains-extra");
     let out = run_ok(
         spygen()
-            .args([
-                "flags",
-                "--target",
-                "riscv64-linux",
-                "--build-type",
-                "minsize",
-                "--cflags",
-                "--ldflags",
-            ])
+            .args(["flags", "--target", "riscv64-linux", "--build-type", "minsize", "--cflags", "--ldflags"])
             .arg("--toolchain-dir")
             .arg(&dir),
     );
@@ -282,42 +163,19 @@ fn a_fifth_target_needs_only_a_descriptor_file() {
          -Werror=implicit-function-declaration --target=riscv64-linux-musl -static"
     );
     // The environment variable works the same, and the built-in targets remain.
-    let out = run_ok(
-        spygen()
-            .args(["toolchains", "--json"])
-            .env("SPYGEN_TOOLCHAIN_DIR", &dir),
-    );
+    let out = run_ok(spygen().args(["toolchains", "--json"]).env("SPYGEN_TOOLCHAIN_DIR", &dir));
     let list: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let names: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["target"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "emscripten",
-            "native",
-            "native-static",
-            "riscv64-linux",
-            "wasi"
-        ]
-    );
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|t| t["target"].as_str().unwrap()).collect();
+    assert_eq!(names, ["emscripten", "native", "native-static", "riscv64-linux", "wasi"]);
     let riscv = &list[3];
-    assert_eq!(
-        riscv["build_types"],
-        serde_json::json!(["debug", "minsize", "release"])
-    );
+    assert_eq!(riscv["build_types"], serde_json::json!(["debug", "minsize", "release"]));
 }
 
 #[test]
 fn a_malformed_descriptor_points_at_file_line_and_column() {
     let dir = repo_root().join("tests/fixtures/toolchains-bad");
-    let (code, out, err) = run(spygen()
-        .args(["flags", "--target", "native", "--cflags"])
-        .arg("--toolchain-dir")
-        .arg(&dir));
+    let (code, out, err) =
+        run(spygen().args(["flags", "--target", "native", "--cflags"]).arg("--toolchain-dir").arg(&dir));
     assert_eq!((code, out.as_str()), (1, ""));
     let expected = format!(
         "{}:5:10: invalid type: string \"-DSPY_TARGET_WASI\", expected a sequence",
@@ -363,10 +221,7 @@ fn make_and_json_formats() {
     assert_eq!(json["triplet"], "wasm32-unknown-emscripten");
     assert_eq!(json["libdir"], "-L/RUNTIME/build/emscripten/debug");
     assert_eq!(json["suffixes"]["executable"], ".js");
-    assert_eq!(
-        json["cflags"].as_array().unwrap().last().unwrap(),
-        "/RUNTIME/include"
-    );
+    assert_eq!(json["cflags"].as_array().unwrap().last().unwrap(), "/RUNTIME/include");
 }
 
 /// Compiles a C file with exactly what `spygen flags` prints, through a shell as a Makefile would.
@@ -399,11 +254,7 @@ fn compile_with_printed_flags(target: &str, magic: &[u8]) {
         .unwrap();
     assert!(status.success(), "{script}");
     let object = std::fs::read(dir.path().join("t.o")).unwrap();
-    assert!(
-        object.starts_with(magic),
-        "{target} object starts with {:?}",
-        &object[..4]
-    );
+    assert!(object.starts_with(magic), "{target} object starts with {:?}", &object[..4]);
 }
 
 #[test]

@@ -12,15 +12,9 @@ fn project(dir: &Path) {
     write_files(
         dir,
         &[
-            (
-                "rt/spygen.toml",
-                "name = \"rt\"\nsources = [\"*.c\"]\npublic-include-dirs = [\".\"]\n",
-            ),
+            ("rt/spygen.toml", "name = \"rt\"\nsources = [\"*.c\"]\npublic-include-dirs = [\".\"]\n"),
             ("rt/rt.c", "int rt(void) { return 1; }\n"),
-            (
-                "a/spygen.toml",
-                "name = \"a\"\nsources = [\"a.c\"]\ndeps = [\"../b\"]\n",
-            ),
+            ("a/spygen.toml", "name = \"a\"\nsources = [\"a.c\"]\ndeps = [\"../b\"]\n"),
             ("a/a.c", "int a(void) { return 2; }\n"),
             ("b/spygen.toml", "name = \"b\"\nsources = [\"src/*.c\"]\n"),
             ("b/src/b.c", "int b(void) { return 3; }\n"),
@@ -49,33 +43,19 @@ fn expect_error(edit: &[(&str, &str)], expected: &str) {
     assert_eq!(code, 1, "stdout: {out}\nstderr: {err}");
     let err = err.replace(&format!("{}/", root.display()), "");
     assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
-    assert!(
-        err.contains("help: "),
-        "every error says what to do:\n{err}"
-    );
-    assert_eq!(
-        std::fs::read(&ninja).unwrap(),
-        before,
-        "build.ninja must not change"
-    );
-    assert_eq!(
-        std::fs::metadata(&ninja).unwrap().modified().unwrap(),
-        mtime
-    );
-    let leftovers: Vec<_> = std::fs::read_dir(root.join("p/build"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(leftovers, ["build.ninja"], "no temporary or partial file");
+    assert!(err.contains("help: "), "every error says what to do:\n{err}");
+    assert_eq!(std::fs::read(&ninja).unwrap(), before, "build.ninja must not change");
+    assert_eq!(std::fs::metadata(&ninja).unwrap().modified().unwrap(), mtime);
+    let leftovers: Vec<_> = std::fs::read_dir(root.join("p/build")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut leftovers: Vec<String> = leftovers.iter().map(|n| n.to_string_lossy().into_owned()).collect();
+    leftovers.sort();
+    assert_eq!(leftovers, ["build.ninja", "compile_commands.json", "spygen.mk"], "no temporary or partial file");
 }
 
 #[test]
 fn dependency_cycle_names_the_modules_in_order() {
     expect_error(
-        &[(
-            "b/spygen.toml",
-            "name = \"b\"\nsources = [\"src/*.c\"]\ndeps = [\"../a\"]\n",
-        )],
+        &[("b/spygen.toml", "name = \"b\"\nsources = [\"src/*.c\"]\ndeps = [\"../a\"]\n")],
         "b/spygen.toml:3:9: dependency cycle: a -> b -> a",
     );
 }
@@ -83,10 +63,7 @@ fn dependency_cycle_names_the_modules_in_order() {
 #[test]
 fn missing_module_directory() {
     expect_error(
-        &[(
-            "a/spygen.toml",
-            "name = \"a\"\nsources = [\"a.c\"]\ndeps = [\"../b\", \"../nope\"]\n",
-        )],
+        &[("a/spygen.toml", "name = \"a\"\nsources = [\"a.c\"]\ndeps = [\"../b\", \"../nope\"]\n")],
         "a/spygen.toml:3:17: module directory nope does not exist",
     );
 }
@@ -99,10 +76,7 @@ fn module_directory_without_manifest() {
 fn write_and_expect_missing_manifest() {
     expect_error(
         &[
-            (
-                "p/spy.toml",
-                "extra-vm-modules = [\"../a\", \"../empty\"]\n[spygen]\nruntime = \"../rt\"\n",
-            ),
+            ("p/spy.toml", "extra-vm-modules = [\"../a\", \"../empty\"]\n[spygen]\nruntime = \"../rt\"\n"),
             ("empty/x.c", ""),
         ],
         "p/spy.toml:1:29: empty has no spygen.toml",
@@ -112,10 +86,7 @@ fn write_and_expect_missing_manifest() {
 #[test]
 fn glob_matching_nothing() {
     expect_error(
-        &[(
-            "b/spygen.toml",
-            "name = \"b\"\nsources = [\"src/*.c\", \"lib/**/*.c\"]\n",
-        )],
+        &[("b/spygen.toml", "name = \"b\"\nsources = [\"src/*.c\", \"lib/**/*.c\"]\n")],
         "b/spygen.toml:2:23: source pattern `lib/**/*.c` matches no file in b",
     );
 }
@@ -123,10 +94,7 @@ fn glob_matching_nothing() {
 #[test]
 fn missing_source_file() {
     expect_error(
-        &[(
-            "a/spygen.toml",
-            "name = \"a\"\nsources = [\n  \"a.c\",\n  \"gone.c\",\n]\ndeps = [\"../b\"]\n",
-        )],
+        &[("a/spygen.toml", "name = \"a\"\nsources = [\n  \"a.c\",\n  \"gone.c\",\n]\ndeps = [\"../b\"]\n")],
         "a/spygen.toml:4:3: source `gone.c` does not exist",
     );
 }
@@ -134,10 +102,7 @@ fn missing_source_file() {
 #[test]
 fn unknown_target_in_a_module() {
     expect_error(
-        &[(
-            "b/spygen.toml",
-            "name = \"b\"\nsources = [\"src/*.c\"]\ntargets = [\"native\", \"wasm64\"]\n",
-        )],
+        &[("b/spygen.toml", "name = \"b\"\nsources = [\"src/*.c\"]\ntargets = [\"native\", \"wasm64\"]\n")],
         "b/spygen.toml:3:22: unknown target `wasm64`; valid targets: emscripten, native, native-static, wasi",
     );
 }
@@ -145,10 +110,7 @@ fn unknown_target_in_a_module() {
 #[test]
 fn unknown_target_in_the_project() {
     expect_error(
-        &[(
-            "p/spy.toml",
-            "extra-vm-modules = [\"../a\"]\n[spygen]\nruntime = \"../rt\"\ntargets = [\"wasii\"]\n",
-        )],
+        &[("p/spy.toml", "extra-vm-modules = [\"../a\"]\n[spygen]\nruntime = \"../rt\"\ntargets = [\"wasii\"]\n")],
         "p/spy.toml:4:12: unknown target `wasii`",
     );
 }
@@ -157,14 +119,8 @@ fn unknown_target_in_the_project() {
 fn a_program_needing_a_module_where_it_is_not_supported() {
     expect_error(
         &[
-            (
-                "b/spygen.toml",
-                "name = \"b\"\nsources = [\"src/*.c\"]\ntargets = [\"wasi\"]\n",
-            ),
-            (
-                "a/spygen.toml",
-                "name = \"a\"\nsources = [\"a.c\"]\ndeps = [\"../b\"]\ntargets = [\"native\"]\n",
-            ),
+            ("b/spygen.toml", "name = \"b\"\nsources = [\"src/*.c\"]\ntargets = [\"wasi\"]\n"),
+            ("a/spygen.toml", "name = \"a\"\nsources = [\"a.c\"]\ndeps = [\"../b\"]\ntargets = [\"native\"]\n"),
         ],
         "a/spygen.toml:4:12: module `a` is built for `native`, but the module `b` it depends on does not support `native`",
     );
@@ -184,10 +140,7 @@ fn malformed_manifest() {
 
 #[test]
 fn duplicate_names() {
-    expect_error(
-        &[("b/spygen.toml", "name = \"a\"\nsources = [\"src/*.c\"]\n")],
-        "two units are named `a`",
-    );
+    expect_error(&[("b/spygen.toml", "name = \"a\"\nsources = [\"src/*.c\"]\n")], "two units are named `a`");
 }
 
 #[test]
@@ -211,10 +164,7 @@ fn explicit_target_that_is_not_installed_is_an_error_with_the_install_hint() {
         .arg("--toolchain-dir")
         .arg(root.join("tc")));
     assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("target `ghost` was asked for, but its toolchain is not installed"),
-        "{err}"
-    );
+    assert!(err.contains("target `ghost` was asked for, but its toolchain is not installed"), "{err}");
     assert!(err.contains("help: apt-get install ghost-cc"), "{err}");
     assert!(!root.join("p/build/build.ninja").exists());
 
@@ -226,25 +176,15 @@ fn explicit_target_that_is_not_installed_is_an_error_with_the_install_hint() {
             "extra-vm-modules = [\"../a\"]\n[spygen]\nruntime = \"../rt\"\ntargets = [\"native\", \"ghost\"]\n",
         )],
     );
-    let (code, _, err) = run(spygen()
-        .args(["gen", "-q"])
-        .arg(root.join("p"))
-        .arg("--toolchain-dir")
-        .arg(root.join("tc")));
+    let (code, _, err) =
+        run(spygen().args(["gen", "-q"]).arg(root.join("p")).arg("--toolchain-dir").arg(root.join("tc")));
     assert_eq!(code, 0, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains("warning: toolchain `ghost` is not installed")
-            && err.contains("apt-get install ghost-cc"),
+        err.contains("warning: toolchain `ghost` is not installed") && err.contains("apt-get install ghost-cc"),
         "{err}"
     );
     let ninja = std::fs::read_to_string(root.join("p/build/build.ninja")).unwrap();
-    assert!(
-        ninja.contains("\ndefault native-debug native-release\n"),
-        "{ninja}"
-    );
-    assert!(
-        ninja.contains("build ghost-debug: phony ghost-debug/"[..18].trim_end()),
-        "ghost aliases are still there"
-    );
+    assert!(ninja.contains("\ndefault native-debug native-release\n"), "{ninja}");
+    assert!(ninja.contains("build ghost-debug: phony ghost-debug/"[..18].trim_end()), "ghost aliases are still there");
 }

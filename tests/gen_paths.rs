@@ -17,15 +17,9 @@ fn spaces_and_dollars_build_and_run() {
     write_files(
         &root,
         &[
-            (
-                "rt/spygen.toml",
-                "name = \"rt\"\nsources = [\"*.c\"]\npublic-include-dirs = [\"inc dir\"]\n",
-            ),
+            ("rt/spygen.toml", "name = \"rt\"\nsources = [\"*.c\"]\npublic-include-dirs = [\"inc dir\"]\n"),
             ("rt/inc dir/rt.h", "int rt_base(void);\n"),
-            (
-                "rt/rt.c",
-                "#include \"rt.h\"\nint rt_base(void) { return 40; }\n",
-            ),
+            ("rt/rt.c", "#include \"rt.h\"\nint rt_base(void) { return 40; }\n"),
             (
                 "mod/spygen.toml",
                 "name = \"mod\"\nsources = [\"my src/*.c\"]\ndefines = ['GREETING=\"hi $there\"']\n\

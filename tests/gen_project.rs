@@ -11,10 +11,7 @@ fn modules(dir: &Path) {
     write_files(
         dir,
         &[
-            (
-                "rt/spygen.toml",
-                "name = \"rt\"\nsources = [\"rt.c\"]\npublic-include-dirs = [\".\"]\n",
-            ),
+            ("rt/spygen.toml", "name = \"rt\"\nsources = [\"rt.c\"]\npublic-include-dirs = [\".\"]\n"),
             ("rt/rt.c", "int rt(void) { return 1; }\n"),
             ("m1/spygen.toml", "name = \"m1\"\nsources = [\"m1.c\"]\n"),
             ("m1/m1.c", "int m1(void) { return 1; }\n"),
@@ -43,11 +40,7 @@ fn extra_vm_module_adds_to_spy_toml_and_no_spy_toml_ignores_it() {
     assert!(!text.contains("m2"));
 
     // --extra-vm-module is additive, relative to the current directory.
-    run_ok(
-        spygen()
-            .args(["gen", "-q", "p", "--extra-vm-module", "m2"])
-            .current_dir(&root),
-    );
+    run_ok(spygen().args(["gen", "-q", "p", "--extra-vm-module", "m2"]).current_dir(&root));
     let text = ninja_text(&root.join("p/build"));
     assert!(text.contains("build native/debug/m1.a:") && text.contains("build native/debug/m2.a:"));
     // ... and the regeneration command keeps it.
@@ -71,9 +64,7 @@ fn extra_vm_module_adds_to_spy_toml_and_no_spy_toml_ignores_it() {
             .current_dir(&root),
     );
     let text = ninja_text(&root.join("b2"));
-    assert!(
-        text.contains("build native/debug/m2.a:") && text.contains("build native/release/m2.a:")
-    );
+    assert!(text.contains("build native/debug/m2.a:") && text.contains("build native/release/m2.a:"));
     assert!(!text.contains("m1.a") && !text.contains("rt.a"), "{text}");
 }
 
@@ -106,34 +97,22 @@ fn system_libraries_come_from_pkg_config_honouring_pkg_config_path() {
         ],
     );
     // Not found: the fallback flags, with one warning naming the manifest entry.
-    let (code, _, err) = run(spygen()
-        .args(["gen", "-q"])
-        .arg(root.join("p"))
-        .env_remove("PKG_CONFIG_PATH"));
+    let (code, _, err) = run(spygen().args(["gen", "-q"]).arg(root.join("p")).env_remove("PKG_CONFIG_PATH"));
     assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("m1/spygen.toml:4:1")
-            && err.contains("pkg-config does not know `spygen-test-zz`"),
-        "{err}"
-    );
+    assert!(err.contains("m1/spygen.toml:4:1") && err.contains("pkg-config does not know `spygen-test-zz`"), "{err}");
     let text = ninja_text(&root.join("p/build"));
-    assert!(
-        text.contains("-DZZ_FALLBACK") && text.contains("-lzz"),
-        "{text}"
-    );
+    assert!(text.contains("-DZZ_FALLBACK") && text.contains("-lzz"), "{text}");
 
     // Found through PKG_CONFIG_PATH (a conda or /opt install): pkg-config's flags, on the
     // module's compiles and on the link of every program using it.
-    let (code, _, err) = run(spygen()
-        .args(["gen", "-q"])
-        .arg(root.join("p"))
-        .env("PKG_CONFIG_PATH", root.join("opt/lib/pkgconfig")));
+    let (code, _, err) =
+        run(spygen().args(["gen", "-q"]).arg(root.join("p")).env("PKG_CONFIG_PATH", root.join("opt/lib/pkgconfig")));
     assert_eq!((code, err.as_str()), (0, ""));
     let text = ninja_text(&root.join("p/build"));
-    assert!(text.contains("cflags.m1.native-debug = ${cflags.native-debug} -I../../rt -I/opt/zz/include -DZZ_FROM_PC"), "{text}");
     assert!(
-        text.contains("ldflags.app.native-debug = ${ldflags.native-debug} -L/opt/zz/lib -lzz"),
+        text.contains("cflags.m1.native-debug = ${cflags.native-debug} -I../../rt -I/opt/zz/include -DZZ_FROM_PC"),
         "{text}"
     );
+    assert!(text.contains("ldflags.app.native-debug = ${ldflags.native-debug} -L/opt/zz/lib -lzz"), "{text}");
     assert!(!text.contains("ZZ_FALLBACK"));
 }

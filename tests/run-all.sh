@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every spygen test on a fresh machine: installs the tools the tests use when they are
-# missing (ninja, zig, emscripten, wasmtime, file/libmagic, pkg-config), then checks
+# missing (ninja, make, zig, emscripten, file/libmagic, pkg-config, graphviz), then checks
 # formatting, lints and runs the test suite. `.ci/run` runs exactly this with CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,8 @@ command -v ninja >/dev/null 2>&1 || need_apt+=(ninja-build)
 command -v emcc >/dev/null 2>&1 || need_apt+=(emscripten)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v file >/dev/null 2>&1 || need_apt+=(file)
+command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
+command -v make >/dev/null 2>&1 || need_apt+=(make)
 [ -e /usr/include/magic.h ] || need_apt+=(libmagic-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "== installing with apt-get: ${need_apt[*]}"
@@ -18,7 +20,6 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 need_pip=()
 python3 -c 'import ziglang' 2>/dev/null || need_pip+=(ziglang)
-python3 -c 'import wasmtime' 2>/dev/null || need_pip+=(wasmtime)
 if [ ${#need_pip[@]} -gt 0 ]; then
     echo "== installing with pip: ${need_pip[*]}"
     python3 -m pip install -q --root-user-action=ignore "${need_pip[@]}"

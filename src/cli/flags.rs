@@ -59,8 +59,7 @@ enum FlagsFormat {
 }
 
 pub(super) fn werror_from_env() -> bool {
-    std::env::var("SPY_WERROR")
-        .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"))
+    std::env::var("SPY_WERROR").is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"))
 }
 
 pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
@@ -71,10 +70,7 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
             .zip(selected)
             .find(|(_, on)| *on)
             .map_or("spygen flags", |(name, _)| *name);
-        return Err(Error::usage(format!(
-            "{what} needs --target (one of {})",
-            db.names().join(", ")
-        )));
+        return Err(Error::usage(format!("{what} needs --target (one of {})", db.names().join(", "))));
     };
     let toolchain = db.get(target)?;
     toolchain.check_build_type(&args.build_type)?;
@@ -83,10 +79,8 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
         warning_as_error: args.warning_as_error || werror_from_env(),
     };
     if args.format == FlagsFormat::Shell && !selected.contains(&true) {
-        return Err(Error::usage(
-            "nothing to print: pass one or more of --cflags, --ldflags, --libdir, --cc, --ar",
-        )
-        .help("or --format json (every fact) / --format make (assignments to include)"));
+        return Err(Error::usage("nothing to print: pass one or more of --cflags, --ldflags, --libdir, --cc, --ar")
+            .help("or --format json (every fact) / --format make (assignments to include)"));
     }
     let needs_runtime = args.format != FlagsFormat::Shell || args.cflags || args.libdir;
     let runtime = if needs_runtime {
@@ -134,33 +128,20 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
             format!("{}\n", parts.join(" "))
         }
         FlagsFormat::Make => {
-            let mut out = format!(
-                "# {target}/{} flags, written by `spygen flags --format make`.\n",
-                args.build_type
-            );
+            let mut out = format!("# {target}/{} flags, written by `spygen flags --format make`.\n", args.build_type);
             out += &make_syntax::assign("SPY_TARGET", target);
             out += &make_syntax::assign("SPY_BUILD_TYPE", &args.build_type);
             for (var, tool) in [("CC", &toolchain.compiler), ("AR", &toolchain.archiver)] {
                 match resolve(toolchain, tool) {
                     Ok(words) => out += &make_syntax::assign(var, &shell::join(&words)),
                     Err(e) => {
-                        out += &format!(
-                            "$(error {})\n",
-                            make_syntax::escape_value(&e.to_string().replace('\n', " "))
-                        )
+                        out += &format!("$(error {})\n", make_syntax::escape_value(&e.to_string().replace('\n', " ")))
                     }
                 }
             }
             out += &make_syntax::assign("CFLAGS", &shell::join(&cflags));
             out += &make_syntax::assign("LDFLAGS", &shell::join(&ldflags));
-            out += &make_syntax::assign(
-                "LIBDIR",
-                libdir
-                    .as_deref()
-                    .map(shell::quote)
-                    .unwrap_or_default()
-                    .as_str(),
-            );
+            out += &make_syntax::assign("LIBDIR", libdir.as_deref().map(shell::quote).unwrap_or_default().as_str());
             out += &make_syntax::assign("OBJ_SUFFIX", &toolchain.suffixes.object);
             out += &make_syntax::assign("LIB_SUFFIX", &toolchain.suffixes.archive);
             out += &make_syntax::assign("EXE_SUFFIX", &toolchain.suffixes.executable);
@@ -204,10 +185,7 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
                 },
                 "install": toolchain.install_hint,
             });
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            )
+            format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
         }
     };
     print_out(&text)

@@ -1,12 +1,14 @@
 //! `spygen gen`: read the project, plan the graph, write the build files.
 
-use clap::Args;
+use std::path::Path;
+
+use clap::{Args, ValueEnum};
 
 use super::project_args::ProjectArgs;
 use crate::error::Result;
 use crate::fsutil::{WriteOutcome, write_if_changed};
 use crate::lower;
-use crate::plan;
+use crate::plan::{self, COMPDB_FILE, FRAGMENT_FILE, Format, MAKEFILE, NINJA_FILE};
 use crate::toolchain::Db;
 
 /// Options of `spygen gen`.
@@ -14,41 +16,65 @@ use crate::toolchain::Db;
 pub struct GenArgs {
     #[command(flatten)]
     project: ProjectArgs,
+    /// Which build files to write (spygen.mk and compile_commands.json come with each).
+    #[arg(long, value_enum, default_value_t = FormatArg::Ninja)]
+    format: FormatArg,
+    /// The configuration compile_commands.json describes (default: the first native one).
+    #[arg(long, value_name = "C")]
+    compdb_config: Option<String>,
     /// Print nothing but warnings and errors.
     #[arg(long, short)]
     quiet: bool,
 }
 
-pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&std::path::Path>) -> Result<()> {
-    let options = args.project.to_options(toolchain_dir)?;
+/// `--format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    /// build.ninja
+    Ninja,
+    /// a GNU Makefile
+    Make,
+    /// both
+    All,
+}
+
+pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> {
+    let mut options = args.project.to_options(toolchain_dir)?;
+    options.format = match args.format {
+        FormatArg::Ninja => Format::Ninja,
+        FormatArg::Make => Format::Make,
+        FormatArg::All => Format::All,
+    };
     let plan = plan::plan(db, &options)?;
     for w in &plan.warnings {
         eprintln!("spygen: warning: {w}");
     }
-    let ninja = lower::lower_ninja(&plan, &options.spygen_exe.to_string_lossy());
-    let path = plan.build_dir.join("build.ninja");
-    let outcome = write_if_changed(&path, ninja.as_bytes())?;
+    let exe = options.spygen_exe.to_string_lossy();
+    // Everything is computed before anything is written: an error leaves every file as it was.
+    let mut files: Vec<(&str, String)> = Vec::new();
+    if options.format != Format::Make {
+        files.push((NINJA_FILE, lower::lower_ninja(&plan, &exe)));
+    }
+    if options.format != Format::Ninja {
+        files.push((MAKEFILE, lower::lower_make(&plan, &exe)));
+    }
+    files.push((FRAGMENT_FILE, lower::make_fragment::lower_make_fragment(db, &plan.fragment)));
+    files.push((COMPDB_FILE, lower::lower_compdb(&plan, args.compdb_config.as_deref())?));
+    let mut written = Vec::new();
+    for (name, text) in &files {
+        if write_if_changed(&plan.build_dir.join(name), text.as_bytes())? == WriteOutcome::Written {
+            written.push(*name);
+        }
+    }
     if !args.quiet {
-        let state = match outcome {
-            WriteOutcome::Written => "wrote",
-            WriteOutcome::Unchanged => "unchanged",
-        };
-        let configs: Vec<String> = plan
-            .graph
-            .configs
-            .iter()
-            .filter(|c| c.available)
-            .map(|c| c.name())
-            .collect();
+        let configs: Vec<String> = plan.graph.configs.iter().filter(|c| c.available).map(|c| c.name()).collect();
+        let what = if written.is_empty() { "unchanged".to_string() } else { format!("wrote {}", written.join(", ")) };
         println!(
-            "spygen: {state} {} ({} actions; default: {})",
-            path.display(),
+            "spygen: {} in {}: {what} ({} actions; default: {})",
+            files[0].0,
+            plan.build_dir.display(),
             plan.graph.actions.len(),
-            if configs.is_empty() {
-                "nothing".to_string()
-            } else {
-                configs.join(" ")
-            }
+            if configs.is_empty() { "nothing".to_string() } else { configs.join(" ") }
         );
     }
     Ok(())

@@ -2,6 +2,7 @@
 
 mod flags;
 mod gen_cmd;
+mod graph_cmd;
 mod project_args;
 mod toolchains;
 
@@ -31,8 +32,10 @@ enum Command {
     Flags(flags::FlagsArgs),
     /// List the known targets, their tools, versions and availability on this machine.
     Toolchains(toolchains::ToolchainsArgs),
-    /// Generate build files (build.ninja, compile_commands.json) for a project.
+    /// Generate build files (build.ninja or Makefile, spygen.mk, compile_commands.json).
     Gen(gen_cmd::GenArgs),
+    /// Print the build graph: Graphviz dot, JSON for tools, or compile_commands.json.
+    Graph(graph_cmd::GraphArgs),
 }
 
 /// Runs spygen with the process arguments; returns the exit code.
@@ -60,6 +63,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Flags(args) => flags::run(args, &load_db()?),
         Command::Toolchains(args) => toolchains::run(args, &load_db()?),
         Command::Gen(args) => gen_cmd::run(args, &load_db()?, cli.toolchain_dir.as_deref()),
+        Command::Graph(args) => graph_cmd::run(args, &load_db()?, cli.toolchain_dir.as_deref()),
     }
 }
 

@@ -7,7 +7,7 @@ use clap::Args;
 use crate::error::{Error, Result};
 use crate::manifest::LoadOptions;
 use crate::paths;
-use crate::plan::GenOptions;
+use crate::plan::{Format, GenOptions};
 
 /// Which project, which configurations, where the build goes.
 #[derive(Debug, Args)]
@@ -39,17 +39,13 @@ impl ProjectArgs {
     /// The planner's options; `toolchain_dir` is passed on to the regeneration command.
     pub fn to_options(&self, toolchain_dir: Option<&Path>) -> Result<GenOptions> {
         let cwd = paths::current_dir();
-        let spygen_exe = std::env::current_exe()
-            .map_err(|e| Error::env(format!("cannot find the spygen executable: {e}")))?;
+        let spygen_exe =
+            std::env::current_exe().map_err(|e| Error::env(format!("cannot find the spygen executable: {e}")))?;
         Ok(GenOptions {
             project_dir: self.project.clone(),
             load: LoadOptions {
                 no_spy_toml: self.no_spy_toml,
-                extra_vm_modules: self
-                    .extra_vm_modules
-                    .iter()
-                    .map(|p| paths::absolute(p, &cwd))
-                    .collect(),
+                extra_vm_modules: self.extra_vm_modules.iter().map(|p| paths::absolute(p, &cwd)).collect(),
             },
             build_dir: self.build_dir.clone(),
             targets: self.targets.clone(),
@@ -57,6 +53,7 @@ impl ProjectArgs {
             warning_as_error: self.warning_as_error || super::flags::werror_from_env(),
             toolchain_dir: toolchain_dir.map(Path::to_path_buf),
             spygen_exe,
+            format: Format::Ninja,
         })
     }
 }

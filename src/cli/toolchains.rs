@@ -28,11 +28,7 @@ fn report(tool: &Tool) -> ToolReport {
         Resolution::Found(r) => r.version(&tool.version_args),
         Resolution::Missing { .. } => None,
     };
-    ToolReport {
-        role: tool.role,
-        resolution,
-        version,
-    }
+    ToolReport { role: tool.role, resolution, version }
 }
 
 fn tool_json(r: &ToolReport) -> Value {
@@ -49,15 +45,9 @@ fn tool_json(r: &ToolReport) -> Value {
 }
 
 pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
-    let reports: Vec<(&Toolchain, [ToolReport; 2])> = db
-        .iter()
-        .map(|t| (t, [report(&t.compiler), report(&t.archiver)]))
-        .collect();
-    let available = |tools: &[ToolReport; 2]| {
-        tools
-            .iter()
-            .all(|t| matches!(t.resolution, Resolution::Found(_)))
-    };
+    let reports: Vec<(&Toolchain, [ToolReport; 2])> =
+        db.iter().map(|t| (t, [report(&t.compiler), report(&t.archiver)])).collect();
+    let available = |tools: &[ToolReport; 2]| tools.iter().all(|t| matches!(t.resolution, Resolution::Found(_)));
     let text = if args.json {
         let list: Vec<Value> = reports
             .iter()
@@ -75,18 +65,11 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
                 })
             })
             .collect();
-        format!(
-            "{}\n",
-            serde_json::to_string_pretty(&Value::Array(list)).unwrap_or_default()
-        )
+        format!("{}\n", serde_json::to_string_pretty(&Value::Array(list)).unwrap_or_default())
     } else {
         let mut out = String::new();
         for (t, tools) in &reports {
-            let state = if available(tools) {
-                "available"
-            } else {
-                "MISSING"
-            };
+            let state = if available(tools) { "available" } else { "MISSING" };
             out += &format!("{:<15} {:<27} {state}\n", t.name, t.triplet);
             out += &format!("  {}\n", t.description);
             for r in tools {

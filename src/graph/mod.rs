@@ -108,6 +108,9 @@ pub enum ActionKind {
     Link,
     /// Objects and archives to a program, every archive member kept (reactors).
     LinkWholeArchive,
+    /// A library's own Makefile, run with `make <args>`; restat, so an up-to-date library does
+    /// not rebuild what depends on it.
+    ForeignMake,
     /// A name for a set of files.
     Phony,
     /// Re-runs spygen when a manifest, descriptor or globbed directory changes.
@@ -137,6 +140,8 @@ pub struct Action {
     pub outputs: Vec<FileId>,
     /// Outputs produced as a side effect (emscripten's .wasm next to the .js).
     pub implicit_outputs: Vec<FileId>,
+    /// Arguments of a foreign make (`-C <dir> TARGET=<t> ...`); empty for other actions.
+    pub args: Vec<String>,
 }
 
 impl Action {
@@ -153,6 +158,7 @@ impl Action {
             order_only: Vec::new(),
             outputs: Vec::new(),
             implicit_outputs: Vec::new(),
+            args: Vec::new(),
         }
     }
 }
@@ -238,10 +244,7 @@ impl BuildGraph {
             return id;
         }
         let id = FileId(self.files.len() as u32);
-        self.files.push(File {
-            path: path.to_string(),
-            producer: None,
-        });
+        self.files.push(File { path: path.to_string(), producer: None });
         self.file_ids.insert(path.to_string(), id);
         self.file_nodes.push(self.dag.add_node(Node::File(id)));
         id
@@ -272,8 +275,7 @@ impl BuildGraph {
                     .help("give the modules, programs or sources distinct names"));
             }
             file.producer = Some(id);
-            self.dag
-                .add_edge(node, self.file_nodes[f.index()], Edge::Output);
+            self.dag.add_edge(node, self.file_nodes[f.index()], Edge::Output);
         }
         self.actions.push(action);
         Ok(id)
@@ -292,11 +294,7 @@ impl BuildGraph {
 
     fn action_label(&self, a: ActionId) -> String {
         let action = &self.actions[a.index()];
-        action
-            .outputs
-            .first()
-            .map(|f| self.files[f.index()].path.clone())
-            .unwrap_or_default()
+        action.outputs.first().map(|f| self.files[f.index()].path.clone()).unwrap_or_default()
     }
 
     /// The petgraph view: file and action nodes, input and output edges.
@@ -352,16 +350,8 @@ mod tests {
     #[test]
     fn flag_sets_expand_parents_first() {
         let mut g = BuildGraph::new();
-        let base = g.add_flag_set(FlagSet {
-            name: "b".into(),
-            parent: None,
-            words: vec!["-O2".into()],
-        });
-        let child = g.add_flag_set(FlagSet {
-            name: "c".into(),
-            parent: Some(base),
-            words: vec!["-Iinc".into()],
-        });
+        let base = g.add_flag_set(FlagSet { name: "b".into(), parent: None, words: vec!["-O2".into()] });
+        let child = g.add_flag_set(FlagSet { name: "c".into(), parent: Some(base), words: vec!["-Iinc".into()] });
         assert_eq!(g.expand_flags(child), ["-O2", "-Iinc"]);
     }
 }

@@ -14,32 +14,34 @@ pub fn depfile_args(object: &str) -> [String; 3] {
 /// - compile: `<cc> -MMD -MF <obj>.d <cflags> -c <src> -o <obj>`
 /// - archive: `<ar> rcs <archive> <objects>` (ninja passes the objects in a response file)
 /// - link: `<cc> -o <out> <inputs> <ldflags>`, inputs wrapped in `--whole-archive` for reactors
+/// - foreign make: `make -C <dir> TARGET=<t> BUILD_TYPE=<b> SPYGEN_MK=<fragment> <args>`
 pub fn action_words(graph: &BuildGraph, action: &Action) -> Option<Vec<String>> {
-    let tool = &graph.tools[action.tool?.index()];
-    let flags = action
-        .flags
-        .map(|f| graph.expand_flags(f))
-        .unwrap_or_default();
-    let out = graph.path(*action.outputs.first()?).to_string();
     let inputs = action.inputs.iter().map(|&f| graph.path(f).to_string());
-    let mut words = tool.command.clone();
+    let out = || action.outputs.first().map(|&f| graph.path(f).to_string());
+    let tool = || action.tool.map(|t| graph.tools[t.index()].command.clone());
+    let flags = || action.flags.map(|f| graph.expand_flags(f)).unwrap_or_default();
+    let mut words = Vec::new();
     match action.kind {
         ActionKind::Compile => {
+            let out = out()?;
+            words.extend(tool()?);
             words.extend(depfile_args(&out));
-            words.extend(flags);
+            words.extend(flags());
             words.push("-c".into());
             words.extend(inputs);
             words.push("-o".into());
             words.push(out);
         }
         ActionKind::Archive => {
+            words.extend(tool()?);
             words.push("rcs".into());
-            words.push(out);
+            words.push(out()?);
             words.extend(inputs);
         }
         ActionKind::Link | ActionKind::LinkWholeArchive => {
+            words.extend(tool()?);
             words.push("-o".into());
-            words.push(out);
+            words.push(out()?);
             let whole = action.kind == ActionKind::LinkWholeArchive;
             if whole {
                 words.push("-Wl,--whole-archive".into());
@@ -48,7 +50,11 @@ pub fn action_words(graph: &BuildGraph, action: &Action) -> Option<Vec<String>> 
             if whole {
                 words.push("-Wl,--no-whole-archive".into());
             }
-            words.extend(flags);
+            words.extend(flags());
+        }
+        ActionKind::ForeignMake => {
+            words.push("make".into());
+            words.extend(action.args.iter().cloned());
         }
         ActionKind::Phony | ActionKind::Regenerate => return None,
     }

@@ -17,10 +17,7 @@ mod tests {
 
     #[test]
     fn dollars_and_hashes_survive_make() {
-        assert_eq!(
-            escape_value("'-Wl,--export=a$b' -DX=#1"),
-            "'-Wl,--export=a$$b' -DX=\\#1"
-        );
+        assert_eq!(escape_value("'-Wl,--export=a$b' -DX=#1"), "'-Wl,--export=a$$b' -DX=\\#1");
         assert_eq!(assign("CC", "cc"), "CC := cc\n");
     }
 }

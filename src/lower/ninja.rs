@@ -33,11 +33,7 @@ fn command_words(words: &[String]) -> String {
 
 fn tool_var(graph: &BuildGraph, tool: crate::graph::ToolId) -> String {
     let t = &graph.tools[tool.index()];
-    let role = if t.role == ToolRole::Compiler {
-        "cc"
-    } else {
-        "ar"
-    };
+    let role = if t.role == ToolRole::Compiler { "cc" } else { "ar" };
     format!("{role}.{}", t.target)
 }
 
@@ -52,18 +48,17 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
         plan.project_manifest
     );
     out.push_str("ninja_required_version = 1.10\n\n");
-    let _ = writeln!(
-        out,
-        "spygen = {}\n",
-        command_words(&[spygen_exe.to_string()])
-    );
+    let _ = writeln!(out, "spygen = {}\n", command_words(&[spygen_exe.to_string()]));
     out.push_str("rule regen\n");
-    let _ = writeln!(
-        out,
-        "  command = $spygen {}",
-        command_words(&plan.regen_command)
-    );
+    let _ = writeln!(out, "  command = $spygen {}", command_words(&plan.regen_command));
     out.push_str("  description = REGEN build.ninja\n  generator = 1\n  restat = 1\n\n");
+
+    if graph.actions.iter().any(|a| a.kind == ActionKind::ForeignMake) {
+        out.push_str(
+            "# a library's own Makefile; restat: an up-to-date library does not relink its users\n\
+             rule foreign-make\n  command = make $args\n  description = MAKE $out\n  restat = 1\n\n",
+        );
+    }
 
     // Toolchains: tool variables and rules, once each.
     let mut targets: Vec<&str> = Vec::new();
@@ -100,25 +95,19 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
         {
             current_config = Some(config);
             let c = &graph.configs[config.index()];
-            let note = if c.available {
-                ""
-            } else {
-                " (toolchain not installed: not built by default)"
-            };
+            let note = if c.available { "" } else { " (toolchain not installed: not built by default)" };
             let _ = writeln!(out, "\n# configuration {}{note}", c.name());
         }
         if let Some(flags) = action.flags {
             define_flags(graph, flags, &mut defined, &mut out);
         }
-        let target = action
-            .tool
-            .map(|t| graph.tools[t.index()].target.as_str())
-            .unwrap_or_default();
+        let target = action.tool.map(|t| graph.tools[t.index()].target.as_str()).unwrap_or_default();
         let rule = match action.kind {
             ActionKind::Compile => format!("cc.{target}"),
             ActionKind::Archive => format!("ar.{target}"),
             ActionKind::Link => format!("link.{target}"),
             ActionKind::LinkWholeArchive => format!("link-whole.{target}"),
+            ActionKind::ForeignMake => "foreign-make".into(),
             ActionKind::Phony => "phony".into(),
             ActionKind::Regenerate => "regen".into(),
         };
@@ -126,17 +115,12 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
             continue; // written below, after every real edge
         }
         write_edge(graph, action, &rule, &mut out);
+        if action.kind == ActionKind::ForeignMake {
+            let _ = writeln!(out, "  args = {}", command_words(&action.args));
+        }
         if let Some(flags) = action.flags {
-            let var = if action.kind == ActionKind::Compile {
-                "cflags"
-            } else {
-                "ldflags"
-            };
-            let _ = writeln!(
-                out,
-                "  {var} = ${{{}}}",
-                graph.flag_sets[flags.index()].name
-            );
+            let var = if action.kind == ActionKind::Compile { "cflags" } else { "ldflags" };
+            let _ = writeln!(out, "  {var} = ${{{}}}", graph.flag_sets[flags.index()].name);
         }
     }
 
@@ -145,21 +129,13 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
         write_edge(graph, action, "phony", &mut out);
     }
     out.push_str("\n# regeneration\n");
-    for action in graph
-        .actions
-        .iter()
-        .filter(|a| a.kind == ActionKind::Regenerate)
-    {
+    for action in graph.actions.iter().filter(|a| a.kind == ActionKind::Regenerate) {
         write_edge(graph, action, "regen", &mut out);
         // A new spygen may write different files: it is an input too.
         out.truncate(out.len() - 1);
         out.push_str(" | $spygen\n");
     }
-    let defaults: Vec<String> = graph
-        .defaults
-        .iter()
-        .map(|&f| escape_path(graph.path(f)))
-        .collect();
+    let defaults: Vec<String> = graph.defaults.iter().map(|&f| escape_path(graph.path(f))).collect();
     if defaults.is_empty() {
         out.push_str("\n# no toolchain of the wanted configurations is installed: nothing is built by default\n");
         out.push_str("default build.ninja\n");
@@ -197,10 +173,7 @@ fn define_flags(graph: &BuildGraph, id: FlagSetId, defined: &mut [bool], out: &m
 
 fn write_edge(graph: &BuildGraph, action: &crate::graph::Action, rule: &str, out: &mut String) {
     let paths = |files: &[crate::graph::FileId]| -> String {
-        files
-            .iter()
-            .map(|&f| format!(" {}", escape_path(graph.path(f))))
-            .collect()
+        files.iter().map(|&f| format!(" {}", escape_path(graph.path(f)))).collect()
     };
     out.push_str("build");
     out.push_str(&paths(&action.outputs));
@@ -229,15 +202,9 @@ mod tests {
     #[test]
     fn paths_and_values_are_escaped() {
         assert_eq!(escape_path("my dir/a$b:c.o"), "my$ dir/a$$b$:c.o");
+        assert_eq!(escape_value("-Wl,--export=spy_mod$encode"), "-Wl,--export=spy_mod$$encode");
         assert_eq!(
-            escape_value("-Wl,--export=spy_mod$encode"),
-            "-Wl,--export=spy_mod$$encode"
-        );
-        assert_eq!(
-            command_words(&[
-                "-Wl,--export=spy_mod$encode".to_string(),
-                "-I../a b".to_string()
-            ]),
+            command_words(&["-Wl,--export=spy_mod$encode".to_string(), "-I../a b".to_string()]),
             "'-Wl,--export=spy_mod$$encode' '-I../a b'"
         );
     }

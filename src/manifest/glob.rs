@@ -23,15 +23,8 @@ pub fn is_pattern(pattern: &str) -> bool {
 /// exists as a file. Names starting with `.` are matched only by patterns starting with `.`.
 pub fn expand(base: &Path, pattern: &str) -> Expansion {
     let mut out = Expansion::default();
-    let root = if Path::new(pattern).is_absolute() {
-        PathBuf::from("/")
-    } else {
-        base.to_path_buf()
-    };
-    let components: Vec<&str> = pattern
-        .split('/')
-        .filter(|c| !c.is_empty() && *c != ".")
-        .collect();
+    let root = if Path::new(pattern).is_absolute() { PathBuf::from("/") } else { base.to_path_buf() };
+    let components: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
     walk(&root, &components, &mut out);
     out.files.sort();
     out.files.dedup();
@@ -68,8 +61,7 @@ fn walk(dir: &Path, rest: &[&str], out: &mut Expansion) {
 }
 
 fn hidden(path: &Path) -> bool {
-    path.file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+    path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
 fn list(dir: &Path, out: &mut Expansion) -> Vec<PathBuf> {
@@ -95,9 +87,7 @@ fn match_from(p: &[char], n: &[char]) -> bool {
         Some('*') => (0..=n.len()).any(|i| match_from(&p[1..], &n[i..])),
         Some('?') => !n.is_empty() && match_from(&p[1..], &n[1..]),
         Some('[') => match (class_end(p), n.first()) {
-            (Some(end), Some(&c)) => {
-                class_matches(&p[1..end], c) && match_from(&p[end + 1..], &n[1..])
-            }
+            (Some(end), Some(&c)) => class_matches(&p[1..end], c) && match_from(&p[end + 1..], &n[1..]),
             (Some(_), None) => false,
             (None, _) => n.first() == Some(&'[') && match_from(&p[1..], &n[1..]),
         },
@@ -149,13 +139,7 @@ mod tests {
     fn expands_stars_and_double_stars_and_reports_dirs() {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path();
-        for f in [
-            "src/a.c",
-            "src/b.h",
-            "src/sub/c.c",
-            "src/.hidden/d.c",
-            "top.c",
-        ] {
+        for f in ["src/a.c", "src/b.h", "src/sub/c.c", "src/.hidden/d.c", "top.c"] {
             let p = base.join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, "").unwrap();

@@ -7,5 +7,5 @@ mod unit;
 
 pub use project::{LoadOptions, ModuleRef, PROJECT_MANIFEST, Project};
 pub use unit::{
-    Located, MODULE_MANIFEST, Settings, SystemLib, Unit, UnitKind, is_valid_name, load_module,
+    ForeignMake, Located, MODULE_MANIFEST, Settings, SystemLib, Unit, UnitKind, is_valid_name, load_module,
 };

@@ -76,10 +76,7 @@ pub struct Project {
 impl Project {
     /// The nearest `spy.toml` in `start` or one of its parents.
     pub fn find(start: &Path) -> Option<PathBuf> {
-        start
-            .ancestors()
-            .map(|d| d.join(PROJECT_MANIFEST))
-            .find(|p| p.is_file())
+        start.ancestors().map(|d| d.join(PROJECT_MANIFEST)).find(|p| p.is_file())
     }
 
     /// Reads the project in `dir` (a directory holding `spy.toml`, or the file itself).
@@ -87,18 +84,12 @@ impl Project {
         let cwd = paths::current_dir();
         let given = paths::absolute(dir, &cwd);
         let (root, manifest_path) = if given.is_file() {
-            (
-                given.parent().map(Path::to_path_buf).unwrap_or_default(),
-                Some(given),
-            )
+            (given.parent().map(Path::to_path_buf).unwrap_or_default(), Some(given))
         } else if given.is_dir() {
             let m = given.join(PROJECT_MANIFEST);
             (given, m.is_file().then_some(m))
         } else {
-            return Err(Error::usage(format!(
-                "project directory {} does not exist",
-                dir.display()
-            )));
+            return Err(Error::usage(format!("project directory {} does not exist", dir.display())));
         };
         let mut project = Project {
             build_dir: root.join("build"),
@@ -117,10 +108,7 @@ impl Project {
             project.manifest = Some(source);
         }
         for dir in &options.extra_vm_modules {
-            project.extra_vm_modules.push(ModuleRef {
-                dir: paths::normalize(dir),
-                from: None,
-            });
+            project.extra_vm_modules.push(ModuleRef { dir: paths::normalize(dir), from: None });
         }
         Ok(project)
     }
@@ -143,18 +131,12 @@ impl Project {
             self.build_dir = paths::absolute(Path::new(b.get_ref()), &self.root);
         }
         let strings = |v: Vec<Spanned<String>>| -> Vec<Located<String>> {
-            v.into_iter()
-                .map(|s| Located {
-                    location: at(s.span()),
-                    value: s.into_inner(),
-                })
-                .collect()
+            v.into_iter().map(|s| Located { location: at(s.span()), value: s.into_inner() }).collect()
         };
         self.targets = spygen.targets.map(strings);
         self.build_types = spygen.build_types.map(strings);
         for program in spygen.programs {
-            self.programs
-                .push(program.into_unit(source, &self.root, true)?);
+            self.programs.push(program.into_unit(source, &self.root, true)?);
         }
         Ok(())
     }

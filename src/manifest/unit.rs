@@ -37,6 +37,7 @@ pub struct UnitSpec {
     #[serde(default, rename = "system-lib")]
     system_libs: Vec<Spanned<SystemLibSpec>>,
     suffix: Option<Spanned<BTreeMap<Spanned<String>, String>>>,
+    foreign_make: Option<Spanned<ForeignMakeSpec>>,
     #[serde(default)]
     target: BTreeMap<Spanned<String>, SettingsSpec>,
     #[serde(default)]
@@ -65,6 +66,27 @@ struct SystemLibSpec {
     fallback_cflags: Vec<String>,
     #[serde(default)]
     fallback_libs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ForeignMakeSpec {
+    archive: Spanned<String>,
+    directory: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+}
+
+/// A module built by its own Makefile (a vendored library), run by the graph as
+/// `make -C <directory> TARGET=<t> BUILD_TYPE=<b> SPYGEN_MK=<build>/spygen.mk <args>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignMake {
+    /// The directory make runs in (absolute).
+    pub directory: PathBuf,
+    /// The archive it produces, relative to `directory`, with `{target}` and `{build_type}`.
+    pub archive: Located<String>,
+    /// Extra arguments for make.
+    pub args: Vec<String>,
 }
 
 /// What a unit produces.
@@ -161,14 +183,15 @@ pub struct Unit {
     pub system_libs: Vec<SystemLib>,
     /// Output suffix per target, overriding the toolchain's (programs only).
     pub suffix: BTreeMap<String, Located<String>>,
+    /// Built by its own Makefile instead of by spygen (modules only); `sources` are then the
+    /// files whose change re-runs make.
+    pub foreign_make: Option<ForeignMake>,
 }
 
 /// A valid unit name: it becomes part of paths and ninja variable names.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !name.starts_with('-')
 }
 
@@ -203,14 +226,8 @@ impl UnitSpec {
         };
         if program {
             for (key, span) in [
-                (
-                    "public-include-dirs",
-                    self.public_include_dirs.as_ref().map(|s| s.span()),
-                ),
-                (
-                    "public-headers",
-                    self.public_headers.as_ref().map(|s| s.span()),
-                ),
+                ("public-include-dirs", self.public_include_dirs.as_ref().map(|s| s.span())),
+                ("public-headers", self.public_headers.as_ref().map(|s| s.span())),
             ] {
                 if let Some(span) = span {
                     return Err(Error::input(format!("`{key}` applies to modules, not programs"))
@@ -219,32 +236,26 @@ impl UnitSpec {
                 }
             }
             if let Some(lib) = self.system_libs.first() {
-                return Err(Error::input("`system-lib` applies to modules, not programs")
-                    .at(at(lib.span()))
-                    .help("declare the system library in the module that uses it; programs linking the module get its flags"));
+                return Err(Error::input("`system-lib` applies to modules, not programs").at(at(lib.span())).help(
+                    "declare the system library in the module that uses it; programs linking the module get its flags",
+                ));
+            }
+            if let Some(f) = &self.foreign_make {
+                return Err(Error::input("`foreign-make` applies to modules, not programs")
+                    .at(at(f.span()))
+                    .help("put the vendored library in a module directory with its own spygen.toml"));
             }
         } else if let Some(suffix) = &self.suffix {
-            return Err(
-                Error::input("`suffix` applies to programs, not modules").at(at(suffix.span()))
-            );
+            return Err(Error::input("`suffix` applies to programs, not modules").at(at(suffix.span())));
         }
         let path_list = |items: Vec<Spanned<String>>| -> Vec<Located<PathBuf>> {
             items
                 .into_iter()
-                .map(|s| Located {
-                    location: at(s.span()),
-                    value: paths::absolute(Path::new(s.get_ref()), dir),
-                })
+                .map(|s| Located { location: at(s.span()), value: paths::absolute(Path::new(s.get_ref()), dir) })
                 .collect()
         };
         let strings = |items: Vec<Spanned<String>>| -> Vec<Located<String>> {
-            items
-                .into_iter()
-                .map(|s| Located {
-                    location: at(s.span()),
-                    value: s.into_inner(),
-                })
-                .collect()
+            items.into_iter().map(|s| Located { location: at(s.span()), value: s.into_inner() }).collect()
         };
         let settings = |s: SettingsSpec| Settings {
             defines: s.defines,
@@ -256,24 +267,35 @@ impl UnitSpec {
             let location = at(key.span());
             (key.into_inner(), (settings(spec), location))
         };
+        let foreign_make = match self.foreign_make {
+            None => None,
+            Some(f) => {
+                let f = f.into_inner();
+                if !f.archive.get_ref().contains("{target}") || !f.archive.get_ref().contains("{build_type}") {
+                    return Err(Error::input("a foreign-make `archive` must contain `{target}` and `{build_type}`")
+                        .at(at(f.archive.span()))
+                        .help(
+                            "each configuration needs its own archive, e.g. \"build/{target}/{build_type}/libfoo.a\"",
+                        ));
+                }
+                Some(ForeignMake {
+                    directory: paths::absolute(Path::new(f.directory.as_deref().unwrap_or(".")), dir),
+                    archive: Located { location: at(f.archive.span()), value: f.archive.into_inner() },
+                    args: f.args,
+                })
+            }
+        };
         Ok(Unit {
+            foreign_make,
             name,
             kind,
             dir: dir.to_path_buf(),
             manifest: source.path.clone(),
             location: at(self.name.span()),
             sources: strings(self.sources),
-            public_include_dirs: path_list(
-                self.public_include_dirs
-                    .map(|s| s.into_inner())
-                    .unwrap_or_default(),
-            ),
+            public_include_dirs: path_list(self.public_include_dirs.map(|s| s.into_inner()).unwrap_or_default()),
             include_dirs: path_list(self.include_dirs),
-            public_headers: path_list(
-                self.public_headers
-                    .map(|s| s.into_inner())
-                    .unwrap_or_default(),
-            ),
+            public_headers: path_list(self.public_headers.map(|s| s.into_inner()).unwrap_or_default()),
             settings: Settings {
                 defines: self.defines,
                 cflags: self.cflags,
@@ -325,21 +347,12 @@ pub fn load_module(dir: &Path, referenced_from: Option<&Location>) -> Result<(Un
         None => e,
     };
     if !dir.is_dir() {
-        return Err(located(Error::input(format!(
-            "module directory {} does not exist",
-            dir.display()
-        )))
-        .help("fix the path; it is relative to the manifest that names it"));
+        return Err(located(Error::input(format!("module directory {} does not exist", dir.display())))
+            .help("fix the path; it is relative to the manifest that names it"));
     }
     if !manifest.is_file() {
-        return Err(located(Error::input(format!(
-            "{} has no {MODULE_MANIFEST}",
-            dir.display()
-        )))
-        .help(format!(
-            "write {} with at least `name` and `sources`",
-            manifest.display()
-        )));
+        return Err(located(Error::input(format!("{} has no {MODULE_MANIFEST}", dir.display())))
+            .help(format!("write {} with at least `name` and `sources`", manifest.display())));
     }
     let source = SourceFile::read(&manifest)?;
     let spec: UnitSpec = source.parse()?;

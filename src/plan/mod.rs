@@ -9,14 +9,17 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Location, Result};
 use crate::graph::{
-    Action, ActionKind, BuildGraph, ConfigId, Configuration, FileId, FlagSet, FlagSetId, Tool,
-    ToolId, ToolRole,
+    Action, ActionKind, BuildGraph, ConfigId, Configuration, FileId, FlagSet, FlagSetId, Tool, ToolId, ToolRole,
 };
-use crate::manifest::{LoadOptions, Located, Project, Settings, Unit, UnitKind, glob};
+use crate::lower::make_fragment::FragmentInput;
+use crate::manifest::{ForeignMake, LoadOptions, Located, Project, Settings, Unit, UnitKind, glob};
 use crate::paths;
 use crate::toolchain::{Db, FlagOptions, Resolution, Toolchain, process_env};
 
 pub use units::Units;
+
+/// The includable make fragment spygen writes in the build directory.
+pub const FRAGMENT_FILE: &str = "spygen.mk";
 
 /// What `spygen gen` was asked for.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +40,8 @@ pub struct GenOptions {
     pub toolchain_dir: Option<PathBuf>,
     /// The spygen executable, for the regeneration command.
     pub spygen_exe: PathBuf,
+    /// Which build files to write.
+    pub format: Format,
 }
 
 /// The result of planning: the graph plus what the lowerings need around it.
@@ -54,7 +59,50 @@ pub struct Plan {
     pub project_manifest: String,
     /// Aliases: name → files, in order (per configuration, per target, per unit, `all`).
     pub aliases: Vec<(String, Vec<FileId>)>,
+    /// What `spygen.mk` is made of.
+    pub fragment: FragmentInput,
 }
+
+/// Which build files `spygen gen` writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// `build.ninja` (the default).
+    #[default]
+    Ninja,
+    /// A GNU `Makefile`.
+    Make,
+    /// Both.
+    All,
+}
+
+impl Format {
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Ninja => "ninja",
+            Format::Make => "make",
+            Format::All => "all",
+        }
+    }
+
+    /// Every file a generation writes, build files first; all are outputs of regeneration.
+    pub fn generated_files(self) -> Vec<&'static str> {
+        let mut files = match self {
+            Format::Ninja => vec![NINJA_FILE],
+            Format::Make => vec![MAKEFILE],
+            Format::All => vec![NINJA_FILE, MAKEFILE],
+        };
+        files.extend([FRAGMENT_FILE, COMPDB_FILE]);
+        files
+    }
+}
+
+/// The ninja build file's name.
+pub const NINJA_FILE: &str = "build.ninja";
+/// The Makefile's name.
+pub const MAKEFILE: &str = "Makefile";
+/// The compilation database's name.
+pub const COMPDB_FILE: &str = "compile_commands.json";
 
 /// Plans the project for the wanted configurations.
 pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
@@ -85,10 +133,8 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
     let mut outputs_by_unit: Vec<Vec<(ConfigId, FileId)>> = vec![Vec::new(); units.units.len()];
     for (config_id, toolchain) in configs {
         let config = planner.graph.configs[config_id.index()].clone();
-        let flag_options = FlagOptions {
-            build_type: config.build_type.clone(),
-            warning_as_error: options.warning_as_error,
-        };
+        let flag_options =
+            FlagOptions { build_type: config.build_type.clone(), warning_as_error: options.warning_as_error };
         let base_cflags = planner.graph.add_flag_set(FlagSet {
             name: format!("cflags.{}", config.name()),
             parent: None,
@@ -107,12 +153,13 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
             if !effective[u].contains(&config.target) {
                 continue;
             }
-            let ctx = UnitConfig {
-                unit: u,
-                config: &config,
-                config_id,
-                toolchain,
-            };
+            let ctx = UnitConfig { unit: u, config: &config, config_id, toolchain };
+            if let Some(foreign) = &unit.foreign_make {
+                let out = planner.foreign_make(&ctx, foreign, &sources[u])?;
+                archives.insert(u, out);
+                outputs_by_unit[u].push((config_id, out));
+                continue;
+            }
             let cflags = planner.unit_cflags(&ctx, base_cflags, &closure[u])?;
             let mut objects = Vec::new();
             let mut unit_sources = sources[u].clone();
@@ -124,12 +171,7 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
                 if objects.is_empty() {
                     continue;
                 }
-                let out = planner.graph.file(&format!(
-                    "{}/{}{}",
-                    config.dir(),
-                    unit.name,
-                    toolchain.suffixes.archive
-                ));
+                let out = planner.graph.file(&format!("{}/{}{}", config.dir(), unit.name, toolchain.suffixes.archive));
                 let mut action = Action::new(ActionKind::Archive);
                 action.config = Some(config_id);
                 action.owner = Some(unit.name.clone());
@@ -149,11 +191,17 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
     let regen_command = planner.regen_command();
     planner.regeneration(&units, &project)?;
     planner.graph.check_acyclic()?;
-    let project_manifest = project
-        .manifest
-        .as_ref()
-        .map(|m| planner.rel(&m.path))
-        .unwrap_or_else(|| planner.rel(&project.root));
+    let project_manifest =
+        project.manifest.as_ref().map(|m| planner.rel(&m.path)).unwrap_or_else(|| planner.rel(&project.root));
+    let fragment = FragmentInput {
+        source: project_manifest.clone(),
+        include_dirs: units
+            .runtime
+            .map(|rt| units.units[rt].public_include_dirs.iter().map(|d| d.value.clone()).collect())
+            .unwrap_or_default(),
+        libdir_base: units.runtime.map(|_| build_dir.clone()),
+        warning_as_error: options.warning_as_error,
+    };
     Ok(Plan {
         graph: planner.graph,
         build_dir,
@@ -161,6 +209,7 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
         regen_command,
         project_manifest,
         aliases,
+        fragment,
     })
 }
 
@@ -193,23 +242,16 @@ impl<'a> Planner<'a> {
     }
 
     fn unknown_target(&self, name: &str, at: &Location) -> Error {
-        Error::input(format!(
-            "unknown target `{name}`; valid targets: {}",
-            self.db.names().join(", ")
-        ))
-        .at(at.clone())
-        .help("use one of those names, or define the target with a descriptor in --toolchain-dir")
+        Error::input(format!("unknown target `{name}`; valid targets: {}", self.db.names().join(", ")))
+            .at(at.clone())
+            .help("use one of those names, or define the target with a descriptor in --toolchain-dir")
     }
 
     /// Every target name written in a manifest must be known.
     fn check_target_names(&self) -> Result<()> {
         let known: HashSet<&str> = self.db.names().into_iter().collect();
         let check = |name: &str, at: &Location| {
-            if known.contains(name) {
-                Ok(())
-            } else {
-                Err(self.unknown_target(name, at))
-            }
+            if known.contains(name) { Ok(()) } else { Err(self.unknown_target(name, at)) }
         };
         for t in self.project.targets.iter().flatten() {
             check(&t.value, &t.location)?;
@@ -248,9 +290,7 @@ impl<'a> Planner<'a> {
                 .iter()
                 .filter_map(|tool| match tool.resolve(&process_env) {
                     Resolution::Found(_) => None,
-                    Resolution::Missing { tried } => {
-                        Some(format!("{} ({})", tool.role, tried.join("; ")))
-                    }
+                    Resolution::Missing { tried } => Some(format!("{} ({})", tool.role, tried.join("; "))),
                 })
                 .collect();
             let available = missing.is_empty();
@@ -283,19 +323,11 @@ impl<'a> Planner<'a> {
                 }
                 list.iter().map(|b| b.value.clone()).collect()
             } else {
-                toolchain
-                    .build_type_names()
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect()
+                toolchain.build_type_names().into_iter().map(str::to_string).collect()
             };
             for build_type in dedup(build_types) {
                 toolchain.check_build_type(&build_type)?;
-                let id = self.graph.add_config(Configuration {
-                    target: target.clone(),
-                    build_type,
-                    available,
-                });
+                let id = self.graph.add_config(Configuration { target: target.clone(), build_type, available });
                 out.push((id, toolchain));
             }
         }
@@ -364,11 +396,7 @@ impl<'a> Planner<'a> {
 
     fn expand_all_sources(&mut self) -> Result<Vec<Vec<PathBuf>>> {
         let units = self.units;
-        units
-            .units
-            .iter()
-            .map(|u| self.expand(u, &u.sources))
-            .collect()
+        units.units.iter().map(|u| self.expand(u, &u.sources)).collect()
     }
 
     fn extra_sources(&mut self, unit: &Unit, config: &Configuration) -> Result<Vec<PathBuf>> {
@@ -385,13 +413,7 @@ impl<'a> Planner<'a> {
     /// For each unit, every unit it depends on transitively, nearest first (link order).
     fn closures(&self) -> Vec<Vec<usize>> {
         let n = self.units.units.len();
-        let position: HashMap<usize, usize> = self
-            .units
-            .topo
-            .iter()
-            .enumerate()
-            .map(|(i, &u)| (u, i))
-            .collect();
+        let position: HashMap<usize, usize> = self.units.topo.iter().enumerate().map(|(i, &u)| (u, i)).collect();
         let mut sets: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
         for &u in &self.units.topo {
             let mut set = BTreeSet::new();
@@ -402,9 +424,7 @@ impl<'a> Planner<'a> {
             sets[u] = set;
         }
         // Reverse topological order: dependents before their dependencies.
-        sets.into_iter()
-            .map(|s| s.into_iter().rev().map(|p| self.units.topo[p]).collect())
-            .collect()
+        sets.into_iter().map(|s| s.into_iter().rev().map(|p| self.units.topo[p]).collect()).collect()
     }
 
     fn tool(&mut self, toolchain: &Toolchain, role: ToolRole) -> ToolId {
@@ -412,20 +432,12 @@ impl<'a> Planner<'a> {
         if let Some(&id) = self.tools.get(&key) {
             return id;
         }
-        let tool = if role == ToolRole::Compiler {
-            &toolchain.compiler
-        } else {
-            &toolchain.archiver
-        };
+        let tool = if role == ToolRole::Compiler { &toolchain.compiler } else { &toolchain.archiver };
         let command = match tool.resolve(&process_env) {
             Resolution::Found(r) => r.command,
             Resolution::Missing { .. } => tool.preferred_command(&process_env),
         };
-        let id = self.graph.add_tool(Tool {
-            target: toolchain.name.clone(),
-            role,
-            command,
-        });
+        let id = self.graph.add_tool(Tool { target: toolchain.name.clone(), role, command });
         self.tools.insert(key, id);
         id
     }
@@ -442,12 +454,7 @@ impl<'a> Planner<'a> {
         out
     }
 
-    fn unit_cflags(
-        &mut self,
-        ctx: &UnitConfig,
-        parent: FlagSetId,
-        closure: &[usize],
-    ) -> Result<FlagSetId> {
+    fn unit_cflags(&mut self, ctx: &UnitConfig, parent: FlagSetId, closure: &[usize]) -> Result<FlagSetId> {
         let unit = &self.units.units[ctx.unit];
         let mut words = Vec::new();
         for s in Self::settings(unit, ctx.config) {
@@ -478,13 +485,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Adds the compile action of `src`; returns the object.
-    fn compile(
-        &mut self,
-        ctx: &UnitConfig,
-        src: &Path,
-        cc: ToolId,
-        cflags: FlagSetId,
-    ) -> Result<FileId> {
+    fn compile(&mut self, ctx: &UnitConfig, src: &Path, cc: ToolId, cflags: FlagSetId) -> Result<FileId> {
         let unit = &self.units.units[ctx.unit];
         let rel_to_unit = paths::relative(src, &unit.dir);
         let stem: Vec<String> = rel_to_unit
@@ -495,13 +496,8 @@ impl<'a> Planner<'a> {
                 other => other.as_os_str().to_string_lossy().into_owned(),
             })
             .collect();
-        let object = format!(
-            "{}/obj/{}/{}{}",
-            ctx.config.dir(),
-            unit.name,
-            stem.join("/"),
-            ctx.toolchain.suffixes.object
-        );
+        let object =
+            format!("{}/obj/{}/{}{}", ctx.config.dir(), unit.name, stem.join("/"), ctx.toolchain.suffixes.object);
         let src_file = self.graph.file(&self.rel(src));
         let obj_file = self.graph.file(&object);
         let mut action = Action::new(ActionKind::Compile);
@@ -512,12 +508,41 @@ impl<'a> Planner<'a> {
         action.inputs = vec![src_file];
         action.outputs = vec![obj_file];
         self.graph.add_action(action).map_err(|e| {
-            e.at(unit.location.clone()).help(format!(
-                "two sources of `{}` map to the object {object}; rename one",
-                unit.name
-            ))
+            e.at(unit.location.clone())
+                .help(format!("two sources of `{}` map to the object {object}; rename one", unit.name))
         })?;
         Ok(obj_file)
+    }
+
+    /// Adds the action running a vendored library's own Makefile; returns its archive.
+    fn foreign_make(&mut self, ctx: &UnitConfig, foreign: &ForeignMake, sources: &[PathBuf]) -> Result<FileId> {
+        let unit = &self.units.units[ctx.unit];
+        let archive = foreign
+            .archive
+            .value
+            .replace("{target}", &ctx.config.target)
+            .replace("{build_type}", &ctx.config.build_type);
+        let out = self.graph.file(&self.rel(&paths::absolute(Path::new(&archive), &foreign.directory)));
+        let fragment = self.build_dir.join(FRAGMENT_FILE);
+        let mut action = Action::new(ActionKind::ForeignMake);
+        action.config = Some(ctx.config_id);
+        action.owner = Some(unit.name.clone());
+        action.args = vec![
+            "-s".into(),
+            "--no-print-directory".into(),
+            "-C".into(),
+            self.rel(&foreign.directory),
+            format!("TARGET={}", ctx.config.target),
+            format!("BUILD_TYPE={}", ctx.config.build_type),
+            format!("SPYGEN_MK={}", paths::to_slash(&paths::relative(&fragment, &foreign.directory))),
+        ];
+        action.args.extend(foreign.args.iter().cloned());
+        let mut implicit: Vec<FileId> = sources.iter().map(|s| self.graph.file(&self.rel(s))).collect();
+        implicit.push(self.graph.file(FRAGMENT_FILE));
+        action.implicit = implicit;
+        action.outputs = vec![out];
+        self.graph.add_action(action)?;
+        Ok(out)
     }
 
     /// Adds the link action of a program; returns its output.
@@ -579,31 +604,21 @@ impl<'a> Planner<'a> {
             parent: Some(parent),
             words,
         });
-        let suffix = unit
-            .suffix
-            .get(&toolchain.name)
-            .map_or(toolchain.suffixes.executable.as_str(), |s| s.value.as_str());
+        let suffix =
+            unit.suffix.get(&toolchain.name).map_or(toolchain.suffixes.executable.as_str(), |s| s.value.as_str());
         let stem = format!("{}/{}", ctx.config.dir(), unit.name);
         let out = self.graph.file(&format!("{stem}{suffix}"));
-        let mut action = Action::new(if reactor {
-            ActionKind::LinkWholeArchive
-        } else {
-            ActionKind::Link
-        });
+        let mut action = Action::new(if reactor { ActionKind::LinkWholeArchive } else { ActionKind::Link });
         action.config = Some(ctx.config_id);
         action.owner = Some(unit.name.clone());
         action.tool = Some(cc);
         action.flags = Some(ldflags);
         action.inputs = objects;
-        action
-            .inputs
-            .extend(closure.iter().filter_map(|d| archives.get(d)));
+        action.inputs.extend(closure.iter().filter_map(|d| archives.get(d)));
         action.outputs = vec![out];
         for side in &toolchain.link.side_outputs {
             if side != suffix {
-                action
-                    .implicit_outputs
-                    .push(self.graph.file(&format!("{stem}{side}")));
+                action.implicit_outputs.push(self.graph.file(&format!("{stem}{side}")));
             }
         }
         self.graph.add_action(action)?;
@@ -611,10 +626,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Phony aliases: per configuration, per target, per unit, and `all`; sets the defaults.
-    fn aliases(
-        &mut self,
-        outputs_by_unit: &[Vec<(ConfigId, FileId)>],
-    ) -> Result<Vec<(String, Vec<FileId>)>> {
+    fn aliases(&mut self, outputs_by_unit: &[Vec<(ConfigId, FileId)>]) -> Result<Vec<(String, Vec<FileId>)>> {
         let mut aliases: Vec<(String, Vec<FileId>)> = Vec::new();
         let mut by_config: Vec<Vec<FileId>> = vec![Vec::new(); self.graph.configs.len()];
         for outs in outputs_by_unit {
@@ -633,11 +645,8 @@ impl<'a> Planner<'a> {
             aliases.push((config.name(), files));
         }
         aliases.extend(targets);
-        let reserved: HashSet<String> = aliases
-            .iter()
-            .map(|(n, _)| n.clone())
-            .chain(["all".to_string(), "build.ninja".to_string()])
-            .collect();
+        let reserved: HashSet<String> =
+            aliases.iter().map(|(n, _)| n.clone()).chain(["all".to_string(), "build.ninja".to_string()]).collect();
         for (u, outs) in outputs_by_unit.iter().enumerate() {
             let unit = &self.units.units[u];
             if reserved.contains(&unit.name) {
@@ -648,11 +657,8 @@ impl<'a> Planner<'a> {
                 .at(unit.location.clone())
                 .help("rename the module or program"));
             }
-            let files: Vec<FileId> = outs
-                .iter()
-                .filter(|(c, _)| self.graph.configs[c.index()].available)
-                .map(|&(_, f)| f)
-                .collect();
+            let files: Vec<FileId> =
+                outs.iter().filter(|(c, _)| self.graph.configs[c.index()].available).map(|&(_, f)| f).collect();
             aliases.push((unit.name.clone(), files));
         }
         let defaults: Vec<FileId> = self
@@ -688,12 +694,7 @@ impl<'a> Planner<'a> {
     /// The command that regenerates the build files, to run from the build directory.
     fn regen_command(&self) -> Vec<String> {
         let o = self.options;
-        let mut cmd = vec![
-            "gen".to_string(),
-            self.rel(&self.project.root),
-            "--build-dir".into(),
-            ".".into(),
-        ];
+        let mut cmd = vec!["gen".to_string(), self.rel(&self.project.root), "--build-dir".into(), ".".into()];
         if o.load.no_spy_toml {
             cmd.push("--no-spy-toml".into());
         }
@@ -712,6 +713,10 @@ impl<'a> Planner<'a> {
         if o.warning_as_error {
             cmd.push("--warning-as-error".into());
         }
+        if o.format != Format::Ninja {
+            cmd.push("--format".into());
+            cmd.push(o.format.as_str().into());
+        }
         if let Some(d) = &o.toolchain_dir {
             cmd.push("--toolchain-dir".into());
             cmd.push(self.rel(&paths::absolute(d, &paths::current_dir())));
@@ -726,18 +731,15 @@ impl<'a> Planner<'a> {
             inputs.insert(m.path.clone());
         }
         inputs.extend(units.manifests.iter().map(|m| m.path.clone()));
-        inputs.extend(
-            self.db
-                .user_files
-                .iter()
-                .map(|p| paths::absolute(p, &paths::current_dir())),
-        );
+        inputs.extend(self.db.user_files.iter().map(|p| paths::absolute(p, &paths::current_dir())));
         let mut action = Action::new(ActionKind::Regenerate);
         let mut files: Vec<String> = inputs.iter().map(|p| self.rel(p)).collect();
         files.sort();
         files.dedup();
         action.inputs = files.iter().map(|f| self.graph.file(f)).collect();
-        action.outputs = vec![self.graph.file("build.ninja")];
+        let generated = self.options.format.generated_files();
+        action.outputs = vec![self.graph.file(generated[0])];
+        action.implicit_outputs = generated[1..].iter().map(|f| self.graph.file(f)).collect();
         self.graph.add_action(action)?;
         Ok(())
     }
@@ -745,8 +747,5 @@ impl<'a> Planner<'a> {
 
 fn dedup(items: Vec<String>) -> Vec<String> {
     let mut seen = HashSet::new();
-    items
-        .into_iter()
-        .filter(|i| seen.insert(i.clone()))
-        .collect()
+    items.into_iter().filter(|i| seen.insert(i.clone())).collect()
 }

@@ -26,23 +26,15 @@ impl Cache {
         if let Some(f) = self.known.get(&lib.pkg_config) {
             return f.clone();
         }
-        let flags = match (
-            query(&lib.pkg_config, "--cflags"),
-            query(&lib.pkg_config, "--libs"),
-        ) {
+        let flags = match (query(&lib.pkg_config, "--cflags"), query(&lib.pkg_config, "--libs")) {
             (Ok(cflags), Ok(libs)) => LibFlags { cflags, libs },
             (Err(why), _) | (_, Err(why)) => {
                 warnings.push(format!(
                     "{}: {why}; using the fallback flags {}",
                     lib.location,
-                    [lib.fallback_cflags.join(" "), lib.fallback_libs.join(" ")]
-                        .join(" ")
-                        .trim()
+                    [lib.fallback_cflags.join(" "), lib.fallback_libs.join(" ")].join(" ").trim()
                 ));
-                LibFlags {
-                    cflags: lib.fallback_cflags.clone(),
-                    libs: lib.fallback_libs.clone(),
-                }
+                LibFlags { cflags: lib.fallback_cflags.clone(), libs: lib.fallback_libs.clone() }
             }
         };
         self.known.insert(lib.pkg_config.clone(), flags.clone());
@@ -59,12 +51,7 @@ fn query(package: &str, what: &str) -> Result<Vec<String>, String> {
         .map_err(|e| format!("cannot run pkg-config ({e})"))?;
     if !out.status.success() {
         let path = std::env::var("PKG_CONFIG_PATH").unwrap_or_default();
-        return Err(format!(
-            "pkg-config does not know `{package}` (PKG_CONFIG_PATH={path:?})"
-        ));
+        return Err(format!("pkg-config does not know `{package}` (PKG_CONFIG_PATH={path:?})"));
     }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .map(str::to_string)
-        .collect())
+    Ok(String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect())
 }

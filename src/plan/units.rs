@@ -53,10 +53,7 @@ impl Units {
             loader.units.push(program.clone());
             loader.deps.push(Vec::new());
             for dep in &program.deps {
-                let m = loader.module(&ModuleRef {
-                    dir: dep.value.clone(),
-                    from: Some(dep.location.clone()),
-                })?;
+                let m = loader.module(&ModuleRef { dir: dep.value.clone(), from: Some(dep.location.clone()) })?;
                 loader.add_dep(idx, m, Some(dep.location.clone()));
             }
             if let Some(rt) = runtime {
@@ -65,13 +62,7 @@ impl Units {
         }
         loader.check_names()?;
         let topo = loader.topo_order()?;
-        Ok(Units {
-            units: loader.units,
-            deps: loader.deps,
-            manifests: loader.manifests,
-            runtime,
-            topo,
-        })
+        Ok(Units { units: loader.units, deps: loader.deps, manifests: loader.manifests, runtime, topo })
     }
 }
 
@@ -97,10 +88,7 @@ impl Loader {
         self.deps.push(Vec::new());
         self.manifests.push(source);
         for dep in deps {
-            let d = self.module(&ModuleRef {
-                dir: dep.value,
-                from: Some(dep.location.clone()),
-            })?;
+            let d = self.module(&ModuleRef { dir: dep.value, from: Some(dep.location.clone()) })?;
             self.add_dep(idx, d, Some(dep.location));
         }
         Ok(idx)
@@ -160,10 +148,8 @@ impl Loader {
                         }
                         State::Active => {
                             let start = stack.iter().position(|&(x, _)| x == dep.unit).unwrap_or(0);
-                            let mut names: Vec<&str> = stack[start..]
-                                .iter()
-                                .map(|&(x, _)| self.units[x].name.as_str())
-                                .collect();
+                            let mut names: Vec<&str> =
+                                stack[start..].iter().map(|&(x, _)| self.units[x].name.as_str()).collect();
                             names.push(&self.units[dep.unit].name);
                             let err = Error::input(format!("dependency cycle: {}", names.join(" -> ")))
                                 .help("a module cannot depend on itself, directly or through others; remove one of these deps");

@@ -126,10 +126,9 @@ impl Descriptor {
         let mut build_types = d.build_types;
         for (name, spec) in self.build_types {
             let merged = match build_types.remove(&name) {
-                Some(base) => BuildTypeSpec {
-                    cflags: spec.cflags.or(base.cflags),
-                    ldflags: spec.ldflags.or(base.ldflags),
-                },
+                Some(base) => {
+                    BuildTypeSpec { cflags: spec.cflags.or(base.cflags), ldflags: spec.ldflags.or(base.ldflags) }
+                }
                 None => spec,
             };
             build_types.insert(name, merged);

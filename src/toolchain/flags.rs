@@ -62,10 +62,7 @@ impl BuildFlags {
     }
 
     fn build_type(&self, opts: &FlagOptions) -> &BuildTypeFlags {
-        static EMPTY: BuildTypeFlags = BuildTypeFlags {
-            cflags: Vec::new(),
-            ldflags: Vec::new(),
-        };
+        static EMPTY: BuildTypeFlags = BuildTypeFlags { cflags: Vec::new(), ldflags: Vec::new() };
         self.build_types.get(&opts.build_type).unwrap_or(&EMPTY)
     }
 

@@ -82,10 +82,7 @@ impl LinkConventions {
         if let Some(list) = &self.export_list
             && !names.is_empty()
         {
-            let spelled: Vec<String> = names
-                .iter()
-                .map(|n| self.export_name.replace("{name}", n))
-                .collect();
+            let spelled: Vec<String> = names.iter().map(|n| self.export_name.replace("{name}", n)).collect();
             out.push(list.replace("{names}", &spelled.join(",")));
         }
         out
@@ -119,18 +116,11 @@ pub struct Toolchain {
 
 impl Toolchain {
     /// Checks a merged descriptor for completeness and builds the toolchain.
-    fn from_descriptor(
-        name: &str,
-        d: Descriptor,
-        source: &SourceFile,
-        origin: Origin,
-    ) -> Result<Toolchain> {
+    fn from_descriptor(name: &str, d: Descriptor, source: &SourceFile, origin: Origin) -> Result<Toolchain> {
         let missing = |key: &str| {
             Error::input(format!("toolchain `{name}` has no `{key}`"))
                 .at(source.location(0))
-                .help(format!(
-                    "add `{key}` to the descriptor (or to {DEFAULTS_FILE})"
-                ))
+                .help(format!("add `{key}` to the descriptor (or to {DEFAULTS_FILE})"))
         };
         let compiler = d.compiler.ok_or_else(|| missing("compiler"))?;
         let archiver = d.archiver.ok_or_else(|| missing("archiver"))?;
@@ -152,9 +142,7 @@ impl Toolchain {
             name: name.to_string(),
             description: d.description.unwrap_or_default(),
             triplet: d.triplet.ok_or_else(|| missing("triplet"))?,
-            install_hint: d
-                .install
-                .unwrap_or_else(|| "install the tools named above".into()),
+            install_hint: d.install.unwrap_or_else(|| "install the tools named above".into()),
             compiler: Tool::from_spec("compiler", compiler),
             archiver: Tool::from_spec("archiver", archiver),
             flags,
@@ -209,17 +197,13 @@ impl Db {
         let mut files: BTreeMap<String, (SourceFile, Origin)> = BTreeMap::new();
         for (name, text) in embedded::EMBEDDED {
             let origin = Origin::Embedded(name.to_string());
-            files.insert(
-                name.to_string(),
-                (SourceFile::from_text(origin.display_path(), *text), origin),
-            );
+            files.insert(name.to_string(), (SourceFile::from_text(origin.display_path(), *text), origin));
         }
         let mut user_files = Vec::new();
         if let Some(dir) = user_dir {
             let entries = std::fs::read_dir(dir).map_err(|e| {
-                Error::io("read toolchain directory", dir, e).help(format!(
-                    "pass an existing directory to --toolchain-dir or {TOOLCHAIN_DIR_ENV}"
-                ))
+                Error::io("read toolchain directory", dir, e)
+                    .help(format!("pass an existing directory to --toolchain-dir or {TOOLCHAIN_DIR_ENV}"))
             })?;
             let mut paths: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -227,11 +211,7 @@ impl Db {
                 .collect();
             paths.sort();
             for path in paths {
-                let name = path
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned();
+                let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
                 let source = SourceFile::read(&path)?;
                 user_files.push(path.clone());
                 files.insert(name, (source, Origin::File(path)));
@@ -253,20 +233,15 @@ impl Db {
             let toolchain = Toolchain::from_descriptor(&name, descriptor, &source, origin)?;
             toolchains.insert(name, toolchain);
         }
-        Ok(Db {
-            toolchains,
-            user_files,
-        })
+        Ok(Db { toolchains, user_files })
     }
 
     /// The toolchain of `target`; an unknown name is a usage error listing the valid ones.
     pub fn get(&self, target: &str) -> Result<&Toolchain> {
         self.toolchains.get(target).ok_or_else(|| {
-            Error::usage(format!(
-                "unknown target `{target}`; valid targets: {}",
-                self.names().join(", ")
-            ))
-            .help(format!("add a descriptor `{target}.toml` to a directory given with --toolchain-dir to define it"))
+            Error::usage(format!("unknown target `{target}`; valid targets: {}", self.names().join(", "))).help(
+                format!("add a descriptor `{target}.toml` to a directory given with --toolchain-dir to define it"),
+            )
         })
     }
 
@@ -282,10 +257,7 @@ impl Db {
 }
 
 fn is_valid_target_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// The environment as a lookup function (what `Tool` consults for `$CC`).
@@ -300,10 +272,7 @@ mod tests {
     #[test]
     fn embedded_database_has_the_four_targets() {
         let db = Db::load(None).unwrap();
-        assert_eq!(
-            db.names(),
-            ["emscripten", "native", "native-static", "wasi"]
-        );
+        assert_eq!(db.names(), ["emscripten", "native", "native-static", "wasi"]);
         let wasi = db.get("wasi").unwrap();
         assert_eq!(wasi.triplet, "wasm32-wasi-musl");
         assert_eq!(wasi.suffixes.executable, ".wasm");
@@ -315,31 +284,15 @@ mod tests {
         let db = Db::load(None).unwrap();
         let err = db.get("wasm64").unwrap_err();
         assert_eq!(err.exit_code(), 2);
-        assert!(
-            err.message
-                .contains("emscripten, native, native-static, wasi"),
-            "{err}"
-        );
+        assert!(err.message.contains("emscripten, native, native-static, wasi"), "{err}");
     }
 
     #[test]
     fn export_flags_per_symbol_and_as_list() {
         let db = Db::load(None).unwrap();
         let names = vec!["a$b".to_string(), "c".to_string()];
-        assert_eq!(
-            db.get("wasi").unwrap().link.export_flags(&names),
-            ["-Wl,--export=a$b", "-Wl,--export=c"]
-        );
-        assert_eq!(
-            db.get("emscripten").unwrap().link.export_flags(&names),
-            ["-sEXPORTED_FUNCTIONS=_a$b,_c"]
-        );
-        assert!(
-            db.get("native")
-                .unwrap()
-                .link
-                .export_flags(&names)
-                .is_empty()
-        );
+        assert_eq!(db.get("wasi").unwrap().link.export_flags(&names), ["-Wl,--export=a$b", "-Wl,--export=c"]);
+        assert_eq!(db.get("emscripten").unwrap().link.export_flags(&names), ["-sEXPORTED_FUNCTIONS=_a$b,_c"]);
+        assert!(db.get("native").unwrap().link.export_flags(&names).is_empty());
     }
 }

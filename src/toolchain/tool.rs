@@ -58,14 +58,7 @@ impl Tool {
         Tool {
             role,
             env: spec.env,
-            candidates: spec
-                .candidates
-                .into_iter()
-                .map(|c| Candidate {
-                    command: c.command,
-                    probe: c.probe,
-                })
-                .collect(),
+            candidates: spec.candidates.into_iter().map(|c| Candidate { command: c.command, probe: c.probe }).collect(),
             version_args: spec.version_args,
         }
     }
@@ -76,10 +69,7 @@ impl Tool {
         if let Some(words) = self.env_override(env) {
             return words;
         }
-        self.candidates
-            .first()
-            .map(|c| c.command.clone())
-            .unwrap_or_default()
+        self.candidates.first().map(|c| c.command.clone()).unwrap_or_default()
     }
 
     fn env_override(&self, env: &dyn Fn(&str) -> Option<String>) -> Option<Vec<String>> {
@@ -95,17 +85,9 @@ impl Tool {
         if let Some(words) = self.env_override(env) {
             let var = self.env.as_deref().unwrap_or_default();
             return match which::which(&words[0]) {
-                Ok(program) => Resolution::Found(ResolvedTool {
-                    command: words,
-                    program,
-                    origin: format!("${var}"),
-                }),
+                Ok(program) => Resolution::Found(ResolvedTool { command: words, program, origin: format!("${var}") }),
                 Err(_) => Resolution::Missing {
-                    tried: vec![format!(
-                        "${var}={}: `{}` is not on PATH",
-                        words.join(" "),
-                        words[0]
-                    )],
+                    tried: vec![format!("${var}={}: `{}` is not on PATH", words.join(" "), words[0])],
                 },
             };
         }
@@ -142,17 +124,8 @@ impl ResolvedTool {
     /// The first line with a digit the tool prints for its version query, if it answers.
     pub fn version(&self, version_args: &[String]) -> Option<String> {
         let (program, args) = self.command.split_first()?;
-        let out = Command::new(program)
-            .args(args)
-            .args(version_args)
-            .stdin(Stdio::null())
-            .output()
-            .ok()?;
-        let text = if out.stdout.iter().any(|b| !b.is_ascii_whitespace()) {
-            out.stdout
-        } else {
-            out.stderr
-        };
+        let out = Command::new(program).args(args).args(version_args).stdin(Stdio::null()).output().ok()?;
+        let text = if out.stdout.iter().any(|b| !b.is_ascii_whitespace()) { out.stdout } else { out.stderr };
         String::from_utf8_lossy(&text)
             .lines()
             .map(str::trim)
@@ -165,11 +138,7 @@ impl ResolvedTool {
 /// answered from a cache.
 fn probe_passes(probe: &[String]) -> bool {
     static CACHE: Mutex<Option<HashMap<Vec<String>, bool>>> = Mutex::new(None);
-    if let Some(known) = CACHE
-        .lock()
-        .ok()
-        .and_then(|c| c.as_ref()?.get(probe).copied())
-    {
+    if let Some(known) = CACHE.lock().ok().and_then(|c| c.as_ref()?.get(probe).copied()) {
         return known;
     }
     let passes = match probe.split_first() {
@@ -183,9 +152,7 @@ fn probe_passes(probe: &[String]) -> bool {
         None => true,
     };
     if let Ok(mut cache) = CACHE.lock() {
-        cache
-            .get_or_insert_with(HashMap::new)
-            .insert(probe.to_vec(), passes);
+        cache.get_or_insert_with(HashMap::new).insert(probe.to_vec(), passes);
     }
     passes
 }
@@ -200,10 +167,7 @@ mod tests {
             env: env.map(str::to_string),
             candidates: candidates
                 .iter()
-                .map(|c| Candidate {
-                    command: c.iter().map(|s| s.to_string()).collect(),
-                    probe: None,
-                })
+                .map(|c| Candidate { command: c.iter().map(|s| s.to_string()).collect(), probe: None })
                 .collect(),
             version_args: vec![],
         }
@@ -225,10 +189,7 @@ mod tests {
 
     #[test]
     fn missing_candidates_are_all_reported_in_order() {
-        let t = tool(
-            None,
-            &[&["spygen-no-such-tool-a"], &["spygen-no-such-tool-b", "cc"]],
-        );
+        let t = tool(None, &[&["spygen-no-such-tool-a"], &["spygen-no-such-tool-b", "cc"]]);
         match t.resolve(&|_| None) {
             Resolution::Missing { tried } => {
                 assert_eq!(tried.len(), 2);

@@ -7,8 +7,7 @@ use std::process::{Command, Output};
 /// A command running the spygen binary under test, with spygen's own env vars cleared.
 pub fn spygen() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_spygen"));
-    cmd.env_remove("SPYGEN_TOOLCHAIN_DIR")
-        .env_remove("SPY_WERROR");
+    cmd.env_remove("SPYGEN_TOOLCHAIN_DIR").env_remove("SPY_WERROR");
     cmd
 }
 
@@ -25,10 +24,7 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
 /// Runs `cmd` and returns its stdout, failing the test with stderr if it does not exit 0.
 pub fn run_ok(cmd: &mut Command) -> String {
     let (code, out, err) = run(cmd);
-    assert_eq!(
-        code, 0,
-        "command failed: {cmd:?}\nstdout:\n{out}\nstderr:\n{err}"
-    );
+    assert_eq!(code, 0, "command failed: {cmd:?}\nstdout:\n{out}\nstderr:\n{err}");
     out
 }
 
@@ -42,12 +38,8 @@ pub fn in_ci() -> bool {
 pub fn require_target(target: &str) -> bool {
     let out = run_ok(spygen().args(["toolchains", "--json"]));
     let list: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let entry = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["target"] == target)
-        .unwrap_or_else(|| panic!("no target {target}"));
+    let entry =
+        list.as_array().unwrap().iter().find(|t| t["target"] == target).unwrap_or_else(|| panic!("no target {target}"));
     if entry["available"] == true {
         return true;
     }
@@ -74,9 +66,7 @@ pub fn require_program(name: &str, install: &str) -> bool {
 /// The path of `name` on PATH.
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
 }
 
 /// The repository root.

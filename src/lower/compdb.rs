@@ -1,0 +1,131 @@
+//! Lowering to `compile_commands.json`, the compilation database clangd and other C tools read:
+//! one entry per compile action of one configuration.
+//!
+//! Each entry is `{"directory", "file", "arguments", "output"}`: `directory` is the absolute
+//! build directory, and `file`, `output` and every path in `arguments` are relative to it,
+//! spelled exactly as in the command ninja runs (`lower::commands::action_words`), so the
+//! database and the build cannot drift apart. A database describes one configuration, since
+//! an editor can only use one set of flags per file: by default the first `native` one.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::commands::action_words;
+use super::graph_json::find_config;
+use crate::error::Result;
+use crate::graph::{ActionKind, BuildGraph, ConfigId};
+use crate::plan::Plan;
+
+/// One compile command, in the shape clangd reads.
+#[derive(Debug, Serialize)]
+struct Entry<'a> {
+    /// The directory the command runs in (the build directory, absolute).
+    directory: &'a str,
+    /// The source file, as the command spells it (relative to `directory`).
+    file: &'a str,
+    /// Every word of the command, the compiler first.
+    arguments: Vec<String>,
+    /// The object file it writes (relative to `directory`).
+    output: &'a str,
+}
+
+/// The configuration a compilation database describes when none is asked for: the first
+/// whose target is `native`, else the first; `None` when the graph has no configuration.
+pub fn default_config(graph: &BuildGraph) -> Option<ConfigId> {
+    let index = graph.configs.iter().position(|c| c.target == "native").unwrap_or(0);
+    (index < graph.configs.len()).then_some(ConfigId(index as u32))
+}
+
+/// The `compile_commands.json` text for the compile actions of `config` (a name such as
+/// `wasi-debug`; `None`: see [`default_config`]), in the graph's action order. An unknown
+/// name is a usage error listing the valid ones.
+pub fn lower_compdb(plan: &Plan, config: Option<&str>) -> Result<String> {
+    compile_commands(&plan.graph, &plan.build_dir, config)
+}
+
+/// [`lower_compdb`] of `graph`, whose build directory is `build_dir` (absolute).
+fn compile_commands(graph: &BuildGraph, build_dir: &Path, config: Option<&str>) -> Result<String> {
+    let config = match config {
+        Some(name) => Some(find_config(graph, name)?),
+        None => default_config(graph),
+    };
+    let directory = build_dir.to_string_lossy();
+    let entries: Vec<Entry> = graph
+        .actions
+        .iter()
+        .filter(|a| a.kind == ActionKind::Compile && config.is_some() && a.config == config)
+        .filter_map(|a| {
+            Some(Entry {
+                directory: &directory,
+                file: graph.path(*a.inputs.first()?),
+                arguments: action_words(graph, a)?,
+                output: graph.path(*a.outputs.first()?),
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&entries).expect("strings serialize");
+    text.push('\n');
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Action, Configuration, FlagSet, Tool, ToolRole};
+
+    fn graph_with(targets: &[&str]) -> BuildGraph {
+        let mut graph = BuildGraph::new();
+        for t in targets {
+            let config =
+                graph.add_config(Configuration { target: t.to_string(), build_type: "debug".into(), available: true });
+            let cc = graph.add_tool(Tool {
+                target: t.to_string(),
+                role: ToolRole::Compiler,
+                command: vec![format!("{t}-cc")],
+            });
+            let flags = graph.add_flag_set(FlagSet {
+                name: format!("cflags.{t}"),
+                parent: None,
+                words: vec!["-DX=\"a b\"".into()],
+            });
+            let mut a = Action::new(ActionKind::Compile);
+            a.config = Some(config);
+            a.tool = Some(cc);
+            a.flags = Some(flags);
+            a.inputs = vec![graph.file("../src/a.c")];
+            a.outputs = vec![graph.file(&format!("{t}/debug/obj/a.o"))];
+            graph.add_action(a).unwrap();
+        }
+        graph
+    }
+
+    fn lower(graph: &BuildGraph, config: Option<&str>) -> Result<String> {
+        compile_commands(graph, Path::new("/p/build"), config)
+    }
+
+    #[test]
+    fn defaults_to_the_first_native_configuration() {
+        let graph = graph_with(&["wasi", "native"]);
+        let text = lower(&graph, None).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 1);
+        assert_eq!(v[0]["directory"], "/p/build");
+        assert_eq!(v[0]["file"], "../src/a.c");
+        assert_eq!(v[0]["output"], "native/debug/obj/a.o");
+        assert_eq!(v[0]["arguments"][0], "native-cc");
+        assert_eq!(v[0]["arguments"][4], "-DX=\"a b\"");
+        assert!(text.ends_with("]\n"));
+        let wasi = lower(&graph_with(&["wasi"]), None).unwrap();
+        assert!(wasi.contains("wasi-cc"));
+    }
+
+    #[test]
+    fn an_unknown_configuration_lists_the_valid_ones() {
+        let graph = graph_with(&["wasi", "native"]);
+        let err = lower(&graph, Some("native-release")).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.message.contains("wasi-debug, native-debug"), "{err}");
+        assert!(lower(&graph, Some("wasi-debug")).unwrap().contains("wasi-cc"));
+    }
+}

@@ -1,0 +1,372 @@
+//! Lowering to JSON for tools (`spygen graph --format json`): the build graph, or one
+//! configuration of it, as flat tables that refer to each other by id. Also the selection
+//! ([`View`]) the dot output shares.
+//!
+//! ```text
+//! {
+//!   "version": 1,
+//!   "build_dir": "/abs/project/build",
+//!   "configurations": [
+//!     {"name": "wasi-release", "target": "wasi", "build_type": "release", "available": true}
+//!   ],
+//!   "modules": ["runtime", "tinyenc", "spyvm_tinyenc", "encdemo"],
+//!   "files": [
+//!     {"id": 0, "path": "../../../runtime/src/alloc.c", "producer": null},
+//!     {"id": 1, "path": "wasi/release/obj/runtime/src/alloc.o", "producer": 0}
+//!   ],
+//!   "actions": [
+//!     {"id": 0, "kind": "compile", "config": "wasi-release", "owner": "runtime",
+//!      "inputs": [0], "implicit": [], "order_only": [], "outputs": [1], "implicit_outputs": [],
+//!      "command": ["zig", "cc", "-MMD", "-MF", "wasi/release/obj/runtime/src/alloc.o.d", ...]}
+//!   ],
+//!   "defaults": [7, 12]
+//! }
+//! ```
+//!
+//! - `version` changes when a field changes meaning or goes away (adding fields does not).
+//! - Every path (files, command words) is relative to `build_dir`, `/`-separated, as in
+//!   `build.ninja`; commands run from `build_dir`.
+//! - An `id` is the position of its entry in its array; `producer`, `inputs`, `implicit`,
+//!   `order_only`, `outputs`, `implicit_outputs` and `defaults` hold file or action ids.
+//! - `producer` is the action writing the file, `null` for a source (or, in a
+//!   one-configuration view, a file written outside it).
+//! - `kind` is `compile`, `archive`, `link`, `link-whole-archive` (a reactor: every archive
+//!   member kept), `foreign-make` (a library's own Makefile), `phony` (an alias: its output is the alias name) or `regenerate` (re-runs
+//!   spygen; its inputs are the manifests, descriptors and globbed directories).
+//! - `config` is a configuration name, `null` for aliases and regeneration; `owner` the module
+//!   or program the action builds, `null` likewise. `modules` lists owners (modules and
+//!   programs) in dependency order.
+//! - `command` is every word the action runs, the tool first, unquoted; `null` for actions
+//!   running no tool (phony, regenerate).
+//! - `defaults` are the files a bare `ninja` builds (aliases such as `native-debug`).
+//!
+//! With a configuration (`--config wasi-release`), the view holds only that configuration's
+//! actions and the files they read or write; `configurations` lists it alone, and `defaults`
+//! lists the view's files a bare `ninja` builds (aliases outside the view are replaced by the
+//! files they name), so it is empty when the toolchain is not installed.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::commands::action_words;
+use crate::error::{Error, Result};
+use crate::graph::{ActionId, ActionKind, BuildGraph, ConfigId, FileId};
+use crate::plan::Plan;
+
+/// The configuration called `name` (such as `wasi-debug`); an unknown name is a usage error
+/// listing the valid ones.
+pub fn find_config(graph: &BuildGraph, name: &str) -> Result<ConfigId> {
+    match graph.configs.iter().position(|c| c.name() == name) {
+        Some(i) => Ok(ConfigId(i as u32)),
+        None => {
+            let names: Vec<String> = graph.configs.iter().map(|c| c.name()).collect();
+            Err(Error::usage(format!(
+                "unknown configuration `{name}`; valid configurations: {}",
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            ))
+            .help(
+                "use one of those names (target-buildtype); --target and --build-type, or the \
+                 project's `targets` and `build-types`, decide which exist",
+            ))
+        }
+    }
+}
+
+/// The part of the graph an output shows: everything, or one configuration's actions with
+/// the files they read and write.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// The configurations shown, in graph order.
+    pub configs: Vec<ConfigId>,
+    /// The actions shown, in graph order.
+    pub actions: Vec<ActionId>,
+    /// The files shown, in graph order.
+    pub files: Vec<FileId>,
+    /// Whether only one configuration is shown.
+    pub filtered: bool,
+}
+
+impl View {
+    /// The whole graph (`config` is `None`) or the configuration named `config`.
+    pub fn new(graph: &BuildGraph, config: Option<&str>) -> Result<View> {
+        let Some(name) = config else {
+            return Ok(View {
+                configs: (0..graph.configs.len() as u32).map(ConfigId).collect(),
+                actions: (0..graph.actions.len() as u32).map(ActionId).collect(),
+                files: (0..graph.files.len() as u32).map(FileId).collect(),
+                filtered: false,
+            });
+        };
+        let id = find_config(graph, name)?;
+        let mut actions = Vec::new();
+        let mut shown = vec![false; graph.files.len()];
+        for (i, a) in graph.actions.iter().enumerate() {
+            if a.config != Some(id) {
+                continue;
+            }
+            actions.push(ActionId(i as u32));
+            for f in
+                a.inputs.iter().chain(&a.implicit).chain(&a.order_only).chain(&a.outputs).chain(&a.implicit_outputs)
+            {
+                shown[f.index()] = true;
+            }
+        }
+        let files = (0..graph.files.len() as u32).filter(|&f| shown[f as usize]).map(FileId).collect();
+        Ok(View { configs: vec![id], actions, files, filtered: true })
+    }
+
+    /// The shown files a bare `ninja` builds: the graph's defaults, with each alias outside
+    /// the view replaced by the files it names, in order, without repeats.
+    pub fn defaults(&self, graph: &BuildGraph) -> Vec<FileId> {
+        let mut shown = vec![false; graph.files.len()];
+        for f in &self.files {
+            shown[f.index()] = true;
+        }
+        let mut seen = vec![false; graph.files.len()];
+        let mut out = Vec::new();
+        let mut stack: Vec<FileId> = graph.defaults.iter().rev().copied().collect();
+        while let Some(f) = stack.pop() {
+            if std::mem::replace(&mut seen[f.index()], true) {
+                continue;
+            }
+            if shown[f.index()] {
+                out.push(f);
+            } else if let Some(p) = graph.files[f.index()].producer
+                && graph.actions[p.index()].kind == ActionKind::Phony
+            {
+                stack.extend(graph.actions[p.index()].inputs.iter().rev());
+            }
+        }
+        out
+    }
+}
+
+/// The JSON name of an action kind.
+pub fn kind_name(kind: ActionKind) -> &'static str {
+    match kind {
+        ActionKind::Compile => "compile",
+        ActionKind::Archive => "archive",
+        ActionKind::Link => "link",
+        ActionKind::LinkWholeArchive => "link-whole-archive",
+        ActionKind::ForeignMake => "foreign-make",
+        ActionKind::Phony => "phony",
+        ActionKind::Regenerate => "regenerate",
+    }
+}
+
+/// The whole document.
+#[derive(Debug, Serialize)]
+struct GraphDoc<'a> {
+    /// The schema version.
+    version: u32,
+    /// The absolute build directory every path is relative to.
+    build_dir: String,
+    /// The configurations shown.
+    configurations: Vec<ConfigEntry<'a>>,
+    /// Owners of the shown actions, in dependency order.
+    modules: Vec<&'a str>,
+    /// The shown files.
+    files: Vec<FileEntry<'a>>,
+    /// The shown actions.
+    actions: Vec<ActionEntry<'a>>,
+    /// Ids of the files a bare `ninja` builds.
+    defaults: Vec<u32>,
+}
+
+/// One configuration.
+#[derive(Debug, Serialize)]
+struct ConfigEntry<'a> {
+    /// `target-buildtype`, the alias name.
+    name: String,
+    /// The target.
+    target: &'a str,
+    /// The build type.
+    build_type: &'a str,
+    /// Whether its toolchain is installed here (else it is not built by default).
+    available: bool,
+}
+
+/// One file.
+#[derive(Debug, Serialize)]
+struct FileEntry<'a> {
+    /// Its position in `files`.
+    id: u32,
+    /// Its path, relative to the build directory.
+    path: &'a str,
+    /// The id of the action writing it; `null` for sources.
+    producer: Option<u32>,
+}
+
+/// One action.
+#[derive(Debug, Serialize)]
+struct ActionEntry<'a> {
+    /// Its position in `actions`.
+    id: u32,
+    /// What it does (see the module documentation).
+    kind: &'static str,
+    /// The configuration name, if it belongs to one.
+    config: Option<String>,
+    /// The module or program it builds, if any.
+    owner: Option<&'a str>,
+    /// Explicit inputs (on the command line), in order.
+    inputs: Vec<u32>,
+    /// Inputs not on the command line whose changes rebuild it.
+    implicit: Vec<u32>,
+    /// Inputs that must exist first; their changes do not matter.
+    order_only: Vec<u32>,
+    /// The files it writes.
+    outputs: Vec<u32>,
+    /// Files it writes as a side effect (emscripten's `.wasm` next to the `.js`).
+    implicit_outputs: Vec<u32>,
+    /// The command words, run from the build directory; `null` for phony and regenerate.
+    command: Option<Vec<String>>,
+}
+
+/// The JSON text of the graph (`config` is `None`) or of the configuration named `config`;
+/// an unknown name is a usage error listing the valid ones.
+pub fn lower_graph_json(plan: &Plan, config: Option<&str>) -> Result<String> {
+    graph_json(&plan.graph, &plan.build_dir, config)
+}
+
+/// [`lower_graph_json`] of `graph`, whose build directory is `build_dir` (absolute).
+fn graph_json(graph: &BuildGraph, build_dir: &Path, config: Option<&str>) -> Result<String> {
+    let view = View::new(graph, config)?;
+    let mut file_ids: Vec<Option<u32>> = vec![None; graph.files.len()];
+    for (i, f) in view.files.iter().enumerate() {
+        file_ids[f.index()] = Some(i as u32);
+    }
+    let mut action_ids: Vec<Option<u32>> = vec![None; graph.actions.len()];
+    for (i, a) in view.actions.iter().enumerate() {
+        action_ids[a.index()] = Some(i as u32);
+    }
+    let ids = |files: &[FileId]| -> Vec<u32> {
+        files.iter().map(|f| file_ids[f.index()].expect("a shown action's files are shown")).collect()
+    };
+    let mut modules: Vec<&str> = Vec::new();
+    for a in &view.actions {
+        if let Some(owner) = &graph.actions[a.index()].owner
+            && !modules.contains(&owner.as_str())
+        {
+            modules.push(owner);
+        }
+    }
+    let doc = GraphDoc {
+        version: 1,
+        build_dir: build_dir.to_string_lossy().into_owned(),
+        configurations: view
+            .configs
+            .iter()
+            .map(|c| {
+                let c = &graph.configs[c.index()];
+                ConfigEntry { name: c.name(), target: &c.target, build_type: &c.build_type, available: c.available }
+            })
+            .collect(),
+        modules,
+        files: view
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, &f)| FileEntry {
+                id: i as u32,
+                path: graph.path(f),
+                producer: graph.files[f.index()].producer.and_then(|p| action_ids[p.index()]),
+            })
+            .collect(),
+        actions: view
+            .actions
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| {
+                let action = &graph.actions[a.index()];
+                ActionEntry {
+                    id: i as u32,
+                    kind: kind_name(action.kind),
+                    config: action.config.map(|c| graph.configs[c.index()].name()),
+                    owner: action.owner.as_deref(),
+                    inputs: ids(&action.inputs),
+                    implicit: ids(&action.implicit),
+                    order_only: ids(&action.order_only),
+                    outputs: ids(&action.outputs),
+                    implicit_outputs: ids(&action.implicit_outputs),
+                    command: action_words(graph, action),
+                }
+            })
+            .collect(),
+        defaults: ids(&view.defaults(graph)),
+    };
+    let mut text = serde_json::to_string_pretty(&doc).expect("plain data serializes");
+    text.push('\n');
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Action, Configuration};
+
+    /// Two configurations, each compiling `a.c`; aliases per configuration and `all`.
+    fn graph() -> BuildGraph {
+        let mut graph = BuildGraph::new();
+        let src = graph.file("../a.c");
+        let mut alias_inputs = Vec::new();
+        for bt in ["debug", "release"] {
+            let config = graph.add_config(Configuration {
+                target: "native".into(),
+                build_type: bt.into(),
+                available: bt == "debug",
+            });
+            let mut a = Action::new(ActionKind::Compile);
+            a.config = Some(config);
+            a.owner = Some("m".into());
+            a.inputs = vec![src];
+            a.outputs = vec![graph.file(&format!("native/{bt}/a.o"))];
+            alias_inputs.push(a.outputs.clone());
+            graph.add_action(a).unwrap();
+        }
+        for (name, files) in [("native-debug", &alias_inputs[0]), ("all", &alias_inputs[0])] {
+            let mut a = Action::new(ActionKind::Phony);
+            a.inputs = files.clone();
+            a.outputs = vec![graph.file(name)];
+            graph.add_action(a).unwrap();
+        }
+        graph.defaults = vec![graph.find_file("native-debug").unwrap()];
+        graph
+    }
+
+    fn lower(config: Option<&str>) -> Result<String> {
+        graph_json(&graph(), Path::new("/p/build"), config)
+    }
+
+    #[test]
+    fn the_whole_graph_keeps_ids_and_aliases() {
+        let v: serde_json::Value = serde_json::from_str(&lower(None).unwrap()).unwrap();
+        assert_eq!(v["configurations"].as_array().unwrap().len(), 2);
+        assert_eq!(v["files"].as_array().unwrap().len(), 5);
+        assert_eq!(v["actions"][2]["kind"], "phony");
+        assert_eq!(v["actions"][2]["command"], serde_json::Value::Null);
+        assert_eq!(v["actions"][0]["config"], "native-debug");
+        assert_eq!(v["defaults"], serde_json::json!([3]));
+        assert_eq!(v["files"][3]["path"], "native-debug");
+    }
+
+    #[test]
+    fn one_configuration_renumbers_and_expands_defaults() {
+        let v: serde_json::Value = serde_json::from_str(&lower(Some("native-release")).unwrap()).unwrap();
+        assert_eq!(v["modules"], serde_json::json!(["m"]));
+        assert_eq!(v["actions"].as_array().unwrap().len(), 1);
+        assert_eq!(v["actions"][0]["outputs"], serde_json::json!([1]));
+        assert_eq!(v["files"][1]["path"], "native/release/a.o");
+        assert_eq!(v["files"][1]["producer"], 0);
+        assert_eq!(v["defaults"], serde_json::json!([]), "not available");
+        let debug: serde_json::Value = serde_json::from_str(&lower(Some("native-debug")).unwrap()).unwrap();
+        assert_eq!(debug["defaults"], serde_json::json!([1]));
+    }
+
+    #[test]
+    fn an_unknown_configuration_is_a_usage_error() {
+        let err = lower(Some("wasi-debug")).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.message.contains("valid configurations: native-debug, native-release"));
+    }
+}

@@ -1,0 +1,223 @@
+//! Lowering to a GNU `Makefile` equivalent to `build.ninja`: the same outputs from the same
+//! commands, header dependencies through `-MMD` depfiles, the same aliases, and a rule that
+//! re-runs spygen when an input changes. `make -j` safe: every rule names all its inputs.
+
+use std::fmt::Write;
+
+use super::commands;
+use super::make_syntax::escape_value;
+use crate::graph::{Action, ActionKind, BuildGraph, FileId, ToolRole};
+use crate::plan::{MAKEFILE, Plan};
+use crate::shell;
+
+/// `path` escaped for a make target or prerequisite list.
+pub fn escape_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '$' => out.push_str("$$"),
+            ' ' => out.push_str("\\ "),
+            ':' => out.push_str("\\:"),
+            '#' => out.push_str("\\#"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Words quoted for the shell, then escaped for a make recipe or variable.
+fn words(words: &[String]) -> String {
+    escape_value(&shell::join(words))
+}
+
+fn tool_var(graph: &BuildGraph, action: &Action) -> String {
+    let tool = &graph.tools[action.tool.map(|t| t.index()).unwrap_or_default()];
+    let role = if tool.role == ToolRole::Compiler { "cc" } else { "ar" };
+    format!("{role}.{}", tool.target)
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rfind('/').map_or(".", |i| &path[..i])
+}
+
+/// Writes the whole `Makefile` text of `plan`.
+pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
+    let graph = &plan.graph;
+    let mut out = String::with_capacity(64 * 1024);
+    let _ = writeln!(
+        out,
+        "# Makefile for {}, written by spygen. Do not edit: edit the manifests instead;\n\
+         # make re-runs spygen when a manifest, a descriptor or a globbed directory changes.\n\
+         # Goals: all (the default: every configuration whose toolchain is installed), one per\n\
+         # configuration (wasi-release), per target (wasi), per module and program. V=1 shows commands.\n\
+         # Links run as they come: make has no pools; limit them with -j if memory is short.",
+        plan.project_manifest
+    );
+    let _ = writeln!(out, "\nSPYGEN := {}", words(&[spygen_exe.to_string()]));
+    out.push_str("ifeq ($(V),1)\nQ :=\nelse\nQ := @\nendif\n.DEFAULT_GOAL := all\n.SUFFIXES:\n.DELETE_ON_ERROR:\n");
+
+    let mut targets: Vec<&str> = Vec::new();
+    for tool in &graph.tools {
+        if !targets.contains(&tool.target.as_str()) {
+            targets.push(&tool.target);
+        }
+    }
+    for target in targets {
+        let _ = writeln!(out, "\n# toolchain {target}");
+        for tool in graph.tools.iter().filter(|t| t.target == target) {
+            let role = if tool.role == ToolRole::Compiler { "cc" } else { "ar" };
+            let _ = writeln!(out, "{role}.{target} := {}", words(&tool.command));
+        }
+    }
+
+    let mut defined = vec![false; graph.flag_sets.len()];
+    let mut depfiles: Vec<String> = Vec::new();
+    let mut current_config = None;
+    for action in &graph.actions {
+        if let Some(config) = action.config
+            && current_config != Some(config)
+        {
+            current_config = Some(config);
+            let c = &graph.configs[config.index()];
+            let note = if c.available { "" } else { " (toolchain not installed: not built by default)" };
+            let _ = writeln!(out, "\n# configuration {}{note}", c.name());
+        }
+        if let Some(flags) = action.flags {
+            define_flags(graph, flags, &mut defined, &mut out);
+        }
+        let Some(first_out) = action.outputs.first().map(|&f| graph.path(f)) else { continue };
+        let recipe: Vec<String> = match action.kind {
+            ActionKind::Compile => {
+                let src = graph.path(action.inputs[0]);
+                let cflags = &graph.flag_sets[action.flags.map(|f| f.index()).unwrap_or_default()].name;
+                depfiles.push(escape_path(&format!("{first_out}.d")));
+                let dep = commands::depfile_args(first_out);
+                vec![
+                    format!("@echo CC {}", words(&[first_out.to_string()])),
+                    format!(
+                        "$(Q)$({}) {} $({cflags}) -c {} -o {}",
+                        tool_var(graph, action),
+                        words(&dep),
+                        words(&[src.into()]),
+                        words(&[first_out.into()])
+                    ),
+                ]
+            }
+            ActionKind::Archive => {
+                let objects: Vec<String> = action.inputs.iter().map(|&f| graph.path(f).to_string()).collect();
+                vec![
+                    format!("@echo AR {}", words(&[first_out.to_string()])),
+                    format!(
+                        "$(Q)rm -f {o} && $({}) rcs {o} {}",
+                        tool_var(graph, action),
+                        words(&objects),
+                        o = words(&[first_out.into()])
+                    ),
+                ]
+            }
+            ActionKind::Link | ActionKind::LinkWholeArchive => {
+                let inputs: Vec<String> = action.inputs.iter().map(|&f| graph.path(f).to_string()).collect();
+                let ldflags = &graph.flag_sets[action.flags.map(|f| f.index()).unwrap_or_default()].name;
+                let (pre, post) = if action.kind == ActionKind::LinkWholeArchive {
+                    ("-Wl,--whole-archive ", " -Wl,--no-whole-archive")
+                } else {
+                    ("", "")
+                };
+                vec![
+                    format!("@echo LINK {}", words(&[first_out.to_string()])),
+                    format!(
+                        "$(Q)$({}) -o {} {pre}{}{post} $({ldflags})",
+                        tool_var(graph, action),
+                        words(&[first_out.into()]),
+                        words(&inputs)
+                    ),
+                ]
+            }
+            ActionKind::ForeignMake => vec![
+                format!("@echo MAKE {}", words(&[first_out.to_string()])),
+                // $(MAKE) shares the jobserver; make re-reads the archive's mtime afterwards, so
+                // an up-to-date library does not relink its users (ninja's restat).
+                format!("$(Q)$(MAKE) {}", words(&action.args)),
+            ],
+            ActionKind::Phony | ActionKind::Regenerate => continue,
+        };
+        write_rule(graph, action, &recipe, &mut out);
+    }
+
+    out.push_str("\n# header dependencies written by the compiler (-MMD)\n");
+    for chunk in depfiles.chunks(64) {
+        let _ = writeln!(out, "-include {}", chunk.join(" "));
+    }
+
+    out.push_str("\n# aliases: per configuration, per target, per module and program; `all` is the default\n");
+    let phony: Vec<&Action> = graph.actions.iter().filter(|a| a.kind == ActionKind::Phony).collect();
+    let names: Vec<String> = phony.iter().map(|a| escape_path(graph.path(a.outputs[0]))).collect();
+    let _ = writeln!(out, ".PHONY: {}", names.join(" "));
+    for action in phony {
+        write_rule(graph, action, &[], &mut out);
+    }
+
+    out.push_str("\n# regeneration (grouped target: one run writes them all)\n");
+    for action in graph.actions.iter().filter(|a| a.kind == ActionKind::Regenerate) {
+        let mut outputs = action.outputs.clone();
+        outputs.extend(&action.implicit_outputs);
+        let inputs: Vec<String> = action.inputs.iter().map(|&f| escape_path(graph.path(f))).collect();
+        let _ = writeln!(
+            out,
+            "{} &: {} $(SPYGEN)\n\t@echo REGEN {MAKEFILE}\n\t$(Q)$(SPYGEN) {} && touch {MAKEFILE}",
+            paths(graph, &outputs),
+            inputs.join(" "),
+            words(&plan.regen_command)
+        );
+    }
+    out
+}
+
+fn paths(graph: &BuildGraph, files: &[FileId]) -> String {
+    files.iter().map(|&f| escape_path(graph.path(f))).collect::<Vec<_>>().join(" ")
+}
+
+fn define_flags(graph: &BuildGraph, id: crate::graph::FlagSetId, defined: &mut [bool], out: &mut String) {
+    if defined[id.index()] {
+        return;
+    }
+    let set = &graph.flag_sets[id.index()];
+    if let Some(p) = set.parent {
+        define_flags(graph, p, defined, out);
+    }
+    defined[id.index()] = true;
+    let mut value = String::new();
+    if let Some(p) = set.parent {
+        let _ = write!(value, "$({})", graph.flag_sets[p.index()].name);
+    }
+    if !set.words.is_empty() {
+        if !value.is_empty() {
+            value.push(' ');
+        }
+        value.push_str(&words(&set.words));
+    }
+    let _ = writeln!(out, "{} :={}{value}", set.name, if value.is_empty() { "" } else { " " });
+}
+
+fn write_rule(graph: &BuildGraph, action: &Action, recipe: &[String], out: &mut String) {
+    let mut outputs = action.outputs.clone();
+    outputs.extend(&action.implicit_outputs);
+    let mut prereqs: Vec<FileId> = action.inputs.clone();
+    prereqs.extend(&action.implicit);
+    let separator = if outputs.len() > 1 { " &:" } else { ":" };
+    let _ = write!(out, "{}{separator}", paths(graph, &outputs));
+    if !prereqs.is_empty() {
+        let _ = write!(out, " {}", paths(graph, &prereqs));
+    }
+    if !action.order_only.is_empty() {
+        let _ = write!(out, " | {}", paths(graph, &action.order_only));
+    }
+    out.push('\n');
+    if !recipe.is_empty() {
+        let dir = parent_dir(graph.path(action.outputs[0]));
+        let _ = writeln!(out, "\t@mkdir -p {}", words(&[dir.to_string()]));
+    }
+    for line in recipe {
+        let _ = writeln!(out, "\t{line}");
+    }
+}

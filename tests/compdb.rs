@@ -1,0 +1,142 @@
+//! compile_commands.json: `spygen gen` writes the default (first native) configuration's next
+//! to build.ninja, `spygen graph --format compdb --config C` prints any configuration's, and
+//! every entry's command, run in its directory, compiles its file.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+const ALL_TARGETS: [&str; 4] = ["native", "native-static", "wasi", "emscripten"];
+
+fn entries(text: &str) -> Vec<Value> {
+    serde_json::from_str::<Value>(text).expect("compile_commands.json is JSON").as_array().expect("an array").clone()
+}
+
+fn str_of<'a>(entry: &'a Value, key: &str) -> &'a str {
+    entry[key].as_str().unwrap_or_else(|| panic!("`{key}` is a string in {entry}"))
+}
+
+/// Runs every entry's `arguments` in its `directory` (creating it and the object's directory
+/// first, as gen and ninja do) and checks the object appears.
+fn compile_every_entry(entries: &[Value]) {
+    for e in entries {
+        let dir = Path::new(str_of(e, "directory"));
+        assert!(dir.is_absolute(), "{e}");
+        std::fs::create_dir_all(dir).unwrap(); // `graph` plans without writing: no build dir yet
+        let args: Vec<&str> = e["arguments"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+        let c = args.iter().position(|w| *w == "-c").expect("a -c word");
+        assert_eq!(args[c + 1], str_of(e, "file"), "`file` is the source as the command spells it");
+        assert!(dir.join(str_of(e, "file")).is_file(), "{e}");
+        assert_eq!(args.last(), Some(&str_of(e, "output")), "`output` is the -o word");
+        let object = dir.join(str_of(e, "output"));
+        std::fs::create_dir_all(object.parent().unwrap()).unwrap();
+        run_ok(Command::new(args[0]).args(&args[1..]).current_dir(dir));
+        assert!(object.is_file(), "{} was not written", object.display());
+    }
+}
+
+/// The database with the build directory replaced by `<build>` and the compiler's words (the
+/// ones before `-MMD`, which depend on what is installed here) by `<cc>`.
+fn redacted(text: &str, build: &Path) -> String {
+    let directory = format!("\"directory\": {},", Value::from(build.to_string_lossy()));
+    let mut out = String::new();
+    let mut in_tool = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if in_tool {
+            if trimmed == "\"-MMD\"," {
+                in_tool = false;
+                let indent = &line[..line.len() - trimmed.len()];
+                out.push_str(&format!("{indent}\"<cc>\",\n{line}\n"));
+            }
+            continue;
+        }
+        if trimmed == directory {
+            out.push_str(&line.replace(&directory, "\"directory\": \"<build>\","));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+        in_tool = trimmed == "\"arguments\": [";
+    }
+    out
+}
+
+#[test]
+fn gen_writes_the_native_database_and_every_command_compiles() {
+    if !require_target("native") {
+        return;
+    }
+    let (_tmp, examples) = examples_copy();
+    let demo = examples.join("out-of-tree/demo");
+    run_ok(spygen().args(["gen", "-q"]).arg(&demo));
+    let build = demo.join("build");
+    let text = std::fs::read_to_string(build.join("compile_commands.json"))
+        .expect("`spygen gen` writes compile_commands.json in the build directory");
+    assert!(text.ends_with("]\n"));
+    // The same as `spygen graph --format compdb` with no --config, and as --config native-debug.
+    assert_eq!(run_ok(spygen().args(["graph", "--format", "compdb"]).arg(&demo)), text);
+    assert_eq!(run_ok(spygen().args(["graph", "--format", "compdb", "--config", "native-debug"]).arg(&demo)), text);
+
+    // One entry per compile action of native-debug, in the graph's order.
+    let graph: Value = serde_json::from_str(&run_ok(
+        spygen().args(["graph", "--format", "json", "--config", "native-debug"]).arg(&demo),
+    ))
+    .unwrap();
+    let files = graph["files"].as_array().unwrap();
+    let objects: Vec<&str> = graph["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "compile")
+        .map(|a| files[a["outputs"][0].as_u64().unwrap() as usize]["path"].as_str().unwrap())
+        .collect();
+    let entries = entries(&text);
+    let outputs: Vec<&str> = entries.iter().map(|e| str_of(e, "output")).collect();
+    assert_eq!(outputs, objects);
+    assert!(entries.len() >= 8, "{}", entries.len());
+    for e in &entries {
+        assert_eq!(Path::new(str_of(e, "directory")), build);
+        assert!(str_of(e, "output").starts_with("native/debug/obj/"), "{e}");
+    }
+    compile_every_entry(&entries);
+    insta::assert_snapshot!(redacted(&text, &build));
+}
+
+#[test]
+fn every_configuration_database_compiles() {
+    let (_tmp, examples) = examples_copy();
+    let demo = examples.join("out-of-tree/demo");
+    let configs: Vec<(&str, &str)> =
+        ALL_TARGETS.into_iter().filter(|t| require_target(t)).flat_map(|t| [(t, "debug"), (t, "release")]).collect();
+    std::thread::scope(|s| {
+        for &(target, build_type) in &configs {
+            let demo = &demo;
+            s.spawn(move || {
+                let config = format!("{target}-{build_type}");
+                let text = run_ok(spygen().args(["graph", "--format", "compdb", "--config", &config]).arg(demo));
+                let entries = entries(&text);
+                assert!(!entries.is_empty(), "{config}");
+                for e in &entries {
+                    assert!(str_of(e, "output").starts_with(&format!("{target}/{build_type}/obj/")), "{config}: {e}");
+                }
+                compile_every_entry(&entries);
+            });
+        }
+    });
+}
+
+#[test]
+fn an_unknown_configuration_is_a_usage_error() {
+    let (code, out, err) = run(spygen()
+        .args(["graph", "--format", "compdb", "--config", "native-fast"])
+        .arg(repo_root().join("examples/out-of-tree/demo")));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(out, "");
+    assert!(err.contains("unknown configuration `native-fast`"), "{err}");
+    assert!(err.contains("native-debug, native-release"), "{err}");
+}

@@ -1,0 +1,194 @@
+//! The Makefile lowering, the includable `spygen.mk` fragment and foreign make nodes: make and
+//! ninja build the same artifacts with the same commands; the vendored library's own Makefile
+//! builds every configuration through the fragment alone and fails clearly on a bad TARGET.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+fn generate(demo: &Path, format: &str) {
+    run_ok(spygen().args(["gen", "-q", "--format", format]).arg(demo));
+}
+
+/// Every file under `dir` (relative), leaving out the build tools' own bookkeeping.
+fn artifacts(dir: &Path) -> BTreeSet<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.insert(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(dir, dir, &mut out);
+    out.retain(|p| {
+        // ninja moves depfiles into its .ninja_deps log; make keeps them.
+        !p.starts_with(".ninja_")
+            && !p.ends_with(".rsp")
+            && !p.ends_with(".d")
+            && !["build.ninja", "Makefile"].contains(&p.as_str())
+    });
+    out
+}
+
+/// spygen's compile command lines (depfile via `-MMD -MF`; a vendored make's differ), sorted.
+fn compile_lines(text: &str) -> Vec<String> {
+    let mut v: Vec<String> = text.lines().filter(|l| l.contains(" -MMD -MF ")).map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn make_and_ninja_build_the_same_artifacts_with_the_same_commands() {
+    if !require_program("ninja", "apt-get install ninja-build") || !require_target("native") {
+        return;
+    }
+    let (_a, with_ninja) = examples_copy();
+    let (_b, with_make) = examples_copy();
+    let ninja_demo = with_ninja.join("out-of-tree/demo");
+    let make_demo = with_make.join("out-of-tree/demo");
+    generate(&ninja_demo, "ninja");
+    generate(&make_demo, "make");
+    let (ninja_build, make_build) = (ninja_demo.join("build"), make_demo.join("build"));
+
+    // The commands, before anything is built: ninja's own listing and make's dry run.
+    let ninja_cmds = run_ok(Command::new("ninja").arg("-C").arg(&ninja_build).args(["-t", "commands", "all"]));
+    let make_cmds = run_ok(Command::new("make").arg("-C").arg(&make_build).args(["-n", "V=1", "all"]));
+    let (ninja_cc, make_cc) = (compile_lines(&ninja_cmds), compile_lines(&make_cmds));
+    assert!(ninja_cc.len() > 40, "{} compile commands", ninja_cc.len());
+    assert_eq!(ninja_cc, make_cc);
+
+    run_ok(Command::new("ninja").arg("-C").arg(&ninja_build));
+    run_ok(Command::new("make").arg("-C").arg(&make_build).arg("-j2"));
+    assert_eq!(artifacts(&ninja_build), artifacts(&make_build));
+    // The vendored library's archives, built by its own Makefile in its own directory.
+    let vendored = |root: &Path| artifacts(&root.join("out-of-tree/vendor/tinyenc/build"));
+    assert_eq!(vendored(&with_ninja), vendored(&with_make));
+    assert!(vendored(&with_make).contains("native/debug/libtinyenc.a"));
+
+    // A second make does nothing.
+    let again = run_ok(Command::new("make").arg("-C").arg(&make_build));
+    assert!(again.contains("Nothing to be done for 'all'"), "{again}");
+    let programs = run_ok(&mut Command::new(make_build.join("native/release/encdemo")));
+    assert!(programs.contains("base64 hello aGVsbG8="), "{programs}");
+
+    // Touching a header rebuilds its dependents under make too, and nothing else.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let header = with_make.join("runtime/src/runtime_internal.h");
+    std::fs::File::options().append(true).open(&header).unwrap().set_modified(std::time::SystemTime::now()).unwrap();
+    let out = run_ok(Command::new("make").arg("-C").arg(&make_build).arg("native-debug"));
+    let compiled: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("CC ")).collect();
+    assert!(!compiled.is_empty() && compiled.iter().all(|c| c.starts_with("native/debug/obj/runtime/src/")), "{out}");
+    assert!(out.contains("LINK native/debug/encdemo") && !out.contains("MAKE "), "{out}");
+
+    // Editing a vendored source re-runs its make, then relinks the glue's users; nothing else.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let vendored_src = with_make.join("out-of-tree/vendor/tinyenc/src/base64.c");
+    std::fs::File::options()
+        .append(true)
+        .open(&vendored_src)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now())
+        .unwrap();
+    let out = run_ok(Command::new("make").arg("-C").arg(&make_build).arg("native-debug"));
+    let steps: Vec<&str> = out.lines().filter(|l| !l.starts_with("make")).collect();
+    assert_eq!(steps[0], "MAKE ../../vendor/tinyenc/build/native/debug/libtinyenc.a", "{out}");
+    let mut rest = steps[1..].to_vec();
+    rest.sort();
+    assert_eq!(rest, ["LINK native/debug/encdemo", "LINK native/debug/tinyenc_vectors"], "{out}");
+}
+
+#[test]
+fn the_vendored_makefile_builds_every_available_configuration_through_the_fragment() {
+    let (_tmp, examples) = examples_copy();
+    let demo = examples.join("out-of-tree/demo");
+    generate(&demo, "ninja");
+    let fragment = demo.join("build/spygen.mk");
+    let vendor = examples.join("out-of-tree/vendor/tinyenc");
+    let make = |args: &[&str]| {
+        run(Command::new("make")
+            .arg("-s")
+            .arg("-C")
+            .arg(&vendor)
+            .arg(format!("SPYGEN_MK={}", fragment.display()))
+            .args(args))
+    };
+    let mut built = 0;
+    for target in ["native", "native-static", "wasi", "emscripten"] {
+        if !require_target(target) {
+            continue;
+        }
+        for build_type in ["debug", "release"] {
+            let (code, _, err) = make(&[&format!("TARGET={target}"), &format!("BUILD_TYPE={build_type}")]);
+            assert_eq!(code, 0, "{target} {build_type}: {err}");
+            assert!(vendor.join(format!("build/{target}/{build_type}/libtinyenc.a")).is_file());
+            built += 1;
+        }
+    }
+    assert!(built >= 2);
+
+    let (code, _, err) = make(&["TARGET=bogus"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown TARGET 'bogus': valid targets are emscripten native native-static wasi"), "{err}");
+    let (code, _, err) = make(&[]);
+    assert_ne!(code, 0);
+    assert!(err.contains("TARGET is not set: run make TARGET=<target>, one of: emscripten native"), "{err}");
+    let (code, _, err) = make(&["TARGET=wasi", "BUILD_TYPE=fast"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown BUILD_TYPE 'fast' for target wasi: valid build types are debug release"), "{err}");
+}
+
+#[test]
+fn flags_format_make_serves_a_vendored_makefile_without_any_build_dir() {
+    if !require_target("native") {
+        return;
+    }
+    let (_tmp, examples) = examples_copy();
+    let vendor = examples.join("out-of-tree/vendor/tinyenc");
+    let flags = run_ok(
+        spygen()
+            .args(["flags", "--format", "make", "--target", "native", "--build-type", "release"])
+            .current_dir(&vendor),
+    );
+    std::fs::write(vendor.join("flags.mk"), flags).unwrap();
+    let out = run_ok(Command::new("make").arg("-C").arg(&vendor).args([
+        "SPYGEN_MK=flags.mk",
+        "TARGET=native",
+        "BUILD_TYPE=release",
+    ]));
+    assert!(out.contains("-DSPY_RELEASE -O3 -flto"), "{out}");
+    assert!(vendor.join("build/native/release/libtinyenc.a").is_file());
+}
+
+#[test]
+fn makefile_and_fragment_snapshots() {
+    if !["native", "native-static", "wasi", "emscripten"].iter().all(|t| require_target(t)) {
+        return;
+    }
+    let (_tmp, examples) = examples_copy();
+    let demo = examples.join("out-of-tree/demo");
+    generate(&demo, "make");
+    let root = examples.parent().unwrap().display().to_string();
+    let redact = |text: String| -> String {
+        text.replace(&root, "<tmp>")
+            .lines()
+            .map(|l| {
+                let machine = ["SPYGEN := ", "cc.", "ar.", "SPYGEN_CC_", "SPYGEN_AR_"].iter().any(|p| l.starts_with(p));
+                if machine && l.contains(":= ") {
+                    format!("{}:= <resolved on this machine>\n", l.split(":= ").next().unwrap())
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect()
+    };
+    insta::assert_snapshot!("makefile", redact(std::fs::read_to_string(demo.join("build/Makefile")).unwrap()));
+    insta::assert_snapshot!("fragment", redact(std::fs::read_to_string(demo.join("build/spygen.mk")).unwrap()));
+}
