@@ -32,9 +32,14 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this once as a smoke test.
     let quick = !std::env::args().any(|a| a == "--bench");
     let runs = if quick { 5 } else { 300 };
+    // Run from the demo project: the runtime is found by walking up to spy.toml and reading
+    // the runtime's manifest, as a Makefile in a module directory would. `--cc` resolves the
+    // compiler on this machine (for zig from PyPI that runs a Python probe), so it is slower.
     for args in [
         &["flags", "--target", "wasi", "--cflags"][..],
+        &["flags", "--target", "wasi", "--cflags", "--runtime-root", "/opt/spy/libspy"][..],
         &["flags", "--target", "native", "--build-type", "release", "--cflags", "--ldflags", "--libdir"][..],
+        &["flags", "--target", "wasi", "--cc"][..],
     ] {
         let _warm = time_runs(args, 3.min(runs));
         let t = time_runs(args, runs);
