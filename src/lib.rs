@@ -3,6 +3,7 @@
 //! Data flows one way: toolchain descriptors and manifests are read, planned into a graph of
 //! build actions over every configuration, and the graph is lowered into build files.
 
+pub mod bundle;
 pub mod cli;
 pub mod error;
 pub mod fsutil;

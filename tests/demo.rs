@@ -106,12 +106,17 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
             let wasm = build.join(format!("wasi/{build_type}/encdemo.wasm"));
             let runner = repo_root().join("tests/support/run-wasi.mjs");
             check_encdemo_output(&run_ok(Command::new("node").arg(&runner).arg(&wasm).args(args)), "wasi");
-            let reactor = build.join(format!("wasi/{build_type}/tinyenc_reactor.wasm"));
-            let call = repo_root().join("tests/support/call-reactor.mjs");
-            let crc = run_ok(Command::new("node").arg(&call).arg(&reactor).args(["spy_tinyenc$crc32", "123456789"]));
-            assert_eq!(crc.trim(), 0xCBF43926u32.to_string(), "the export with `$` in its name works");
-            let b64 = run_ok(Command::new("node").arg(&call).arg(&reactor).args(["spy_tinyenc$b64encode", "foobar"]));
-            assert_eq!(b64.trim(), "Zm9vYmFy");
+            // The reactor linked by ninja and the bundle linked through the cache.
+            for program in ["tinyenc_reactor", "tinyenc_bundle"] {
+                let reactor = build.join(format!("wasi/{build_type}/{program}.wasm"));
+                let call = repo_root().join("tests/support/call-reactor.mjs");
+                let crc =
+                    run_ok(Command::new("node").arg(&call).arg(&reactor).args(["spy_tinyenc$crc32", "123456789"]));
+                assert_eq!(crc.trim(), 0xCBF43926u32.to_string(), "the export with `$` in its name works");
+                let b64 =
+                    run_ok(Command::new("node").arg(&call).arg(&reactor).args(["spy_tinyenc$b64encode", "foobar"]));
+                assert_eq!(b64.trim(), "Zm9vYmFy");
+            }
         }
         if require_target("emscripten") {
             let js = build.join(format!("emscripten/{build_type}/encdemo.js"));
@@ -180,6 +185,17 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
     assert!(!out.contains("CC "), "{out}");
     assert_eq!(mtime_of(&build.join("build.ninja")), mtime);
     assert!(ninja(&build, &[]).contains("no work to do"));
+
+    // Editing a module's source rebuilds its archive, then the bundle over it (a new key).
+    if require_target("wasi") {
+        let glue = examples.join("out-of-tree/spyvm_tinyenc/src/spyvm_tinyenc.c");
+        let mut text = std::fs::read_to_string(&glue).unwrap();
+        text.push_str("\nint spy_tinyenc_edited(void) { return 1; }\n");
+        std::fs::write(&glue, text).unwrap();
+        let out = ninja(&build, &["wasi-debug"]);
+        assert!(out.contains("AR wasi/debug/spyvm_tinyenc.a"), "{out}");
+        assert!(out.contains("BUNDLE wasi/debug/tinyenc_bundle.wasm") && out.contains("linked"), "{out}");
+    }
 
     // A new source file in a globbed directory is picked up without running spygen by hand.
     std::fs::write(

@@ -1,5 +1,6 @@
 //! The command line: parse arguments, call the library, print. No build logic lives here.
 
+mod bundle_cmd;
 mod flags;
 mod gen_cmd;
 mod graph_cmd;
@@ -36,6 +37,8 @@ enum Command {
     Gen(gen_cmd::GenArgs),
     /// Print the build graph: Graphviz dot, JSON for tools, or compile_commands.json.
     Graph(graph_cmd::GraphArgs),
+    /// Link archives into a wasi reactor through a content-addressed cache (--list, --gc).
+    Bundle(bundle_cmd::BundleArgs),
 }
 
 /// Runs spygen with the process arguments; returns the exit code.
@@ -64,6 +67,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Toolchains(args) => toolchains::run(args, &load_db()?),
         Command::Gen(args) => gen_cmd::run(args, &load_db()?, cli.toolchain_dir.as_deref()),
         Command::Graph(args) => graph_cmd::run(args, &load_db()?, cli.toolchain_dir.as_deref()),
+        Command::Bundle(args) => bundle_cmd::run(args, &load_db()?),
     }
 }
 

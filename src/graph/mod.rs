@@ -111,6 +111,9 @@ pub enum ActionKind {
     /// A library's own Makefile, run with `make <args>`; restat, so an up-to-date library does
     /// not rebuild what depends on it.
     ForeignMake,
+    /// `spygen bundle <args>`: archives to a cached wasi reactor; restat, as the output is
+    /// rewritten only when it changes.
+    Bundle,
     /// A name for a set of files.
     Phony,
     /// Re-runs spygen when a manifest, descriptor or globbed directory changes.
@@ -140,7 +143,8 @@ pub struct Action {
     pub outputs: Vec<FileId>,
     /// Outputs produced as a side effect (emscripten's .wasm next to the .js).
     pub implicit_outputs: Vec<FileId>,
-    /// Arguments of a foreign make (`-C <dir> TARGET=<t> ...`); empty for other actions.
+    /// Arguments of a foreign make (`-C <dir> TARGET=<t> ...`) or of spygen (`bundle ...`);
+    /// empty for other actions.
     pub args: Vec<String>,
 }
 

@@ -15,6 +15,7 @@ pub fn depfile_args(object: &str) -> [String; 3] {
 /// - archive: `<ar> rcs <archive> <objects>` (ninja passes the objects in a response file)
 /// - link: `<cc> -o <out> <inputs> <ldflags>`, inputs wrapped in `--whole-archive` for reactors
 /// - foreign make: `make -C <dir> TARGET=<t> BUILD_TYPE=<b> SPYGEN_MK=<fragment> <args>`
+/// - bundle: `spygen bundle --target <t> ... <archives> --export <name>... -o <out>`
 pub fn action_words(graph: &BuildGraph, action: &Action) -> Option<Vec<String>> {
     let inputs = action.inputs.iter().map(|&f| graph.path(f).to_string());
     let out = || action.outputs.first().map(|&f| graph.path(f).to_string());
@@ -54,6 +55,11 @@ pub fn action_words(graph: &BuildGraph, action: &Action) -> Option<Vec<String>> 
         }
         ActionKind::ForeignMake => {
             words.push("make".into());
+            words.extend(action.args.iter().cloned());
+        }
+        ActionKind::Bundle => {
+            // `spygen` stands for the executable that generated the build files.
+            words.push("spygen".into());
             words.extend(action.args.iter().cloned());
         }
         ActionKind::Phony | ActionKind::Regenerate => return None,

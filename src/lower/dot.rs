@@ -50,6 +50,7 @@ fn action_label(kind: ActionKind) -> &'static str {
         ActionKind::Link => "LINK",
         ActionKind::LinkWholeArchive => "LINK whole-archive",
         ActionKind::ForeignMake => "MAKE",
+        ActionKind::Bundle => "BUNDLE",
         ActionKind::Phony => "PHONY",
         ActionKind::Regenerate => "REGEN",
     }

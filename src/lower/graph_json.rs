@@ -31,7 +31,7 @@
 //! - `producer` is the action writing the file, `null` for a source (or, in a
 //!   one-configuration view, a file written outside it).
 //! - `kind` is `compile`, `archive`, `link`, `link-whole-archive` (a reactor: every archive
-//!   member kept), `foreign-make` (a library's own Makefile), `phony` (an alias: its output is the alias name) or `regenerate` (re-runs
+//!   member kept), `foreign-make` (a library's own Makefile), `bundle` (`spygen bundle`, cached), `phony` (an alias: its output is the alias name) or `regenerate` (re-runs
 //!   spygen; its inputs are the manifests, descriptors and globbed directories).
 //! - `config` is a configuration name, `null` for aliases and regeneration; `owner` the module
 //!   or program the action builds, `null` likewise. `modules` lists owners (modules and
@@ -150,6 +150,7 @@ pub fn kind_name(kind: ActionKind) -> &'static str {
         ActionKind::Link => "link",
         ActionKind::LinkWholeArchive => "link-whole-archive",
         ActionKind::ForeignMake => "foreign-make",
+        ActionKind::Bundle => "bundle",
         ActionKind::Phony => "phony",
         ActionKind::Regenerate => "regenerate",
     }

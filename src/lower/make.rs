@@ -139,6 +139,10 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
                 // an up-to-date library does not relink its users (ninja's restat).
                 format!("$(Q)$(MAKE) {}", words(&action.args)),
             ],
+            ActionKind::Bundle => vec![
+                format!("@echo BUNDLE {}", words(&[first_out.to_string()])),
+                format!("$(Q)$(SPYGEN) {}", words(&action.args)),
+            ],
             ActionKind::Phony | ActionKind::Regenerate => continue,
         };
         write_rule(graph, action, &recipe, &mut out);

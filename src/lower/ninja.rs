@@ -60,6 +60,14 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
         );
     }
 
+    if graph.actions.iter().any(|a| a.kind == ActionKind::Bundle) {
+        out.push_str(
+            "# wasm bundles through spygen's content-addressed cache; restat: an unchanged bundle\n\
+             # is not rewritten\n\
+             rule bundle\n  command = $spygen $args\n  description = BUNDLE $out\n  restat = 1\n\n",
+        );
+    }
+
     // Toolchains: tool variables and rules, once each.
     let mut targets: Vec<&str> = Vec::new();
     for tool in &graph.tools {
@@ -108,6 +116,7 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
             ActionKind::Link => format!("link.{target}"),
             ActionKind::LinkWholeArchive => format!("link-whole.{target}"),
             ActionKind::ForeignMake => "foreign-make".into(),
+            ActionKind::Bundle => "bundle".into(),
             ActionKind::Phony => "phony".into(),
             ActionKind::Regenerate => "regen".into(),
         };
@@ -115,7 +124,7 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
             continue; // written below, after every real edge
         }
         write_edge(graph, action, &rule, &mut out);
-        if action.kind == ActionKind::ForeignMake {
+        if matches!(action.kind, ActionKind::ForeignMake | ActionKind::Bundle) {
             let _ = writeln!(out, "  args = {}", command_words(&action.args));
         }
         if let Some(flags) = action.flags {

@@ -98,6 +98,8 @@ pub enum UnitKind {
     Executable,
     /// A wasm module without `main` whose exports a host calls (wasi only).
     Reactor,
+    /// A wasi reactor linked by `spygen bundle` from archives, through the bundle cache.
+    WasmBundle,
 }
 
 impl UnitKind {
@@ -107,6 +109,7 @@ impl UnitKind {
             UnitKind::Module => "module",
             UnitKind::Executable => "executable",
             UnitKind::Reactor => "reactor",
+            UnitKind::WasmBundle => "wasm-bundle",
         }
     }
 }
@@ -212,10 +215,11 @@ impl UnitSpec {
             (Some(k), true) => match k.get_ref().as_str() {
                 "executable" => UnitKind::Executable,
                 "reactor" => UnitKind::Reactor,
+                "wasm-bundle" => UnitKind::WasmBundle,
                 other => {
                     return Err(Error::input(format!("unknown program kind `{other}`"))
                         .at(at(k.span()))
-                        .help("use `executable` (native binary, wasi .wasm command, emscripten .js) or `reactor` (wasi module without main)"));
+                        .help("use `executable` (native binary, wasi .wasm command, emscripten .js), `reactor` (wasi module without main) or `wasm-bundle` (a reactor of module archives, cached)"));
                 }
             },
             (Some(k), false) => {
@@ -239,6 +243,13 @@ impl UnitSpec {
                 return Err(Error::input("`system-lib` applies to modules, not programs").at(at(lib.span())).help(
                     "declare the system library in the module that uses it; programs linking the module get its flags",
                 ));
+            }
+            if kind == UnitKind::WasmBundle
+                && let Some(src) = self.sources.first()
+            {
+                return Err(Error::input("a `wasm-bundle` links module archives only; it has no sources")
+                    .at(at(src.span()))
+                    .help("put the sources in a module and list it in `deps`"));
             }
             if let Some(f) = &self.foreign_make {
                 return Err(Error::input("`foreign-make` applies to modules, not programs")

@@ -181,6 +181,9 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
                 planner.graph.add_action(action)?;
                 archives.insert(u, out);
                 outputs_by_unit[u].push((config_id, out));
+            } else if unit.kind == UnitKind::WasmBundle {
+                let out = planner.bundle(&ctx, &closure[u], &archives)?;
+                outputs_by_unit[u].push((config_id, out));
             } else {
                 let out = planner.link(&ctx, objects, &closure[u], &archives, cc, base_ldflags)?;
                 outputs_by_unit[u].push((config_id, out));
@@ -344,6 +347,9 @@ impl<'a> Planner<'a> {
             let mut supported = all.clone();
             for dep in &self.units.deps[u] {
                 supported = supported.intersection(&eff[dep.unit]).cloned().collect();
+            }
+            if matches!(unit.kind, UnitKind::Reactor | UnitKind::WasmBundle) {
+                supported.retain(|t| self.db.get(t).is_ok_and(|tc| tc.link.reactor.is_some()));
             }
             eff[u] = match &unit.targets {
                 None => supported,
@@ -545,6 +551,66 @@ impl<'a> Planner<'a> {
         Ok(out)
     }
 
+    /// The exports of a program: its own, then those of every module it links, once each.
+    fn exports(&self, unit: usize, closure: &[usize]) -> Vec<String> {
+        let mut exports: Vec<String> = Vec::new();
+        for &u in std::iter::once(&unit).chain(closure) {
+            for e in &self.units.units[u].exports {
+                if !exports.contains(e) {
+                    exports.push(e.clone());
+                }
+            }
+        }
+        exports
+    }
+
+    /// Adds the `spygen bundle` action of a wasm-bundle program: the runtime archive first,
+    /// then the modules' (dependents before dependencies); returns the bundle.
+    fn bundle(&mut self, ctx: &UnitConfig, closure: &[usize], archives: &HashMap<usize, FileId>) -> Result<FileId> {
+        let unit = &self.units.units[ctx.unit];
+        if ctx.toolchain.link.reactor.is_none() {
+            return Err(Error::input(format!(
+                "program `{}` is a wasm-bundle, but target `{}` has no reactor modules",
+                unit.name, ctx.toolchain.name
+            ))
+            .at(unit.location.clone())
+            .help("restrict the program with `targets = [\"wasi\"]`"));
+        }
+        let runtime = self.units.runtime.filter(|rt| closure.contains(rt));
+        let order: Vec<usize> =
+            runtime.into_iter().chain(closure.iter().copied().filter(|&d| Some(d) != runtime)).collect();
+        let inputs: Vec<FileId> = order.iter().filter_map(|d| archives.get(d).copied()).collect();
+        let suffix = unit
+            .suffix
+            .get(&ctx.toolchain.name)
+            .map_or(ctx.toolchain.suffixes.executable.as_str(), |s| s.value.as_str());
+        let out = self.graph.file(&format!("{}/{}{suffix}", ctx.config.dir(), unit.name));
+        let mut args = vec![
+            "bundle".to_string(),
+            "--target".into(),
+            ctx.config.target.clone(),
+            "--build-type".into(),
+            ctx.config.build_type.clone(),
+            "--cache-dir".into(),
+            crate::bundle::CACHE_DIR.into(),
+        ];
+        args.extend(inputs.iter().map(|&f| self.graph.path(f).to_string()));
+        for e in self.exports(ctx.unit, closure) {
+            args.push("--export".into());
+            args.push(e);
+        }
+        args.push("-o".into());
+        args.push(self.graph.path(out).to_string());
+        let mut action = Action::new(ActionKind::Bundle);
+        action.config = Some(ctx.config_id);
+        action.owner = Some(unit.name.clone());
+        action.inputs = inputs;
+        action.outputs = vec![out];
+        action.args = args;
+        self.graph.add_action(action)?;
+        Ok(out)
+    }
+
     /// Adds the link action of a program; returns its output.
     fn link(
         &mut self,
@@ -561,16 +627,10 @@ impl<'a> Planner<'a> {
         for s in Self::settings(unit, ctx.config) {
             words.extend(s.ldflags.iter().cloned());
         }
-        let mut exports: Vec<String> = unit.exports.clone();
+        let mut exports = self.exports(ctx.unit, closure);
         for &d in closure {
-            let dep = &self.units.units[d];
-            for s in Self::settings(dep, ctx.config) {
+            for s in Self::settings(&self.units.units[d], ctx.config) {
                 words.extend(s.ldflags.iter().cloned());
-            }
-            for e in &dep.exports {
-                if !exports.contains(e) {
-                    exports.push(e.clone());
-                }
             }
         }
         for &d in closure {

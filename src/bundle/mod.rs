@@ -1,0 +1,219 @@
+//! WASM bundles: linking the runtime archive and module archives into one wasi reactor with
+//! whole-archive semantics (so symbols reachable only through exports survive), through a
+//! content-addressed cache `<cache>/<sha256>/{bundle.wasm,manifest.json}`.
+//!
+//! The key covers the archives' contents in link order, the sorted export list, the link
+//! command and the linker's version. A hit links nothing; an entry is published atomically
+//! (built in a temporary directory, then renamed), so concurrent builds of one bundle never
+//! see a torn file; an entry whose bundle does not match its recorded hash is rebuilt.
+
+mod cache;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use sha2::{Digest, Sha256};
+
+pub use cache::{CacheEntry, gc, list};
+
+use crate::error::{Error, Result};
+use crate::fsutil::write_if_changed;
+use crate::toolchain::{FlagOptions, Resolution, Toolchain, process_env};
+
+/// The cache directory's name inside a build directory.
+pub const CACHE_DIR: &str = "wasm-bundles";
+
+/// What to bundle.
+#[derive(Debug, Clone)]
+pub struct BundleRequest {
+    /// Archives in link order: the runtime first, then the modules.
+    pub archives: Vec<PathBuf>,
+    /// Symbols to export (order does not matter).
+    pub exports: Vec<String>,
+    /// The build type whose link flags apply.
+    pub build_type: String,
+    /// The cache directory (`<build>/wasm-bundles`).
+    pub cache_dir: PathBuf,
+    /// Where to copy the bundle, if anywhere.
+    pub output: Option<PathBuf>,
+    /// Link even if the cache has the bundle.
+    pub force_rebuild: bool,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleOutcome {
+    /// The cache key (hex sha256).
+    pub key: String,
+    /// The cached bundle.
+    pub bundle: PathBuf,
+    /// Whether the bundle came from the cache (nothing was linked).
+    pub hit: bool,
+    /// A one-line note when a corrupt entry was found and rebuilt.
+    pub repaired: Option<String>,
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The sha256 of a file, streamed in 1 MiB blocks, and its size.
+pub fn hash_file(path: &Path) -> Result<(String, u64)> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// One input as recorded in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InputRecord {
+    /// The archive as given.
+    pub path: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its sha256.
+    pub sha256: String,
+}
+
+/// Everything the key is made of, computed before any link.
+#[derive(Debug, Clone)]
+pub struct KeyMaterial {
+    /// The cache key.
+    pub key: String,
+    /// The archives with their hashes.
+    pub inputs: Vec<InputRecord>,
+    /// Sorted, de-duplicated exports.
+    pub exports: Vec<String>,
+    /// The link command, output path left as `{out}`.
+    pub link_command: Vec<String>,
+    /// The linker's version line.
+    pub linker_version: String,
+}
+
+/// The link command of a bundle (the output as `{out}`), for `toolchain` and `request`.
+fn link_command(
+    toolchain: &Toolchain,
+    compiler: &[String],
+    request: &BundleRequest,
+    exports: &[String],
+) -> Result<Vec<String>> {
+    let Some(reactor) = &toolchain.link.reactor else {
+        return Err(Error::usage(format!(
+            "target `{}` has no reactor modules, so it cannot make wasm bundles",
+            toolchain.name
+        ))
+        .help("bundles are for wasi (see `[link] reactor` in the toolchain descriptor)"));
+    };
+    toolchain.check_build_type(&request.build_type)?;
+    let opts = FlagOptions { build_type: request.build_type.clone(), warning_as_error: false };
+    let mut words = compiler.to_vec();
+    words.extend(["-o".to_string(), "{out}".to_string()]);
+    words.push("-Wl,--whole-archive".into());
+    words.extend(request.archives.iter().map(|a| a.display().to_string()));
+    words.push("-Wl,--no-whole-archive".into());
+    words.extend(toolchain.flags.ldflags(&opts));
+    words.extend(reactor.iter().cloned());
+    words.extend(toolchain.link.export_flags(exports));
+    Ok(words)
+}
+
+/// Hashes the inputs and computes the key.
+pub fn key_material(toolchain: &Toolchain, request: &BundleRequest) -> Result<KeyMaterial> {
+    if request.archives.is_empty() {
+        return Err(Error::usage("no archives to bundle").help("pass the runtime archive, then the module archives"));
+    }
+    let compiler = match toolchain.compiler.resolve(&process_env) {
+        Resolution::Found(r) => r,
+        Resolution::Missing { tried } => {
+            return Err(Error::env(format!(
+                "no compiler for target `{}` on this machine (tried: {})",
+                toolchain.name,
+                tried.join("; ")
+            ))
+            .help(toolchain.install_hint.clone()));
+        }
+    };
+    let linker_version = compiler.version(&toolchain.compiler.version_args).unwrap_or_else(|| "unknown".into());
+    let mut exports = request.exports.clone();
+    exports.sort();
+    exports.dedup();
+    let link_command = link_command(toolchain, &compiler.command, request, &exports)?;
+    let mut hasher = Sha256::new();
+    hasher.update(b"spygen wasm bundle v1\n");
+    let mut inputs = Vec::new();
+    for archive in &request.archives {
+        let (sha256, size) = hash_file(archive).map_err(|e| e.help("build the archive first (ninja or make)"))?;
+        hasher.update(format!("archive {size} {sha256}\n"));
+        inputs.push(InputRecord { path: archive.display().to_string(), size, sha256 });
+    }
+    for e in &exports {
+        hasher.update(format!("export {e}\n"));
+    }
+    // The command without the archive paths: the same contents elsewhere give the same bundle.
+    let archive_words: Vec<String> = request.archives.iter().map(|a| a.display().to_string()).collect();
+    for word in link_command.iter().filter(|w| !archive_words.contains(w)) {
+        hasher.update(format!("link {word}\n"));
+    }
+    hasher.update(format!("linker {linker_version}\n"));
+    Ok(KeyMaterial { key: hex(&hasher.finalize()), inputs, exports, link_command, linker_version })
+}
+
+/// Makes (or finds) the bundle and copies it to `request.output`.
+pub fn bundle(toolchain: &Toolchain, request: &BundleRequest) -> Result<BundleOutcome> {
+    let material = key_material(toolchain, request)?;
+    let entry = CacheEntry::new(&request.cache_dir, &material.key);
+    let mut repaired = None;
+    let mut hit = false;
+    if !request.force_rebuild {
+        match entry.verify() {
+            Ok(true) => hit = true,
+            Ok(false) => {}
+            Err(why) => {
+                repaired = Some(format!("cache entry {} is corrupt ({why}); rebuilding it", &material.key[..16]))
+            }
+        }
+    }
+    if !hit {
+        let toolchain_id = format!("{} ({})", toolchain.name, material.linker_version);
+        entry.build_and_publish(&material, &toolchain_id, |out| link(&material.link_command, out))?;
+    } else {
+        entry.touch();
+    }
+    if let Some(output) = &request.output {
+        let bytes = std::fs::read(entry.bundle_path()).map_err(|e| Error::io("read", &entry.bundle_path(), e))?;
+        write_if_changed(output, &bytes)?;
+    }
+    Ok(BundleOutcome { key: material.key.clone(), bundle: entry.bundle_path(), hit, repaired })
+}
+
+/// Runs the link command with `{out}` replaced.
+fn link(command: &[String], out: &Path) -> Result<()> {
+    let words: Vec<String> = command.iter().map(|w| w.replace("{out}", &out.display().to_string())).collect();
+    let (program, args) = words.split_first().ok_or_else(|| Error::env("empty link command"))?;
+    let result = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::env(format!("cannot run {program}: {e}")))?;
+    if !result.status.success() {
+        return Err(Error::env(format!(
+            "the bundle link failed ({}):\n{}\n{}",
+            result.status,
+            crate::shell::join(&words),
+            String::from_utf8_lossy(&result.stderr).trim_end()
+        )));
+    }
+    Ok(())
+}
