@@ -55,12 +55,12 @@ fn bundle(build: &Path, extra: &[&str]) -> (i32, String, String) {
         .current_dir(build))
 }
 
-/// Cache entries (directories not starting with `.`).
+/// Cache entries (directories not starting with `.`; the input-hash index is a file).
 fn entries(cache: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(cache)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .filter(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with('.'))
         .collect();
     v.sort();
     v
@@ -180,8 +180,8 @@ fn concurrent_builds_of_one_bundle_all_succeed_into_one_entry() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let cache = build.join("cache");
-    let all: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(all.len(), 1, "one entry, no temporary directory left: {all:?}");
+    let dirs: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    assert_eq!(dirs.len(), 1, "one entry, no temporary directory left: {dirs:?}");
     let entry = &entries(&cache)[0];
     let hash = sha256(&entry.join("bundle.wasm"));
     assert_eq!(manifest(entry)["bundle_sha256"], hash);

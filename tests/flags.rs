@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::*;
 
 const TARGETS: [&str; 4] = ["native", "native-static", "wasi", "emscripten"];
@@ -276,4 +278,41 @@ fn printed_flags_compile_for_native_static() {
 #[test]
 fn printed_flags_compile_for_emscripten() {
     compile_with_printed_flags("emscripten", b"\0asm");
+}
+
+#[test]
+fn probe_answers_are_remembered_until_their_witness_file_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let witness = root.join("install/marker.py");
+    write_files(
+        &root,
+        &[
+            ("install/marker.py", "# stands for an installed package\n"),
+            (
+                "tc/probed.toml",
+                "triplet = \"probed-none\"\ninstall = \"create the marker\"\n\
+                 [compiler]\ncandidates = [{ command = [\"cc\"], probe = [\"sh\", \"-c\", \"test -f \\\"$SPYGEN_TEST_WITNESS\\\" && echo \\\"$SPYGEN_TEST_WITNESS\\\"\"] }]\n\
+                 [archiver]\ncandidates = [{ command = [\"ar\"] }]\n",
+            ),
+        ],
+    );
+    let cc = |cache: &Path| {
+        run(spygen()
+            .args(["flags", "--target", "probed", "--cc", "--toolchain-dir"])
+            .arg(root.join("tc"))
+            .env("SPYGEN_CACHE_DIR", cache)
+            .env("SPYGEN_TEST_WITNESS", &witness))
+    };
+    let cache = root.join("cache");
+    assert_eq!(cc(&cache).1.trim(), "cc");
+    let stored = std::fs::read_to_string(cache.join("tools.json")).unwrap();
+    assert!(stored.contains(&witness.display().to_string()), "{stored}");
+    // Remembered: the answer holds while the witness is unchanged...
+    assert_eq!(cc(&cache).0, 0);
+    // ... and an uninstall (the witness is gone) is noticed at once.
+    std::fs::remove_file(&witness).unwrap();
+    let (code, out, err) = cc(&cache);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(err.contains("no compiler for target `probed`") && err.contains("failed"), "{err}");
 }

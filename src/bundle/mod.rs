@@ -8,6 +8,7 @@
 //! see a torn file; an entry whose bundle does not match its recorded hash is rebuilt.
 
 mod cache;
+mod inputs;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -153,11 +154,13 @@ pub fn key_material(toolchain: &Toolchain, request: &BundleRequest) -> Result<Ke
     let mut hasher = Sha256::new();
     hasher.update(b"spygen wasm bundle v1\n");
     let mut inputs = Vec::new();
+    let mut index = inputs::HashIndex::load(&request.cache_dir);
     for archive in &request.archives {
-        let (sha256, size) = hash_file(archive).map_err(|e| e.help("build the archive first (ninja or make)"))?;
+        let (sha256, size) = index.hash(archive).map_err(|e| e.help("build the archive first (ninja or make)"))?;
         hasher.update(format!("archive {size} {sha256}\n"));
         inputs.push(InputRecord { path: archive.display().to_string(), size, sha256 });
     }
+    index.save();
     for e in &exports {
         hasher.update(format!("export {e}\n"));
     }
@@ -192,10 +195,37 @@ pub fn bundle(toolchain: &Toolchain, request: &BundleRequest) -> Result<BundleOu
         entry.touch();
     }
     if let Some(output) = &request.output {
-        let bytes = std::fs::read(entry.bundle_path()).map_err(|e| Error::io("read", &entry.bundle_path(), e))?;
-        write_if_changed(output, &bytes)?;
+        place_output(&entry.bundle_path(), output)?;
     }
     Ok(BundleOutcome { key: material.key.clone(), bundle: entry.bundle_path(), hit, repaired })
+}
+
+/// Makes `output` the cached bundle: nothing to do when it already is (same file), else a hard
+/// link renamed into place (atomic, no copy), else a copy written only if it differs. An
+/// output left untouched keeps its mtime, so ninja's `restat` skips what depends on it.
+fn place_output(bundle: &Path, output: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let same_file = |a: &Path, b: &Path| match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    };
+    if same_file(bundle, output) {
+        return Ok(());
+    }
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    }
+    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = output.with_file_name(format!(".{name}.tmp.{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    if std::fs::hard_link(bundle, &tmp).is_ok() {
+        return std::fs::rename(&tmp, output).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io("replace", output, e)
+        });
+    }
+    let bytes = std::fs::read(bundle).map_err(|e| Error::io("read", bundle, e))?;
+    write_if_changed(output, &bytes).map(|_| ())
 }
 
 /// Runs the link command with `{out}` replaced.

@@ -141,7 +141,9 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
             ],
             ActionKind::Bundle => vec![
                 format!("@echo BUNDLE {}", words(&[first_out.to_string()])),
-                format!("$(Q)$(SPYGEN) {}", words(&action.args)),
+                // make has no restat: the touch keeps the bundle newer than its archives even
+                // when it comes from the cache unchanged.
+                format!("$(Q)$(SPYGEN) {} && touch {}", words(&action.args), words(&[first_out.to_string()])),
             ],
             ActionKind::Phony | ActionKind::Regenerate => continue,
         };

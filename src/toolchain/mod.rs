@@ -4,6 +4,7 @@
 mod descriptor;
 mod flags;
 mod tool;
+pub mod tool_cache;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,11 +1,12 @@
 //! Finding a toolchain's programs: environment override, then candidates resolved with `which`.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
 use super::descriptor::ToolSpec;
+use super::tool_cache;
 
 /// How a tool is looked up: an optional environment override and ordered candidates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,9 @@ pub struct ResolvedTool {
     pub program: PathBuf,
     /// Where the command came from (`$CC`, `candidate 2`).
     pub origin: String,
+    /// A file identifying the installation, printed by the candidate's probe (for zig from
+    /// PyPI, `ziglang/__init__.py`): an upgrade changes it.
+    pub witness: Option<PathBuf>,
 }
 
 impl Tool {
@@ -85,7 +89,12 @@ impl Tool {
         if let Some(words) = self.env_override(env) {
             let var = self.env.as_deref().unwrap_or_default();
             return match which::which(&words[0]) {
-                Ok(program) => Resolution::Found(ResolvedTool { command: words, program, origin: format!("${var}") }),
+                Ok(program) => Resolution::Found(ResolvedTool {
+                    command: words,
+                    program,
+                    origin: format!("${var}"),
+                    witness: None,
+                }),
                 Err(_) => Resolution::Missing {
                     tried: vec![format!("${var}={}: `{}` is not on PATH", words.join(" "), words[0])],
                 },
@@ -104,16 +113,21 @@ impl Tool {
                     continue;
                 }
             };
-            if let Some(probe) = &candidate.probe
-                && !probe_passes(probe)
-            {
-                tried.push(format!("{shown}: `{}` failed", probe.join(" ")));
-                continue;
+            let mut witness = None;
+            if let Some(probe) = &candidate.probe {
+                match run_probe(probe, &program) {
+                    Some(w) => witness = w,
+                    None => {
+                        tried.push(format!("{shown}: `{}` failed", probe.join(" ")));
+                        continue;
+                    }
+                }
             }
             return Resolution::Found(ResolvedTool {
                 command: candidate.command.clone(),
                 program,
                 origin: format!("candidate {}", i + 1),
+                witness,
             });
         }
         Resolution::Missing { tried }
@@ -121,8 +135,22 @@ impl Tool {
 }
 
 impl ResolvedTool {
-    /// The first line with a digit the tool prints for its version query, if it answers.
+    /// The first line with a digit the tool prints for its version query, if it answers;
+    /// remembered on disk until the program, the probe's witness file or PATH changes.
     pub fn version(&self, version_args: &[String]) -> Option<String> {
+        let key = format!("version {} {}", self.command.join(" "), version_args.join(" "));
+        let mut files: Vec<&Path> = vec![&self.program];
+        files.extend(self.witness.as_deref());
+        let fingerprint = tool_cache::fingerprint(&files);
+        if let Some(answer) = tool_cache::lookup(&key).filter(|a| a.fingerprint == fingerprint) {
+            return Some(answer.value);
+        }
+        let version = self.query_version(version_args)?;
+        tool_cache::remember(&key, &fingerprint, &version);
+        Some(version)
+    }
+
+    fn query_version(&self, version_args: &[String]) -> Option<String> {
         let (program, args) = self.command.split_first()?;
         let out = Command::new(program).args(args).args(version_args).stdin(Stdio::null()).output().ok()?;
         let text = if out.stdout.iter().any(|b| !b.is_ascii_whitespace()) { out.stdout } else { out.stderr };
@@ -134,27 +162,43 @@ impl ResolvedTool {
     }
 }
 
-/// Runs a probe command once per process; identical probes (several targets share zig) are
-/// answered from a cache.
-fn probe_passes(probe: &[String]) -> bool {
-    static CACHE: Mutex<Option<HashMap<Vec<String>, bool>>> = Mutex::new(None);
-    if let Some(known) = CACHE.lock().ok().and_then(|c| c.as_ref()?.get(probe).copied()) {
+/// Runs a candidate's probe: `None` if it fails, else the file it printed on its first line
+/// (if that is an existing file). Within a process a probe runs once; a passing probe that
+/// printed a file is remembered on disk until that file, the program or PATH changes.
+fn run_probe(probe: &[String], program: &Path) -> Option<Option<PathBuf>> {
+    type Seen = HashMap<Vec<String>, Option<Option<PathBuf>>>;
+    static SEEN: Mutex<Option<Seen>> = Mutex::new(None);
+    if let Some(known) = SEEN.lock().ok().and_then(|c| c.as_ref()?.get(probe).cloned()) {
         return known;
     }
-    let passes = match probe.split_first() {
-        Some((program, args)) => Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success()),
-        None => true,
+    let key = format!("probe {}", probe.join(" "));
+    let remembered = tool_cache::lookup(&key).and_then(|a| {
+        let witness = PathBuf::from(&a.value);
+        (a.fingerprint == tool_cache::fingerprint(&[program, &witness])).then_some(witness)
+    });
+    let result = match remembered {
+        Some(witness) => Some(Some(witness)),
+        None => {
+            let (name, args) = probe.split_first()?;
+            let out = Command::new(name).args(args).stdin(Stdio::null()).stderr(Stdio::null()).output().ok();
+            match out {
+                Some(out) if out.status.success() => {
+                    let first =
+                        String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().trim().to_string();
+                    let witness = Some(PathBuf::from(first)).filter(|p| p.is_absolute() && p.is_file());
+                    if let Some(w) = &witness {
+                        tool_cache::remember(&key, &tool_cache::fingerprint(&[program, w]), &w.to_string_lossy());
+                    }
+                    Some(witness)
+                }
+                _ => None,
+            }
+        }
     };
-    if let Ok(mut cache) = CACHE.lock() {
-        cache.get_or_insert_with(HashMap::new).insert(probe.to_vec(), passes);
+    if let Ok(mut seen) = SEEN.lock() {
+        seen.get_or_insert_with(HashMap::new).insert(probe.to_vec(), result.clone());
     }
-    passes
+    result
 }
 
 #[cfg(test)]
