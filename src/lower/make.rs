@@ -184,25 +184,11 @@ fn paths(graph: &BuildGraph, files: &[FileId]) -> String {
 }
 
 fn define_flags(graph: &BuildGraph, id: crate::graph::FlagSetId, defined: &mut [bool], out: &mut String) {
-    if defined[id.index()] {
-        return;
+    let reference = |name: &str| format!("$({name})");
+    for (name, value) in super::flag_set_definitions(graph, id, defined, &reference, &words) {
+        let sep = if value.is_empty() { "" } else { " " };
+        let _ = writeln!(out, "{name} :={sep}{value}");
     }
-    let set = &graph.flag_sets[id.index()];
-    if let Some(p) = set.parent {
-        define_flags(graph, p, defined, out);
-    }
-    defined[id.index()] = true;
-    let mut value = String::new();
-    if let Some(p) = set.parent {
-        let _ = write!(value, "$({})", graph.flag_sets[p.index()].name);
-    }
-    if !set.words.is_empty() {
-        if !value.is_empty() {
-            value.push(' ');
-        }
-        value.push_str(&words(&set.words));
-    }
-    let _ = writeln!(out, "{} :={}{value}", set.name, if value.is_empty() { "" } else { " " });
 }
 
 fn write_rule(graph: &BuildGraph, action: &Action, recipe: &[String], out: &mut String) {

@@ -9,8 +9,37 @@ pub mod make_fragment;
 pub mod make_syntax;
 pub mod ninja;
 
+use crate::graph::{BuildGraph, FlagSetId};
+
 pub use compdb::lower_compdb;
 pub use dot::lower_dot;
 pub use graph_json::lower_graph_json;
 pub use make::lower_make;
 pub use ninja::lower_ninja;
+
+/// The flag-set variables `id` needs, parents first, each defined once across calls (tracked in
+/// `defined`): `(name, value)` pairs where the value refers to the parent with `reference` and
+/// spells the set's own words with `spell`. Shared by the ninja and make lowerings.
+pub(crate) fn flag_set_definitions(
+    graph: &BuildGraph,
+    id: FlagSetId,
+    defined: &mut [bool],
+    reference: &dyn Fn(&str) -> String,
+    spell: &dyn Fn(&[String]) -> String,
+) -> Vec<(String, String)> {
+    if defined[id.index()] {
+        return Vec::new();
+    }
+    let set = &graph.flag_sets[id.index()];
+    let mut out = match set.parent {
+        Some(p) => flag_set_definitions(graph, p, defined, reference, spell),
+        None => Vec::new(),
+    };
+    defined[id.index()] = true;
+    let mut value: Vec<String> = set.parent.map(|p| reference(&graph.flag_sets[p.index()].name)).into_iter().collect();
+    if !set.words.is_empty() {
+        value.push(spell(&set.words));
+    }
+    out.push((set.name.clone(), value.join(" ")));
+    out
+}

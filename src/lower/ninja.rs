@@ -155,28 +155,10 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
 }
 
 fn define_flags(graph: &BuildGraph, id: FlagSetId, defined: &mut [bool], out: &mut String) {
-    if defined[id.index()] {
-        return;
-    }
-    let set = &graph.flag_sets[id.index()];
-    if let Some(p) = set.parent {
-        define_flags(graph, p, defined, out);
-    }
-    defined[id.index()] = true;
-    let mut value = String::new();
-    if let Some(p) = set.parent {
-        let _ = write!(value, "${{{}}}", graph.flag_sets[p.index()].name);
-    }
-    if !set.words.is_empty() {
-        if !value.is_empty() {
-            value.push(' ');
-        }
-        value.push_str(&command_words(&set.words));
-    }
-    if value.is_empty() {
-        let _ = writeln!(out, "{} =", set.name);
-    } else {
-        let _ = writeln!(out, "{} = {value}", set.name);
+    let reference = |name: &str| format!("${{{name}}}");
+    for (name, value) in super::flag_set_definitions(graph, id, defined, &reference, &command_words) {
+        let sep = if value.is_empty() { "" } else { " " };
+        let _ = writeln!(out, "{name} ={sep}{value}");
     }
 }
 
