@@ -6,6 +6,7 @@
 pub mod bundle;
 pub mod cli;
 pub mod error;
+pub mod fingerprint;
 pub mod fsutil;
 pub mod graph;
 pub mod lower;

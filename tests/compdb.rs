@@ -40,28 +40,18 @@ fn compile_every_entry(entries: &[Value]) {
 }
 
 /// The database with the build directory replaced by `<build>` and the compiler's words (the
-/// ones before `-MMD`, which depend on what is installed here) by `<cc>`.
+/// ones before `-MMD`, which depend on what is installed here) by `<cc>`. Each entry keeps its
+/// `arguments` on one line.
 fn redacted(text: &str, build: &Path) -> String {
     let directory = format!("\"directory\": {},", Value::from(build.to_string_lossy()));
     let mut out = String::new();
-    let mut in_tool = false;
     for line in text.lines() {
-        let trimmed = line.trim_start();
-        if in_tool {
-            if trimmed == "\"-MMD\"," {
-                in_tool = false;
-                let indent = &line[..line.len() - trimmed.len()];
-                out.push_str(&format!("{indent}\"<cc>\",\n{line}\n"));
-            }
-            continue;
-        }
-        if trimmed == directory {
-            out.push_str(&line.replace(&directory, "\"directory\": \"<build>\","));
-        } else {
-            out.push_str(line);
+        let line = line.replace(&directory, "\"directory\": \"<build>\",");
+        match (line.split_once("\"arguments\": ["), line.find("\"-MMD\"")) {
+            (Some((head, _)), Some(mmd)) => out.push_str(&format!("{head}\"arguments\": [\"<cc>\", {}", &line[mmd..])),
+            _ => out.push_str(&line),
         }
         out.push('\n');
-        in_tool = trimmed == "\"arguments\": [";
     }
     out
 }

@@ -49,7 +49,11 @@ fn expect_error(edit: &[(&str, &str)], expected: &str) {
     let leftovers: Vec<_> = std::fs::read_dir(root.join("p/build")).unwrap().map(|e| e.unwrap().file_name()).collect();
     let mut leftovers: Vec<String> = leftovers.iter().map(|n| n.to_string_lossy().into_owned()).collect();
     leftovers.sort();
-    assert_eq!(leftovers, ["build.ninja", "compile_commands.json", "spygen.mk"], "no temporary or partial file");
+    assert_eq!(
+        leftovers,
+        [".spygen-inputs", "build.ninja", "compile_commands.json", "spygen.mk"],
+        "no temporary or partial file"
+    );
 }
 
 #[test]

@@ -116,3 +116,34 @@ fn system_libraries_come_from_pkg_config_honouring_pkg_config_path() {
     assert!(text.contains("ldflags.app.native-debug = ${ldflags.native-debug} -L/opt/zz/lib -lzz"), "{text}");
     assert!(!text.contains("ZZ_FALLBACK"));
 }
+
+#[test]
+fn a_no_op_generation_writes_nothing_but_any_input_change_is_seen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    modules(&root);
+    let build = root.join("p/build");
+    run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")).env_remove("CC"));
+    let listing = || -> Vec<(String, std::time::SystemTime)> {
+        let mut v: Vec<_> = std::fs::read_dir(&build)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.metadata().unwrap().modified().unwrap()))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing();
+    let out = run_ok(spygen().args(["gen"]).arg(root.join("p")).env_remove("CC"));
+    assert!(out.contains("unchanged (no input changed)"), "{out}");
+    assert_eq!(listing(), before, "not a single file written");
+
+    // The environment is an input: another CC regenerates.
+    run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")).env("CC", "gcc"));
+    assert!(ninja_text(&build).contains("\ncc.native = gcc\n"));
+    // So is a manifest.
+    std::fs::write(root.join("m1/spygen.toml"), "name = \"m1\"\nsources = [\"m1.c\"]\ndefines = [\"NEW=1\"]\n")
+        .unwrap();
+    run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")).env("CC", "gcc"));
+    assert!(ninja_text(&build).contains("-DNEW=1"));
+}

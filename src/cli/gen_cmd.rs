@@ -6,7 +6,9 @@ use clap::{Args, ValueEnum};
 
 use super::project_args::ProjectArgs;
 use crate::error::Result;
+use crate::fingerprint;
 use crate::fsutil::{WriteOutcome, write_if_changed};
+use crate::graph::ActionKind;
 use crate::lower;
 use crate::plan::{self, COMPDB_FILE, FRAGMENT_FILE, Format, MAKEFILE, NINJA_FILE};
 use crate::toolchain::Db;
@@ -45,6 +47,16 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
         FormatArg::Make => Format::Make,
         FormatArg::All => Format::All,
     };
+    // Nothing changed since the last generation: return before reading any module.
+    let build_dir = plan::build_dir(&options)?;
+    let request = format!("{options:?} compdb={:?} cwd={}", args.compdb_config, crate::paths::current_dir().display());
+    let header = fingerprint::header(&request);
+    if fingerprint::up_to_date(&build_dir, &header) {
+        if !args.quiet {
+            println!("spygen: build files in {}: unchanged (no input changed)", build_dir.display());
+        }
+        return Ok(());
+    }
     let plan = plan::plan(db, &options)?;
     for w in &plan.warnings {
         eprintln!("spygen: warning: {w}");
@@ -66,6 +78,13 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
             written.push(*name);
         }
     }
+    let mut inputs = vec![options.spygen_exe.clone()];
+    for action in plan.graph.actions.iter().filter(|a| a.kind == ActionKind::Regenerate) {
+        inputs.extend(action.inputs.iter().map(|&f| crate::paths::normalize(&plan.build_dir.join(plan.graph.path(f)))));
+    }
+    inputs.extend(fingerprint::path_dirs().into_iter().filter(|d| d.is_dir()));
+    inputs.extend(files.iter().map(|(name, _)| plan.build_dir.join(name)));
+    fingerprint::record(&plan.build_dir, &header, &inputs);
     if !args.quiet {
         let configs: Vec<String> = plan.graph.configs.iter().filter(|c| c.available).map(|c| c.name()).collect();
         let what = if written.is_empty() { "unchanged".to_string() } else { format!("wrote {}", written.join(", ")) };

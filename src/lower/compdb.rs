@@ -9,26 +9,14 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
 
-use super::commands::action_words;
+use super::commands;
 use super::graph_json::find_config;
 use crate::error::Result;
-use crate::graph::{ActionKind, BuildGraph, ConfigId};
+use crate::graph::{ActionKind, BuildGraph, ConfigId, FlagSetId};
 use crate::plan::Plan;
-
-/// One compile command, in the shape clangd reads.
-#[derive(Debug, Serialize)]
-struct Entry<'a> {
-    /// The directory the command runs in (the build directory, absolute).
-    directory: &'a str,
-    /// The source file, as the command spells it (relative to `directory`).
-    file: &'a str,
-    /// Every word of the command, the compiler first.
-    arguments: Vec<String>,
-    /// The object file it writes (relative to `directory`).
-    output: &'a str,
-}
 
 /// The configuration a compilation database describes when none is asked for: the first
 /// whose target is `native`, else the first; `None` when the graph has no configuration.
@@ -50,23 +38,45 @@ fn compile_commands(graph: &BuildGraph, build_dir: &Path, config: Option<&str>) 
         Some(name) => Some(find_config(graph, name)?),
         None => default_config(graph),
     };
-    let directory = build_dir.to_string_lossy();
-    let entries: Vec<Entry> = graph
-        .actions
-        .iter()
-        .filter(|a| a.kind == ActionKind::Compile && config.is_some() && a.config == config)
-        .filter_map(|a| {
-            Some(Entry {
-                directory: &directory,
-                file: graph.path(*a.inputs.first()?),
-                arguments: action_words(graph, a)?,
-                output: graph.path(*a.outputs.first()?),
-            })
-        })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&entries).expect("strings serialize");
-    text.push('\n');
-    Ok(text)
+    // Written by hand rather than through serde: a chain of 1,000 modules makes entries of
+    // hundreds of words each, and every flag set's words are rendered once here, not once per
+    // file. `arguments` are exactly `action_words` (a test checks it).
+    let directory = json_str(&build_dir.to_string_lossy());
+    let mut rendered: HashMap<FlagSetId, String> = HashMap::new();
+    let mut out = String::with_capacity(1 << 16);
+    out.push('[');
+    let mut first = true;
+    for a in graph.actions.iter().filter(|a| a.kind == ActionKind::Compile && config.is_some() && a.config == config) {
+        let (Some(tool), Some(&src), Some(&obj)) = (a.tool, a.inputs.first(), a.outputs.first()) else { continue };
+        let (src, obj) = (graph.path(src), graph.path(obj));
+        let mut words: Vec<String> = graph.tools[tool.index()].command.iter().map(|w| json_str(w)).collect();
+        words.extend(commands::depfile_args(obj).iter().map(|w| json_str(w)));
+        if let Some(f) = a.flags {
+            let flags = rendered
+                .entry(f)
+                .or_insert_with(|| graph.expand_flags(f).iter().map(|w| json_str(w)).collect::<Vec<_>>().join(", "));
+            if !flags.is_empty() {
+                words.push(flags.clone());
+            }
+        }
+        words.extend(["-c", src, "-o", obj].iter().map(|w| json_str(w)));
+        out.push_str(if first { "\n" } else { ",\n" });
+        first = false;
+        let _ = write!(
+            out,
+            "  {{\n    \"directory\": {directory},\n    \"file\": {},\n    \"arguments\": [{}],\n    \"output\": {}\n  }}",
+            json_str(src),
+            words.join(", "),
+            json_str(obj)
+        );
+    }
+    out.push_str(if first { "]\n" } else { "\n]\n" });
+    Ok(out)
+}
+
+/// `text` as a JSON string literal.
+fn json_str(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -127,5 +137,14 @@ mod tests {
         assert_eq!(err.exit_code(), 2);
         assert!(err.message.contains("wasi-debug, native-debug"), "{err}");
         assert!(lower(&graph, Some("wasi-debug")).unwrap().contains("wasi-cc"));
+    }
+
+    #[test]
+    fn arguments_are_exactly_the_action_words() {
+        let graph = graph_with(&["native"]);
+        let v: serde_json::Value = serde_json::from_str(&lower(&graph, None).unwrap()).unwrap();
+        let action = graph.actions.iter().find(|a| a.kind == ActionKind::Compile).unwrap();
+        let words = commands::action_words(&graph, action).unwrap();
+        assert_eq!(v[0]["arguments"], serde_json::json!(words));
     }
 }

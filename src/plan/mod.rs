@@ -107,11 +107,7 @@ pub const COMPDB_FILE: &str = "compile_commands.json";
 /// Plans the project for the wanted configurations.
 pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
     let project = Project::load(&options.project_dir, &options.load)?;
-    let cwd = paths::current_dir();
-    let build_dir = match &options.build_dir {
-        Some(d) => paths::absolute(d, &cwd),
-        None => project.build_dir.clone(),
-    };
+    let build_dir = build_dir_of(options, &project);
     let units = Units::load(&project)?;
     let mut planner = Planner {
         db,
@@ -214,6 +210,19 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
         aliases,
         fragment,
     })
+}
+
+/// The build directory `options` ask for: `--build-dir`, else the project's.
+fn build_dir_of(options: &GenOptions, project: &Project) -> PathBuf {
+    match &options.build_dir {
+        Some(d) => paths::absolute(d, &paths::current_dir()),
+        None => project.build_dir.clone(),
+    }
+}
+
+/// The build directory of a generation, reading only the project manifest.
+pub fn build_dir(options: &GenOptions) -> Result<PathBuf> {
+    Ok(build_dir_of(options, &Project::load(&options.project_dir, &options.load)?))
 }
 
 /// One unit in one configuration.

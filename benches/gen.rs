@@ -1,0 +1,211 @@
+//! Benchmark: `spygen gen` on synthetic projects of N modules × M sources, as a whole process
+//! (median wall time, peak RSS), next to `gn gen` on the equivalent BUILD.gn when GN is
+//! installed (Debian package generate-ninja), plus a no-op regeneration and `ninja -n`.
+//!
+//!     cargo bench --bench gen                       # the issue's three sizes, both shapes
+//!     cargo bench --bench gen -- 200 50 chain       # one size and shape
+//!
+//! Shapes: `chain` (module i depends on i-1, as in the issue's figures) and `wide` (each module
+//! depends on up to three random earlier ones). Public include dirs propagate in both.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EXE: &str = env!("CARGO_BIN_EXE_spygen");
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Chain,
+    Wide,
+}
+
+fn deps_of(shape: Shape, i: usize, seed: &mut u64) -> Vec<usize> {
+    match shape {
+        Shape::Chain => (i > 0).then(|| i - 1).into_iter().collect(),
+        Shape::Wide => {
+            let mut deps = Vec::new();
+            for _ in 0..3.min(i) {
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                let d = (*seed % i as u64) as usize;
+                if !deps.contains(&d) {
+                    deps.push(d);
+                }
+            }
+            deps
+        }
+    }
+}
+
+/// Writes the spygen project and the equivalent GN project under `root`.
+fn write_project(root: &Path, modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str])) {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut gn = String::new();
+    let mut vm = Vec::new();
+    for i in 0..modules {
+        let dir = root.join(format!("m{i}"));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::create_dir_all(dir.join("include")).unwrap();
+        std::fs::write(dir.join(format!("include/m{i}.h")), format!("int m{i}_f0(void);\n")).unwrap();
+        for s in 0..sources {
+            std::fs::write(
+                dir.join(format!("src/f{s}.c")),
+                format!("#include \"m{i}.h\"\nint m{i}_f{s}(void) {{ return {s}; }}\n"),
+            )
+            .unwrap();
+        }
+        let deps = deps_of(shape, i, &mut seed);
+        let dep_list: Vec<String> = deps.iter().map(|d| format!("\"../m{d}\"")).collect();
+        std::fs::write(
+            dir.join("spygen.toml"),
+            format!(
+                "name = \"m{i}\"\nsources = [\"src/*.c\"]\npublic-include-dirs = [\"include\"]\ndeps = [{}]\n",
+                dep_list.join(", ")
+            ),
+        )
+        .unwrap();
+        vm.push(format!("\"../m{i}\""));
+        let gn_deps: Vec<String> = deps.iter().map(|d| format!("\":m{d}\"")).collect();
+        let gn_sources: Vec<String> = (0..sources).map(|s| format!("\"m{i}/src/f{s}.c\"")).collect();
+        let _ = write!(
+            gn,
+            "config(\"m{i}_public\") {{\n  include_dirs = [ \"m{i}/include\" ]\n}}\n\
+             static_library(\"m{i}\") {{\n  sources = [ {} ]\n  public_configs = [ \":m{i}_public\" ]\n  public_deps = [ {} ]\n}}\n",
+            gn_sources.join(", "),
+            gn_deps.join(", ")
+        );
+    }
+    let (targets, build_types) = configs;
+    let quoted = |v: &[&str]| v.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
+    std::fs::create_dir_all(root.join("p")).unwrap();
+    std::fs::write(
+        root.join("p/spy.toml"),
+        format!(
+            "extra-vm-modules = [{}]\n[spygen]\ntargets = [{}]\nbuild-types = [{}]\n",
+            vm.join(", "),
+            quoted(targets),
+            quoted(build_types)
+        ),
+    )
+    .unwrap();
+    // GN: the same static libraries with one toolchain.
+    std::fs::write(root.join(".gn"), "buildconfig = \"//BUILDCONFIG.gn\"\n").unwrap();
+    std::fs::write(root.join("BUILDCONFIG.gn"), "set_default_toolchain(\"//toolchain:cc\")\n").unwrap();
+    std::fs::create_dir_all(root.join("toolchain")).unwrap();
+    std::fs::write(
+        root.join("toolchain/BUILD.gn"),
+        "toolchain(\"cc\") {\n\
+         \x20 tool(\"cc\") {\n    depfile = \"{{output}}.d\"\n    command = \"cc -MMD -MF $depfile {{defines}} {{include_dirs}} {{cflags}} {{cflags_c}} -c {{source}} -o {{output}}\"\n    depsformat = \"gcc\"\n    outputs = [ \"{{source_out_dir}}/{{target_output_name}}.{{source_name_part}}.o\" ]\n    description = \"CC {{output}}\"\n  }\n\
+         \x20 tool(\"alink\") {\n    command = \"rm -f {{output}} && ar rcs {{output}} {{inputs}}\"\n    outputs = [ \"{{target_out_dir}}/{{target_output_name}}{{output_extension}}\" ]\n    default_output_extension = \".a\"\n    output_prefix = \"lib\"\n    description = \"AR {{output}}\"\n  }\n\
+         \x20 tool(\"stamp\") {\n    command = \"touch {{output}}\"\n  }\n\
+         }\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("BUILD.gn"), gn).unwrap();
+}
+
+/// Runs `cmd` through GNU time; returns (wall time, peak RSS in MB).
+fn measure(cmd: &mut Command) -> (Duration, f64) {
+    let rss_file = std::env::temp_dir().join(format!("spygen-bench-rss-{}", std::process::id()));
+    let mut timed = Command::new("/usr/bin/time");
+    timed.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(cmd.get_program()).args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    let start = Instant::now();
+    let status = timed.stdout(Stdio::null()).stderr(Stdio::inherit()).status().expect("run");
+    let elapsed = start.elapsed();
+    assert!(status.success(), "{cmd:?} failed");
+    let kb: f64 = std::fs::read_to_string(&rss_file)
+        .unwrap_or_default()
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or("0")
+        .parse()
+        .unwrap_or(0.0);
+    (elapsed, kb / 1024.0)
+}
+
+fn median(runs: usize, mut f: impl FnMut() -> (Duration, f64)) -> (Duration, f64) {
+    let mut v: Vec<(Duration, f64)> = (0..runs).map(|_| f()).collect();
+    v.sort_by_key(|x| x.0);
+    let rss = v.iter().map(|x| x.1).fold(0.0, f64::max);
+    (v[v.len() / 2].0, rss)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn clean(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str]), runs: usize) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    write_project(&root, modules, sources, shape, configs);
+    let shape_name = if shape == Shape::Chain { "chain" } else { "wide" };
+    let n_configs = configs.0.len() * configs.1.len();
+    println!(
+        "\n{modules} modules x {sources} sources ({} sources), {shape_name}, {n_configs} configuration(s):",
+        modules * sources
+    );
+    let build: PathBuf = root.join("p/build");
+    let full = || {
+        clean(&build);
+        measure(Command::new(EXE).args(["gen", "-q"]).arg(root.join("p")))
+    };
+    let (t, rss) = median(runs, full);
+    let size = std::fs::metadata(build.join("build.ninja")).map(|m| m.len()).unwrap_or(0);
+    println!("  spygen gen           {:>10}  peak RSS {rss:>6.1} MB  build.ninja {:.1} MB", ms(t), size as f64 / 1e6);
+    let (noop, _) = median(runs, || measure(Command::new(EXE).args(["gen", "-q"]).arg(root.join("p"))));
+    println!(
+        "  spygen gen (no-op)   {:>10}  ({:.0}% of a full generation)",
+        ms(noop),
+        100.0 * noop.as_secs_f64() / t.as_secs_f64()
+    );
+    if Path::new("/usr/bin/ninja").exists() || which("ninja") {
+        let (n, _) = median(runs, || measure(Command::new("ninja").arg("-C").arg(&build).arg("-n")));
+        println!("  ninja -n (spygen)    {:>10}", ms(n));
+    }
+    if which("gn") && n_configs == 1 {
+        let out = root.join("out");
+        let (g, grss) = median(runs, || {
+            clean(&out);
+            measure(Command::new("gn").arg("gen").arg("out").current_dir(&root))
+        });
+        println!("  gn gen               {:>10}  peak RSS {grss:>6.1} MB", ms(g));
+        println!("  spygen / gn          {:>10.2}x time, {:.2}x RSS", t.as_secs_f64() / g.as_secs_f64(), rss / grss);
+        let (n, _) = median(runs, || measure(Command::new("ninja").arg("-C").arg(&out).arg("-n")));
+        println!("  ninja -n (gn)        {:>10}", ms(n));
+    }
+}
+
+fn which(name: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let one: (&[&str], &[&str]) = (&["native"], &["debug"]);
+    let all: (&[&str], &[&str]) = (&["native", "native-static", "wasi", "emscripten"], &["debug", "release"]);
+    if quick {
+        bench(4, 3, Shape::Chain, one, 1);
+        return;
+    }
+    if let [m, s, shape] = args.as_slice() {
+        let shape = if shape == "wide" { Shape::Wide } else { Shape::Chain };
+        bench(m.parse().unwrap(), s.parse().unwrap(), shape, one, 5);
+        return;
+    }
+    bench(200, 50, Shape::Chain, one, 7);
+    bench(200, 50, Shape::Wide, one, 7);
+    bench(1000, 100, Shape::Chain, one, 3);
+    bench(1000, 100, Shape::Chain, all, 3);
+}

@@ -1,0 +1,64 @@
+//! The inputs of a generation and their state (size and mtime), kept in the build directory as
+//! `.spygen-inputs`, so `spygen gen` with nothing changed returns before planning anything and
+//! writes nothing. The record covers the options and environment, spygen itself, every
+//! manifest and user descriptor, every directory a source glob read, the PATH directories
+//! (a newly installed compiler changes one), and the generated files themselves.
+
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use crate::fsutil::write_if_changed;
+
+/// The record's file name in the build directory.
+pub const FILE: &str = ".spygen-inputs";
+
+/// Environment variables whose value changes what a generation writes.
+const ENV: &[&str] = &["CC", "AR", "PATH", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "SPY_WERROR"];
+
+/// The first lines of a record: what was asked (`request`: options, as text) and the environment.
+pub fn header(request: &str) -> String {
+    let mut out = format!("spygen-inputs v1 {}\n{request}\n", env!("CARGO_PKG_VERSION"));
+    for var in ENV {
+        out += &format!("{var}={}\n", std::env::var(var).unwrap_or_default());
+    }
+    out
+}
+
+fn stamp(path: &Path) -> String {
+    match std::fs::metadata(path) {
+        Ok(m) => {
+            let mtime = m.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+            format!("{mtime} {}", m.len())
+        }
+        Err(_) => "missing".to_string(),
+    }
+}
+
+/// The PATH directories, whose mtimes change when a program is installed in one of them.
+pub fn path_dirs() -> Vec<PathBuf> {
+    std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default()
+}
+
+/// Whether the record in `build_dir` matches `header` and every file in it is unchanged.
+pub fn up_to_date(build_dir: &Path, header: &str) -> bool {
+    let Ok(text) = std::fs::read_to_string(build_dir.join(FILE)) else {
+        return false;
+    };
+    let Some(files) = text.strip_prefix(header) else {
+        return false;
+    };
+    files.lines().all(|line| match line.rsplit_once('\t') {
+        Some((path, state)) => state != "missing" && stamp(Path::new(path)) == state,
+        None => false,
+    })
+}
+
+/// Writes the record for `files` (absolute paths), after the outputs are written.
+pub fn record(build_dir: &Path, header: &str, files: &[PathBuf]) {
+    let mut text = header.to_string();
+    for f in files {
+        text += &format!("{}\t{}\n", f.display(), stamp(f));
+    }
+    // Best effort: without the record the next run only does the full work.
+    let _ = write_if_changed(&build_dir.join(FILE), text.as_bytes());
+}
