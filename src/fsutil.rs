@@ -37,7 +37,8 @@ pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<WriteOutcome> {
     let result = (|| {
         let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
         file.write_all(content).map_err(|e| Error::io("write", &tmp, e))?;
-        file.sync_data().ok();
+        // No fsync: the rename is what readers must not see torn; after a crash a generated
+        // file is simply generated again.
         drop(file);
         std::fs::rename(&tmp, path).map_err(|e| Error::io("replace", path, e))
     })();

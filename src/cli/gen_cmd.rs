@@ -57,7 +57,9 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
         }
         return Ok(());
     }
+    let mut timer = Timer::new();
     let plan = plan::plan(db, &options)?;
+    timer.lap("plan");
     for w in &plan.warnings {
         eprintln!("spygen: warning: {w}");
     }
@@ -66,12 +68,16 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
     let mut files: Vec<(&str, String)> = Vec::new();
     if options.format != Format::Make {
         files.push((NINJA_FILE, lower::lower_ninja(&plan, &exe)));
+        timer.lap("lower build.ninja");
     }
     if options.format != Format::Ninja {
         files.push((MAKEFILE, lower::lower_make(&plan, &exe)));
+        timer.lap("lower Makefile");
     }
     files.push((FRAGMENT_FILE, lower::make_fragment::lower_make_fragment(db, &plan.fragment)));
+    timer.lap("lower spygen.mk");
     files.push((COMPDB_FILE, lower::lower_compdb(&plan, args.compdb_config.as_deref())?));
+    timer.lap("lower compile_commands.json");
     let mut written = Vec::new();
     for (name, text) in &files {
         if write_if_changed(&plan.build_dir.join(name), text.as_bytes())? == WriteOutcome::Written {
@@ -84,7 +90,9 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
     }
     inputs.extend(fingerprint::path_dirs().into_iter().filter(|d| d.is_dir()));
     inputs.extend(files.iter().map(|(name, _)| plan.build_dir.join(name)));
+    timer.lap("write");
     fingerprint::record(&plan.build_dir, &header, &inputs);
+    timer.lap("record inputs");
     if !args.quiet {
         let configs: Vec<String> = plan.graph.configs.iter().filter(|c| c.available).map(|c| c.name()).collect();
         let what = if written.is_empty() { "unchanged".to_string() } else { format!("wrote {}", written.join(", ")) };
@@ -96,5 +104,27 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
             if configs.is_empty() { "nothing".to_string() } else { configs.join(" ") }
         );
     }
+    // The process ends here: freeing a graph of 100,000 actions would only cost time.
+    std::mem::forget(plan);
+    std::mem::forget(files);
     Ok(())
+}
+
+/// Phase timings on stderr when `SPYGEN_TIMINGS=1` (for profiling generation).
+struct Timer {
+    /// When the current phase started; `None` when timings are off.
+    start: Option<std::time::Instant>,
+}
+
+impl Timer {
+    fn new() -> Timer {
+        Timer { start: (std::env::var("SPYGEN_TIMINGS").as_deref() == Ok("1")).then(std::time::Instant::now) }
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if let Some(start) = self.start {
+            eprintln!("spygen: {phase}: {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
+            self.start = Some(std::time::Instant::now());
+        }
+    }
 }

@@ -43,6 +43,27 @@ typed_id!(
     ConfigId
 );
 
+/// FNV-1a: paths are short and trusted, so a simple hash beats SipHash for interning them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// Builds [`Fnv`] hashers.
+pub type BuildFnv = std::hash::BuildHasherDefault<Fnv>;
+
 /// A (target, build type) pair such as (wasi, release).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Configuration {
@@ -213,7 +234,7 @@ pub struct BuildGraph {
     pub actions: Vec<Action>,
     /// Files built by default (ninja's `default`, make's `all`).
     pub defaults: Vec<FileId>,
-    file_ids: HashMap<String, FileId>,
+    file_ids: HashMap<String, FileId, BuildFnv>,
     dag: DiGraph<Node, Edge>,
     file_nodes: Vec<NodeIndex>,
 }

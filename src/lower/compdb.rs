@@ -10,7 +10,6 @@
 use std::path::Path;
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use super::commands;
 use super::graph_json::find_config;
@@ -41,7 +40,8 @@ fn compile_commands(graph: &BuildGraph, build_dir: &Path, config: Option<&str>) 
     // Written by hand rather than through serde: a chain of 1,000 modules makes entries of
     // hundreds of words each, and every flag set's words are rendered once here, not once per
     // file. `arguments` are exactly `action_words` (a test checks it).
-    let directory = json_str(&build_dir.to_string_lossy());
+    let mut directory = String::new();
+    push_json_str(&mut directory, &build_dir.to_string_lossy());
     let mut rendered: HashMap<FlagSetId, String> = HashMap::new();
     let mut out = String::with_capacity(1 << 16);
     out.push('[');
@@ -49,34 +49,61 @@ fn compile_commands(graph: &BuildGraph, build_dir: &Path, config: Option<&str>) 
     for a in graph.actions.iter().filter(|a| a.kind == ActionKind::Compile && config.is_some() && a.config == config) {
         let (Some(tool), Some(&src), Some(&obj)) = (a.tool, a.inputs.first(), a.outputs.first()) else { continue };
         let (src, obj) = (graph.path(src), graph.path(obj));
-        let mut words: Vec<String> = graph.tools[tool.index()].command.iter().map(|w| json_str(w)).collect();
-        words.extend(commands::depfile_args(obj).iter().map(|w| json_str(w)));
-        if let Some(f) = a.flags {
-            let flags = rendered
-                .entry(f)
-                .or_insert_with(|| graph.expand_flags(f).iter().map(|w| json_str(w)).collect::<Vec<_>>().join(", "));
-            if !flags.is_empty() {
-                words.push(flags.clone());
-            }
-        }
-        words.extend(["-c", src, "-o", obj].iter().map(|w| json_str(w)));
         out.push_str(if first { "\n" } else { ",\n" });
         first = false;
-        let _ = write!(
-            out,
-            "  {{\n    \"directory\": {directory},\n    \"file\": {},\n    \"arguments\": [{}],\n    \"output\": {}\n  }}",
-            json_str(src),
-            words.join(", "),
-            json_str(obj)
-        );
+        out.push_str("  {\n    \"directory\": ");
+        out.push_str(&directory);
+        out.push_str(",\n    \"file\": ");
+        push_json_str(&mut out, src);
+        out.push_str(",\n    \"arguments\": [");
+        let mut sep = "";
+        for w in graph.tools[tool.index()]
+            .command
+            .iter()
+            .map(String::as_str)
+            .chain(commands::depfile_args(obj).iter().map(String::as_str))
+        {
+            out.push_str(sep);
+            push_json_str(&mut out, w);
+            sep = ", ";
+        }
+        if let Some(f) = a.flags {
+            let flags = rendered.entry(f).or_insert_with(|| {
+                let mut text = String::new();
+                for (i, w) in graph.expand_flags(f).iter().enumerate() {
+                    if i > 0 {
+                        text.push_str(", ");
+                    }
+                    push_json_str(&mut text, w);
+                }
+                text
+            });
+            if !flags.is_empty() {
+                out.push_str(sep);
+                out.push_str(flags);
+            }
+        }
+        for w in ["-c", src, "-o", obj] {
+            out.push_str(sep);
+            push_json_str(&mut out, w);
+        }
+        out.push_str("],\n    \"output\": ");
+        push_json_str(&mut out, obj);
+        out.push_str("\n  }");
     }
     out.push_str(if first { "]\n" } else { "\n]\n" });
     Ok(out)
 }
 
-/// `text` as a JSON string literal.
-fn json_str(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_default()
+/// Appends `text` as a JSON string literal.
+fn push_json_str(out: &mut String, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(text).unwrap_or_default());
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ pub fn expand(base: &Path, pattern: &str) -> Expansion {
     let mut out = Expansion::default();
     let root = if Path::new(pattern).is_absolute() { PathBuf::from("/") } else { base.to_path_buf() };
     let components: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
-    walk(&root, &components, &mut out);
+    walk(&root, Kind::Unknown, &components, &mut out);
     out.files.sort();
     out.files.dedup();
     out.dirs_read.sort();
@@ -33,30 +33,46 @@ pub fn expand(base: &Path, pattern: &str) -> Expansion {
     out
 }
 
-fn walk(dir: &Path, rest: &[&str], out: &mut Expansion) {
+/// What a path is, when already known from a directory listing (saves a `stat`).
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    File,
+    Dir,
+    Unknown,
+}
+
+fn walk(dir: &Path, kind: Kind, rest: &[&str], out: &mut Expansion) {
     let Some((first, tail)) = rest.split_first() else {
-        if dir.is_file() {
+        let is_file = match kind {
+            Kind::File => true,
+            Kind::Dir => false,
+            Kind::Unknown => dir.is_file(),
+        };
+        if is_file {
             out.files.push(dir.to_path_buf());
         }
         return;
     };
+    if kind == Kind::File {
+        return;
+    }
     if *first == "**" {
         // Zero directories, then each subdirectory (recursively).
-        walk(dir, tail, out);
-        for sub in list(dir, out).into_iter().filter(|p| p.is_dir()) {
-            if !hidden(&sub) {
-                walk(&sub, rest, out);
+        walk(dir, kind, tail, out);
+        for (sub, sub_kind) in list(dir, out) {
+            if sub_kind == Kind::Dir && !hidden(&sub) {
+                walk(&sub, sub_kind, rest, out);
             }
         }
     } else if is_pattern(first) {
-        for entry in list(dir, out) {
+        for (entry, entry_kind) in list(dir, out) {
             let name = entry.file_name().unwrap_or_default().to_string_lossy();
             if (!name.starts_with('.') || first.starts_with('.')) && matches(first, &name) {
-                walk(&entry, tail, out);
+                walk(&entry, entry_kind, tail, out);
             }
         }
     } else {
-        walk(&dir.join(first), tail, out);
+        walk(&dir.join(first), Kind::Unknown, tail, out);
     }
 }
 
@@ -64,13 +80,28 @@ fn hidden(path: &Path) -> bool {
     path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
-fn list(dir: &Path, out: &mut Expansion) -> Vec<PathBuf> {
+fn list(dir: &Path, out: &mut Expansion) -> Vec<(PathBuf, Kind)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     out.dirs_read.push(dir.to_path_buf());
-    let mut v: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    v.sort();
+    let mut v: Vec<(PathBuf, Kind)> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            // The listing's own type (no stat); symbolic links are looked through.
+            let kind = match e.file_type() {
+                Ok(t) if t.is_file() => Kind::File,
+                Ok(t) if t.is_dir() => Kind::Dir,
+                _ => match std::fs::metadata(e.path()) {
+                    Ok(m) if m.is_file() => Kind::File,
+                    Ok(m) if m.is_dir() => Kind::Dir,
+                    _ => Kind::Unknown,
+                },
+            };
+            (e.path(), kind)
+        })
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
     v
 }
 

@@ -120,7 +120,15 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
         inputs: BTreeSet::new(),
         tools: HashMap::new(),
         syslibs: syslib::Cache::default(),
+        unit_dirs: Vec::new(),
+        public_includes: Vec::new(),
     };
+    planner.unit_dirs = units.units.iter().map(|u| planner.rel(&u.dir)).collect();
+    planner.public_includes = units
+        .units
+        .iter()
+        .map(|u| u.public_include_dirs.iter().map(|d| format!("-I{}", planner.rel(&d.value))).collect())
+        .collect();
     planner.check_target_names()?;
     let configs = planner.configurations()?;
     let effective = planner.effective_targets()?;
@@ -245,6 +253,10 @@ struct Planner<'a> {
     inputs: BTreeSet<PathBuf>,
     tools: HashMap<(String, bool), ToolId>,
     syslibs: syslib::Cache,
+    /// Each unit's directory relative to the build dir (computed once).
+    unit_dirs: Vec<String>,
+    /// Each unit's `-I` flags for its public include dirs (computed once, shared by dependents).
+    public_includes: Vec<Vec<String>>,
 }
 
 impl<'a> Planner<'a> {
@@ -478,13 +490,11 @@ impl<'a> Planner<'a> {
         for s in Self::settings(unit, ctx.config) {
             words.extend(s.cflags.iter().cloned());
         }
-        for dir in unit.include_dirs.iter().chain(&unit.public_include_dirs) {
+        for dir in &unit.include_dirs {
             words.push(format!("-I{}", self.rel(&dir.value)));
         }
-        for &d in closure {
-            for dir in &self.units.units[d].public_include_dirs {
-                words.push(format!("-I{}", self.rel(&dir.value)));
-            }
+        for &u in std::iter::once(&ctx.unit).chain(closure) {
+            words.extend(self.public_includes[u].iter().cloned());
         }
         for &u in std::iter::once(&ctx.unit).chain(closure) {
             for lib in &self.units.units[u].system_libs {
@@ -502,7 +512,16 @@ impl<'a> Planner<'a> {
     /// Adds the compile action of `src`; returns the object.
     fn compile(&mut self, ctx: &UnitConfig, src: &Path, cc: ToolId, cflags: FlagSetId) -> Result<FileId> {
         let unit = &self.units.units[ctx.unit];
-        let rel_to_unit = paths::relative(src, &unit.dir);
+        // Sources under the unit's directory (the usual case) need no path arithmetic.
+        let (rel_to_unit, src_path) = match src.strip_prefix(&unit.dir) {
+            Ok(under) => {
+                let dir = &self.unit_dirs[ctx.unit];
+                let under_slash = paths::to_slash(under);
+                let path = if dir == "." { under_slash } else { format!("{dir}/{under_slash}") };
+                (under.to_path_buf(), path)
+            }
+            Err(_) => (paths::relative(src, &unit.dir), self.rel(src)),
+        };
         let stem: Vec<String> = rel_to_unit
             .with_extension("")
             .components()
@@ -513,7 +532,7 @@ impl<'a> Planner<'a> {
             .collect();
         let object =
             format!("{}/obj/{}/{}{}", ctx.config.dir(), unit.name, stem.join("/"), ctx.toolchain.suffixes.object);
-        let src_file = self.graph.file(&self.rel(src));
+        let src_file = self.graph.file(&src_path);
         let obj_file = self.graph.file(&object);
         let mut action = Action::new(ActionKind::Compile);
         action.config = Some(ctx.config_id);
