@@ -85,9 +85,7 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
         }
         let _ = write!(
             out,
-            "rule cc.{target}\n  command = ${{cc.{target}}} -MMD -MF $out.d $cflags -c $in -o $out\n  \
-             depfile = $out.d\n  deps = gcc\n  description = CC $out\n\
-             rule ar.{target}\n  command = rm -f $out && ${{ar.{target}}} rcs $out @$out.rsp\n  \
+            "rule ar.{target}\n  command = rm -f $out && ${{ar.{target}}} rcs $out @$out.rsp\n  \
              rspfile = $out.rsp\n  rspfile_content = $in\n  description = AR $out\n\
              rule link.{target}\n  command = ${{cc.{target}}} -o $out $in $ldflags\n  description = LINK $out\n\
              rule link-whole.{target}\n  command = ${{cc.{target}}} -o $out -Wl,--whole-archive $in \
@@ -96,6 +94,9 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
     }
 
     let mut defined = vec![false; graph.flag_sets.len()];
+    // One compile rule per module and configuration, its flags in a file-level variable: edges
+    // then carry no bindings, and ninja keeps one copy of each flag list, not one per object.
+    let mut compile_rules: std::collections::HashMap<FlagSetId, String> = std::collections::HashMap::new();
     let mut current_config = None;
     for action in &graph.actions {
         if let Some(config) = action.config
@@ -111,7 +112,24 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
         }
         let target = action.tool.map(|t| graph.tools[t.index()].target.as_str()).unwrap_or_default();
         let rule = match action.kind {
-            ActionKind::Compile => format!("cc.{target}"),
+            ActionKind::Compile => {
+                let flags = action.flags.map(|f| &graph.flag_sets[f.index()].name);
+                match (action.flags, flags) {
+                    (Some(id), Some(name)) => compile_rules
+                        .entry(id)
+                        .or_insert_with(|| {
+                            let rule = format!("cc.{}", name.strip_prefix("cflags.").unwrap_or(name));
+                            let _ = write!(
+                                out,
+                                "rule {rule}\n  command = ${{cc.{target}}} -MMD -MF $out.d ${{{name}}} -c $in -o $out\n  \
+                                 depfile = $out.d\n  deps = gcc\n  description = CC $out\n"
+                            );
+                            rule
+                        })
+                        .clone(),
+                    _ => format!("cc.{target}"),
+                }
+            }
             ActionKind::Archive => format!("ar.{target}"),
             ActionKind::Link => format!("link.{target}"),
             ActionKind::LinkWholeArchive => format!("link-whole.{target}"),
@@ -127,9 +145,8 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
         if matches!(action.kind, ActionKind::ForeignMake | ActionKind::Bundle) {
             let _ = writeln!(out, "  args = {}", command_words(&action.args));
         }
-        if let Some(flags) = action.flags {
-            let var = if action.kind == ActionKind::Compile { "cflags" } else { "ldflags" };
-            let _ = writeln!(out, "  {var} = ${{{}}}", graph.flag_sets[flags.index()].name);
+        if let (Some(flags), false) = (action.flags, action.kind == ActionKind::Compile) {
+            let _ = writeln!(out, "  ldflags = ${{{}}}", graph.flag_sets[flags.index()].name);
         }
     }
 
