@@ -147,3 +147,19 @@ fn a_no_op_generation_writes_nothing_but_any_input_change_is_seen() {
     run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")).env("CC", "gcc"));
     assert!(ninja_text(&build).contains("-DNEW=1"));
 }
+
+#[test]
+fn no_compdb_writes_no_database_and_removes_a_stale_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    modules(&root);
+    let build = root.join("p/build");
+    run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")));
+    assert!(build.join("compile_commands.json").is_file());
+    run_ok(spygen().args(["gen", "-q", "--no-compdb"]).arg(root.join("p")));
+    assert!(!build.join("compile_commands.json").exists(), "a stale database is removed");
+    let text = ninja_text(&build);
+    // The regeneration keeps the choice and no longer promises the database.
+    assert!(text.contains(" --no-compdb"), "{text}");
+    assert!(!text.contains("compile_commands.json"), "{text}");
+}

@@ -22,8 +22,12 @@ pub struct GenArgs {
     #[arg(long, value_enum, default_value_t = FormatArg::Ninja)]
     format: FormatArg,
     /// The configuration compile_commands.json describes (default: the first native one).
-    #[arg(long, value_name = "C")]
+    #[arg(long, value_name = "C", conflicts_with = "no_compdb")]
     compdb_config: Option<String>,
+    /// Do not write compile_commands.json (for very large projects, where a chain of public
+    /// include dirs makes every entry long; `spygen graph --format compdb` still prints it).
+    #[arg(long)]
+    no_compdb: bool,
     /// Print nothing but warnings and errors.
     #[arg(long, short)]
     quiet: bool,
@@ -42,6 +46,7 @@ enum FormatArg {
 
 pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> {
     let mut options = args.project.to_options(toolchain_dir)?;
+    options.no_compdb = args.no_compdb;
     options.format = match args.format {
         FormatArg::Ninja => Format::Ninja,
         FormatArg::Make => Format::Make,
@@ -76,7 +81,12 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
     }
     files.push((FRAGMENT_FILE, lower::make_fragment::lower_make_fragment(db, &plan.fragment)));
     timer.lap("lower spygen.mk");
-    files.push((COMPDB_FILE, lower::lower_compdb(&plan, args.compdb_config.as_deref())?));
+    if options.no_compdb {
+        // A database from an earlier generation would now be stale: better none than wrong.
+        let _ = std::fs::remove_file(plan.build_dir.join(COMPDB_FILE));
+    } else {
+        files.push((COMPDB_FILE, lower::lower_compdb(&plan, args.compdb_config.as_deref())?));
+    }
     timer.lap("lower compile_commands.json");
     let mut written = Vec::new();
     for (name, text) in &files {

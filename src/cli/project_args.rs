@@ -54,6 +54,7 @@ impl ProjectArgs {
             toolchain_dir: toolchain_dir.map(Path::to_path_buf),
             spygen_exe,
             format: Format::Ninja,
+            no_compdb: false,
         })
     }
 }

@@ -42,6 +42,8 @@ pub struct GenOptions {
     pub spygen_exe: PathBuf,
     /// Which build files to write.
     pub format: Format,
+    /// Do not write compile_commands.json (`--no-compdb`).
+    pub no_compdb: bool,
 }
 
 /// The result of planning: the graph plus what the lowerings need around it.
@@ -86,13 +88,16 @@ impl Format {
     }
 
     /// Every file a generation writes, build files first; all are outputs of regeneration.
-    pub fn generated_files(self) -> Vec<&'static str> {
+    pub fn generated_files(self, compdb: bool) -> Vec<&'static str> {
         let mut files = match self {
             Format::Ninja => vec![NINJA_FILE],
             Format::Make => vec![MAKEFILE],
             Format::All => vec![NINJA_FILE, MAKEFILE],
         };
-        files.extend([FRAGMENT_FILE, COMPDB_FILE]);
+        files.push(FRAGMENT_FILE);
+        if compdb {
+            files.push(COMPDB_FILE);
+        }
         files
     }
 }
@@ -801,6 +806,9 @@ impl<'a> Planner<'a> {
         if o.warning_as_error {
             cmd.push("--warning-as-error".into());
         }
+        if o.no_compdb {
+            cmd.push("--no-compdb".into());
+        }
         if o.format != Format::Ninja {
             cmd.push("--format".into());
             cmd.push(o.format.as_str().into());
@@ -825,7 +833,7 @@ impl<'a> Planner<'a> {
         files.sort();
         files.dedup();
         action.inputs = files.iter().map(|f| self.graph.file(f)).collect();
-        let generated = self.options.format.generated_files();
+        let generated = self.options.format.generated_files(!self.options.no_compdb);
         action.outputs = vec![self.graph.file(generated[0])];
         action.implicit_outputs = generated[1..].iter().map(|f| self.graph.file(f)).collect();
         self.graph.add_action(action)?;
