@@ -116,6 +116,9 @@ pub struct FlagSet {
     pub parent: Option<FlagSetId>,
     /// The flags, unquoted.
     pub words: Vec<String>,
+    /// Flags shared with other sets that come after `words` (a unit's include dirs, the same
+    /// in every configuration).
+    pub suffix: Option<FlagSetId>,
 }
 
 /// What an action does.
@@ -332,6 +335,9 @@ impl BuildGraph {
         let set = &self.flag_sets[id.index()];
         let mut words = set.parent.map(|p| self.expand_flags(p)).unwrap_or_default();
         words.extend(set.words.iter().cloned());
+        if let Some(s) = set.suffix {
+            words.extend(self.expand_flags(s));
+        }
         words
     }
 
@@ -375,8 +381,14 @@ mod tests {
     #[test]
     fn flag_sets_expand_parents_first() {
         let mut g = BuildGraph::new();
-        let base = g.add_flag_set(FlagSet { name: "b".into(), parent: None, words: vec!["-O2".into()] });
-        let child = g.add_flag_set(FlagSet { name: "c".into(), parent: Some(base), words: vec!["-Iinc".into()] });
-        assert_eq!(g.expand_flags(child), ["-O2", "-Iinc"]);
+        let base = g.add_flag_set(FlagSet { name: "b".into(), parent: None, words: vec!["-O2".into()], suffix: None });
+        let inc = g.add_flag_set(FlagSet { name: "i".into(), parent: None, words: vec!["-Iinc".into()], suffix: None });
+        let child = g.add_flag_set(FlagSet {
+            name: "c".into(),
+            parent: Some(base),
+            words: vec!["-DX".into()],
+            suffix: Some(inc),
+        });
+        assert_eq!(g.expand_flags(child), ["-O2", "-DX", "-Iinc"]);
     }
 }

@@ -36,9 +36,15 @@ pub(crate) fn flag_set_definitions(
         None => Vec::new(),
     };
     defined[id.index()] = true;
+    if let Some(sfx) = set.suffix {
+        out.extend(flag_set_definitions(graph, sfx, defined, reference, spell));
+    }
     let mut value: Vec<String> = set.parent.map(|p| reference(&graph.flag_sets[p.index()].name)).into_iter().collect();
     if !set.words.is_empty() {
         value.push(spell(&set.words));
+    }
+    if let Some(sfx) = set.suffix {
+        value.push(reference(&graph.flag_sets[sfx.index()].name));
     }
     out.push((set.name.clone(), value.join(" ")));
     out

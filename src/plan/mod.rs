@@ -127,6 +127,7 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
         syslibs: syslib::Cache::default(),
         unit_dirs: Vec::new(),
         public_includes: Vec::new(),
+        includes: vec![None; units.units.len()],
     };
     planner.unit_dirs = units.units.iter().map(|u| planner.rel(&u.dir)).collect();
     planner.public_includes = units
@@ -148,11 +149,13 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
             name: format!("cflags.{}", config.name()),
             parent: None,
             words: toolchain.flags.cflags(&flag_options),
+            suffix: None,
         });
         let base_ldflags = planner.graph.add_flag_set(FlagSet {
             name: format!("ldflags.{}", config.name()),
             parent: None,
             words: toolchain.flags.ldflags(&flag_options),
+            suffix: None,
         });
         let cc = planner.tool(toolchain, ToolRole::Compiler);
         let ar = planner.tool(toolchain, ToolRole::Archiver);
@@ -262,6 +265,8 @@ struct Planner<'a> {
     unit_dirs: Vec<String>,
     /// Each unit's `-I` flags for its public include dirs (computed once, shared by dependents).
     public_includes: Vec<Vec<String>>,
+    /// Each unit's shared include flag set, once made (`Some(None)`: it has none).
+    includes: Vec<Option<Option<FlagSetId>>>,
 }
 
 impl<'a> Planner<'a> {
@@ -495,23 +500,42 @@ impl<'a> Planner<'a> {
         for s in Self::settings(unit, ctx.config) {
             words.extend(s.cflags.iter().cloned());
         }
-        for dir in &unit.include_dirs {
-            words.push(format!("-I{}", self.rel(&dir.value)));
-        }
-        for &u in std::iter::once(&ctx.unit).chain(closure) {
-            words.extend(self.public_includes[u].iter().cloned());
-        }
-        for &u in std::iter::once(&ctx.unit).chain(closure) {
-            for lib in &self.units.units[u].system_libs {
-                let flags = self.syslibs.flags(lib, &mut self.warnings);
-                words.extend(flags.cflags);
-            }
-        }
+        let suffix = self.unit_includes(ctx.unit, closure);
         Ok(self.graph.add_flag_set(FlagSet {
             name: format!("cflags.{}.{}", unit.name, ctx.config.name()),
             parent: Some(parent),
             words,
+            suffix,
         }))
+    }
+
+    /// The include flags of a unit, the same in every configuration, so defined once and
+    /// shared: its private and public include dirs, those of everything it depends on (nearest
+    /// first), and the system libraries' compile flags. `None` when there are none.
+    fn unit_includes(&mut self, u: usize, closure: &[usize]) -> Option<FlagSetId> {
+        if let Some(known) = self.includes[u] {
+            return known;
+        }
+        let unit = &self.units.units[u];
+        let mut words: Vec<String> = unit.include_dirs.iter().map(|d| format!("-I{}", self.rel(&d.value))).collect();
+        for &d in std::iter::once(&u).chain(closure) {
+            words.extend(self.public_includes[d].iter().cloned());
+        }
+        for &d in std::iter::once(&u).chain(closure) {
+            for lib in &self.units.units[d].system_libs {
+                words.extend(self.syslibs.flags(lib, &mut self.warnings).cflags);
+            }
+        }
+        let id = (!words.is_empty()).then(|| {
+            self.graph.add_flag_set(FlagSet {
+                name: format!("includes.{}", unit.name),
+                parent: None,
+                words,
+                suffix: None,
+            })
+        });
+        self.includes[u] = Some(id);
+        id
     }
 
     /// Adds the compile action of `src`; returns the object.
@@ -696,6 +720,7 @@ impl<'a> Planner<'a> {
             name: format!("ldflags.{}.{}", unit.name, ctx.config.name()),
             parent: Some(parent),
             words,
+            suffix: None,
         });
         let suffix =
             unit.suffix.get(&toolchain.name).map_or(toolchain.suffixes.executable.as_str(), |s| s.value.as_str());
