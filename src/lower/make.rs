@@ -56,13 +56,7 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
     let _ = writeln!(out, "\nSPYGEN := {}", words(&[spygen_exe.to_string()]));
     out.push_str("ifeq ($(V),1)\nQ :=\nelse\nQ := @\nendif\n.DEFAULT_GOAL := all\n.SUFFIXES:\n.DELETE_ON_ERROR:\n");
 
-    let mut targets: Vec<&str> = Vec::new();
-    for tool in &graph.tools {
-        if !targets.contains(&tool.target.as_str()) {
-            targets.push(&tool.target);
-        }
-    }
-    for target in targets {
+    for target in super::targets_in_order(graph) {
         let _ = writeln!(out, "\n# toolchain {target}");
         for tool in graph.tools.iter().filter(|t| t.target == target) {
             let role = if tool.role == ToolRole::Compiler { "cc" } else { "ar" };
@@ -74,13 +68,8 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
     let mut depfiles: Vec<String> = Vec::new();
     let mut current_config = None;
     for action in &graph.actions {
-        if let Some(config) = action.config
-            && current_config != Some(config)
-        {
-            current_config = Some(config);
-            let c = &graph.configs[config.index()];
-            let note = if c.available { "" } else { " (toolchain not installed: not built by default)" };
-            let _ = writeln!(out, "\n# configuration {}{note}", c.name());
+        if let Some(heading) = super::config_heading(graph, action, &mut current_config) {
+            out.push_str(&heading);
         }
         if let Some(flags) = action.flags {
             define_flags(graph, flags, &mut defined, &mut out);

@@ -9,7 +9,7 @@ pub mod make_fragment;
 pub mod make_syntax;
 pub mod ninja;
 
-use crate::graph::{BuildGraph, FlagSetId};
+use crate::graph::{Action, BuildGraph, ConfigId, FlagSetId};
 
 pub use compdb::lower_compdb;
 pub use dot::lower_dot;
@@ -48,4 +48,28 @@ pub(crate) fn flag_set_definitions(
     }
     out.push((set.name.clone(), value.join(" ")));
     out
+}
+
+/// The targets that have tools in the graph, in the order their tools were added.
+pub(crate) fn targets_in_order(graph: &BuildGraph) -> Vec<&str> {
+    let mut targets: Vec<&str> = Vec::new();
+    for tool in &graph.tools {
+        if !targets.contains(&tool.target.as_str()) {
+            targets.push(&tool.target);
+        }
+    }
+    targets
+}
+
+/// A `# configuration wasi-release` comment line when `action` starts a new configuration
+/// (`current` tracks the last one seen).
+pub(crate) fn config_heading(graph: &BuildGraph, action: &Action, current: &mut Option<ConfigId>) -> Option<String> {
+    let config = action.config?;
+    if *current == Some(config) {
+        return None;
+    }
+    *current = Some(config);
+    let c = &graph.configs[config.index()];
+    let note = if c.available { "" } else { " (toolchain not installed: not built by default)" };
+    Some(format!("\n# configuration {}{note}\n", c.name()))
 }

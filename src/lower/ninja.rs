@@ -69,13 +69,7 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
     }
 
     // Toolchains: tool variables and rules, once each.
-    let mut targets: Vec<&str> = Vec::new();
-    for tool in &graph.tools {
-        if !targets.contains(&tool.target.as_str()) {
-            targets.push(&tool.target);
-        }
-    }
-    for target in targets {
+    for target in super::targets_in_order(graph) {
         let _ = writeln!(out, "# toolchain {target}");
         for (id, tool) in graph.tools.iter().enumerate() {
             if tool.target == target {
@@ -99,13 +93,8 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
     let mut compile_rules: std::collections::HashMap<FlagSetId, String> = std::collections::HashMap::new();
     let mut current_config = None;
     for action in &graph.actions {
-        if let Some(config) = action.config
-            && current_config != Some(config)
-        {
-            current_config = Some(config);
-            let c = &graph.configs[config.index()];
-            let note = if c.available { "" } else { " (toolchain not installed: not built by default)" };
-            let _ = writeln!(out, "\n# configuration {}{note}", c.name());
+        if let Some(heading) = super::config_heading(graph, action, &mut current_config) {
+            out.push_str(&heading);
         }
         if let Some(flags) = action.flags {
             define_flags(graph, flags, &mut defined, &mut out);
