@@ -20,12 +20,17 @@ pub fn quote(word: &str) -> String {
 
 /// Words quoted and joined with single spaces.
 pub fn join<S: AsRef<str>>(words: &[S]) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(words.iter().map(|w| w.as_ref().len() + 1).sum());
     for (i, w) in words.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        out.push_str(&quote(w.as_ref()));
+        let w = w.as_ref();
+        if !w.is_empty() && w.bytes().all(is_safe) {
+            out.push_str(w);
+        } else {
+            out.push_str(&quote(w));
+        }
     }
     out
 }

@@ -248,6 +248,17 @@ impl BuildGraph {
         BuildGraph::default()
     }
 
+    /// Makes room for about `files` files and `actions` actions, sparing rehashing and
+    /// regrowth when the size is known up front.
+    pub fn reserve(&mut self, files: usize, actions: usize) {
+        self.files.reserve(files);
+        self.file_ids.reserve(files);
+        self.file_nodes.reserve(files);
+        self.actions.reserve(actions);
+        self.dag.reserve_nodes(files + actions);
+        self.dag.reserve_edges(files + 2 * actions);
+    }
+
     /// Adds a configuration.
     pub fn add_config(&mut self, config: Configuration) -> ConfigId {
         self.configs.push(config);

@@ -8,8 +8,11 @@ use crate::plan::Plan;
 use crate::shell;
 
 /// `path` escaped for a ninja build line: `$`, space and `:` are special there.
-pub fn escape_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
+pub fn escape_path(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.contains(['$', ' ', ':']) {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let mut out = String::with_capacity(path.len() + 4);
     for c in path.chars() {
         match c {
             '$' => out.push_str("$$"),
@@ -18,7 +21,7 @@ pub fn escape_path(path: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Text escaped for a ninja variable value (only `$` is special there).
@@ -150,7 +153,7 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
         out.truncate(out.len() - 1);
         out.push_str(" | $spygen\n");
     }
-    let defaults: Vec<String> = graph.defaults.iter().map(|&f| escape_path(graph.path(f))).collect();
+    let defaults: Vec<String> = graph.defaults.iter().map(|&f| escape_path(graph.path(f)).into_owned()).collect();
     if defaults.is_empty() {
         out.push_str("\n# no toolchain of the wanted configurations is installed: nothing is built by default\n");
         out.push_str("default build.ninja\n");
@@ -170,7 +173,12 @@ fn define_flags(graph: &BuildGraph, id: FlagSetId, defined: &mut [bool], out: &m
 
 fn write_edge(graph: &BuildGraph, action: &crate::graph::Action, rule: &str, out: &mut String) {
     let paths = |files: &[crate::graph::FileId]| -> String {
-        files.iter().map(|&f| format!(" {}", escape_path(graph.path(f)))).collect()
+        let mut text = String::new();
+        for &f in files {
+            text.push(' ');
+            text.push_str(&escape_path(graph.path(f)));
+        }
+        text
     };
     out.push_str("build");
     out.push_str(&paths(&action.outputs));

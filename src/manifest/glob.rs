@@ -85,7 +85,7 @@ fn list(dir: &Path, out: &mut Expansion) -> Vec<(PathBuf, Kind)> {
         return Vec::new();
     };
     out.dirs_read.push(dir.to_path_buf());
-    let mut v: Vec<(PathBuf, Kind)> = entries
+    let mut v: Vec<(std::ffi::OsString, Kind, std::fs::DirEntry)> = entries
         .filter_map(|e| e.ok())
         .map(|e| {
             // The listing's own type (no stat); symbolic links are looked through.
@@ -98,11 +98,12 @@ fn list(dir: &Path, out: &mut Expansion) -> Vec<(PathBuf, Kind)> {
                     _ => Kind::Unknown,
                 },
             };
-            (e.path(), kind)
+            (e.file_name(), kind, e)
         })
         .collect();
+    // Names in one directory: comparing them is comparing the paths, without splitting paths.
     v.sort_by(|a, b| a.0.cmp(&b.0));
-    v
+    v.into_iter().map(|(_, kind, e)| (e.path(), kind)).collect()
 }
 
 /// Whether `name` matches the one-component `pattern`.

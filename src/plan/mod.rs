@@ -140,6 +140,9 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
     let effective = planner.effective_targets()?;
     let sources = planner.expand_all_sources()?;
     let closure = planner.closures();
+    let source_count: usize = sources.iter().map(Vec::len).sum();
+    // Per configuration: a source, its object and its compile action for each source file.
+    planner.graph.reserve(source_count * (1 + configs.len()), source_count * configs.len());
     let mut outputs_by_unit: Vec<Vec<(ConfigId, FileId)>> = vec![Vec::new(); units.units.len()];
     for (config_id, toolchain) in configs {
         let config = planner.graph.configs[config_id.index()].clone();
@@ -449,19 +452,41 @@ impl<'a> Planner<'a> {
 
     /// For each unit, every unit it depends on transitively, nearest first (link order).
     fn closures(&self) -> Vec<Vec<usize>> {
+        // Sets of topological positions as bit sets: a union is a word-wise OR, which keeps a
+        // chain of a thousand modules linear in words rather than in tree insertions.
         let n = self.units.units.len();
-        let position: HashMap<usize, usize> = self.units.topo.iter().enumerate().map(|(i, &u)| (u, i)).collect();
-        let mut sets: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+        let words = n.div_ceil(64);
+        let mut position = vec![0usize; n];
+        for (i, &u) in self.units.topo.iter().enumerate() {
+            position[u] = i;
+        }
+        let mut sets: Vec<Vec<u64>> = vec![Vec::new(); n];
         for &u in &self.units.topo {
-            let mut set = BTreeSet::new();
+            let mut set = vec![0u64; words];
             for d in &self.units.deps[u] {
-                set.insert(position[&d.unit]);
-                set.extend(sets[d.unit].iter().copied());
+                let p = position[d.unit];
+                set[p / 64] |= 1 << (p % 64);
+                for (w, dw) in set.iter_mut().zip(&sets[d.unit]) {
+                    *w |= dw;
+                }
             }
             sets[u] = set;
         }
         // Reverse topological order: dependents before their dependencies.
-        sets.into_iter().map(|s| s.into_iter().rev().map(|p| self.units.topo[p]).collect()).collect()
+        sets.into_iter()
+            .map(|set| {
+                let mut members = Vec::new();
+                for (wi, &w) in set.iter().enumerate().rev() {
+                    let mut w = w;
+                    while w != 0 {
+                        let bit = 63 - w.leading_zeros() as usize;
+                        members.push(self.units.topo[wi * 64 + bit]);
+                        w &= !(1u64 << bit);
+                    }
+                }
+                members
+            })
+            .collect()
     }
 
     fn tool(&mut self, toolchain: &Toolchain, role: ToolRole) -> ToolId {
