@@ -59,8 +59,6 @@ pub struct Plan {
     pub regen_command: Vec<String>,
     /// The project manifest, relative to the build dir, for the header comment.
     pub project_manifest: String,
-    /// Aliases: name → files, in order (per configuration, per target, per unit, `all`).
-    pub aliases: Vec<(String, Vec<FileId>)>,
     /// What `spygen.mk` is made of.
     pub fragment: FragmentInput,
 }
@@ -205,7 +203,7 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
             }
         }
     }
-    let aliases = planner.aliases(&outputs_by_unit)?;
+    planner.aliases(&outputs_by_unit)?;
     let regen_command = planner.regen_command();
     planner.regeneration(&units, &project)?;
     planner.graph.check_acyclic()?;
@@ -220,15 +218,7 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
         libdir_base: units.runtime.map(|_| build_dir.clone()),
         warning_as_error: options.warning_as_error,
     };
-    Ok(Plan {
-        graph: planner.graph,
-        build_dir,
-        warnings: planner.warnings,
-        regen_command,
-        project_manifest,
-        aliases,
-        fragment,
-    })
+    Ok(Plan { graph: planner.graph, build_dir, warnings: planner.warnings, regen_command, project_manifest, fragment })
 }
 
 /// The build directory `options` ask for: `--build-dir`, else the project's.
@@ -769,7 +759,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Phony aliases: per configuration, per target, per unit, and `all`; sets the defaults.
-    fn aliases(&mut self, outputs_by_unit: &[Vec<(ConfigId, FileId)>]) -> Result<Vec<(String, Vec<FileId>)>> {
+    fn aliases(&mut self, outputs_by_unit: &[Vec<(ConfigId, FileId)>]) -> Result<()> {
         let mut aliases: Vec<(String, Vec<FileId>)> = Vec::new();
         let mut by_config: Vec<Vec<FileId>> = vec![Vec::new(); self.graph.configs.len()];
         for outs in outputs_by_unit {
@@ -813,14 +803,12 @@ impl<'a> Planner<'a> {
             .flat_map(|(i, _)| by_config[i].iter().copied())
             .collect();
         aliases.push(("all".to_string(), defaults));
-        let mut alias_files = Vec::new();
         for (name, files) in &aliases {
             let out = self.graph.file(name);
             let mut action = Action::new(ActionKind::Phony);
             action.inputs = files.clone();
             action.outputs = vec![out];
             self.graph.add_action(action)?;
-            alias_files.push(out);
         }
         self.graph.defaults = self
             .graph
@@ -830,8 +818,7 @@ impl<'a> Planner<'a> {
             .map(|c| c.name())
             .filter_map(|n| self.graph.find_file(&n))
             .collect();
-        let _ = alias_files;
-        Ok(aliases)
+        Ok(())
     }
 
     /// The command that regenerates the build files, to run from the build directory.
