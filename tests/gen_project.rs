@@ -135,6 +135,9 @@ fn a_no_op_generation_writes_nothing_but_any_input_change_is_seen() {
     let out = run_ok(spygen().args(["gen"]).arg(root.join("p")).env_remove("CC"));
     assert!(out.contains("unchanged (no input changed)"), "{out}");
     assert_eq!(listing(), before, "not a single file written");
+    // --force plans again (and still writes nothing that did not change).
+    let out = run_ok(spygen().args(["gen", "--force"]).arg(root.join("p")).env_remove("CC"));
+    assert!(out.contains("build.ninja in") && out.contains(": unchanged ("), "{out}");
 
     // The environment is an input: another CC regenerates.
     run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")).env("CC", "gcc"));

@@ -28,6 +28,10 @@ pub struct GenArgs {
     /// include dirs makes every entry long; `spygen graph --format compdb` still prints it).
     #[arg(long)]
     no_compdb: bool,
+    /// Generate even if no input changed since the last generation (for example after
+    /// installing a toolchain outside the PATH directories, such as `pip install ziglang`).
+    #[arg(long)]
+    force: bool,
     /// Print nothing but warnings and errors.
     #[arg(long, short)]
     quiet: bool,
@@ -56,7 +60,7 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
     let build_dir = plan::build_dir(&options)?;
     let request = format!("{options:?} compdb={:?} cwd={}", args.compdb_config, crate::paths::current_dir().display());
     let header = fingerprint::header(&request);
-    if fingerprint::up_to_date(&build_dir, &header) {
+    if !args.force && fingerprint::up_to_date(&build_dir, &header) {
         if !args.quiet {
             println!("spygen: build files in {}: unchanged (no input changed)", build_dir.display());
         }
