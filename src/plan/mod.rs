@@ -221,6 +221,29 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
     Ok(Plan { graph: planner.graph, build_dir, warnings: planner.warnings, regen_command, project_manifest, fragment })
 }
 
+/// Expands a unit's source patterns: the files, and the directories read; a pattern matching
+/// nothing is an error at its manifest entry.
+fn expand_patterns(unit: &Unit, patterns: &[Located<String>]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    for p in patterns {
+        let e = glob::expand(&unit.dir, &p.value);
+        if e.files.is_empty() {
+            let err = if glob::is_pattern(&p.value) {
+                Error::input(format!("source pattern `{}` matches no file in {}", p.value, unit.dir.display()))
+                    .help("fix the pattern or remove it; patterns are relative to the manifest's directory")
+            } else {
+                Error::input(format!("source `{}` does not exist ({})", p.value, unit.dir.join(&p.value).display()))
+                    .help("fix the path or remove the entry; paths are relative to the manifest's directory")
+            };
+            return Err(err.at(p.location.clone()));
+        }
+        dirs.extend(e.dirs_read);
+        files.extend(e.files);
+    }
+    Ok((files, dirs))
+}
+
 /// The build directory `options` ask for: `--build-dir`, else the project's.
 fn build_dir_of(options: &GenOptions, project: &Project) -> PathBuf {
     match &options.build_dir {
@@ -405,28 +428,38 @@ impl<'a> Planner<'a> {
 
     /// Expands one pattern list, recording directories read; no match is an error at the entry.
     fn expand(&mut self, unit: &Unit, patterns: &[Located<String>]) -> Result<Vec<PathBuf>> {
-        let mut files = Vec::new();
-        for p in patterns {
-            let e = glob::expand(&unit.dir, &p.value);
-            if e.files.is_empty() {
-                let err = if glob::is_pattern(&p.value) {
-                    Error::input(format!("source pattern `{}` matches no file in {}", p.value, unit.dir.display()))
-                        .help("fix the pattern or remove it; patterns are relative to the manifest's directory")
-                } else {
-                    Error::input(format!("source `{}` does not exist ({})", p.value, unit.dir.join(&p.value).display()))
-                        .help("fix the path or remove the entry; paths are relative to the manifest's directory")
-                };
-                return Err(err.at(p.location.clone()));
-            }
-            self.inputs.extend(e.dirs_read);
-            files.extend(e.files);
-        }
+        let (files, dirs) = expand_patterns(unit, patterns)?;
+        self.inputs.extend(dirs);
         Ok(files)
     }
 
+    /// Every unit's sources. Listing directories is most of the work and each unit's is
+    /// independent, so the units are split over two threads (this machine's cores).
     fn expand_all_sources(&mut self) -> Result<Vec<Vec<PathBuf>>> {
-        let units = self.units;
-        units.units.iter().map(|u| self.expand(u, &u.sources)).collect()
+        let units = &self.units.units;
+        let half = units.len().div_ceil(2);
+        let expand_range = |range: &[Unit]| -> Vec<Result<(Vec<PathBuf>, Vec<PathBuf>)>> {
+            range.iter().map(|u| expand_patterns(u, &u.sources)).collect()
+        };
+        let (first, second) = if units.len() < 64 {
+            (expand_range(units), Vec::new())
+        } else {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| expand_range(&units[half..]));
+                let first = expand_range(&units[..half]);
+                (first, other.join().unwrap_or_default())
+            })
+        };
+        let mut out = Vec::with_capacity(units.len());
+        for result in first.into_iter().chain(second) {
+            let (files, dirs) = result?;
+            self.inputs.extend(dirs);
+            out.push(files);
+        }
+        if out.len() != units.len() {
+            return Err(Error::env("listing source directories failed in a worker thread"));
+        }
+        Ok(out)
     }
 
     fn extra_sources(&mut self, unit: &Unit, config: &Configuration) -> Result<Vec<PathBuf>> {
