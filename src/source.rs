@@ -45,9 +45,4 @@ impl SourceFile {
     pub fn location(&self, offset: usize) -> Location {
         Location::from_offset(&self.path, &self.text, offset)
     }
-
-    /// An input error located at the start of `span`.
-    pub fn error_at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Error {
-        Error::input(message).at(self.location(span.start))
-    }
 }

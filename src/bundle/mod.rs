@@ -20,7 +20,7 @@ pub use cache::{CacheEntry, gc, list};
 
 use crate::error::{Error, Result};
 use crate::fsutil::write_if_changed;
-use crate::toolchain::{FlagOptions, Resolution, Toolchain, process_env};
+use crate::toolchain::{FlagOptions, Toolchain};
 
 /// The cache directory's name inside a build directory.
 pub const CACHE_DIR: &str = "wasm-bundles";
@@ -135,17 +135,7 @@ pub fn key_material(toolchain: &Toolchain, request: &BundleRequest) -> Result<Ke
     if request.archives.is_empty() {
         return Err(Error::usage("no archives to bundle").help("pass the runtime archive, then the module archives"));
     }
-    let compiler = match toolchain.compiler.resolve(&process_env) {
-        Resolution::Found(r) => r,
-        Resolution::Missing { tried } => {
-            return Err(Error::env(format!(
-                "no compiler for target `{}` on this machine (tried: {})",
-                toolchain.name,
-                tried.join("; ")
-            ))
-            .help(toolchain.install_hint.clone()));
-        }
-    };
+    let compiler = toolchain.require(&toolchain.compiler)?;
     let linker_version = compiler.version(&toolchain.compiler.version_args).unwrap_or_else(|| "unknown".into());
     let mut exports = request.exports.clone();
     exports.sort();

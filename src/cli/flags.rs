@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::lower::make_syntax;
 use crate::runtime::{self, RuntimeLookup};
 use crate::shell;
-use crate::toolchain::{Db, FlagOptions, Resolution, Tool, Toolchain, process_env};
+use crate::toolchain::{Db, FlagOptions, Resolution, Tool, process_env};
 
 /// Options of `spygen flags`, the same as SPy's flags helper plus `--format`.
 #[derive(Debug, Args)]
@@ -119,10 +119,10 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
                 parts.push(libdir.as_deref().map(shell::quote).unwrap_or_default());
             }
             if args.cc {
-                parts.push(shell::join(&resolve(toolchain, &toolchain.compiler)?));
+                parts.push(shell::join(&toolchain.require(&toolchain.compiler)?.command));
             }
             if args.ar {
-                parts.push(shell::join(&resolve(toolchain, &toolchain.archiver)?));
+                parts.push(shell::join(&toolchain.require(&toolchain.archiver)?.command));
             }
             parts.retain(|p| !p.is_empty());
             format!("{}\n", parts.join(" "))
@@ -132,8 +132,8 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
             out += &make_syntax::assign("SPY_TARGET", target);
             out += &make_syntax::assign("SPY_BUILD_TYPE", &args.build_type);
             for (var, tool) in [("CC", &toolchain.compiler), ("AR", &toolchain.archiver)] {
-                match resolve(toolchain, tool) {
-                    Ok(words) => out += &make_syntax::assign(var, &shell::join(&words)),
+                match toolchain.require(tool) {
+                    Ok(found) => out += &make_syntax::assign(var, &shell::join(&found.command)),
                     Err(e) => {
                         out += &format!("$(error {})\n", make_syntax::escape_value(&e.to_string().replace('\n', " ")))
                     }
@@ -189,18 +189,4 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
         }
     };
     print_out(&text)
-}
-
-/// The command words of `tool`, or an error saying what was tried and how to install it.
-fn resolve(toolchain: &Toolchain, tool: &Tool) -> Result<Vec<String>> {
-    match tool.resolve(&process_env) {
-        Resolution::Found(r) => Ok(r.command),
-        Resolution::Missing { tried } => Err(Error::env(format!(
-            "no {} for target `{}` on this machine (tried: {})",
-            tool.role,
-            toolchain.name,
-            tried.join("; ")
-        ))
-        .help(toolchain.install_hint.clone())),
-    }
 }

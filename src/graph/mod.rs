@@ -107,6 +107,14 @@ pub struct Tool {
     pub command: Vec<String>,
 }
 
+impl Tool {
+    /// The build-file variable holding the command: `cc.wasi`, `ar.native`.
+    pub fn variable(&self) -> String {
+        let role = if self.role == ToolRole::Compiler { "cc" } else { "ar" };
+        format!("{role}.{}", self.target)
+    }
+}
+
 /// A named list of flags; `parent`'s flags come first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlagSet {

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::commands;
 use super::make_syntax::escape_value;
-use crate::graph::{Action, ActionKind, BuildGraph, FileId, ToolRole};
+use crate::graph::{Action, ActionKind, BuildGraph, FileId};
 use crate::plan::{MAKEFILE, Plan};
 use crate::shell;
 
@@ -31,9 +31,7 @@ fn words(words: &[String]) -> String {
 }
 
 fn tool_var(graph: &BuildGraph, action: &Action) -> String {
-    let tool = &graph.tools[action.tool.map(|t| t.index()).unwrap_or_default()];
-    let role = if tool.role == ToolRole::Compiler { "cc" } else { "ar" };
-    format!("{role}.{}", tool.target)
+    graph.tools[action.tool.map(|t| t.index()).unwrap_or_default()].variable()
 }
 
 fn parent_dir(path: &str) -> &str {
@@ -59,8 +57,7 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
     for target in super::targets_in_order(graph) {
         let _ = writeln!(out, "\n# toolchain {target}");
         for tool in graph.tools.iter().filter(|t| t.target == target) {
-            let role = if tool.role == ToolRole::Compiler { "cc" } else { "ar" };
-            let _ = writeln!(out, "{role}.{target} := {}", words(&tool.command));
+            let _ = writeln!(out, "{} := {}", tool.variable(), words(&tool.command));
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::graph::{ActionKind, BuildGraph, FlagSetId, ToolRole};
+use crate::graph::{ActionKind, BuildGraph, FlagSetId};
 use crate::plan::Plan;
 use crate::shell;
 
@@ -32,12 +32,6 @@ pub fn escape_value(text: &str) -> String {
 /// Command words quoted for the shell, then escaped for ninja.
 fn command_words(words: &[String]) -> String {
     escape_value(&shell::join(words))
-}
-
-fn tool_var(graph: &BuildGraph, tool: crate::graph::ToolId) -> String {
-    let t = &graph.tools[tool.index()];
-    let role = if t.role == ToolRole::Compiler { "cc" } else { "ar" };
-    format!("{role}.{}", t.target)
 }
 
 /// Writes the whole `build.ninja` text of `plan`.
@@ -74,11 +68,8 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
     // Toolchains: tool variables and rules, once each.
     for target in super::targets_in_order(graph) {
         let _ = writeln!(out, "# toolchain {target}");
-        for (id, tool) in graph.tools.iter().enumerate() {
-            if tool.target == target {
-                let var = tool_var(graph, crate::graph::ToolId(id as u32));
-                let _ = writeln!(out, "{var} = {}", command_words(&tool.command));
-            }
+        for tool in graph.tools.iter().filter(|t| t.target == target) {
+            let _ = writeln!(out, "{} = {}", tool.variable(), command_words(&tool.command));
         }
         let _ = write!(
             out,

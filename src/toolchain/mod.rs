@@ -164,6 +164,21 @@ impl Toolchain {
         })
     }
 
+    /// `tool` (this toolchain's compiler or archiver) as found on this machine; missing, an
+    /// error saying what was tried and how to install it.
+    pub fn require(&self, tool: &Tool) -> Result<ResolvedTool> {
+        match tool.resolve(&process_env) {
+            Resolution::Found(r) => Ok(r),
+            Resolution::Missing { tried } => Err(Error::env(format!(
+                "no {} for target `{}` on this machine (tried: {})",
+                tool.role,
+                self.name,
+                tried.join("; ")
+            ))
+            .help(self.install_hint.clone())),
+        }
+    }
+
     /// The build types this toolchain knows, in order.
     pub fn build_type_names(&self) -> Vec<&str> {
         self.flags.build_types.keys().map(String::as_str).collect()
