@@ -192,8 +192,9 @@ fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str
         ms(noop),
         100.0 * noop.as_secs_f64() / t.as_secs_f64()
     );
-    if Path::new("/usr/bin/ninja").exists() || which("ninja") {
-        let (n, _) = median(runs, || measure(Command::new("ninja").arg("-C").arg(&build).arg("-n")));
+    let ninja = ninja_program();
+    if let Some(ninja) = &ninja {
+        let (n, _) = median(runs, || measure(Command::new(ninja).arg("-C").arg(&build).arg("-n")));
         println!("  ninja -n (spygen)    {:>10}", ms(n));
     }
     if which("gn") && n_configs == 1 {
@@ -204,9 +205,18 @@ fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str
         });
         println!("  gn gen               {:>10}  peak RSS {grss:>6.1} MB", ms(g));
         println!("  spygen / gn          {:>10.2}x time, {:.2}x RSS", t.as_secs_f64() / g.as_secs_f64(), rss / grss);
-        let (n, _) = median(runs, || measure(Command::new("ninja").arg("-C").arg(&out).arg("-n")));
-        println!("  ninja -n (gn)        {:>10}", ms(n));
+        if let Some(ninja) = &ninja {
+            let (n, _) = median(runs, || measure(Command::new(ninja).arg("-C").arg(&out).arg("-n")));
+            println!("  ninja -n (gn)        {:>10}", ms(n));
+        }
     }
+}
+
+/// The ninja to time: the Debian binary when installed, since a `ninja` found first on PATH
+/// may be a Python launcher (pip's, pyenv's shims) whose start-up would dwarf the dry run.
+fn ninja_program() -> Option<PathBuf> {
+    let system = Path::new("/usr/bin/ninja");
+    if system.exists() { Some(system.to_path_buf()) } else { which("ninja").then(|| PathBuf::from("ninja")) }
 }
 
 fn which(name: &str) -> bool {

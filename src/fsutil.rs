@@ -20,10 +20,17 @@ pub enum WriteOutcome {
 /// `path`, so a reader (ninja, make, an editor) never sees a half-written file, and an
 /// interrupted run leaves the old file intact.
 pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<WriteOutcome> {
+    write_parts_if_changed(path, &[content])
+}
+
+/// [`write_if_changed`] for content made of consecutive parts (a large generated file
+/// formatted in pieces), without joining them first.
+pub fn write_parts_if_changed(path: &Path, parts: &[&[u8]]) -> Result<WriteOutcome> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
     if let Ok(meta) = std::fs::metadata(path)
-        && meta.len() == content.len() as u64
+        && meta.len() == len as u64
         && let Ok(old) = std::fs::read(path)
-        && old == content
+        && same_content(&old, parts)
     {
         return Ok(WriteOutcome::Unchanged);
     }
@@ -36,7 +43,9 @@ pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<WriteOutcome> {
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-        file.write_all(content).map_err(|e| Error::io("write", &tmp, e))?;
+        for part in parts {
+            file.write_all(part).map_err(|e| Error::io("write", &tmp, e))?;
+        }
         // No fsync: the rename is what readers must not see torn; after a crash a generated
         // file is simply generated again.
         drop(file);
@@ -46,6 +55,18 @@ pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<WriteOutcome> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map(|()| WriteOutcome::Written)
+}
+
+/// Whether `old` is exactly the concatenation of `parts`.
+fn same_content(old: &[u8], parts: &[&[u8]]) -> bool {
+    let mut rest = old;
+    for part in parts {
+        match rest.split_at_checked(part.len()) {
+            Some((head, tail)) if head == *part => rest = tail,
+            _ => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 #[cfg(test)]
@@ -65,5 +86,19 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn parts_compare_and_write_as_their_concatenation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        assert_eq!(write_parts_if_changed(&path, &[b"ab", b"", b"cd"]).unwrap(), WriteOutcome::Written);
+        assert_eq!(std::fs::read(&path).unwrap(), b"abcd");
+        // The same bytes cut elsewhere are the same content.
+        assert_eq!(write_parts_if_changed(&path, &[b"a", b"bcd"]).unwrap(), WriteOutcome::Unchanged);
+        assert_eq!(write_if_changed(&path, b"abcd").unwrap(), WriteOutcome::Unchanged);
+        // Same length, different bytes.
+        assert_eq!(write_parts_if_changed(&path, &[b"ab", b"ce"]).unwrap(), WriteOutcome::Written);
+        assert_eq!(std::fs::read(&path).unwrap(), b"abce");
     }
 }

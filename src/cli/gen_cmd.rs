@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use super::project_args::ProjectArgs;
 use crate::error::Result;
 use crate::fingerprint;
-use crate::fsutil::{WriteOutcome, write_if_changed};
+use crate::fsutil::{WriteOutcome, write_parts_if_changed};
 use crate::graph::ActionKind;
 use crate::lower;
 use crate::plan::{self, COMPDB_FILE, FRAGMENT_FILE, Format, MAKEFILE, NINJA_FILE};
@@ -74,27 +74,28 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
     }
     let exe = options.spygen_exe.to_string_lossy();
     // Everything is computed before anything is written: an error leaves every file as it was.
-    let mut files: Vec<(&str, String)> = Vec::new();
+    let mut files: Vec<(&str, Vec<String>)> = Vec::new();
     if options.format != Format::Make {
-        files.push((NINJA_FILE, lower::lower_ninja(&plan, &exe)));
+        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan, &exe)));
         timer.lap("lower build.ninja");
     }
     if options.format != Format::Ninja {
-        files.push((MAKEFILE, lower::lower_make(&plan, &exe)));
+        files.push((MAKEFILE, vec![lower::lower_make(&plan, &exe)]));
         timer.lap("lower Makefile");
     }
-    files.push((FRAGMENT_FILE, lower::make_fragment::lower_make_fragment(db, &plan.fragment)));
+    files.push((FRAGMENT_FILE, vec![lower::make_fragment::lower_make_fragment(db, &plan.fragment)]));
     timer.lap("lower spygen.mk");
     if options.no_compdb {
         // A database from an earlier generation would now be stale: better none than wrong.
         let _ = std::fs::remove_file(plan.build_dir.join(COMPDB_FILE));
     } else {
-        files.push((COMPDB_FILE, lower::lower_compdb(&plan, args.compdb_config.as_deref())?));
+        files.push((COMPDB_FILE, vec![lower::lower_compdb(&plan, args.compdb_config.as_deref())?]));
     }
     timer.lap("lower compile_commands.json");
     let mut written = Vec::new();
-    for (name, text) in &files {
-        if write_if_changed(&plan.build_dir.join(name), text.as_bytes())? == WriteOutcome::Written {
+    for (name, parts) in &files {
+        let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+        if write_parts_if_changed(&plan.build_dir.join(name), &parts)? == WriteOutcome::Written {
             written.push(*name);
         }
     }

@@ -1,8 +1,9 @@
 //! The build graph: files and the actions that produce them, over every configuration, as a
 //! petgraph DAG. Lowerings read it; nothing here knows about ninja or make syntax.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
+use hashbrown::HashTable;
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -60,9 +61,6 @@ impl std::hash::Hasher for Fnv {
         self.0 = h;
     }
 }
-
-/// Builds [`Fnv`] hashers.
-pub type BuildFnv = std::hash::BuildHasherDefault<Fnv>;
 
 /// A (target, build type) pair such as (wasi, release).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +150,9 @@ pub enum ActionKind {
     Regenerate,
 }
 
+/// A list of files of one action: most actions have one or two, kept inline (no allocation).
+pub type FileList = smallvec::SmallVec<[FileId; 4]>;
+
 /// One action: inputs to outputs, as ninja knows edges.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
@@ -159,22 +160,22 @@ pub struct Action {
     pub kind: ActionKind,
     /// The configuration it belongs to, if any.
     pub config: Option<ConfigId>,
-    /// The module or program it builds, if any.
-    pub owner: Option<String>,
+    /// The module or program it builds, if any (shared by all of that unit's actions).
+    pub owner: Option<Arc<str>>,
     /// The tool it runs.
     pub tool: Option<ToolId>,
     /// Its flags (cflags for compiles, ldflags for links).
     pub flags: Option<FlagSetId>,
     /// Explicit inputs (`$in`), in order.
-    pub inputs: Vec<FileId>,
+    pub inputs: FileList,
     /// Implicit inputs: rebuild when they change, not on the command line.
-    pub implicit: Vec<FileId>,
+    pub implicit: FileList,
     /// Order-only inputs: must exist first.
-    pub order_only: Vec<FileId>,
+    pub order_only: FileList,
     /// Outputs (`$out`).
-    pub outputs: Vec<FileId>,
+    pub outputs: FileList,
     /// Outputs produced as a side effect (emscripten's .wasm next to the .js).
-    pub implicit_outputs: Vec<FileId>,
+    pub implicit_outputs: FileList,
     /// Arguments of a foreign make (`-C <dir> TARGET=<t> ...`) or of spygen (`bundle ...`);
     /// empty for other actions.
     pub args: Vec<String>,
@@ -189,21 +190,24 @@ impl Action {
             owner: None,
             tool: None,
             flags: None,
-            inputs: Vec::new(),
-            implicit: Vec::new(),
-            order_only: Vec::new(),
-            outputs: Vec::new(),
-            implicit_outputs: Vec::new(),
+            inputs: FileList::new(),
+            implicit: FileList::new(),
+            order_only: FileList::new(),
+            outputs: FileList::new(),
+            implicit_outputs: FileList::new(),
             args: Vec::new(),
         }
     }
 }
 
-/// A file node. Paths are relative to the build directory, `/`-separated.
+/// A file node. Its path (relative to the build directory, `/`-separated) is in the graph's
+/// path arena: [`BuildGraph::path`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct File {
-    /// The path as build files spell it.
-    pub path: String,
+    /// Where its path starts in the arena.
+    start: usize,
+    /// The path's length in bytes.
+    len: u32,
     /// The action producing it; `None` for sources.
     pub producer: Option<ActionId>,
 }
@@ -245,7 +249,10 @@ pub struct BuildGraph {
     pub actions: Vec<Action>,
     /// Files built by default (ninja's `default`, make's `all`).
     pub defaults: Vec<FileId>,
-    file_ids: HashMap<String, FileId, BuildFnv>,
+    /// Every file path, back to back (one allocation, not one per file).
+    paths: String,
+    /// The files by path: each entry is (hash of the path, id); the path itself is the arena's.
+    file_ids: HashTable<(u64, FileId)>,
     dag: DiGraph<Node, Edge>,
     file_nodes: Vec<NodeIndex>,
 }
@@ -260,7 +267,8 @@ impl BuildGraph {
     /// regrowth when the size is known up front.
     pub fn reserve(&mut self, files: usize, actions: usize) {
         self.files.reserve(files);
-        self.file_ids.reserve(files);
+        self.paths.reserve(files * 40);
+        self.file_ids.reserve(files, |&(hash, _)| hash);
         self.file_nodes.reserve(files);
         self.actions.reserve(actions);
         self.dag.reserve_nodes(files + actions);
@@ -287,19 +295,31 @@ impl BuildGraph {
 
     /// The file with this path, created on first use.
     pub fn file(&mut self, path: &str) -> FileId {
-        if let Some(&id) = self.file_ids.get(path) {
-            return id;
+        let hash = hash_path(path);
+        let (files, paths) = (&self.files, &self.paths);
+        let entry = self.file_ids.entry(
+            hash,
+            |&(h, id)| h == hash && arena_path(paths, &files[id.index()]) == path,
+            |&(h, _)| h,
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => e.get().1,
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let id = FileId(self.files.len() as u32);
+                e.insert((hash, id));
+                let start = self.paths.len();
+                self.paths.push_str(path);
+                self.files.push(File { start, len: path.len() as u32, producer: None });
+                self.file_nodes.push(self.dag.add_node(Node::File(id)));
+                id
+            }
         }
-        let id = FileId(self.files.len() as u32);
-        self.files.push(File { path: path.to_string(), producer: None });
-        self.file_ids.insert(path.to_string(), id);
-        self.file_nodes.push(self.dag.add_node(Node::File(id)));
-        id
     }
 
     /// Looks a file up by path.
     pub fn find_file(&self, path: &str) -> Option<FileId> {
-        self.file_ids.get(path).copied()
+        let hash = hash_path(path);
+        self.file_ids.find(hash, |&(h, id)| h == hash && self.path(id) == path).map(|&(_, id)| id)
     }
 
     /// Adds an action; a file with two producers is an error naming it.
@@ -318,7 +338,7 @@ impl BuildGraph {
         for &f in action.outputs.iter().chain(&action.implicit_outputs) {
             let file = &mut self.files[f.index()];
             if file.producer.is_some() {
-                return Err(Error::input(format!("two actions produce {}", file.path))
+                return Err(Error::input(format!("two actions produce {}", arena_path(&self.paths, file)))
                     .help("give the modules, programs or sources distinct names"));
             }
             file.producer = Some(id);
@@ -332,7 +352,7 @@ impl BuildGraph {
     pub fn check_acyclic(&self) -> Result<()> {
         toposort(&self.dag, None).map(|_| ()).map_err(|cycle| {
             let what = match self.dag[cycle.node_id()] {
-                Node::File(f) => self.files[f.index()].path.clone(),
+                Node::File(f) => self.path(f).to_string(),
                 Node::Action(a) => format!("an action producing {}", self.action_label(a)),
             };
             Error::input(format!("the build graph has a cycle through {what}"))
@@ -341,7 +361,7 @@ impl BuildGraph {
 
     fn action_label(&self, a: ActionId) -> String {
         let action = &self.actions[a.index()];
-        action.outputs.first().map(|f| self.files[f.index()].path.clone()).unwrap_or_default()
+        action.outputs.first().map(|&f| self.path(f).to_string()).unwrap_or_default()
     }
 
     /// The petgraph view: file and action nodes, input and output edges.
@@ -362,8 +382,20 @@ impl BuildGraph {
 
     /// The path of a file.
     pub fn path(&self, f: FileId) -> &str {
-        &self.files[f.index()].path
+        arena_path(&self.paths, &self.files[f.index()])
     }
+}
+
+/// A file's path in the arena.
+fn arena_path<'p>(paths: &'p str, file: &File) -> &'p str {
+    &paths[file.start..file.start + file.len as usize]
+}
+
+fn hash_path(path: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = Fnv::default();
+    h.write(path.as_bytes());
+    h.finish()
 }
 
 #[cfg(test)]

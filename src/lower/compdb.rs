@@ -131,8 +131,8 @@ mod tests {
             a.config = Some(config);
             a.tool = Some(cc);
             a.flags = Some(flags);
-            a.inputs = vec![graph.file("../src/a.c")];
-            a.outputs = vec![graph.file(&format!("{t}/debug/obj/a.o"))];
+            a.inputs = smallvec::smallvec![graph.file("../src/a.c")];
+            a.outputs = smallvec::smallvec![graph.file(&format!("{t}/debug/obj/a.o"))];
             graph.add_action(a).unwrap();
         }
         graph

@@ -202,13 +202,13 @@ mod tests {
         let mut a = Action::new(ActionKind::Compile);
         a.config = Some(config);
         a.owner = Some("m\"x".into());
-        a.inputs = vec![graph.file("../a b$.c")];
-        a.implicit = vec![graph.file("gen.h")];
-        a.outputs = vec![graph.file("wasi/debug/a.o")];
+        a.inputs = smallvec::smallvec![graph.file("../a b$.c")];
+        a.implicit = smallvec::smallvec![graph.file("gen.h")];
+        a.outputs = smallvec::smallvec![graph.file("wasi/debug/a.o")];
         graph.add_action(a).unwrap();
         let mut p = Action::new(ActionKind::Phony);
-        p.inputs = vec![graph.find_file("wasi/debug/a.o").unwrap()];
-        p.outputs = vec![graph.file("wasi-debug")];
+        p.inputs = smallvec::smallvec![graph.find_file("wasi/debug/a.o").unwrap()];
+        p.outputs = smallvec::smallvec![graph.file("wasi-debug")];
         graph.add_action(p).unwrap();
         let dot = dot_text(&graph, "../spy.toml", None).unwrap();
         assert!(dot.contains("label=\"wasi-debug (toolchain not installed)\";\n    style=dashed;"));

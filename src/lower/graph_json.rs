@@ -247,7 +247,7 @@ fn graph_json(graph: &BuildGraph, build_dir: &Path, config: Option<&str>) -> Res
     let mut modules: Vec<&str> = Vec::new();
     for a in &view.actions {
         if let Some(owner) = &graph.actions[a.index()].owner
-            && !modules.contains(&owner.as_str())
+            && !modules.contains(&&**owner)
         {
             modules.push(owner);
         }
@@ -320,15 +320,15 @@ mod tests {
             let mut a = Action::new(ActionKind::Compile);
             a.config = Some(config);
             a.owner = Some("m".into());
-            a.inputs = vec![src];
-            a.outputs = vec![graph.file(&format!("native/{bt}/a.o"))];
+            a.inputs = smallvec::smallvec![src];
+            a.outputs = smallvec::smallvec![graph.file(&format!("native/{bt}/a.o"))];
             alias_inputs.push(a.outputs.clone());
             graph.add_action(a).unwrap();
         }
         for (name, files) in [("native-debug", &alias_inputs[0]), ("all", &alias_inputs[0])] {
             let mut a = Action::new(ActionKind::Phony);
             a.inputs = files.clone();
-            a.outputs = vec![graph.file(name)];
+            a.outputs = smallvec::smallvec![graph.file(name)];
             graph.add_action(a).unwrap();
         }
         graph.defaults = vec![graph.find_file("native-debug").unwrap()];

@@ -152,7 +152,7 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
     out.push_str("\n# regeneration (grouped target: one run writes them all)\n");
     for action in graph.actions.iter().filter(|a| a.kind == ActionKind::Regenerate) {
         let mut outputs = action.outputs.clone();
-        outputs.extend(&action.implicit_outputs);
+        outputs.extend(action.implicit_outputs.iter().copied());
         let inputs: Vec<String> = action.inputs.iter().map(|&f| escape_path(graph.path(f))).collect();
         let _ = writeln!(
             out,
@@ -179,8 +179,8 @@ fn define_flags(graph: &BuildGraph, id: crate::graph::FlagSetId, defined: &mut [
 
 fn write_rule(graph: &BuildGraph, action: &Action, recipe: &[String], out: &mut String) {
     let mut outputs = action.outputs.clone();
-    outputs.extend(&action.implicit_outputs);
-    let mut prereqs: Vec<FileId> = action.inputs.clone();
+    outputs.extend(action.implicit_outputs.iter().copied());
+    let mut prereqs: Vec<FileId> = action.inputs.to_vec();
     prereqs.extend(&action.implicit);
     let separator = if outputs.len() > 1 { " &:" } else { ":" };
     let _ = write!(out, "{}{separator}", paths(graph, &outputs));

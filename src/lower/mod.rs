@@ -17,28 +17,32 @@ pub use graph_json::lower_graph_json;
 pub use make::lower_make;
 pub use ninja::lower_ninja;
 
-/// The flag-set variables `id` needs, parents first, each defined once across calls (tracked in
-/// `defined`): `(name, value)` pairs where the value refers to the parent with `reference` and
-/// spells the set's own words with `spell`. Shared by the ninja and make lowerings.
-pub(crate) fn flag_set_definitions(
-    graph: &BuildGraph,
-    id: FlagSetId,
-    defined: &mut [bool],
-    reference: &dyn Fn(&str) -> String,
-    spell: &dyn Fn(&[String]) -> String,
-) -> Vec<(String, String)> {
+/// The flag sets `id` needs defined, parents and suffixes first, each once across calls
+/// (tracked in `defined`), in the order their definitions must appear.
+pub(crate) fn flag_sets_to_define(graph: &BuildGraph, id: FlagSetId, defined: &mut [bool], out: &mut Vec<FlagSetId>) {
     if defined[id.index()] {
-        return Vec::new();
+        return;
     }
     let set = &graph.flag_sets[id.index()];
-    let mut out = match set.parent {
-        Some(p) => flag_set_definitions(graph, p, defined, reference, spell),
-        None => Vec::new(),
-    };
+    if let Some(p) = set.parent {
+        flag_sets_to_define(graph, p, defined, out);
+    }
     defined[id.index()] = true;
     if let Some(sfx) = set.suffix {
-        out.extend(flag_set_definitions(graph, sfx, defined, reference, spell));
+        flag_sets_to_define(graph, sfx, defined, out);
     }
+    out.push(id);
+}
+
+/// The value of flag set `id`'s variable: a reference to its parent (spelled by `reference`),
+/// its own words (spelled by `spell`), then a reference to its suffix.
+pub(crate) fn flag_set_value(
+    graph: &BuildGraph,
+    id: FlagSetId,
+    reference: &dyn Fn(&str) -> String,
+    spell: &dyn Fn(&[String]) -> String,
+) -> String {
+    let set = &graph.flag_sets[id.index()];
     let mut value: Vec<String> = set.parent.map(|p| reference(&graph.flag_sets[p.index()].name)).into_iter().collect();
     if !set.words.is_empty() {
         value.push(spell(&set.words));
@@ -46,8 +50,23 @@ pub(crate) fn flag_set_definitions(
     if let Some(sfx) = set.suffix {
         value.push(reference(&graph.flag_sets[sfx.index()].name));
     }
-    out.push((set.name.clone(), value.join(" ")));
-    out
+    value.join(" ")
+}
+
+/// The flag-set variables `id` needs, as `(name, value)` pairs in definition order, each
+/// defined once across calls (see [`flag_sets_to_define`] and [`flag_set_value`]).
+pub(crate) fn flag_set_definitions(
+    graph: &BuildGraph,
+    id: FlagSetId,
+    defined: &mut [bool],
+    reference: &dyn Fn(&str) -> String,
+    spell: &dyn Fn(&[String]) -> String,
+) -> Vec<(String, String)> {
+    let mut ids = Vec::new();
+    flag_sets_to_define(graph, id, defined, &mut ids);
+    ids.into_iter()
+        .map(|id| (graph.flag_sets[id.index()].name.clone(), flag_set_value(graph, id, reference, spell)))
+        .collect()
 }
 
 /// The targets that have tools in the graph, in the order their tools were added.

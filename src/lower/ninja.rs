@@ -25,17 +25,24 @@ pub fn escape_path(path: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Text escaped for a ninja variable value (only `$` is special there).
-pub fn escape_value(text: &str) -> String {
-    text.replace('$', "$$")
+pub fn escape_value(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('$') { std::borrow::Cow::Owned(text.replace('$', "$$")) } else { std::borrow::Cow::Borrowed(text) }
 }
 
 /// Command words quoted for the shell, then escaped for ninja.
 fn command_words(words: &[String]) -> String {
-    escape_value(&shell::join(words))
+    let joined = shell::join(words);
+    if joined.contains('$') { joined.replace('$', "$$") } else { joined }
 }
 
 /// Writes the whole `build.ninja` text of `plan`.
 pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
+    lower_ninja_parts(plan, spygen_exe).concat()
+}
+
+/// The `build.ninja` text of `plan` in consecutive parts (large files are formatted in parts
+/// on two threads; writing the parts one after the other spares copying them into one).
+pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
     let graph = &plan.graph;
     let mut out = String::with_capacity(64 * 1024);
     let _ = writeln!(
@@ -73,7 +80,8 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
         }
         let _ = write!(
             out,
-            "rule ar.{target}\n  command = rm -f $out && ${{ar.{target}}} rcs $out @$out.rsp\n  \
+            "rule ar.{target}\n  command = rm -f $out && ${{ar.{target}}} rcs $out $in\n  description = AR $out\n\
+             rule ar-rsp.{target}\n  command = rm -f $out && ${{ar.{target}}} rcs $out @$out.rsp\n  \
              rspfile = $out.rsp\n  rspfile_content = $in\n  description = AR $out\n\
              rule link.{target}\n  command = ${{cc.{target}}} -o $out $in $ldflags\n  description = LINK $out\n\
              rule link-whole.{target}\n  command = ${{cc.{target}}} -o $out -Wl,--whole-archive $in \
@@ -81,57 +89,113 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
         );
     }
 
+    // Pass 1, in order: what must be defined before each edge (configuration headings, flag
+    // variables, compile rules) and each edge's rule. It touches each action once, cheaply.
     let mut defined = vec![false; graph.flag_sets.len()];
+    let mut rules: Vec<String> = Vec::new();
     // One compile rule per module and configuration, its flags in a file-level variable: edges
     // then carry no bindings, and ninja keeps one copy of each flag list, not one per object.
-    let mut compile_rules: std::collections::HashMap<FlagSetId, String> = std::collections::HashMap::new();
+    let mut compile_rules: Vec<Option<u32>> = vec![None; graph.flag_sets.len()];
+    let mut fixed_rules: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let mut edges: Vec<Edge> = Vec::with_capacity(graph.actions.len());
+    // The text each edge writes, roughly, to split the work evenly.
+    let mut weights: Vec<usize> = Vec::with_capacity(graph.actions.len());
     let mut current_config = None;
-    for action in &graph.actions {
-        if let Some(heading) = super::config_heading(graph, action, &mut current_config) {
-            out.push_str(&heading);
-        }
-        if let Some(flags) = action.flags {
-            define_flags(graph, flags, &mut defined, &mut out);
-        }
-        let target = action.tool.map(|t| graph.tools[t.index()].target.as_str()).unwrap_or_default();
-        let rule = match action.kind {
-            ActionKind::Compile => {
-                let flags = action.flags.map(|f| &graph.flag_sets[f.index()].name);
-                match (action.flags, flags) {
-                    (Some(id), Some(name)) => compile_rules
-                        .entry(id)
-                        .or_insert_with(|| {
-                            let rule = format!("cc.{}", name.strip_prefix("cflags.").unwrap_or(name));
-                            let _ = write!(
-                                out,
-                                "rule {rule}\n  command = ${{cc.{target}}} -MMD -MF $out.d ${{{name}}} -c $in -o $out\n  \
-                                 depfile = $out.d\n  deps = gcc\n  description = CC $out\n"
-                            );
-                            rule
-                        })
-                        .clone(),
-                    _ => format!("cc.{target}"),
-                }
-            }
-            ActionKind::Archive => format!("ar.{target}"),
-            ActionKind::Link => format!("link.{target}"),
-            ActionKind::LinkWholeArchive => format!("link-whole.{target}"),
-            ActionKind::ForeignMake => "foreign-make".into(),
-            ActionKind::Bundle => "bundle".into(),
-            ActionKind::Phony => "phony".into(),
-            ActionKind::Regenerate => "regen".into(),
-        };
+    for (index, action) in graph.actions.iter().enumerate() {
         if matches!(action.kind, ActionKind::Phony | ActionKind::Regenerate) {
             continue; // written below, after every real edge
         }
-        write_edge(graph, action, &rule, &mut out);
-        if matches!(action.kind, ActionKind::ForeignMake | ActionKind::Bundle) {
-            let _ = writeln!(out, "  args = {}", command_words(&action.args));
+        let mut prelude = String::new();
+        if let Some(heading) = super::config_heading(graph, action, &mut current_config) {
+            prelude.push_str(&heading);
         }
-        if let (Some(flags), false) = (action.flags, action.kind == ActionKind::Compile) {
-            let _ = writeln!(out, "  ldflags = ${{{}}}", graph.flag_sets[flags.index()].name);
+        let mut flag_sets = Vec::new();
+        if let Some(flags) = action.flags {
+            super::flag_sets_to_define(graph, flags, &mut defined, &mut flag_sets);
         }
+        let mut weight = 64 + action.inputs.len() * 32;
+        for &f in &flag_sets {
+            weight += graph.flag_sets[f.index()].words.iter().map(|w| w.len() + 1).sum::<usize>();
+        }
+        weights.push(weight);
+        let target = action.tool.map(|t| graph.tools[t.index()].target.as_str()).unwrap_or_default();
+        let mut rule_text = String::new();
+        let mut named = |name: String| -> u32 {
+            *fixed_rules.entry(name).or_insert_with_key(|name| {
+                rules.push(name.clone());
+                rules.len() as u32 - 1
+            })
+        };
+        let rule = match (action.kind, action.flags) {
+            (ActionKind::Compile, Some(id)) => match compile_rules[id.index()] {
+                Some(rule) => rule,
+                None => {
+                    let name = &graph.flag_sets[id.index()].name;
+                    let rule = format!("cc.{}", name.strip_prefix("cflags.").unwrap_or(name));
+                    // After the flag variables it uses: they are written before the rules.
+                    let _ = write!(
+                        rule_text,
+                        "rule {rule}\n  command = ${{cc.{target}}} -MMD -MF $out.d ${{{name}}} -c $in -o $out\n  \
+                         depfile = $out.d\n  deps = gcc\n  description = CC $out\n"
+                    );
+                    rules.push(rule);
+                    compile_rules[id.index()] = Some(rules.len() as u32 - 1);
+                    rules.len() as u32 - 1
+                }
+            },
+            (ActionKind::Compile, None) => named(format!("cc.{target}")),
+            (ActionKind::Archive, _) if needs_response_file(graph, action) => named(format!("ar-rsp.{target}")),
+            (ActionKind::Archive, _) => named(format!("ar.{target}")),
+            (ActionKind::Link, _) => named(format!("link.{target}")),
+            (ActionKind::LinkWholeArchive, _) => named(format!("link-whole.{target}")),
+            (ActionKind::ForeignMake, _) => named("foreign-make".into()),
+            (ActionKind::Bundle, _) => named("bundle".into()),
+            (ActionKind::Phony | ActionKind::Regenerate, _) => unreachable!("skipped above"),
+        };
+        edges.push(Edge { action: index, rule, prelude, flag_sets, rule_text });
     }
+
+    // Pass 2: the edges themselves, most of the file, on two threads when there are many;
+    // the text is the same either way.
+    let write_edges = |edges: &[Edge]| -> String {
+        let mut text = String::with_capacity(edges.len() * 128);
+        for edge in edges {
+            let action = &graph.actions[edge.action];
+            text.push_str(&edge.prelude);
+            for &id in &edge.flag_sets {
+                define_flags(graph, id, &mut text);
+            }
+            text.push_str(&edge.rule_text);
+            write_edge(graph, action, &rules[edge.rule as usize], &mut text);
+            if matches!(action.kind, ActionKind::ForeignMake | ActionKind::Bundle) {
+                let _ = writeln!(text, "  args = {}", command_words(&action.args));
+            }
+            if let (Some(flags), false) = (action.flags, action.kind == ActionKind::Compile) {
+                let _ = writeln!(text, "  ldflags = ${{{}}}", graph.flag_sets[flags.index()].name);
+            }
+        }
+        text
+    };
+    let mut parts = vec![out];
+    if edges.len() < 4096 {
+        parts.push(write_edges(&edges));
+    } else {
+        let total: usize = weights.iter().sum();
+        let mut sum = 0;
+        let middle = weights.iter().position(|w| {
+            sum += w;
+            sum >= total / 2
+        });
+        let (first, second) = edges.split_at(middle.unwrap_or(edges.len() / 2));
+        let (a, b) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| write_edges(second));
+            (write_edges(first), other.join())
+        });
+        parts.push(a);
+        // The worker only formats text; should it fail anyway, format its half here.
+        parts.push(b.unwrap_or_else(|_| write_edges(second)));
+    }
+    let mut out = String::new();
 
     out.push_str("\n# aliases: per configuration, per target, per module and program; `all` is the default\n");
     for action in graph.actions.iter().filter(|a| a.kind == ActionKind::Phony) {
@@ -151,15 +215,47 @@ pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
     } else {
         let _ = writeln!(out, "\ndefault {}", defaults.join(" "));
     }
-    out
+    parts.push(out);
+    parts
 }
 
-fn define_flags(graph: &BuildGraph, id: FlagSetId, defined: &mut [bool], out: &mut String) {
-    let reference = |name: &str| format!("${{{name}}}");
-    for (name, value) in super::flag_set_definitions(graph, id, defined, &reference, &command_words) {
-        let sep = if value.is_empty() { "" } else { " " };
-        let _ = writeln!(out, "{name} ={sep}{value}");
+/// One edge to write: its action, its rule (an index into the rule names) and the text that
+/// must come before it.
+struct Edge {
+    /// The action's index in the graph.
+    action: usize,
+    /// The rule's index.
+    rule: u32,
+    /// A configuration heading before it (usually empty).
+    prelude: String,
+    /// The flag variables first needed by this edge, in definition order (usually none).
+    flag_sets: Vec<FlagSetId>,
+    /// The rule first needed by this edge (usually empty).
+    rule_text: String,
+}
+
+/// Archives whose object list is longer than this many bytes get it through a response
+/// file: ninja runs each command as one `sh -c` argument, which Linux caps at 128 KiB. Shorter
+/// lists stay on the command line, sparing a file written and deleted per archive.
+pub const RESPONSE_FILE_THRESHOLD: usize = 32 * 1024;
+
+fn needs_response_file(graph: &BuildGraph, action: &crate::graph::Action) -> bool {
+    let mut len = 0;
+    for &f in &action.inputs {
+        len += graph.path(f).len() + 1;
+        if len > RESPONSE_FILE_THRESHOLD {
+            return true;
+        }
     }
+    false
+}
+
+/// Writes the variable of flag set `id`.
+fn define_flags(graph: &BuildGraph, id: FlagSetId, out: &mut String) {
+    let reference = |name: &str| format!("${{{name}}}");
+    let value = super::flag_set_value(graph, id, &reference, &command_words);
+    let sep = if value.is_empty() { "" } else { " " };
+    let _ = writeln!(out, "{} ={sep}{value}", graph.flag_sets[id.index()].name);
 }
 
 fn write_edge(graph: &BuildGraph, action: &crate::graph::Action, rule: &str, out: &mut String) {

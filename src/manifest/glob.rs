@@ -26,8 +26,12 @@ pub fn expand(base: &Path, pattern: &str) -> Expansion {
     let root = if Path::new(pattern).is_absolute() { PathBuf::from("/") } else { base.to_path_buf() };
     let components: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
     walk(&root, Kind::Unknown, &components, &mut out);
-    out.files.sort();
-    out.files.dedup();
+    // Each listing is sorted and walked in order, so only `**` (which visits a directory's
+    // files before its subdirectories', and may reach a file twice) needs sorting.
+    if components.contains(&"**") {
+        out.files.sort();
+        out.files.dedup();
+    }
     out.dirs_read.sort();
     out.dirs_read.dedup();
     out
@@ -59,16 +63,16 @@ fn walk(dir: &Path, kind: Kind, rest: &[&str], out: &mut Expansion) {
     if *first == "**" {
         // Zero directories, then each subdirectory (recursively).
         walk(dir, kind, tail, out);
-        for (sub, sub_kind) in list(dir, out) {
-            if sub_kind == Kind::Dir && !hidden(&sub) {
-                walk(&sub, sub_kind, rest, out);
+        for (name, sub_kind) in list(dir, out) {
+            if sub_kind == Kind::Dir && !name.as_encoded_bytes().starts_with(b".") {
+                walk(&dir.join(name), sub_kind, rest, out);
             }
         }
     } else if is_pattern(first) {
-        for (entry, entry_kind) in list(dir, out) {
-            let name = entry.file_name().unwrap_or_default().to_string_lossy();
-            if (!name.starts_with('.') || first.starts_with('.')) && matches(first, &name) {
-                walk(&entry, entry_kind, tail, out);
+        for (name, entry_kind) in list(dir, out) {
+            let text = name.to_string_lossy();
+            if (!text.starts_with('.') || first.starts_with('.')) && matches(first, &text) {
+                walk(&dir.join(name), entry_kind, tail, out);
             }
         }
     } else {
@@ -76,16 +80,13 @@ fn walk(dir: &Path, kind: Kind, rest: &[&str], out: &mut Expansion) {
     }
 }
 
-fn hidden(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
-}
-
-fn list(dir: &Path, out: &mut Expansion) -> Vec<(PathBuf, Kind)> {
+/// The entries of `dir`, sorted by name, with their kinds; records `dir` as read.
+fn list(dir: &Path, out: &mut Expansion) -> Vec<(std::ffi::OsString, Kind)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     out.dirs_read.push(dir.to_path_buf());
-    let mut v: Vec<(std::ffi::OsString, Kind, std::fs::DirEntry)> = entries
+    let mut v: Vec<(std::ffi::OsString, Kind)> = entries
         .filter_map(|e| e.ok())
         .map(|e| {
             // The listing's own type (no stat); symbolic links are looked through.
@@ -98,39 +99,46 @@ fn list(dir: &Path, out: &mut Expansion) -> Vec<(PathBuf, Kind)> {
                     _ => Kind::Unknown,
                 },
             };
-            (e.file_name(), kind, e)
+            (e.file_name(), kind)
         })
         .collect();
     // Names in one directory: comparing them is comparing the paths, without splitting paths.
-    v.sort_by(|a, b| a.0.cmp(&b.0));
-    v.into_iter().map(|(_, kind, e)| (e.path(), kind)).collect()
+    v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    v
 }
 
-/// Whether `name` matches the one-component `pattern`.
+/// Whether `name` matches the one-component `pattern` (no allocation but for `[...]` classes).
 pub fn matches(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    match_from(&p, &n)
-}
-
-fn match_from(p: &[char], n: &[char]) -> bool {
-    match p.first() {
-        None => n.is_empty(),
-        Some('*') => (0..=n.len()).any(|i| match_from(&p[1..], &n[i..])),
-        Some('?') => !n.is_empty() && match_from(&p[1..], &n[1..]),
-        Some('[') => match (class_end(p), n.first()) {
-            (Some(end), Some(&c)) => class_matches(&p[1..end], c) && match_from(&p[end + 1..], &n[1..]),
-            (Some(_), None) => false,
-            (None, _) => n.first() == Some(&'[') && match_from(&p[1..], &n[1..]),
-        },
-        Some(&c) => n.first() == Some(&c) && match_from(&p[1..], &n[1..]),
+    let mut p = pattern.chars();
+    let mut n = name.chars();
+    match p.next() {
+        None => name.is_empty(),
+        Some('*') => {
+            let rest = p.as_str();
+            name.char_indices().map(|(i, _)| i).chain([name.len()]).any(|i| matches(rest, &name[i..]))
+        }
+        Some('?') => n.next().is_some() && matches(p.as_str(), n.as_str()),
+        Some('[') => {
+            let Some(c) = n.next() else { return false };
+            match class_end(pattern) {
+                Some(end) => {
+                    let class: Vec<char> = pattern[1..end].chars().collect();
+                    class_matches(&class, c) && matches(&pattern[end + 1..], n.as_str())
+                }
+                None => c == '[' && matches(p.as_str(), n.as_str()),
+            }
+        }
+        Some(c) => n.next() == Some(c) && matches(p.as_str(), n.as_str()),
     }
 }
 
-fn class_end(p: &[char]) -> Option<usize> {
-    // The first `]` after `[`, `[!`, `[]` or `[!]` closes the class.
-    let start = if p.get(1) == Some(&'!') { 2 } else { 1 };
-    (start + 1..p.len()).find(|&i| p[i] == ']')
+/// The byte index of the `]` closing the class `pattern` starts with: the first one after
+/// `[`, `[!`, `[]` or `[!]`.
+fn class_end(pattern: &str) -> Option<usize> {
+    let start = if pattern[1..].starts_with('!') { 2 } else { 1 };
+    let first = pattern[start..].chars().next()?;
+    let from = start + first.len_utf8();
+    pattern[from..].find(']').map(|i| from + i)
 }
 
 fn class_matches(class: &[char], c: char) -> bool {
@@ -165,6 +173,17 @@ mod tests {
         assert!(!matches("[!a-c]x", "bx"));
         assert!(matches("*", ""));
         assert!(matches("a*b*c", "aXXbYc"));
+        assert!(!matches("a*b*c", "aXXbY"));
+        // `]` right after `[` or `[!` is a member; an unclosed `[` is literal.
+        assert!(matches("[]]x", "]x"));
+        assert!(!matches("[!]]x", "]x"));
+        assert!(matches("[!]]x", "ax"));
+        assert!(matches("[abc", "[abc"));
+        assert!(!matches("[abc", "a"));
+        // Characters, not bytes.
+        assert!(matches("?t?.c", "étè.c"));
+        assert!(matches("[à-é]*", "é.c"));
+        assert!(matches("*é", "café"));
     }
 
     #[test]

@@ -6,10 +6,12 @@ mod units;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, Location, Result};
 use crate::graph::{
-    Action, ActionKind, BuildGraph, ConfigId, Configuration, FileId, FlagSet, FlagSetId, Tool, ToolId, ToolRole,
+    Action, ActionKind, BuildGraph, ConfigId, Configuration, FileId, FileList, FlagSet, FlagSetId, Tool, ToolId,
+    ToolRole,
 };
 use crate::lower::make_fragment::FragmentInput;
 use crate::manifest::{ForeignMake, LoadOptions, Located, Project, Settings, Unit, UnitKind, glob};
@@ -124,6 +126,7 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
         tools: HashMap::new(),
         syslibs: syslib::Cache::default(),
         unit_dirs: Vec::new(),
+        owners: units.units.iter().map(|u| Arc::from(u.name.as_str())).collect(),
         public_includes: Vec::new(),
         includes: vec![None; units.units.len()],
     };
@@ -166,7 +169,8 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
             if !effective[u].contains(&config.target) {
                 continue;
             }
-            let ctx = UnitConfig { unit: u, config: &config, config_id, toolchain };
+            let object_prefix = format!("{}/obj/{}/", config.dir(), unit.name);
+            let ctx = UnitConfig { unit: u, config: &config, config_id, toolchain, object_prefix };
             if let Some(foreign) = &unit.foreign_make {
                 let out = planner.foreign_make(&ctx, foreign, &sources[u])?;
                 archives.insert(u, out);
@@ -174,10 +178,9 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
                 continue;
             }
             let cflags = planner.unit_cflags(&ctx, base_cflags, &closure[u])?;
-            let mut objects = Vec::new();
-            let mut unit_sources = sources[u].clone();
-            unit_sources.extend(planner.extra_sources(unit, &config)?);
-            for src in &unit_sources {
+            let extra = planner.extra_sources(u, &config)?;
+            let mut objects = Vec::with_capacity(sources[u].len() + extra.len());
+            for src in sources[u].iter().chain(&extra) {
                 objects.push(planner.compile(&ctx, src, cc, cflags)?);
             }
             if unit.kind == UnitKind::Module {
@@ -187,10 +190,10 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
                 let out = planner.graph.file(&format!("{}/{}{}", config.dir(), unit.name, toolchain.suffixes.archive));
                 let mut action = Action::new(ActionKind::Archive);
                 action.config = Some(config_id);
-                action.owner = Some(unit.name.clone());
+                action.owner = Some(planner.owners[u].clone());
                 action.tool = Some(ar);
-                action.inputs = objects;
-                action.outputs = vec![out];
+                action.inputs = objects.into();
+                action.outputs = FileList::from_slice(&[out]);
                 planner.graph.add_action(action)?;
                 archives.insert(u, out);
                 outputs_by_unit[u].push((config_id, out));
@@ -244,6 +247,55 @@ fn expand_patterns(unit: &Unit, patterns: &[Located<String>]) -> Result<(Vec<Pat
     Ok((files, dirs))
 }
 
+/// A source file as the build files name it.
+#[derive(Debug, Clone)]
+struct PlannedSource {
+    /// Its path relative to the build directory.
+    path: String,
+    /// Its path relative to the unit's directory, without the extension and with `..` as
+    /// `__`: where its object goes under the unit's object directory.
+    stem: String,
+}
+
+impl PlannedSource {
+    /// `src` (absolute) of the unit in `unit_dir`, whose path from the build dir is `unit_rel`.
+    fn new(src: &Path, unit_dir: &Path, unit_rel: &str, build_dir: &Path) -> PlannedSource {
+        // The usual case, a plain path under the unit's directory, in string operations only.
+        if let (Some(src_text), Some(dir_text)) = (src.to_str(), unit_dir.to_str())
+            && let Some(under) = src_text.strip_prefix(dir_text).and_then(|r| r.strip_prefix('/'))
+            && !under.split('/').any(|c| c == ".." || c == "." || c.is_empty())
+        {
+            let name_start = under.rfind('/').map_or(0, |i| i + 1);
+            // `Path::with_extension("")` semantics: a leading dot is not an extension.
+            let stem_end = match under[name_start..].rfind('.') {
+                Some(0) | None => under.len(),
+                Some(i) => name_start + i,
+            };
+            let path = if unit_rel == "." { under.to_string() } else { format!("{unit_rel}/{under}") };
+            return PlannedSource { path, stem: under[..stem_end].to_string() };
+        }
+        let (rel_to_unit, path) = match src.strip_prefix(unit_dir) {
+            Ok(under) => {
+                let under_slash = paths::to_slash(under);
+                let path = if unit_rel == "." { under_slash } else { format!("{unit_rel}/{under_slash}") };
+                (under.to_path_buf(), path)
+            }
+            Err(_) => (paths::relative(src, unit_dir), paths::to_slash(&paths::relative(src, build_dir))),
+        };
+        let mut stem = String::new();
+        for c in rel_to_unit.with_extension("").components() {
+            if !stem.is_empty() {
+                stem.push('/');
+            }
+            match c {
+                std::path::Component::ParentDir => stem.push_str("__"),
+                other => stem.push_str(&other.as_os_str().to_string_lossy()),
+            }
+        }
+        PlannedSource { path, stem }
+    }
+}
+
 /// The build directory `options` ask for: `--build-dir`, else the project's.
 fn build_dir_of(options: &GenOptions, project: &Project) -> PathBuf {
     match &options.build_dir {
@@ -263,6 +315,8 @@ struct UnitConfig<'a> {
     config: &'a Configuration,
     config_id: ConfigId,
     toolchain: &'a Toolchain,
+    /// `<target>/<build type>/obj/<unit>/`: where its objects go.
+    object_prefix: String,
 }
 
 struct Planner<'a> {
@@ -279,6 +333,8 @@ struct Planner<'a> {
     syslibs: syslib::Cache,
     /// Each unit's directory relative to the build dir (computed once).
     unit_dirs: Vec<String>,
+    /// Each unit's name, shared by its actions.
+    owners: Vec<Arc<str>>,
     /// Each unit's `-I` flags for its public include dirs (computed once, shared by dependents).
     public_includes: Vec<Vec<String>>,
     /// Each unit's shared include flag set, once made (`Some(None)`: it has none).
@@ -427,26 +483,36 @@ impl<'a> Planner<'a> {
     }
 
     /// Expands one pattern list, recording directories read; no match is an error at the entry.
-    fn expand(&mut self, unit: &Unit, patterns: &[Located<String>]) -> Result<Vec<PathBuf>> {
+    fn expand(&mut self, u: usize, patterns: &[Located<String>]) -> Result<Vec<PlannedSource>> {
+        let unit = &self.units.units[u];
         let (files, dirs) = expand_patterns(unit, patterns)?;
         self.inputs.extend(dirs);
-        Ok(files)
+        Ok(files.iter().map(|f| PlannedSource::new(f, &unit.dir, &self.unit_dirs[u], &self.build_dir)).collect())
     }
 
     /// Every unit's sources. Listing directories is most of the work and each unit's is
     /// independent, so the units are split over two threads (this machine's cores).
-    fn expand_all_sources(&mut self) -> Result<Vec<Vec<PathBuf>>> {
+    fn expand_all_sources(&mut self) -> Result<Vec<Vec<PlannedSource>>> {
         let units = &self.units.units;
         let half = units.len().div_ceil(2);
-        let expand_range = |range: &[Unit]| -> Vec<Result<(Vec<PathBuf>, Vec<PathBuf>)>> {
-            range.iter().map(|u| expand_patterns(u, &u.sources)).collect()
+        let (unit_dirs, build_dir) = (&self.unit_dirs, &self.build_dir);
+        let expand_range = |range: std::ops::Range<usize>| -> Vec<Result<(Vec<PlannedSource>, Vec<PathBuf>)>> {
+            range
+                .map(|i| {
+                    let u = &units[i];
+                    let (files, dirs) = expand_patterns(u, &u.sources)?;
+                    let planned =
+                        files.iter().map(|f| PlannedSource::new(f, &u.dir, &unit_dirs[i], build_dir)).collect();
+                    Ok((planned, dirs))
+                })
+                .collect()
         };
         let (first, second) = if units.len() < 64 {
-            (expand_range(units), Vec::new())
+            (expand_range(0..units.len()), Vec::new())
         } else {
             std::thread::scope(|scope| {
-                let other = scope.spawn(|| expand_range(&units[half..]));
-                let first = expand_range(&units[..half]);
+                let other = scope.spawn(|| expand_range(half..units.len()));
+                let first = expand_range(0..half);
                 (first, other.join().unwrap_or_default())
             })
         };
@@ -462,13 +528,14 @@ impl<'a> Planner<'a> {
         Ok(out)
     }
 
-    fn extra_sources(&mut self, unit: &Unit, config: &Configuration) -> Result<Vec<PathBuf>> {
+    fn extra_sources(&mut self, u: usize, config: &Configuration) -> Result<Vec<PlannedSource>> {
+        let unit = &self.units.units[u];
         let mut out = Vec::new();
         if let Some((s, _)) = unit.per_target.get(&config.target) {
-            out.extend(self.expand(unit, &s.extra_sources)?);
+            out.extend(self.expand(u, &s.extra_sources)?);
         }
         if let Some((s, _)) = unit.per_build_type.get(&config.build_type) {
-            out.extend(self.expand(unit, &s.extra_sources)?);
+            out.extend(self.expand(u, &s.extra_sources)?);
         }
         Ok(out)
     }
@@ -587,38 +654,23 @@ impl<'a> Planner<'a> {
     }
 
     /// Adds the compile action of `src`; returns the object.
-    fn compile(&mut self, ctx: &UnitConfig, src: &Path, cc: ToolId, cflags: FlagSetId) -> Result<FileId> {
-        let unit = &self.units.units[ctx.unit];
-        // Sources under the unit's directory (the usual case) need no path arithmetic.
-        let (rel_to_unit, src_path) = match src.strip_prefix(&unit.dir) {
-            Ok(under) => {
-                let dir = &self.unit_dirs[ctx.unit];
-                let under_slash = paths::to_slash(under);
-                let path = if dir == "." { under_slash } else { format!("{dir}/{under_slash}") };
-                (under.to_path_buf(), path)
-            }
-            Err(_) => (paths::relative(src, &unit.dir), self.rel(src)),
-        };
-        let stem: Vec<String> = rel_to_unit
-            .with_extension("")
-            .components()
-            .map(|c| match c {
-                std::path::Component::ParentDir => "__".to_string(),
-                other => other.as_os_str().to_string_lossy().into_owned(),
-            })
-            .collect();
-        let object =
-            format!("{}/obj/{}/{}{}", ctx.config.dir(), unit.name, stem.join("/"), ctx.toolchain.suffixes.object);
-        let src_file = self.graph.file(&src_path);
+    fn compile(&mut self, ctx: &UnitConfig, src: &PlannedSource, cc: ToolId, cflags: FlagSetId) -> Result<FileId> {
+        let suffix = &ctx.toolchain.suffixes.object;
+        let mut object = String::with_capacity(ctx.object_prefix.len() + src.stem.len() + suffix.len());
+        object.push_str(&ctx.object_prefix);
+        object.push_str(&src.stem);
+        object.push_str(suffix);
+        let src_file = self.graph.file(&src.path);
         let obj_file = self.graph.file(&object);
         let mut action = Action::new(ActionKind::Compile);
         action.config = Some(ctx.config_id);
-        action.owner = Some(unit.name.clone());
+        action.owner = Some(self.owners[ctx.unit].clone());
         action.tool = Some(cc);
         action.flags = Some(cflags);
-        action.inputs = vec![src_file];
-        action.outputs = vec![obj_file];
+        action.inputs.push(src_file);
+        action.outputs.push(obj_file);
         self.graph.add_action(action).map_err(|e| {
+            let unit = &self.units.units[ctx.unit];
             e.at(unit.location.clone())
                 .help(format!("two sources of `{}` map to the object {object}; rename one", unit.name))
         })?;
@@ -626,8 +678,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Adds the action running a vendored library's own Makefile; returns its archive.
-    fn foreign_make(&mut self, ctx: &UnitConfig, foreign: &ForeignMake, sources: &[PathBuf]) -> Result<FileId> {
-        let unit = &self.units.units[ctx.unit];
+    fn foreign_make(&mut self, ctx: &UnitConfig, foreign: &ForeignMake, sources: &[PlannedSource]) -> Result<FileId> {
         let archive = foreign
             .archive
             .value
@@ -637,7 +688,7 @@ impl<'a> Planner<'a> {
         let fragment = self.build_dir.join(FRAGMENT_FILE);
         let mut action = Action::new(ActionKind::ForeignMake);
         action.config = Some(ctx.config_id);
-        action.owner = Some(unit.name.clone());
+        action.owner = Some(self.owners[ctx.unit].clone());
         action.args = vec![
             "-s".into(),
             "--no-print-directory".into(),
@@ -648,10 +699,10 @@ impl<'a> Planner<'a> {
             format!("SPYGEN_MK={}", paths::to_slash(&paths::relative(&fragment, &foreign.directory))),
         ];
         action.args.extend(foreign.args.iter().cloned());
-        let mut implicit: Vec<FileId> = sources.iter().map(|s| self.graph.file(&self.rel(s))).collect();
+        let mut implicit: FileList = sources.iter().map(|s| self.graph.file(&s.path)).collect();
         implicit.push(self.graph.file(FRAGMENT_FILE));
         action.implicit = implicit;
-        action.outputs = vec![out];
+        action.outputs.push(out);
         self.graph.add_action(action)?;
         Ok(out)
     }
@@ -708,9 +759,9 @@ impl<'a> Planner<'a> {
         args.push(self.graph.path(out).to_string());
         let mut action = Action::new(ActionKind::Bundle);
         action.config = Some(ctx.config_id);
-        action.owner = Some(unit.name.clone());
-        action.inputs = inputs;
-        action.outputs = vec![out];
+        action.owner = Some(self.owners[ctx.unit].clone());
+        action.inputs = inputs.into();
+        action.outputs.push(out);
         action.args = args;
         self.graph.add_action(action)?;
         Ok(out)
@@ -776,12 +827,12 @@ impl<'a> Planner<'a> {
         let out = self.graph.file(&format!("{stem}{suffix}"));
         let mut action = Action::new(if reactor { ActionKind::LinkWholeArchive } else { ActionKind::Link });
         action.config = Some(ctx.config_id);
-        action.owner = Some(unit.name.clone());
+        action.owner = Some(self.owners[ctx.unit].clone());
         action.tool = Some(cc);
         action.flags = Some(ldflags);
-        action.inputs = objects;
-        action.inputs.extend(closure.iter().filter_map(|d| archives.get(d)));
-        action.outputs = vec![out];
+        action.inputs = objects.into();
+        action.inputs.extend(closure.iter().filter_map(|d| archives.get(d).copied()));
+        action.outputs.push(out);
         for side in &toolchain.link.side_outputs {
             if side != suffix {
                 action.implicit_outputs.push(self.graph.file(&format!("{stem}{side}")));
@@ -839,8 +890,8 @@ impl<'a> Planner<'a> {
         for (name, files) in &aliases {
             let out = self.graph.file(name);
             let mut action = Action::new(ActionKind::Phony);
-            action.inputs = files.clone();
-            action.outputs = vec![out];
+            action.inputs = FileList::from_slice(files);
+            action.outputs.push(out);
             self.graph.add_action(action)?;
         }
         self.graph.defaults = self
@@ -904,7 +955,7 @@ impl<'a> Planner<'a> {
         files.dedup();
         action.inputs = files.iter().map(|f| self.graph.file(f)).collect();
         let generated = self.options.format.generated_files(!self.options.no_compdb);
-        action.outputs = vec![self.graph.file(generated[0])];
+        action.outputs = FileList::from_slice(&[self.graph.file(generated[0])]);
         action.implicit_outputs = generated[1..].iter().map(|f| self.graph.file(f)).collect();
         self.graph.add_action(action)?;
         Ok(())
@@ -914,4 +965,29 @@ impl<'a> Planner<'a> {
 fn dedup(items: Vec<String>) -> Vec<String> {
     let mut seen = HashSet::new();
     items.into_iter().filter(|i| seen.insert(i.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(src: &str, unit_rel: &str) -> (String, String) {
+        let p = PlannedSource::new(Path::new(src), Path::new("/p/mod"), unit_rel, Path::new("/p/demo/build"));
+        (p.path, p.stem)
+    }
+
+    #[test]
+    fn sources_name_their_objects_by_their_path_under_the_unit() {
+        assert_eq!(planned("/p/mod/src/a.c", "../../mod"), ("../../mod/src/a.c".into(), "src/a".into()));
+        assert_eq!(planned("/p/mod/a.b.c", "."), ("a.b.c".into(), "a.b".into()));
+        assert_eq!(planned("/p/mod/src/.hidden", "../../mod"), ("../../mod/src/.hidden".into(), "src/.hidden".into()));
+        assert_eq!(planned("/p/mod/noext", "../../mod"), ("../../mod/noext".into(), "noext".into()));
+        // Through `..` (a pattern like `../shared/*.c`): `..` becomes `__` in the object path.
+        assert_eq!(
+            planned("/p/mod/../shared/x.c", "../../mod"),
+            ("../../mod/../shared/x.c".into(), "__/shared/x".into())
+        );
+        // Outside the unit's directory altogether.
+        assert_eq!(planned("/p/other/y.c", "../../mod"), ("../../other/y.c".into(), "__/other/y".into()));
+    }
 }
