@@ -122,6 +122,10 @@ pub struct FlagSet {
     pub parent: Option<FlagSetId>,
     /// The flags, unquoted.
     pub words: Vec<String>,
+    /// Sets whose words follow `words`, spelled out rather than referenced: a unit's include
+    /// flags are its dependencies' public ones, each kept once in its own set and copied into
+    /// every dependent's when written. They have no parent, suffix or inline sets of their own.
+    pub inline: Vec<FlagSetId>,
     /// Flags shared with other sets that come after `words` (a unit's include dirs, the same
     /// in every configuration).
     pub suffix: Option<FlagSetId>,
@@ -374,6 +378,9 @@ impl BuildGraph {
         let set = &self.flag_sets[id.index()];
         let mut words = set.parent.map(|p| self.expand_flags(p)).unwrap_or_default();
         words.extend(set.words.iter().cloned());
+        for &i in &set.inline {
+            words.extend(self.expand_flags(i));
+        }
         if let Some(s) = set.suffix {
             words.extend(self.expand_flags(s));
         }
@@ -432,14 +439,17 @@ mod tests {
     #[test]
     fn flag_sets_expand_parents_first() {
         let mut g = BuildGraph::new();
-        let base = g.add_flag_set(FlagSet { name: "b".into(), parent: None, words: vec!["-O2".into()], suffix: None });
-        let inc = g.add_flag_set(FlagSet { name: "i".into(), parent: None, words: vec!["-Iinc".into()], suffix: None });
-        let child = g.add_flag_set(FlagSet {
-            name: "c".into(),
-            parent: Some(base),
-            words: vec!["-DX".into()],
-            suffix: Some(inc),
-        });
-        assert_eq!(g.expand_flags(child), ["-O2", "-DX", "-Iinc"]);
+        let set = |name: &str, words: &[&str]| FlagSet {
+            name: name.into(),
+            parent: None,
+            words: words.iter().map(|w| w.to_string()).collect(),
+            inline: Vec::new(),
+            suffix: None,
+        };
+        let base = g.add_flag_set(set("b", &["-O2"]));
+        let public = g.add_flag_set(set("p", &["-Ipub"]));
+        let inc = g.add_flag_set(FlagSet { inline: vec![public], ..set("i", &["-Iinc"]) });
+        let child = g.add_flag_set(FlagSet { parent: Some(base), suffix: Some(inc), ..set("c", &["-DX"]) });
+        assert_eq!(g.expand_flags(child), ["-O2", "-DX", "-Iinc", "-Ipub"]);
     }
 }

@@ -125,6 +125,7 @@ mod tests {
                 name: format!("cflags.{t}"),
                 parent: None,
                 words: vec!["-DX=\"a b\"".into()],
+                inline: Vec::new(),
                 suffix: None,
             });
             let mut a = Action::new(ActionKind::Compile);

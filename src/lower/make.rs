@@ -171,7 +171,8 @@ fn paths(graph: &BuildGraph, files: &[FileId]) -> String {
 
 fn define_flags(graph: &BuildGraph, id: crate::graph::FlagSetId, defined: &mut [bool], out: &mut String) {
     let reference = |name: &str| format!("$({name})");
-    for (name, value) in super::flag_set_definitions(graph, id, defined, &reference, &words) {
+    let spell = |set: crate::graph::FlagSetId| words(&graph.flag_sets[set.index()].words).into();
+    for (name, value) in super::flag_set_definitions(graph, id, defined, &reference, &spell) {
         let sep = if value.is_empty() { "" } else { " " };
         let _ = writeln!(out, "{name} :={sep}{value}");
     }

@@ -35,32 +35,44 @@ pub(crate) fn flag_sets_to_define(graph: &BuildGraph, id: FlagSetId, defined: &m
 }
 
 /// The value of flag set `id`'s variable: a reference to its parent (spelled by `reference`),
-/// its own words (spelled by `spell`), then a reference to its suffix.
-pub(crate) fn flag_set_value(
+/// its own words and those of its inline sets (each set's spelled by `spell`), then a
+/// reference to its suffix.
+pub(crate) fn flag_set_value<'a>(
     graph: &BuildGraph,
     id: FlagSetId,
     reference: &dyn Fn(&str) -> String,
-    spell: &dyn Fn(&[String]) -> String,
+    spell: &dyn Fn(FlagSetId) -> std::borrow::Cow<'a, str>,
 ) -> String {
     let set = &graph.flag_sets[id.index()];
-    let mut value: Vec<String> = set.parent.map(|p| reference(&graph.flag_sets[p.index()].name)).into_iter().collect();
-    if !set.words.is_empty() {
-        value.push(spell(&set.words));
+    let mut value = String::new();
+    let mut push = |text: &str| {
+        if !text.is_empty() {
+            if !value.is_empty() {
+                value.push(' ');
+            }
+            value.push_str(text);
+        }
+    };
+    if let Some(p) = set.parent {
+        push(&reference(&graph.flag_sets[p.index()].name));
+    }
+    for part in std::iter::once(id).chain(set.inline.iter().copied()) {
+        push(&spell(part));
     }
     if let Some(sfx) = set.suffix {
-        value.push(reference(&graph.flag_sets[sfx.index()].name));
+        push(&reference(&graph.flag_sets[sfx.index()].name));
     }
-    value.join(" ")
+    value
 }
 
 /// The flag-set variables `id` needs, as `(name, value)` pairs in definition order, each
 /// defined once across calls (see [`flag_sets_to_define`] and [`flag_set_value`]).
-pub(crate) fn flag_set_definitions(
+pub(crate) fn flag_set_definitions<'a>(
     graph: &BuildGraph,
     id: FlagSetId,
     defined: &mut [bool],
     reference: &dyn Fn(&str) -> String,
-    spell: &dyn Fn(&[String]) -> String,
+    spell: &dyn Fn(FlagSetId) -> std::borrow::Cow<'a, str>,
 ) -> Vec<(String, String)> {
     let mut ids = Vec::new();
     flag_sets_to_define(graph, id, defined, &mut ids);

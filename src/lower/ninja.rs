@@ -91,6 +91,8 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
 
     // Pass 1, in order: what must be defined before each edge (configuration headings, flag
     // variables, compile rules) and each edge's rule. It touches each action once, cheaply.
+    // Every flag set's own words, spelled once: inline sets are copied into many others.
+    let spelled: Vec<String> = graph.flag_sets.iter().map(|set| command_words(&set.words)).collect();
     let mut defined = vec![false; graph.flag_sets.len()];
     let mut rules: Vec<String> = Vec::new();
     // One compile rule per module and configuration, its flags in a file-level variable: edges
@@ -115,7 +117,11 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
         }
         let mut weight = 64 + action.inputs.len() * 32;
         for &f in &flag_sets {
-            weight += graph.flag_sets[f.index()].words.iter().map(|w| w.len() + 1).sum::<usize>();
+            let set = &graph.flag_sets[f.index()];
+            weight += std::iter::once(f)
+                .chain(set.inline.iter().copied())
+                .map(|i| spelled[i.index()].len() + 1)
+                .sum::<usize>();
         }
         weights.push(weight);
         let target = action.tool.map(|t| graph.tools[t.index()].target.as_str()).unwrap_or_default();
@@ -163,7 +169,7 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
             let action = &graph.actions[edge.action];
             text.push_str(&edge.prelude);
             for &id in &edge.flag_sets {
-                define_flags(graph, id, &mut text);
+                define_flags(graph, id, &spelled, &mut text);
             }
             text.push_str(&edge.rule_text);
             write_edge(graph, action, &rules[edge.rule as usize], &mut text);
@@ -250,10 +256,11 @@ fn needs_response_file(graph: &BuildGraph, action: &crate::graph::Action) -> boo
     false
 }
 
-/// Writes the variable of flag set `id`.
-fn define_flags(graph: &BuildGraph, id: FlagSetId, out: &mut String) {
+/// Writes the variable of flag set `id`; `spelled` holds each set's own words, spelled.
+fn define_flags(graph: &BuildGraph, id: FlagSetId, spelled: &[String], out: &mut String) {
     let reference = |name: &str| format!("${{{name}}}");
-    let value = super::flag_set_value(graph, id, &reference, &command_words);
+    let spell = |set: FlagSetId| spelled[set.index()].as_str().into();
+    let value = super::flag_set_value(graph, id, &reference, &spell);
     let sep = if value.is_empty() { "" } else { " " };
     let _ = writeln!(out, "{} ={sep}{value}", graph.flag_sets[id.index()].name);
 }

@@ -131,11 +131,19 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
         includes: vec![None; units.units.len()],
     };
     planner.unit_dirs = units.units.iter().map(|u| planner.rel(&u.dir)).collect();
-    planner.public_includes = units
-        .units
-        .iter()
-        .map(|u| u.public_include_dirs.iter().map(|d| format!("-I{}", planner.rel(&d.value))).collect())
-        .collect();
+    for u in &units.units {
+        let words: Vec<String> = u.public_include_dirs.iter().map(|d| format!("-I{}", planner.rel(&d.value))).collect();
+        let set = (!words.is_empty()).then(|| {
+            planner.graph.add_flag_set(FlagSet {
+                name: format!("public.{}", u.name),
+                parent: None,
+                words,
+                inline: Vec::new(),
+                suffix: None,
+            })
+        });
+        planner.public_includes.push(set);
+    }
     planner.check_target_names()?;
     let configs = planner.configurations()?;
     let effective = planner.effective_targets()?;
@@ -153,12 +161,14 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
             name: format!("cflags.{}", config.name()),
             parent: None,
             words: toolchain.flags.cflags(&flag_options),
+            inline: Vec::new(),
             suffix: None,
         });
         let base_ldflags = planner.graph.add_flag_set(FlagSet {
             name: format!("ldflags.{}", config.name()),
             parent: None,
             words: toolchain.flags.ldflags(&flag_options),
+            inline: Vec::new(),
             suffix: None,
         });
         let cc = planner.tool(toolchain, ToolRole::Compiler);
@@ -335,8 +345,9 @@ struct Planner<'a> {
     unit_dirs: Vec<String>,
     /// Each unit's name, shared by its actions.
     owners: Vec<Arc<str>>,
-    /// Each unit's `-I` flags for its public include dirs (computed once, shared by dependents).
-    public_includes: Vec<Vec<String>>,
+    /// Each unit's `-I` flags for its public include dirs, as a set inlined into its own and
+    /// its dependents' include sets (`None`: it has none).
+    public_includes: Vec<Option<FlagSetId>>,
     /// Each unit's shared include flag set, once made (`Some(None)`: it has none).
     includes: Vec<Option<Option<FlagSetId>>>,
 }
@@ -620,6 +631,7 @@ impl<'a> Planner<'a> {
             name: format!("cflags.{}.{}", unit.name, ctx.config.name()),
             parent: Some(parent),
             words,
+            inline: Vec::new(),
             suffix,
         }))
     }
@@ -632,20 +644,30 @@ impl<'a> Planner<'a> {
             return known;
         }
         let unit = &self.units.units[u];
-        let mut words: Vec<String> = unit.include_dirs.iter().map(|d| format!("-I{}", self.rel(&d.value))).collect();
-        for &d in std::iter::once(&u).chain(closure) {
-            words.extend(self.public_includes[d].iter().cloned());
-        }
+        let words: Vec<String> = unit.include_dirs.iter().map(|d| format!("-I{}", self.rel(&d.value))).collect();
+        let mut inline: Vec<FlagSetId> =
+            std::iter::once(&u).chain(closure).filter_map(|&d| self.public_includes[d]).collect();
+        let mut syslib_words = Vec::new();
         for &d in std::iter::once(&u).chain(closure) {
             for lib in &self.units.units[d].system_libs {
-                words.extend(self.syslibs.flags(lib, &mut self.warnings).cflags);
+                syslib_words.extend(self.syslibs.flags(lib, &mut self.warnings).cflags);
             }
         }
-        let id = (!words.is_empty()).then(|| {
+        if !syslib_words.is_empty() {
+            inline.push(self.graph.add_flag_set(FlagSet {
+                name: format!("system-libs.{}", unit.name),
+                parent: None,
+                words: syslib_words,
+                inline: Vec::new(),
+                suffix: None,
+            }));
+        }
+        let id = (!words.is_empty() || !inline.is_empty()).then(|| {
             self.graph.add_flag_set(FlagSet {
                 name: format!("includes.{}", unit.name),
                 parent: None,
                 words,
+                inline,
                 suffix: None,
             })
         });
@@ -819,6 +841,7 @@ impl<'a> Planner<'a> {
             name: format!("ldflags.{}.{}", unit.name, ctx.config.name()),
             parent: Some(parent),
             words,
+            inline: Vec::new(),
             suffix: None,
         });
         let suffix =
