@@ -25,7 +25,8 @@ fn redacted_ninja(build: &Path) -> String {
     text.lines()
         .map(|l| {
             let tool_var = (l.starts_with("cc.") || l.starts_with("ar.")) && l.contains(" = ");
-            if l.starts_with("spygen = ") || tool_var {
+            // The link pool's default depth follows this machine's cores.
+            if l.starts_with("spygen = ") || tool_var || l.starts_with("  depth = ") {
                 format!("{} = <resolved on this machine>\n", l.split(" = ").next().unwrap())
             } else {
                 format!("{l}\n")

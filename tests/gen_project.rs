@@ -164,3 +164,93 @@ fn no_compdb_writes_no_database_and_removes_a_stale_one() {
     assert!(text.contains(" --no-compdb"), "{text}");
     assert!(!text.contains("compile_commands.json"), "{text}");
 }
+
+/// A launcher set in spy.toml (`launcher`, `[spygen.launcher-for]`) goes before compiles only,
+/// per target, and shows in build.ninja as `launcher.<target>`; the link pool holds links.
+#[test]
+fn launcher_from_spy_toml_prefixes_compiles_only() {
+    if !require_program("ccache", "apt-get install ccache") || !require_target("native") || !require_target("wasi") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    modules(&root);
+    write_files(
+        &root,
+        &[
+            ("app/main.c", "int rt(void);\nint main(void) { return rt() - 1; }\n"),
+            (
+                "p/spy.toml",
+                "extra-vm-modules = [\"../m1\"]\n[spygen]\nruntime = \"../rt\"\ntargets = [\"native\", \"wasi\"]\n\
+                 build-types = [\"debug\"]\nlauncher = \"ccache\"\n\
+                 [spygen.launcher-for]\nwasi = \"none\"\n\
+                 [[spygen.program]]\nname = \"app\"\nsources = [\"../app/main.c\"]\ndeps = [\"../rt\"]\n",
+            ),
+        ],
+    );
+    run_ok(spygen().args(["gen", "-q", "--no-compdb", "--link-jobs", "2"]).arg(root.join("p")));
+    let text = ninja_text(&root.join("p/build"));
+    let redacted: String = text
+        .lines()
+        .map(|l| {
+            let machine = ["spygen = ", "cc.", "ar."].iter().any(|p| l.starts_with(p)) && l.contains(" = ");
+            if machine {
+                format!("{} = <resolved on this machine>\n", l.split(" = ").next().unwrap())
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    insta::assert_snapshot!("launcher_build_ninja", redacted);
+
+    // Every mention of the launcher is a native compile rule's command.
+    let lines: Vec<&str> = text.lines().collect();
+    let mut uses = 0;
+    for (i, l) in lines.iter().enumerate() {
+        if l.contains("${launcher.") {
+            assert!(l.starts_with("  command = ${launcher.native} ${cc.native} -MMD "), "{l}");
+            assert!(
+                lines[i - 1].starts_with("rule cc.") && lines[i - 1].ends_with(".native-debug"),
+                "{}",
+                lines[i - 1]
+            );
+            uses += 1;
+        }
+    }
+    assert_eq!(uses, 3, "rt, m1 and app compile through ccache on native");
+    assert!(text.contains("\nlauncher.native = ccache\n") && !text.contains("launcher.wasi"), "wasi has none");
+    assert!(text.contains("pool link\n  depth = 2\n"));
+    assert_eq!(text.matches("  pool = link\n").count(), 4, "link and link-whole rules of both targets");
+    // The regeneration keeps the command-line choice.
+    assert!(text.contains("--link-jobs 2"), "{text}");
+}
+
+/// A launcher that is not installed, or set for an unknown target, stops generation at the
+/// manifest line that sets it.
+#[test]
+fn launcher_errors_point_at_the_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    modules(&root);
+    let spy = "extra-vm-modules = [\"../m1\"]\n[spygen]\ntargets = [\"native\"]\nlauncher = \"no-such-launcher-xyz\"\n";
+    std::fs::write(root.join("p/spy.toml"), spy).unwrap();
+    let (code, _, err) = run(spygen().args(["gen", "-q"]).arg(root.join("p")));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("spy.toml:4:12") && err.contains("`no-such-launcher-xyz`"), "{err}");
+    assert!(err.contains("--launcher native=none"), "{err}");
+    assert!(!root.join("p/build/build.ninja").exists());
+    // The command line overrides the manifest.
+    run_ok(spygen().args(["gen", "-q", "--launcher", "none"]).arg(root.join("p")));
+    assert!(!ninja_text(&root.join("p/build")).contains("launcher."));
+
+    let spy = "extra-vm-modules = [\"../m1\"]\n[spygen]\ntargets = [\"native\"]\n[spygen.launcher-for]\nwasm64 = \"ccache\"\n";
+    std::fs::write(root.join("p/spy.toml"), spy).unwrap();
+    let (code, _, err) = run(spygen().args(["gen", "-q"]).arg(root.join("p")));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("spy.toml:5:10") && err.contains("unknown target `wasm64`"), "{err}");
+    // On the command line: a usage error.
+    std::fs::write(root.join("p/spy.toml"), "extra-vm-modules = [\"../m1\"]\n").unwrap();
+    let (code, _, err) = run(spygen().args(["gen", "-q", "--launcher", "wasm64=ccache"]).arg(root.join("p")));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown target `wasm64`") && err.contains("--launcher wasm64=ccache"), "{err}");
+}

@@ -139,6 +139,20 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
                     }
                 }
             }
+            // The launcher from $SPYGEN_LAUNCHER or the descriptor (no project is read here).
+            let launchers = crate::plan::launcher::args_or_env(&[]);
+            if let Some(l) = crate::plan::launcher::for_target(toolchain, None, &launchers) {
+                match crate::plan::launcher::resolve(target, l) {
+                    Ok(l) => out += &make_syntax::assign("LAUNCHER", &shell::join(&l.words)),
+                    Err(e) => {
+                        out += &format!(
+                            "$(error {})
+",
+                            make_syntax::escape_value(&e.to_string().replace('\n', " "))
+                        )
+                    }
+                }
+            }
             out += &make_syntax::assign("CFLAGS", &shell::join(&cflags));
             out += &make_syntax::assign("LDFLAGS", &shell::join(&ldflags));
             out += &make_syntax::assign("LIBDIR", libdir.as_deref().map(shell::quote).unwrap_or_default().as_str());

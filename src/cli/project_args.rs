@@ -33,6 +33,15 @@ pub struct ProjectArgs {
     /// Treat warnings as errors in every compile (also SPY_WERROR=1 or true).
     #[arg(long)]
     pub warning_as_error: bool,
+    /// Put CMD before every compile (ccache, sccache, distcc), or TARGET=CMD for one target
+    /// (repeatable); `none` for no launcher. Default: $SPYGEN_LAUNCHER, else spy.toml's
+    /// `launcher`, else the toolchain descriptor's.
+    #[arg(long = "launcher", value_name = "[TARGET=]CMD")]
+    pub launchers: Vec<String>,
+    /// How many links (and wasm bundles) ninja runs at once (its `link` pool). Default:
+    /// spy.toml's `link-jobs`, else 1 on machines of up to 7 cores, one per 4 cores above.
+    #[arg(long, value_name = "N", env = "SPYGEN_LINK_JOBS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub link_jobs: Option<u32>,
 }
 
 impl ProjectArgs {
@@ -55,6 +64,8 @@ impl ProjectArgs {
             spygen_exe,
             format: Format::Ninja,
             no_compdb: false,
+            launchers: crate::plan::launcher::args_or_env(&self.launchers),
+            link_jobs: self.link_jobs,
         })
     }
 }

@@ -5,6 +5,8 @@ use serde_json::{Value, json};
 
 use super::print_out;
 use crate::error::Result;
+use crate::manifest::{LoadOptions, Project};
+use crate::plan::launcher::{self, Launcher};
 use crate::toolchain::{Db, Resolution, Tool, Toolchain, process_env};
 
 /// Options of `spygen toolchains`.
@@ -44,14 +46,31 @@ fn tool_json(r: &ToolReport) -> Value {
     }
 }
 
+/// Each target's compiler launcher as `spygen gen` run here would use it: from
+/// $SPYGEN_LAUNCHER, else the nearest spy.toml, else the descriptor.
+fn launchers(db: &Db) -> Vec<Option<Launcher>> {
+    let args = launcher::args_or_env(&[]);
+    let cwd = crate::paths::current_dir();
+    let project = Project::find(&cwd).and_then(|manifest| match Project::load(&manifest, &LoadOptions::default()) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            eprintln!("spygen: warning: launchers shown without the project's settings: {e}");
+            None
+        }
+    });
+    db.iter().map(|t| launcher::for_target(t, project.as_ref(), &args)).collect()
+}
+
 pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
     let reports: Vec<(&Toolchain, [ToolReport; 2])> =
         db.iter().map(|t| (t, [report(&t.compiler), report(&t.archiver)])).collect();
+    let launchers = launchers(db);
     let available = |tools: &[ToolReport; 2]| tools.iter().all(|t| matches!(t.resolution, Resolution::Found(_)));
     let text = if args.json {
         let list: Vec<Value> = reports
             .iter()
-            .map(|(t, tools)| {
+            .zip(&launchers)
+            .map(|((t, tools), launcher)| {
                 json!({
                     "target": t.name,
                     "description": t.description,
@@ -60,6 +79,11 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
                     "build_types": t.build_type_names(),
                     "compiler": tool_json(&tools[0]),
                     "archiver": tool_json(&tools[1]),
+                    "launcher": launcher.as_ref().map(|l| json!({
+                        "command": l.words,
+                        "set_by": l.origin.to_string(),
+                        "available": launcher::resolve(&t.name, l.clone()).is_ok(),
+                    })),
                     "install": t.install_hint,
                     "descriptor": t.origin.display_path(),
                 })
@@ -68,7 +92,7 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
         format!("{}\n", serde_json::to_string_pretty(&Value::Array(list)).unwrap_or_default())
     } else {
         let mut out = String::new();
-        for (t, tools) in &reports {
+        for ((t, tools), launcher) in reports.iter().zip(&launchers) {
             let state = if available(tools) { "available" } else { "MISSING" };
             out += &format!("{:<15} {:<27} {state}\n", t.name, t.triplet);
             out += &format!("  {}\n", t.description);
@@ -87,6 +111,13 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
                         out += &format!("  {:<9} not found; tried: {}\n", r.role, tried.join("; "));
                     }
                 }
+            }
+            if let Some(l) = launcher {
+                let state = match launcher::resolve(&t.name, l.clone()) {
+                    Ok(_) => "",
+                    Err(_) => " NOT INSTALLED",
+                };
+                out += &format!("  {:<9} {}{state}  (set by {})\n", "launcher", l.words.join(" "), l.origin);
             }
             if !available(tools) {
                 out += &format!("  install   {}\n", t.install_hint);

@@ -92,6 +92,8 @@ pub enum ToolRole {
     Compiler,
     /// Makes static archives.
     Archiver,
+    /// Goes before each compile (ccache, distcc); never before archives or links.
+    Launcher,
 }
 
 /// A tool command as it appears in build files.
@@ -108,7 +110,11 @@ pub struct Tool {
 impl Tool {
     /// The build-file variable holding the command: `cc.wasi`, `ar.native`.
     pub fn variable(&self) -> String {
-        let role = if self.role == ToolRole::Compiler { "cc" } else { "ar" };
+        let role = match self.role {
+            ToolRole::Compiler => "cc",
+            ToolRole::Archiver => "ar",
+            ToolRole::Launcher => "launcher",
+        };
         format!("{role}.{}", self.target)
     }
 }
@@ -385,6 +391,11 @@ impl BuildGraph {
             words.extend(self.expand_flags(s));
         }
         words
+    }
+
+    /// The compiler launcher of `target`'s compiles, if it has one.
+    pub fn launcher(&self, target: &str) -> Option<&Tool> {
+        self.tools.iter().find(|t| t.role == ToolRole::Launcher && t.target == target)
     }
 
     /// The path of a file.

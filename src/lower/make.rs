@@ -48,11 +48,14 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
          # make re-runs spygen when a manifest, a descriptor or a globbed directory changes.\n\
          # Goals: all (the default: every configuration whose toolchain is installed), one per\n\
          # configuration (wasi-release), per target (wasi), per module and program. V=1 shows commands.\n\
-         # Links run as they come: make has no pools; limit them with -j if memory is short.",
+         # make has no job pools (build.ninja keeps links in a `link` pool): links run under -j like\n\
+         # any recipe. LINK_WRAPPER goes before each link and bundle command: to run one at a time,\n\
+         # make -j8 LINK_WRAPPER='flock build/.link-lock' (flock from util-linux).",
         plan.project_manifest
     );
     let _ = writeln!(out, "\nSPYGEN := {}", words(&[spygen_exe.to_string()]));
     out.push_str("ifeq ($(V),1)\nQ :=\nelse\nQ := @\nendif\n.DEFAULT_GOAL := all\n.SUFFIXES:\n.DELETE_ON_ERROR:\n");
+    out.push_str("LINK_WRAPPER ?=\nLINK_PREFIX := $(if $(LINK_WRAPPER),$(LINK_WRAPPER) )\n");
 
     for target in super::targets_in_order(graph) {
         let _ = writeln!(out, "\n# toolchain {target}");
@@ -78,10 +81,13 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
                 let cflags = &graph.flag_sets[action.flags.map(|f| f.index()).unwrap_or_default()].name;
                 depfiles.push(escape_path(&format!("{first_out}.d")));
                 let dep = commands::depfile_args(first_out);
+                let target = action.tool.map(|t| graph.tools[t.index()].target.as_str()).unwrap_or_default();
+                // The launcher (ccache, distcc) goes before compiles only.
+                let launcher = graph.launcher(target).map(|l| format!("$({}) ", l.variable())).unwrap_or_default();
                 vec![
                     format!("@echo CC {}", words(&[first_out.to_string()])),
                     format!(
-                        "$(Q)$({}) {} $({cflags}) -c {} -o {}",
+                        "$(Q){launcher}$({}) {} $({cflags}) -c {} -o {}",
                         tool_var(graph, action),
                         words(&dep),
                         words(&[src.into()]),
@@ -112,7 +118,7 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
                 vec![
                     format!("@echo LINK {}", words(&[first_out.to_string()])),
                     format!(
-                        "$(Q)$({}) -o {} {pre}{}{post} $({ldflags})",
+                        "$(Q)$(LINK_PREFIX)$({}) -o {} {pre}{}{post} $({ldflags})",
                         tool_var(graph, action),
                         words(&[first_out.into()]),
                         words(&inputs)
@@ -129,7 +135,11 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
                 format!("@echo BUNDLE {}", words(&[first_out.to_string()])),
                 // make has no restat: the touch keeps the bundle newer than its archives even
                 // when it comes from the cache unchanged.
-                format!("$(Q)$(SPYGEN) {} && touch {}", words(&action.args), words(&[first_out.to_string()])),
+                format!(
+                    "$(Q)$(LINK_PREFIX)$(SPYGEN) {} && touch {}",
+                    words(&action.args),
+                    words(&[first_out.to_string()])
+                ),
             ],
             ActionKind::Phony | ActionKind::Regenerate => continue,
         };

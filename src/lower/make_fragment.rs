@@ -22,6 +22,8 @@ pub struct FragmentInput {
     pub libdir_base: Option<PathBuf>,
     /// Warnings are errors unless SPY_WERROR says otherwise.
     pub warning_as_error: bool,
+    /// The compiler launcher of each target that has one (`LAUNCHER`).
+    pub launchers: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Words as one make value: shell-quoted, then escaped for make.
@@ -53,6 +55,9 @@ pub fn lower_make_fragment(db: &Db, input: &FragmentInput) -> String {
                 }
                 Resolution::Missing { tried } => missing.push(format!("no {} (tried {})", tool.role, tried.join("; "))),
             }
+        }
+        if let Some(launcher) = input.launchers.get(&t.name) {
+            let _ = writeln!(defs, "SPYGEN_LAUNCHER_{} := {}", t.name, value(launcher));
         }
         if !missing.is_empty() {
             let text = format!("{}; to install: {}", missing.join(", "), t.install_hint);

@@ -57,6 +57,13 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
     let _ = writeln!(out, "  command = $spygen {}", command_words(&plan.regen_command));
     out.push_str("  description = REGEN build.ninja\n  generator = 1\n  restat = 1\n\n");
 
+    let _ = writeln!(
+        out,
+        "# links and wasm bundles take much memory: `depth` of them at a time (--link-jobs);\n\
+         # compiles use every job slot\npool link\n  depth = {}\n",
+        plan.link_jobs
+    );
+
     if graph.actions.iter().any(|a| a.kind == ActionKind::ForeignMake) {
         out.push_str(
             "# a library's own Makefile; restat: an up-to-date library does not relink its users\n\
@@ -68,7 +75,7 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
         out.push_str(
             "# wasm bundles through spygen's content-addressed cache; restat: an unchanged bundle\n\
              # is not rewritten\n\
-             rule bundle\n  command = $spygen $args\n  description = BUNDLE $out\n  restat = 1\n\n",
+             rule bundle\n  command = $spygen $args\n  description = BUNDLE $out\n  restat = 1\n  pool = link\n\n",
         );
     }
 
@@ -83,16 +90,17 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
             "rule ar.{target}\n  command = rm -f $out && ${{ar.{target}}} rcs $out $in\n  description = AR $out\n\
              rule ar-rsp.{target}\n  command = rm -f $out && ${{ar.{target}}} rcs $out @$out.rsp\n  \
              rspfile = $out.rsp\n  rspfile_content = $in\n  description = AR $out\n\
-             rule link.{target}\n  command = ${{cc.{target}}} -o $out $in $ldflags\n  description = LINK $out\n\
+             rule link.{target}\n  command = ${{cc.{target}}} -o $out $in $ldflags\n  description = LINK $out\n  \
+             pool = link\n\
              rule link-whole.{target}\n  command = ${{cc.{target}}} -o $out -Wl,--whole-archive $in \
-             -Wl,--no-whole-archive $ldflags\n  description = LINK $out\n\n"
+             -Wl,--no-whole-archive $ldflags\n  description = LINK $out\n  pool = link\n\n"
         );
     }
 
-    // Pass 1, in order: what must be defined before each edge (configuration headings, flag
-    // variables, compile rules) and each edge's rule. It touches each action once, cheaply.
     // Every flag set's own words, spelled once: inline sets are copied into many others.
     let spelled: Vec<String> = graph.flag_sets.iter().map(|set| command_words(&set.words)).collect();
+    // Pass 1, in order: what must be defined before each edge (configuration headings, flag
+    // variables, compile rules) and each edge's rule. It touches each action once, cheaply.
     let mut defined = vec![false; graph.flag_sets.len()];
     let mut rules: Vec<String> = Vec::new();
     // One compile rule per module and configuration, its flags in a file-level variable: edges
@@ -138,10 +146,13 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
                 None => {
                     let name = &graph.flag_sets[id.index()].name;
                     let rule = format!("cc.{}", name.strip_prefix("cflags.").unwrap_or(name));
+                    // The launcher (ccache, distcc) goes before compiles only.
+                    let launcher =
+                        graph.launcher(target).map(|l| format!("${{{}}} ", l.variable())).unwrap_or_default();
                     // After the flag variables it uses: they are written before the rules.
                     let _ = write!(
                         rule_text,
-                        "rule {rule}\n  command = ${{cc.{target}}} -MMD -MF $out.d ${{{name}}} -c $in -o $out\n  \
+                        "rule {rule}\n  command = {launcher}${{cc.{target}}} -MMD -MF $out.d ${{{name}}} -c $in -o $out\n  \
                          depfile = $out.d\n  deps = gcc\n  description = CC $out\n"
                     );
                     rules.push(rule);

@@ -1,6 +1,7 @@
 //! The project manifest `spy.toml`: SPy's own `extra-vm-modules`, plus spygen's `[spygen]` table
 //! (runtime module, build dir, wanted configurations, programs).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -30,6 +31,10 @@ struct SpygenSpec {
     build_dir: Option<Spanned<String>>,
     targets: Option<Vec<Spanned<String>>>,
     build_types: Option<Vec<Spanned<String>>>,
+    launcher: Option<Spanned<String>>,
+    #[serde(default)]
+    launcher_for: BTreeMap<String, Spanned<String>>,
+    link_jobs: Option<Spanned<i64>>,
     #[serde(default, rename = "program")]
     programs: Vec<UnitSpec>,
 }
@@ -71,6 +76,12 @@ pub struct Project {
     pub build_types: Option<Vec<Located<String>>>,
     /// Programs linking the modules.
     pub programs: Vec<Unit>,
+    /// `launcher`: the command before every compile of every target (`ccache`).
+    pub launcher: Option<Located<String>>,
+    /// `[spygen.launcher-for]`: per target, over `launcher` (`none`: no launcher).
+    pub launcher_for: BTreeMap<String, Located<String>>,
+    /// `link-jobs`: how many links ninja runs at once.
+    pub link_jobs: Option<Located<u32>>,
 }
 
 impl Project {
@@ -100,6 +111,9 @@ impl Project {
             targets: None,
             build_types: None,
             programs: Vec::new(),
+            launcher: None,
+            launcher_for: BTreeMap::new(),
+            link_jobs: None,
         };
         if let (Some(path), false) = (manifest_path, options.no_spy_toml) {
             let source = SourceFile::read(&path)?;
@@ -134,6 +148,18 @@ impl Project {
             v.into_iter().map(|s| Located { location: at(s.span()), value: s.into_inner() }).collect()
         };
         self.targets = spygen.targets.map(strings);
+        let located = |s: Spanned<String>| Located { location: at(s.span()), value: s.into_inner() };
+        self.launcher = spygen.launcher.map(located);
+        self.launcher_for = spygen.launcher_for.into_iter().map(|(t, s)| (t, located(s))).collect();
+        if let Some(jobs) = spygen.link_jobs {
+            let location = at(jobs.span());
+            let value = u32::try_from(*jobs.get_ref()).ok().filter(|&n| n > 0).ok_or_else(|| {
+                Error::input(format!("`link-jobs` must be a positive number, not {}", jobs.get_ref()))
+                    .at(location.clone())
+                    .help("how many links may run at once, e.g. `link-jobs = 2`")
+            })?;
+            self.link_jobs = Some(Located { location, value });
+        }
         self.build_types = spygen.build_types.map(strings);
         for program in spygen.programs {
             self.programs.push(program.into_unit(source, &self.root, true)?);

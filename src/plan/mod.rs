@@ -1,6 +1,7 @@
 //! Planning: the project's units × the wanted configurations become concrete compile, archive
 //! and link actions in one `BuildGraph`, with flags propagated along dependencies.
 
+pub mod launcher;
 mod syslib;
 mod units;
 
@@ -46,6 +47,10 @@ pub struct GenOptions {
     pub format: Format,
     /// Do not write compile_commands.json (`--no-compdb`).
     pub no_compdb: bool,
+    /// `--launcher` values (or `$SPYGEN_LAUNCHER`), in order.
+    pub launchers: Vec<launcher::LauncherArg>,
+    /// `--link-jobs`: the depth of ninja's link pool.
+    pub link_jobs: Option<u32>,
 }
 
 /// The result of planning: the graph plus what the lowerings need around it.
@@ -63,6 +68,8 @@ pub struct Plan {
     pub project_manifest: String,
     /// What `spygen.mk` is made of.
     pub fragment: FragmentInput,
+    /// How many links ninja runs at once (the depth of its `link` pool).
+    pub link_jobs: u32,
 }
 
 /// Which build files `spygen gen` writes.
@@ -124,6 +131,7 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
         warnings: Vec::new(),
         inputs: BTreeSet::new(),
         tools: HashMap::new(),
+        launchers: std::collections::BTreeMap::new(),
         syslibs: syslib::Cache::default(),
         unit_dirs: Vec::new(),
         owners: units.units.iter().map(|u| Arc::from(u.name.as_str())).collect(),
@@ -173,6 +181,7 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
         });
         let cc = planner.tool(toolchain, ToolRole::Compiler);
         let ar = planner.tool(toolchain, ToolRole::Archiver);
+        planner.launcher_tool(toolchain);
         let mut archives: HashMap<usize, FileId> = HashMap::new();
         for &u in &units.topo {
             let unit = &units.units[u];
@@ -230,8 +239,19 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
             .unwrap_or_default(),
         libdir_base: units.runtime.map(|_| build_dir.clone()),
         warning_as_error: options.warning_as_error,
+        launchers: planner.launchers.iter().map(|(t, l)| (t.clone(), l.words.clone())).collect(),
     };
-    Ok(Plan { graph: planner.graph, build_dir, warnings: planner.warnings, regen_command, project_manifest, fragment })
+    let link_jobs =
+        options.link_jobs.or(project.link_jobs.as_ref().map(|j| j.value)).unwrap_or_else(launcher::default_link_jobs);
+    Ok(Plan {
+        graph: planner.graph,
+        build_dir,
+        warnings: planner.warnings,
+        regen_command,
+        project_manifest,
+        fragment,
+        link_jobs,
+    })
 }
 
 /// Expands a unit's source patterns: the files, and the directories read; a pattern matching
@@ -340,6 +360,8 @@ struct Planner<'a> {
     /// Files and directories whose change must re-run spygen (absolute).
     inputs: BTreeSet<PathBuf>,
     tools: HashMap<(String, bool), ToolId>,
+    /// Each generated target's compiler launcher, checked (targets without one are absent).
+    launchers: std::collections::BTreeMap<String, launcher::Launcher>,
     syslibs: syslib::Cache,
     /// Each unit's directory relative to the build dir (computed once).
     unit_dirs: Vec<String>,
@@ -384,6 +406,10 @@ impl<'a> Planner<'a> {
                 check(name, &s.location)?;
             }
         }
+        for (name, l) in &self.project.launcher_for {
+            check(name, &l.location)?;
+        }
+        launcher::check_arg_targets(self.db, &self.options.launchers)?;
         Ok(())
     }
 
@@ -403,6 +429,10 @@ impl<'a> Planner<'a> {
         let mut out = Vec::new();
         for target in dedup(targets) {
             let toolchain = self.db.get(&target)?;
+            let project = self.project.manifest.is_some().then_some(self.project);
+            if let Some(l) = launcher::for_target(toolchain, project, &self.options.launchers) {
+                self.launchers.insert(target.clone(), launcher::resolve(&target, l)?);
+            }
             let missing: Vec<String> = [&toolchain.compiler, &toolchain.archiver]
                 .iter()
                 .filter_map(|tool| match tool.resolve(&process_env) {
@@ -603,6 +633,15 @@ impl<'a> Planner<'a> {
         let id = self.graph.add_tool(Tool { target: toolchain.name.clone(), role, command });
         self.tools.insert(key, id);
         id
+    }
+
+    /// Adds the compiler launcher of `toolchain`'s target as a tool, when it has one.
+    fn launcher_tool(&mut self, toolchain: &Toolchain) {
+        let Some(l) = self.launchers.get(&toolchain.name) else { return };
+        let tool = Tool { target: toolchain.name.clone(), role: ToolRole::Launcher, command: l.words.clone() };
+        if !self.graph.tools.contains(&tool) {
+            self.graph.add_tool(tool);
+        }
     }
 
     /// Settings of `unit` that apply in `config`: overall, then target, then build type.
@@ -952,6 +991,15 @@ impl<'a> Planner<'a> {
         }
         if o.no_compdb {
             cmd.push("--no-compdb".into());
+        }
+        // Launchers from the environment too: ninja and make may re-run spygen without it.
+        for l in &o.launchers {
+            cmd.push("--launcher".into());
+            cmd.push(l.to_arg());
+        }
+        if let Some(n) = o.link_jobs {
+            cmd.push("--link-jobs".into());
+            cmd.push(n.to_string());
         }
         if o.format != Format::Ninja {
             cmd.push("--format".into());

@@ -19,6 +19,9 @@ pub struct Descriptor {
     pub compiler: Option<ToolSpec>,
     /// The static archiver.
     pub archiver: Option<ToolSpec>,
+    /// A command put before every compile (`["ccache"]`); empty: none. Projects and the
+    /// command line can override it.
+    pub launcher: Option<Vec<String>>,
     /// Target-wide flags.
     pub flags: Option<FlagSpec>,
     /// Flags per build type (`debug`, `release`, or any other name).
@@ -158,6 +161,7 @@ impl Descriptor {
             install: self.install.or(d.install),
             compiler: self.compiler.or(d.compiler),
             archiver: self.archiver.or(d.archiver),
+            launcher: self.launcher.or(d.launcher),
             flags,
             build_types,
             suffixes,

@@ -105,6 +105,8 @@ pub struct Toolchain {
     pub compiler: Tool,
     /// The static archiver.
     pub archiver: Tool,
+    /// The descriptor's compiler launcher (`ccache`); empty: none.
+    pub launcher: Vec<String>,
     /// Flags of the target and of each build type.
     pub flags: BuildFlags,
     /// Output suffixes.
@@ -146,6 +148,7 @@ impl Toolchain {
             install_hint: d.install.unwrap_or_else(|| "install the tools named above".into()),
             compiler: Tool::from_spec("compiler", compiler),
             archiver: Tool::from_spec("archiver", archiver),
+            launcher: d.launcher.unwrap_or_default(),
             flags,
             suffixes: Suffixes {
                 object: suffixes.object.unwrap_or_else(|| ".o".into()),
