@@ -208,3 +208,47 @@ fn makefile_and_fragment_snapshots() {
     insta::assert_snapshot!("makefile", redact(std::fs::read_to_string(demo.join("build/Makefile")).unwrap()));
     insta::assert_snapshot!("fragment", redact(std::fs::read_to_string(demo.join("build/spygen.mk")).unwrap()));
 }
+
+/// Under make too, a launcher goes before compiles only (ninja and make agree on every compile
+/// line), and LINK_WRAPPER, make's stand-in for ninja's link pool, serialises links: built with
+/// `flock`, every program still links and runs.
+#[test]
+fn make_with_a_launcher_and_a_link_wrapper() {
+    if !require_program("ninja", "apt-get install ninja-build")
+        || !require_program("ccache", "apt-get install ccache")
+        || !require_program("flock", "apt-get install util-linux")
+        || !require_target("native")
+    {
+        return;
+    }
+    let (_tmp, examples) = examples_copy();
+    let demo = examples.join("out-of-tree/demo");
+    let cache = tempfile::tempdir().unwrap();
+    run_ok(spygen().args(["gen", "-q", "--format", "all", "--target", "native", "--launcher", "ccache"]).arg(&demo));
+    let build = demo.join("build");
+    let ninja_cmds = run_ok(Command::new("ninja").arg("-C").arg(&build).args(["-t", "commands", "all"]));
+    let make_cmds = run_ok(Command::new("make").arg("-C").arg(&build).args(["-n", "V=1", "all"]));
+    let (ninja_cc, make_cc) = (compile_lines(&ninja_cmds), compile_lines(&make_cmds));
+    assert!(!ninja_cc.is_empty() && ninja_cc.iter().all(|l| l.starts_with("ccache cc ")), "{ninja_cc:?}");
+    assert_eq!(ninja_cc, make_cc);
+    // Links and archives never go through the launcher.
+    for l in make_cmds.lines().chain(ninja_cmds.lines()) {
+        if l.contains(" rcs ") || l.starts_with("cc -o ") || l.contains(" -o native/debug/encdemo") {
+            assert!(!l.contains("ccache"), "{l}");
+        }
+    }
+
+    let out = run_ok(
+        Command::new("make")
+            .arg("-C")
+            .arg(&build)
+            .args(["-j4", "V=1", "LINK_WRAPPER=flock .link-lock"])
+            .env("CCACHE_DIR", cache.path()),
+    );
+    let links: Vec<&str> = out.lines().filter(|l| l.contains(" -o native/") && !l.contains(" -c ")).collect();
+    assert!(links.len() >= 6 && links.iter().all(|l| l.starts_with("flock .link-lock cc -o ")), "{links:?}");
+    let vectors = run_ok(&mut Command::new(build.join("native/debug/tinyenc_vectors")));
+    assert!(vectors.starts_with("ok "), "{vectors}");
+    let encdemo = run_ok(&mut Command::new(build.join("native/release/encdemo")));
+    assert!(encdemo.contains("base64 hello aGVsbG8="), "{encdemo}");
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every spygen test on a fresh machine: installs the tools the tests use when they are
-# missing (ninja, make, zig, emscripten, file/libmagic, pkg-config, graphviz), then checks
-# formatting, lints and runs the test suite. `.ci/run` runs exactly this with CI=true.
+# missing (ninja, make, zig, emscripten, file/libmagic, pkg-config, graphviz, the compiler
+# launchers ccache and distcc), then checks formatting, lints and runs the test suite.
+# `.ci/run` runs exactly this with CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,10 @@ command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v file >/dev/null 2>&1 || need_apt+=(file)
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 command -v make >/dev/null 2>&1 || need_apt+=(make)
+command -v ccache >/dev/null 2>&1 || need_apt+=(ccache)
+# distcc and distccd; the package lists the installed compilers in /usr/lib/distcc, the only
+# ones distccd runs (tests/launcher.rs starts its own distccd on 127.0.0.1).
+{ command -v distcc && command -v distccd; } >/dev/null 2>&1 || need_apt+=(distcc)
 [ -e /usr/include/magic.h ] || need_apt+=(libmagic-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "== installing with apt-get: ${need_apt[*]}"

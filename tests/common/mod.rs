@@ -7,7 +7,10 @@ use std::process::{Command, Output};
 /// A command running the spygen binary under test, with spygen's own env vars cleared.
 pub fn spygen() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_spygen"));
-    cmd.env_remove("SPYGEN_TOOLCHAIN_DIR").env_remove("SPY_WERROR");
+    cmd.env_remove("SPYGEN_TOOLCHAIN_DIR")
+        .env_remove("SPY_WERROR")
+        .env_remove("SPYGEN_LAUNCHER")
+        .env_remove("SPYGEN_LINK_JOBS");
     cmd
 }
 
