@@ -186,9 +186,20 @@ fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str
         clean(&build);
         measure(Command::new(EXE).args(["gen", "-q", "--no-compdb"]).arg(root.join("p")));
     }
+    let listing = || -> Vec<(std::ffi::OsString, std::time::SystemTime)> {
+        let mut v: Vec<_> = std::fs::read_dir(&build)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| (e.file_name(), e.metadata().unwrap().modified().unwrap()))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing();
     let (noop, _) = median(runs, || measure(Command::new(EXE).args(["gen", "-q", "--no-compdb"]).arg(root.join("p"))));
+    assert_eq!(listing(), before, "a no-op generation writes no file");
     println!(
-        "  spygen gen (no-op)   {:>10}  ({:.0}% of a full generation)",
+        "  spygen gen (no-op)   {:>10}  ({:.0}% of a full generation; no file written)",
         ms(noop),
         100.0 * noop.as_secs_f64() / t.as_secs_f64()
     );

@@ -316,3 +316,36 @@ fn probe_answers_are_remembered_until_their_witness_file_changes() {
     assert_eq!((code, out.as_str()), (1, ""), "{err}");
     assert!(err.contains("no compiler for target `probed`") && err.contains("failed"), "{err}");
 }
+
+/// A descriptor's `launcher` is the default of its target: `spygen toolchains` shows it with
+/// where it is set, `spygen flags --format make` passes it on as LAUNCHER, and
+/// `$SPYGEN_LAUNCHER` overrides it (`native=none` removes it).
+#[test]
+fn descriptor_launcher_shown_by_toolchains_and_flags() {
+    if !require_program("ccache", "apt-get install ccache") {
+        return;
+    }
+    let dir = repo_root().join("tests/fixtures/toolchains-launcher");
+    let native = |env: Option<&str>| -> serde_json::Value {
+        let mut cmd = spygen();
+        cmd.args(["toolchains", "--json"]).arg("--toolchain-dir").arg(&dir).current_dir(&dir);
+        if let Some(v) = env {
+            cmd.env("SPYGEN_LAUNCHER", v);
+        }
+        let list: serde_json::Value = serde_json::from_str(&run_ok(&mut cmd)).unwrap();
+        list.as_array().unwrap().iter().find(|t| t["target"] == "native").unwrap().clone()
+    };
+    let launcher = &native(None)["launcher"];
+    assert_eq!(launcher["command"], serde_json::json!(["ccache"]));
+    assert_eq!(launcher["available"], true);
+    assert!(launcher["set_by"].as_str().unwrap().ends_with("toolchains-launcher/native.toml"), "{launcher}");
+    assert_eq!(native(Some("native=none"))["launcher"], serde_json::Value::Null);
+    assert_eq!(native(Some("wasi=ccache"))["launcher"]["command"], serde_json::json!(["ccache"]));
+    assert_eq!(native(Some("native=ccache"))["launcher"]["set_by"], "SPYGEN_LAUNCHER");
+
+    let text = run_ok(spygen().args(["toolchains"]).arg("--toolchain-dir").arg(&dir).current_dir(&dir));
+    assert!(text.contains("  launcher  ccache  (set by the descriptor "), "{text}");
+    let make =
+        run_ok(spygen().args(["flags", "--format", "make", "--target", "native"]).arg("--toolchain-dir").arg(&dir));
+    assert!(make.lines().any(|l| l == "LAUNCHER := ccache"), "{make}");
+}
