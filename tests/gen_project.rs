@@ -190,18 +190,7 @@ fn launcher_from_spy_toml_prefixes_compiles_only() {
     );
     run_ok(spygen().args(["gen", "-q", "--no-compdb", "--link-jobs", "2"]).arg(root.join("p")));
     let text = ninja_text(&root.join("p/build"));
-    let redacted: String = text
-        .lines()
-        .map(|l| {
-            let machine = ["spygen = ", "cc.", "ar."].iter().any(|p| l.starts_with(p)) && l.contains(" = ");
-            if machine {
-                format!("{} = <resolved on this machine>\n", l.split(" = ").next().unwrap())
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
-    insta::assert_snapshot!("launcher_build_ninja", redacted);
+    insta::assert_snapshot!("launcher_build_ninja", redact_ninja(&text));
 
     // Every mention of the launcher is a native compile rule's command.
     let lines: Vec<&str> = text.lines().collect();

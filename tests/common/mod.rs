@@ -72,6 +72,21 @@ pub fn which(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
 }
 
+/// build.ninja text with what depends on this machine replaced by a placeholder: spygen's
+/// path, the resolved tools, the link pool's default depth (it follows the cores).
+pub fn redact_ninja(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let tool_var = (l.starts_with("cc.") || l.starts_with("ar.")) && l.contains(" = ");
+            if l.starts_with("spygen = ") || tool_var || l.starts_with("  depth = ") {
+                format!("{} = <resolved on this machine>\n", l.split(" = ").next().unwrap())
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
+}
+
 /// The repository root.
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
