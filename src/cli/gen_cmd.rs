@@ -58,7 +58,13 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
     };
     // Nothing changed since the last generation: return before reading any module.
     let build_dir = plan::build_dir(&options)?;
-    let request = format!("{options:?} compdb={:?} cwd={}", args.compdb_config, crate::paths::current_dir().display());
+    // The link pool's default depth follows the machine's cores: part of the request too.
+    let request = format!(
+        "{options:?} compdb={:?} cwd={} default-link-jobs={}",
+        args.compdb_config,
+        crate::paths::current_dir().display(),
+        plan::launcher::default_link_jobs()
+    );
     let header = fingerprint::header(&request);
     if !args.force && fingerprint::up_to_date(&build_dir, &header) {
         if !args.quiet {
@@ -89,7 +95,7 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
         // A database from an earlier generation would now be stale: better none than wrong.
         let _ = std::fs::remove_file(plan.build_dir.join(COMPDB_FILE));
     } else {
-        files.push((COMPDB_FILE, vec![lower::lower_compdb(&plan, args.compdb_config.as_deref())?]));
+        files.push((COMPDB_FILE, lower::compdb::lower_compdb_parts(&plan, args.compdb_config.as_deref())?));
     }
     timer.lap("lower compile_commands.json");
     let mut written = Vec::new();

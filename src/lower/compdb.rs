@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use super::commands;
 use super::graph_json::find_config;
 use crate::error::Result;
-use crate::graph::{ActionKind, BuildGraph, ConfigId, FlagSetId};
+use crate::graph::{Action, ActionKind, BuildGraph, ConfigId, FlagSetId};
 use crate::plan::Plan;
 
 /// The configuration a compilation database describes when none is asked for: the first
@@ -28,71 +28,97 @@ pub fn default_config(graph: &BuildGraph) -> Option<ConfigId> {
 /// `wasi-debug`; `None`: see [`default_config`]), in the graph's action order. An unknown
 /// name is a usage error listing the valid ones.
 pub fn lower_compdb(plan: &Plan, config: Option<&str>) -> Result<String> {
+    Ok(lower_compdb_parts(plan, config)?.concat())
+}
+
+/// [`lower_compdb`] in consecutive parts: a large database is formatted in two halves, on two
+/// threads.
+pub fn lower_compdb_parts(plan: &Plan, config: Option<&str>) -> Result<Vec<String>> {
     compile_commands(&plan.graph, &plan.build_dir, config)
 }
 
-/// [`lower_compdb`] of `graph`, whose build directory is `build_dir` (absolute).
-fn compile_commands(graph: &BuildGraph, build_dir: &Path, config: Option<&str>) -> Result<String> {
+/// [`lower_compdb_parts`] of `graph`, whose build directory is `build_dir` (absolute).
+fn compile_commands(graph: &BuildGraph, build_dir: &Path, config: Option<&str>) -> Result<Vec<String>> {
     let config = match config {
         Some(name) => Some(find_config(graph, name)?),
         None => default_config(graph),
     };
+    let actions: Vec<&Action> = graph
+        .actions
+        .iter()
+        .filter(|a| a.kind == ActionKind::Compile && config.is_some() && a.config == config)
+        .filter(|a| a.tool.is_some() && !a.inputs.is_empty() && !a.outputs.is_empty())
+        .collect();
     // Written by hand rather than through serde: a chain of 1,000 modules makes entries of
     // hundreds of words each, and every flag set's words are rendered once here, not once per
     // file. `arguments` are exactly `action_words` (a test checks it).
     let mut directory = String::new();
     push_json_str(&mut directory, &build_dir.to_string_lossy());
     let mut rendered: HashMap<FlagSetId, String> = HashMap::new();
-    let mut out = String::with_capacity(1 << 16);
-    out.push('[');
-    let mut first = true;
-    for a in graph.actions.iter().filter(|a| a.kind == ActionKind::Compile && config.is_some() && a.config == config) {
-        let (Some(tool), Some(&src), Some(&obj)) = (a.tool, a.inputs.first(), a.outputs.first()) else { continue };
-        let (src, obj) = (graph.path(src), graph.path(obj));
-        out.push_str(if first { "\n" } else { ",\n" });
-        first = false;
-        out.push_str("  {\n    \"directory\": ");
-        out.push_str(&directory);
-        out.push_str(",\n    \"file\": ");
-        push_json_str(&mut out, src);
-        out.push_str(",\n    \"arguments\": [");
-        let mut sep = "";
-        for w in graph.tools[tool.index()]
-            .command
-            .iter()
-            .map(String::as_str)
-            .chain(commands::depfile_args(obj).iter().map(String::as_str))
-        {
-            out.push_str(sep);
-            push_json_str(&mut out, w);
-            sep = ", ";
-        }
-        if let Some(f) = a.flags {
-            let flags = rendered.entry(f).or_insert_with(|| {
-                let mut text = String::new();
-                for (i, w) in graph.expand_flags(f).iter().enumerate() {
-                    if i > 0 {
-                        text.push_str(", ");
-                    }
-                    push_json_str(&mut text, w);
+    for f in actions.iter().filter_map(|a| a.flags) {
+        rendered.entry(f).or_insert_with(|| {
+            let mut text = String::new();
+            for (i, w) in graph.expand_flags(f).iter().enumerate() {
+                if i > 0 {
+                    text.push_str(", ");
                 }
-                text
-            });
-            if !flags.is_empty() {
+                push_json_str(&mut text, w);
+            }
+            text
+        });
+    }
+    let entries = |range: std::ops::Range<usize>| -> String {
+        let mut out = String::with_capacity(range.len() * 256);
+        for index in range {
+            let a = actions[index];
+            let (Some(tool), Some(&src), Some(&obj)) = (a.tool, a.inputs.first(), a.outputs.first()) else { continue };
+            let (src, obj) = (graph.path(src), graph.path(obj));
+            out.push_str(if index == 0 { "\n" } else { ",\n" });
+            out.push_str("  {\n    \"directory\": ");
+            out.push_str(&directory);
+            out.push_str(",\n    \"file\": ");
+            push_json_str(&mut out, src);
+            out.push_str(",\n    \"arguments\": [");
+            let mut sep = "";
+            for w in graph.tools[tool.index()]
+                .command
+                .iter()
+                .map(String::as_str)
+                .chain(commands::depfile_args(obj).iter().map(String::as_str))
+            {
+                out.push_str(sep);
+                push_json_str(&mut out, w);
+                sep = ", ";
+            }
+            if let Some(flags) = a.flags.and_then(|f| rendered.get(&f)).filter(|f| !f.is_empty()) {
                 out.push_str(sep);
                 out.push_str(flags);
             }
+            for w in ["-c", src, "-o", obj] {
+                out.push_str(sep);
+                push_json_str(&mut out, w);
+            }
+            out.push_str("],\n    \"output\": ");
+            push_json_str(&mut out, obj);
+            out.push_str("\n  }");
         }
-        for w in ["-c", src, "-o", obj] {
-            out.push_str(sep);
-            push_json_str(&mut out, w);
-        }
-        out.push_str("],\n    \"output\": ");
-        push_json_str(&mut out, obj);
-        out.push_str("\n  }");
+        out
+    };
+    let mut parts = vec!["[".to_string()];
+    if actions.len() < 2048 {
+        parts.push(entries(0..actions.len()));
+    } else {
+        let middle = actions.len() / 2;
+        let (a, b) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| entries(middle..actions.len()));
+            (entries(0..middle), other.join())
+        });
+        parts.push(a);
+        // The worker only formats text; should it fail anyway, format its half here.
+        parts.push(b.unwrap_or_else(|_| entries(middle..actions.len())));
     }
-    out.push_str(if first { "]\n" } else { "\n]\n" });
-    Ok(out)
+    parts.push(if actions.is_empty() { "]\n" } else { "\n]\n" }.to_string());
+    Ok(parts)
 }
 
 /// Appends `text` as a JSON string literal.
@@ -140,7 +166,7 @@ mod tests {
     }
 
     fn lower(graph: &BuildGraph, config: Option<&str>) -> Result<String> {
-        compile_commands(graph, Path::new("/p/build"), config)
+        compile_commands(graph, Path::new("/p/build"), config).map(|parts| parts.concat())
     }
 
     #[test]
