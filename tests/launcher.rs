@@ -3,7 +3,7 @@
 //! (its own Makefile, through spygen.mk) alike; distcc sends every compile to a distccd on the
 //! loopback; depfiles and incremental rebuilds are the same with a launcher as without; the
 //! `TARGET=CMD`, `none` and `$SPYGEN_LAUNCHER` forms; a launcher that is not installed is an
-//! error when generating.
+//! error when generating; ninja's link pool keeps links apart while compiles run side by side.
 
 mod common;
 
@@ -541,4 +541,73 @@ fn an_unknown_launcher_is_an_error_at_generation() {
     assert!(code == 1 || code == 2, "exit code {code}\n{err}");
     assert!(err.contains("no-such-launcher-xyz"), "{err}");
     assert!(!demo.build.join("build.ninja").exists());
+}
+
+/// The [start, end) times of the outputs `is_link` selects in ninja's log of `build`, in ms.
+fn link_intervals(build: &Path, is_link: impl Fn(&str) -> bool) -> Vec<(u64, u64)> {
+    let log = std::fs::read_to_string(build.join(".ninja_log")).unwrap();
+    log.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f.len() == 5 && is_link(f[3])).then(|| (f[0].parse().unwrap(), f[1].parse().unwrap()))
+        })
+        .collect()
+}
+
+fn overlapping(intervals: &[(u64, u64)]) -> bool {
+    let mut v = intervals.to_vec();
+    v.sort();
+    v.windows(2).any(|w| w[1].0 < w[0].1)
+}
+
+/// ninja's `link` pool: with `--link-jobs 1`, six programs link one after the other under
+/// `ninja -j 6` while their compiles run side by side; with `--link-jobs 3` links overlap.
+/// The compiler is a wrapper 300 ms slower than cc, so that overlaps cannot be missed.
+#[test]
+fn the_link_pool_runs_one_link_at_a_time() {
+    if !require_program("ninja", "apt-get install ninja-build") || !require_target("native") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let slow_cc = root.join("slow-cc");
+    std::fs::write(
+        &slow_cc,
+        "#!/bin/sh\n# cc, 300 ms slower: long enough for overlapping steps to show in ninja's log.\nsleep 0.3\nexec cc \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&slow_cc, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut files: Vec<(String, String)> = vec![(
+        "p/spy.toml".into(),
+        "[spygen]\ntargets = [\"native\"]\nbuild-types = [\"debug\"]\n".to_string()
+            + &(0..6)
+                .map(|i| format!("[[spygen.program]]\nname = \"prog{i}\"\nsources = [\"../prog{i}.c\"]\n"))
+                .collect::<String>(),
+    )];
+    for i in 0..6 {
+        files.push((format!("prog{i}.c"), format!("int main(void) {{ return {i} - {i}; }}\n")));
+    }
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    write_files(&root, &refs);
+    let build = root.join("p/build");
+    let is_link = |out: &str| out.starts_with("native/debug/prog") && !out.ends_with(".o");
+
+    for (jobs, serial) in [("1", true), ("3", false)] {
+        if build.exists() {
+            std::fs::remove_dir_all(&build).unwrap();
+        }
+        run_ok(
+            spygen().args(["gen", "-q", "--no-compdb", "--link-jobs", jobs]).arg(root.join("p")).env("CC", &slow_cc),
+        );
+        run_ok(Command::new("ninja").arg("-C").arg(&build).args(["-j", "6"]).env_remove("SPYGEN_LAUNCHER"));
+        let links = link_intervals(&build, is_link);
+        assert_eq!(links.len(), 6, "six links in the log");
+        let compiles = link_intervals(&build, |out| out.ends_with(".o"));
+        assert!(overlapping(&compiles), "compiles run side by side: {compiles:?}");
+        assert_eq!(!overlapping(&links), serial, "--link-jobs {jobs}: {links:?}");
+    }
+    for i in 0..6 {
+        run_ok(&mut Command::new(build.join(format!("native/debug/prog{i}"))));
+    }
 }
