@@ -99,118 +99,21 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
 
     // Every flag set's own words, spelled once: inline sets are copied into many others.
     let spelled: Vec<String> = graph.flag_sets.iter().map(|set| command_words(&set.words)).collect();
-    // Pass 1, in order: what must be defined before each edge (configuration headings, flag
-    // variables, compile rules) and each edge's rule. It touches each action once, cheaply.
-    let mut defined = vec![false; graph.flag_sets.len()];
-    let mut rules: Vec<String> = Vec::new();
-    // One compile rule per module and configuration, its flags in a file-level variable: edges
-    // then carry no bindings, and ninja keeps one copy of each flag list, not one per object.
-    let mut compile_rules: Vec<Option<u32>> = vec![None; graph.flag_sets.len()];
-    let mut fixed_rules: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-    let mut edges: Vec<Edge> = Vec::with_capacity(graph.actions.len());
-    // The text each edge writes, roughly, to split the work evenly.
-    let mut weights: Vec<usize> = Vec::with_capacity(graph.actions.len());
-    let mut current_config = None;
-    for (index, action) in graph.actions.iter().enumerate() {
-        if matches!(action.kind, ActionKind::Phony | ActionKind::Regenerate) {
-            continue; // written below, after every real edge
-        }
-        let mut prelude = String::new();
-        if let Some(heading) = super::config_heading(graph, action, &mut current_config) {
-            prelude.push_str(&heading);
-        }
-        let mut flag_sets = Vec::new();
-        if let Some(flags) = action.flags {
-            super::flag_sets_to_define(graph, flags, &mut defined, &mut flag_sets);
-        }
-        let mut weight = 64 + action.inputs.len() * 32;
-        for &f in &flag_sets {
-            let set = &graph.flag_sets[f.index()];
-            weight += std::iter::once(f)
-                .chain(set.inline.iter().copied())
-                .map(|i| spelled[i.index()].len() + 1)
-                .sum::<usize>();
-        }
-        weights.push(weight);
-        let target = action.tool.map(|t| graph.tools[t.index()].target.as_str()).unwrap_or_default();
-        let mut rule_text = String::new();
-        let mut named = |name: String| -> u32 {
-            *fixed_rules.entry(name).or_insert_with_key(|name| {
-                rules.push(name.clone());
-                rules.len() as u32 - 1
-            })
-        };
-        let rule = match (action.kind, action.flags) {
-            (ActionKind::Compile, Some(id)) => match compile_rules[id.index()] {
-                Some(rule) => rule,
-                None => {
-                    let name = &graph.flag_sets[id.index()].name;
-                    let rule = format!("cc.{}", name.strip_prefix("cflags.").unwrap_or(name));
-                    // The launcher (ccache, distcc) goes before compiles only.
-                    let launcher =
-                        graph.launcher(target).map(|l| format!("${{{}}} ", l.variable())).unwrap_or_default();
-                    // After the flag variables it uses: they are written before the rules.
-                    let _ = write!(
-                        rule_text,
-                        "rule {rule}\n  command = {launcher}${{cc.{target}}} -MMD -MF $out.d ${{{name}}} -c $in -o $out\n  \
-                         depfile = $out.d\n  deps = gcc\n  description = CC $out\n"
-                    );
-                    rules.push(rule);
-                    compile_rules[id.index()] = Some(rules.len() as u32 - 1);
-                    rules.len() as u32 - 1
-                }
-            },
-            (ActionKind::Compile, None) => named(format!("cc.{target}")),
-            (ActionKind::Archive, _) if needs_response_file(graph, action) => named(format!("ar-rsp.{target}")),
-            (ActionKind::Archive, _) => named(format!("ar.{target}")),
-            (ActionKind::Link, _) => named(format!("link.{target}")),
-            (ActionKind::LinkWholeArchive, _) => named(format!("link-whole.{target}")),
-            (ActionKind::ForeignMake, _) => named("foreign-make".into()),
-            (ActionKind::Bundle, _) => named("bundle".into()),
-            (ActionKind::Phony | ActionKind::Regenerate, _) => unreachable!("skipped above"),
-        };
-        edges.push(Edge { action: index, rule, prelude, flag_sets, rule_text });
-    }
-
-    // Pass 2: the edges themselves, most of the file, on two threads when there are many;
-    // the text is the same either way.
-    let write_edges = |edges: &[Edge]| -> String {
-        let mut text = String::with_capacity(edges.len() * 128);
-        for edge in edges {
-            let action = &graph.actions[edge.action];
-            text.push_str(&edge.prelude);
-            for &id in &edge.flag_sets {
-                define_flags(graph, id, &spelled, &mut text);
-            }
-            text.push_str(&edge.rule_text);
-            write_edge(graph, action, &rules[edge.rule as usize], &mut text);
-            if matches!(action.kind, ActionKind::ForeignMake | ActionKind::Bundle) {
-                let _ = writeln!(text, "  args = {}", command_words(&action.args));
-            }
-            if let (Some(flags), false) = (action.flags, action.kind == ActionKind::Compile) {
-                let _ = writeln!(text, "  ldflags = ${{{}}}", graph.flag_sets[flags.index()].name);
-            }
-        }
-        text
-    };
+    let plan_of_edges = plan_edges(graph, &spelled);
+    let edges = &plan_of_edges.edges;
+    let write = |edges: &[Edge]| write_edges(graph, &plan_of_edges.rules, &spelled, edges);
     let mut parts = vec![out];
     if edges.len() < 4096 {
-        parts.push(write_edges(&edges));
+        parts.push(write(edges));
     } else {
-        let total: usize = weights.iter().sum();
-        let mut sum = 0;
-        let middle = weights.iter().position(|w| {
-            sum += w;
-            sum >= total / 2
-        });
-        let (first, second) = edges.split_at(middle.unwrap_or(edges.len() / 2));
+        let (first, second) = edges.split_at(plan_of_edges.middle());
         let (a, b) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| write_edges(second));
-            (write_edges(first), other.join())
+            let other = scope.spawn(|| write(second));
+            (write(first), other.join())
         });
         parts.push(a);
         // The worker only formats text; should it fail anyway, format its half here.
-        parts.push(b.unwrap_or_else(|_| write_edges(second)));
+        parts.push(b.unwrap_or_else(|_| write(second)));
     }
     let mut out = String::new();
 
@@ -234,6 +137,142 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
     }
     parts.push(out);
     parts
+}
+
+/// Pass 1 of the lowering: the edges in order, each with what must be defined before it.
+struct EdgePlan {
+    /// The edges of every action but aliases and regeneration, in the graph's order.
+    edges: Vec<Edge>,
+    /// Roughly how much text each edge writes, to split the work evenly.
+    weights: Vec<usize>,
+    /// Rule names, by index.
+    rules: Vec<String>,
+}
+
+impl EdgePlan {
+    /// Where to cut the edges into two halves of about the same text.
+    fn middle(&self) -> usize {
+        let total: usize = self.weights.iter().sum();
+        let mut sum = 0;
+        self.weights
+            .iter()
+            .position(|w| {
+                sum += w;
+                sum >= total / 2
+            })
+            .unwrap_or(self.edges.len() / 2)
+    }
+}
+
+/// Pass 1, in order: what must be defined before each edge (configuration headings, flag
+/// variables, compile rules) and each edge's rule. It touches each action once, cheaply; the
+/// text is written by [`write_edges`]. `spelled` holds every flag set's own words, spelled.
+fn plan_edges(graph: &BuildGraph, spelled: &[String]) -> EdgePlan {
+    let mut defined = vec![false; graph.flag_sets.len()];
+    let mut rules: Vec<String> = Vec::new();
+    // One compile rule per module and configuration, its flags in a file-level variable: edges
+    // then carry no bindings, and ninja keeps one copy of each flag list, not one per object.
+    let mut compile_rules: Vec<Option<u32>> = vec![None; graph.flag_sets.len()];
+    let mut other_rules: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let mut edges: Vec<Edge> = Vec::with_capacity(graph.actions.len());
+    let mut weights: Vec<usize> = Vec::with_capacity(graph.actions.len());
+    let mut current_config = None;
+    for (index, action) in graph.actions.iter().enumerate() {
+        if matches!(action.kind, ActionKind::Phony | ActionKind::Regenerate) {
+            continue; // written after every real edge
+        }
+        let mut prelude = String::new();
+        if let Some(heading) = super::config_heading(graph, action, &mut current_config) {
+            prelude.push_str(&heading);
+        }
+        let mut flag_sets = Vec::new();
+        if let Some(flags) = action.flags {
+            super::flag_sets_to_define(graph, flags, &mut defined, &mut flag_sets);
+        }
+        let mut weight = 64 + action.inputs.len() * 32;
+        for &f in &flag_sets {
+            let set = &graph.flag_sets[f.index()];
+            weight += std::iter::once(f)
+                .chain(set.inline.iter().copied())
+                .map(|i| spelled[i.index()].len() + 1)
+                .sum::<usize>();
+        }
+        weights.push(weight);
+        let target = action.tool.map(|t| graph.tools[t.index()].target.as_str()).unwrap_or_default();
+        // A compile rule is written right before its first edge, after the flag variables it
+        // uses; the other rules are in the toolchain sections.
+        let mut rule_text = String::new();
+        let mut new_rule = |name: String, text: Option<&mut String>, flags: Option<&str>| -> u32 {
+            if let Some(text) = text {
+                // The launcher (ccache, distcc) goes before compiles only.
+                let launcher = graph.launcher(target).map(|l| format!("${{{}}} ", l.variable())).unwrap_or_default();
+                let flags = flags.map(|f| format!(" ${{{f}}}")).unwrap_or_default();
+                let _ = write!(
+                    text,
+                    "rule {name}\n  command = {launcher}${{cc.{target}}} -MMD -MF $out.d{flags} -c $in -o $out\n  \
+                     depfile = $out.d\n  deps = gcc\n  description = CC $out\n"
+                );
+            }
+            rules.push(name);
+            rules.len() as u32 - 1
+        };
+        let rule = match (action.kind, action.flags) {
+            (ActionKind::Compile, Some(id)) => match compile_rules[id.index()] {
+                Some(rule) => rule,
+                None => {
+                    let name = &graph.flag_sets[id.index()].name;
+                    let rule_name = format!("cc.{}", name.strip_prefix("cflags.").unwrap_or(name));
+                    let rule = new_rule(rule_name, Some(&mut rule_text), Some(name));
+                    compile_rules[id.index()] = Some(rule);
+                    rule
+                }
+            },
+            (kind, _) => {
+                let name = match kind {
+                    ActionKind::Archive if needs_response_file(graph, action) => format!("ar-rsp.{target}"),
+                    ActionKind::Archive => format!("ar.{target}"),
+                    ActionKind::Link => format!("link.{target}"),
+                    ActionKind::LinkWholeArchive => format!("link-whole.{target}"),
+                    ActionKind::ForeignMake => "foreign-make".into(),
+                    ActionKind::Bundle => "bundle".into(),
+                    // A compile without flags (the planner gives every compile some).
+                    _ => format!("cc.{target}"),
+                };
+                match other_rules.get(&name) {
+                    Some(&rule) => rule,
+                    None => {
+                        let text = (kind == ActionKind::Compile).then_some(&mut rule_text);
+                        let rule = new_rule(name.clone(), text, None);
+                        other_rules.insert(name, rule);
+                        rule
+                    }
+                }
+            }
+        };
+        edges.push(Edge { action: index, rule, prelude, flag_sets, rule_text });
+    }
+    EdgePlan { edges, weights, rules }
+}
+
+/// Pass 2: the text of `edges`, with what each needs defined first.
+fn write_edges(graph: &BuildGraph, rules: &[String], spelled: &[String], edges: &[Edge]) -> String {
+    let mut text = String::with_capacity(edges.len() * 128);
+    for edge in edges {
+        let action = &graph.actions[edge.action];
+        text.push_str(&edge.prelude);
+        for &id in &edge.flag_sets {
+            define_flags(graph, id, spelled, &mut text);
+        }
+        text.push_str(&edge.rule_text);
+        write_edge(graph, action, &rules[edge.rule as usize], &mut text);
+        if matches!(action.kind, ActionKind::ForeignMake | ActionKind::Bundle) {
+            let _ = writeln!(text, "  args = {}", command_words(&action.args));
+        }
+        if let (Some(flags), false) = (action.flags, action.kind == ActionKind::Compile) {
+            let _ = writeln!(text, "  ldflags = ${{{}}}", graph.flag_sets[flags.index()].name);
+        }
+    }
+    text
 }
 
 /// One edge to write: its action, its rule (an index into the rule names) and the text that
