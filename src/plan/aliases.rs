@@ -1,0 +1,141 @@
+//! The graph's named entry points: phony aliases (per configuration, target, unit, and `all`)
+//! and the action re-running spygen when an input changes.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
+
+use super::{Format, Planner, Units};
+use crate::error::{Error, Result};
+use crate::graph::{Action, ActionKind, ConfigId, FileId, FileList};
+use crate::manifest::Project;
+use crate::paths;
+
+impl Planner<'_> {
+    /// Phony aliases: per configuration, per target, per unit, and `all`; sets the defaults.
+    pub(super) fn aliases(&mut self, outputs_by_unit: &[Vec<(ConfigId, FileId)>]) -> Result<()> {
+        let mut aliases: Vec<(String, Vec<FileId>)> = Vec::new();
+        let mut by_config: Vec<Vec<FileId>> = vec![Vec::new(); self.graph.configs.len()];
+        for outs in outputs_by_unit {
+            for &(c, f) in outs {
+                by_config[c.index()].push(f);
+            }
+        }
+        let mut targets: Vec<(String, Vec<FileId>)> = Vec::new();
+        for (i, config) in self.graph.configs.iter().enumerate() {
+            let mut files = by_config[i].clone();
+            files.sort_by(|a, b| self.graph.path(*a).cmp(self.graph.path(*b)));
+            match targets.iter_mut().find(|(t, _)| *t == config.target) {
+                Some((_, v)) => v.extend(files.iter().copied()),
+                None => targets.push((config.target.clone(), files.clone())),
+            }
+            aliases.push((config.name(), files));
+        }
+        aliases.extend(targets);
+        let reserved: HashSet<String> =
+            aliases.iter().map(|(n, _)| n.clone()).chain(["all".to_string(), "build.ninja".to_string()]).collect();
+        for (u, outs) in outputs_by_unit.iter().enumerate() {
+            let unit = &self.units.units[u];
+            if reserved.contains(&unit.name) {
+                return Err(Error::input(format!(
+                    "the name `{}` is also a build alias (a target or configuration)",
+                    unit.name
+                ))
+                .at(unit.location.clone())
+                .help("rename the module or program"));
+            }
+            let files: Vec<FileId> =
+                outs.iter().filter(|(c, _)| self.graph.configs[c.index()].available).map(|&(_, f)| f).collect();
+            aliases.push((unit.name.clone(), files));
+        }
+        let defaults: Vec<FileId> = self
+            .graph
+            .configs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.available)
+            .flat_map(|(i, _)| by_config[i].iter().copied())
+            .collect();
+        aliases.push(("all".to_string(), defaults));
+        for (name, files) in &aliases {
+            let out = self.graph.file(name);
+            let mut action = Action::new(ActionKind::Phony);
+            action.inputs = FileList::from_slice(files);
+            action.outputs.push(out);
+            self.graph.add_action(action)?;
+        }
+        self.graph.defaults = self
+            .graph
+            .configs
+            .iter()
+            .filter(|c| c.available)
+            .map(|c| c.name())
+            .filter_map(|n| self.graph.find_file(&n))
+            .collect();
+        Ok(())
+    }
+
+    /// The command that regenerates the build files, to run from the build directory.
+    pub(super) fn regen_command(&self) -> Vec<String> {
+        let o = self.options;
+        let mut cmd = vec!["gen".to_string(), self.rel(&self.project.root), "--build-dir".into(), ".".into()];
+        if o.load.no_spy_toml {
+            cmd.push("--no-spy-toml".into());
+        }
+        for m in &o.load.extra_vm_modules {
+            cmd.push("--extra-vm-module".into());
+            cmd.push(self.rel(m));
+        }
+        for t in &o.targets {
+            cmd.push("--target".into());
+            cmd.push(t.clone());
+        }
+        for b in &o.build_types {
+            cmd.push("--build-type".into());
+            cmd.push(b.clone());
+        }
+        if o.warning_as_error {
+            cmd.push("--warning-as-error".into());
+        }
+        if o.no_compdb {
+            cmd.push("--no-compdb".into());
+        }
+        // Launchers from the environment too: ninja and make may re-run spygen without it.
+        for l in &o.launchers {
+            cmd.push("--launcher".into());
+            cmd.push(l.to_arg());
+        }
+        if let Some(n) = o.link_jobs {
+            cmd.push("--link-jobs".into());
+            cmd.push(n.to_string());
+        }
+        if o.format != Format::Ninja {
+            cmd.push("--format".into());
+            cmd.push(o.format.as_str().into());
+        }
+        if let Some(d) = &o.toolchain_dir {
+            cmd.push("--toolchain-dir".into());
+            cmd.push(self.rel(&paths::absolute(d, &paths::current_dir())));
+        }
+        cmd
+    }
+
+    /// The action re-running spygen when an input changes.
+    pub(super) fn regeneration(&mut self, units: &Units, project: &Project) -> Result<()> {
+        let mut inputs: BTreeSet<PathBuf> = std::mem::take(&mut self.inputs);
+        if let Some(m) = &project.manifest {
+            inputs.insert(m.path.clone());
+        }
+        inputs.extend(units.manifests.iter().map(|m| m.path.clone()));
+        inputs.extend(self.db.user_files.iter().map(|p| paths::absolute(p, &paths::current_dir())));
+        let mut action = Action::new(ActionKind::Regenerate);
+        let mut files: Vec<String> = inputs.iter().map(|p| self.rel(p)).collect();
+        files.sort();
+        files.dedup();
+        action.inputs = files.iter().map(|f| self.graph.file(f)).collect();
+        let generated = self.options.format.generated_files(!self.options.no_compdb);
+        action.outputs = FileList::from_slice(&[self.graph.file(generated[0])]);
+        action.implicit_outputs = generated[1..].iter().map(|f| self.graph.file(f)).collect();
+        self.graph.add_action(action)?;
+        Ok(())
+    }
+}

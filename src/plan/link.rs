@@ -1,0 +1,190 @@
+//! The actions that make a unit's outputs besides compiles: a vendored library's own make run,
+//! program links (executables, reactors) and wasm bundles through `spygen bundle`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::sources::PlannedSource;
+use super::{FRAGMENT_FILE, Planner, UnitConfig};
+use crate::error::{Error, Result};
+use crate::graph::{Action, ActionKind, FileId, FileList, FlagSet, FlagSetId, ToolId};
+use crate::manifest::{ForeignMake, UnitKind};
+use crate::paths;
+
+impl Planner<'_> {
+    /// Adds the action running a vendored library's own Makefile; returns its archive.
+    pub(super) fn foreign_make(
+        &mut self,
+        ctx: &UnitConfig,
+        foreign: &ForeignMake,
+        sources: &[PlannedSource],
+    ) -> Result<FileId> {
+        let archive = foreign
+            .archive
+            .value
+            .replace("{target}", &ctx.config.target)
+            .replace("{build_type}", &ctx.config.build_type);
+        let out = self.graph.file(&self.rel(&paths::absolute(Path::new(&archive), &foreign.directory)));
+        let fragment = self.build_dir.join(FRAGMENT_FILE);
+        let mut action = Action::new(ActionKind::ForeignMake);
+        action.config = Some(ctx.config_id);
+        action.owner = Some(self.owners[ctx.unit].clone());
+        action.args = vec![
+            "-s".into(),
+            "--no-print-directory".into(),
+            "-C".into(),
+            self.rel(&foreign.directory),
+            format!("TARGET={}", ctx.config.target),
+            format!("BUILD_TYPE={}", ctx.config.build_type),
+            format!("SPYGEN_MK={}", paths::to_slash(&paths::relative(&fragment, &foreign.directory))),
+        ];
+        action.args.extend(foreign.args.iter().cloned());
+        let mut implicit: FileList = sources.iter().map(|s| self.graph.file(&s.path)).collect();
+        implicit.push(self.graph.file(FRAGMENT_FILE));
+        action.implicit = implicit;
+        action.outputs.push(out);
+        self.graph.add_action(action)?;
+        Ok(out)
+    }
+
+    /// The exports of a program: its own, then those of every module it links, once each.
+    pub(super) fn exports(&self, unit: usize, closure: &[usize]) -> Vec<String> {
+        let mut exports: Vec<String> = Vec::new();
+        for &u in std::iter::once(&unit).chain(closure) {
+            for e in &self.units.units[u].exports {
+                if !exports.contains(e) {
+                    exports.push(e.clone());
+                }
+            }
+        }
+        exports
+    }
+
+    /// Adds the `spygen bundle` action of a wasm-bundle program: the runtime archive first,
+    /// then the modules' (dependents before dependencies); returns the bundle.
+    pub(super) fn bundle(
+        &mut self,
+        ctx: &UnitConfig,
+        closure: &[usize],
+        archives: &HashMap<usize, FileId>,
+    ) -> Result<FileId> {
+        let unit = &self.units.units[ctx.unit];
+        if ctx.toolchain.link.reactor.is_none() {
+            return Err(Error::input(format!(
+                "program `{}` is a wasm-bundle, but target `{}` has no reactor modules",
+                unit.name, ctx.toolchain.name
+            ))
+            .at(unit.location.clone())
+            .help("restrict the program with `targets = [\"wasi\"]`"));
+        }
+        let runtime = self.units.runtime.filter(|rt| closure.contains(rt));
+        let order: Vec<usize> =
+            runtime.into_iter().chain(closure.iter().copied().filter(|&d| Some(d) != runtime)).collect();
+        let inputs: Vec<FileId> = order.iter().filter_map(|d| archives.get(d).copied()).collect();
+        let suffix = unit
+            .suffix
+            .get(&ctx.toolchain.name)
+            .map_or(ctx.toolchain.suffixes.executable.as_str(), |s| s.value.as_str());
+        let out = self.graph.file(&format!("{}/{}{suffix}", ctx.config.dir(), unit.name));
+        let mut args = vec![
+            "bundle".to_string(),
+            "--target".into(),
+            ctx.config.target.clone(),
+            "--build-type".into(),
+            ctx.config.build_type.clone(),
+            "--cache-dir".into(),
+            crate::bundle::CACHE_DIR.into(),
+        ];
+        args.extend(inputs.iter().map(|&f| self.graph.path(f).to_string()));
+        for e in self.exports(ctx.unit, closure) {
+            args.push("--export".into());
+            args.push(e);
+        }
+        args.push("-o".into());
+        args.push(self.graph.path(out).to_string());
+        let mut action = Action::new(ActionKind::Bundle);
+        action.config = Some(ctx.config_id);
+        action.owner = Some(self.owners[ctx.unit].clone());
+        action.inputs = inputs.into();
+        action.outputs.push(out);
+        action.args = args;
+        self.graph.add_action(action)?;
+        Ok(out)
+    }
+
+    /// Adds the link action of a program; returns its output.
+    pub(super) fn link(
+        &mut self,
+        ctx: &UnitConfig,
+        objects: Vec<FileId>,
+        closure: &[usize],
+        archives: &HashMap<usize, FileId>,
+        cc: ToolId,
+        parent: FlagSetId,
+    ) -> Result<FileId> {
+        let unit = &self.units.units[ctx.unit];
+        let toolchain = ctx.toolchain;
+        let mut words = Vec::new();
+        for s in Self::settings(unit, ctx.config) {
+            words.extend(s.ldflags.iter().cloned());
+        }
+        let mut exports = self.exports(ctx.unit, closure);
+        for &d in closure {
+            for s in Self::settings(&self.units.units[d], ctx.config) {
+                words.extend(s.ldflags.iter().cloned());
+            }
+        }
+        for &d in closure {
+            for lib in &self.units.units[d].system_libs {
+                let flags = self.syslibs.flags(lib, &mut self.warnings);
+                words.extend(flags.libs);
+            }
+        }
+        if unit.kind == UnitKind::Executable && !exports.is_empty() {
+            for (i, e) in toolchain.link.executable_exports.iter().enumerate() {
+                if !exports.contains(e) {
+                    exports.insert(i, e.clone());
+                }
+            }
+        }
+        let reactor = unit.kind == UnitKind::Reactor;
+        if reactor {
+            let Some(flags) = &toolchain.link.reactor else {
+                return Err(Error::input(format!(
+                    "program `{}` is a reactor, but target `{}` has no reactor modules",
+                    unit.name, toolchain.name
+                ))
+                .at(unit.location.clone())
+                .help("restrict the program with `targets = [\"wasi\"]`"));
+            };
+            words.extend(flags.iter().cloned());
+        }
+        words.extend(toolchain.link.export_flags(&exports));
+        let ldflags = self.graph.add_flag_set(FlagSet {
+            name: format!("ldflags.{}.{}", unit.name, ctx.config.name()),
+            parent: Some(parent),
+            words,
+            inline: Vec::new(),
+            suffix: None,
+        });
+        let suffix =
+            unit.suffix.get(&toolchain.name).map_or(toolchain.suffixes.executable.as_str(), |s| s.value.as_str());
+        let stem = format!("{}/{}", ctx.config.dir(), unit.name);
+        let out = self.graph.file(&format!("{stem}{suffix}"));
+        let mut action = Action::new(if reactor { ActionKind::LinkWholeArchive } else { ActionKind::Link });
+        action.config = Some(ctx.config_id);
+        action.owner = Some(self.owners[ctx.unit].clone());
+        action.tool = Some(cc);
+        action.flags = Some(ldflags);
+        action.inputs = objects.into();
+        action.inputs.extend(closure.iter().filter_map(|d| archives.get(d).copied()));
+        action.outputs.push(out);
+        for side in &toolchain.link.side_outputs {
+            if side != suffix {
+                action.implicit_outputs.push(self.graph.file(&format!("{stem}{side}")));
+            }
+        }
+        self.graph.add_action(action)?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,167 @@
+//! Sources: each unit's patterns expanded (on two threads for many units), and each file named
+//! as the build files spell it, with the object path it compiles to.
+
+use std::path::{Path, PathBuf};
+
+use super::Planner;
+use crate::error::{Error, Result};
+use crate::graph::Configuration;
+use crate::manifest::{Located, Unit, glob};
+use crate::paths;
+
+/// Expands a unit's source patterns: the files, and the directories read; a pattern matching
+/// nothing is an error at its manifest entry.
+fn expand_patterns(unit: &Unit, patterns: &[Located<String>]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    for p in patterns {
+        let e = glob::expand(&unit.dir, &p.value);
+        if e.files.is_empty() {
+            let err = if glob::is_pattern(&p.value) {
+                Error::input(format!("source pattern `{}` matches no file in {}", p.value, unit.dir.display()))
+                    .help("fix the pattern or remove it; patterns are relative to the manifest's directory")
+            } else {
+                Error::input(format!("source `{}` does not exist ({})", p.value, unit.dir.join(&p.value).display()))
+                    .help("fix the path or remove the entry; paths are relative to the manifest's directory")
+            };
+            return Err(err.at(p.location.clone()));
+        }
+        dirs.extend(e.dirs_read);
+        files.extend(e.files);
+    }
+    Ok((files, dirs))
+}
+
+/// A source file as the build files name it.
+#[derive(Debug, Clone)]
+pub(super) struct PlannedSource {
+    /// Its path relative to the build directory.
+    pub(super) path: String,
+    /// Its path relative to the unit's directory, without the extension and with `..` as
+    /// `__`: where its object goes under the unit's object directory.
+    pub(super) stem: String,
+}
+
+impl PlannedSource {
+    /// `src` (absolute) of the unit in `unit_dir`, whose path from the build dir is `unit_rel`.
+    pub(super) fn new(src: &Path, unit_dir: &Path, unit_rel: &str, build_dir: &Path) -> PlannedSource {
+        // The usual case, a plain path under the unit's directory, in string operations only.
+        if let (Some(src_text), Some(dir_text)) = (src.to_str(), unit_dir.to_str())
+            && let Some(under) = src_text.strip_prefix(dir_text).and_then(|r| r.strip_prefix('/'))
+            && !under.split('/').any(|c| c == ".." || c == "." || c.is_empty())
+        {
+            let name_start = under.rfind('/').map_or(0, |i| i + 1);
+            // `Path::with_extension("")` semantics: a leading dot is not an extension.
+            let stem_end = match under[name_start..].rfind('.') {
+                Some(0) | None => under.len(),
+                Some(i) => name_start + i,
+            };
+            let path = if unit_rel == "." { under.to_string() } else { format!("{unit_rel}/{under}") };
+            return PlannedSource { path, stem: under[..stem_end].to_string() };
+        }
+        let (rel_to_unit, path) = match src.strip_prefix(unit_dir) {
+            Ok(under) => {
+                let under_slash = paths::to_slash(under);
+                let path = if unit_rel == "." { under_slash } else { format!("{unit_rel}/{under_slash}") };
+                (under.to_path_buf(), path)
+            }
+            Err(_) => (paths::relative(src, unit_dir), paths::to_slash(&paths::relative(src, build_dir))),
+        };
+        let mut stem = String::new();
+        for c in rel_to_unit.with_extension("").components() {
+            if !stem.is_empty() {
+                stem.push('/');
+            }
+            match c {
+                std::path::Component::ParentDir => stem.push_str("__"),
+                other => stem.push_str(&other.as_os_str().to_string_lossy()),
+            }
+        }
+        PlannedSource { path, stem }
+    }
+}
+
+impl Planner<'_> {
+    /// Expands one pattern list, recording directories read; no match is an error at the entry.
+    pub(super) fn expand(&mut self, u: usize, patterns: &[Located<String>]) -> Result<Vec<PlannedSource>> {
+        let unit = &self.units.units[u];
+        let (files, dirs) = expand_patterns(unit, patterns)?;
+        self.inputs.extend(dirs);
+        Ok(files.iter().map(|f| PlannedSource::new(f, &unit.dir, &self.unit_dirs[u], &self.build_dir)).collect())
+    }
+
+    /// Every unit's sources. Listing directories is most of the work and each unit's is
+    /// independent, so the units are split over two threads (this machine's cores).
+    pub(super) fn expand_all_sources(&mut self) -> Result<Vec<Vec<PlannedSource>>> {
+        let units = &self.units.units;
+        let half = units.len().div_ceil(2);
+        let (unit_dirs, build_dir) = (&self.unit_dirs, &self.build_dir);
+        let expand_range = |range: std::ops::Range<usize>| -> Vec<Result<(Vec<PlannedSource>, Vec<PathBuf>)>> {
+            range
+                .map(|i| {
+                    let u = &units[i];
+                    let (files, dirs) = expand_patterns(u, &u.sources)?;
+                    let planned =
+                        files.iter().map(|f| PlannedSource::new(f, &u.dir, &unit_dirs[i], build_dir)).collect();
+                    Ok((planned, dirs))
+                })
+                .collect()
+        };
+        let (first, second) = if units.len() < 64 {
+            (expand_range(0..units.len()), Vec::new())
+        } else {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| expand_range(half..units.len()));
+                let first = expand_range(0..half);
+                (first, other.join().unwrap_or_default())
+            })
+        };
+        let mut out = Vec::with_capacity(units.len());
+        for result in first.into_iter().chain(second) {
+            let (files, dirs) = result?;
+            self.inputs.extend(dirs);
+            out.push(files);
+        }
+        if out.len() != units.len() {
+            return Err(Error::env("listing source directories failed in a worker thread"));
+        }
+        Ok(out)
+    }
+
+    pub(super) fn extra_sources(&mut self, u: usize, config: &Configuration) -> Result<Vec<PlannedSource>> {
+        let unit = &self.units.units[u];
+        let mut out = Vec::new();
+        if let Some((s, _)) = unit.per_target.get(&config.target) {
+            out.extend(self.expand(u, &s.extra_sources)?);
+        }
+        if let Some((s, _)) = unit.per_build_type.get(&config.build_type) {
+            out.extend(self.expand(u, &s.extra_sources)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(src: &str, unit_rel: &str) -> (String, String) {
+        let p = PlannedSource::new(Path::new(src), Path::new("/p/mod"), unit_rel, Path::new("/p/demo/build"));
+        (p.path, p.stem)
+    }
+
+    #[test]
+    fn sources_name_their_objects_by_their_path_under_the_unit() {
+        assert_eq!(planned("/p/mod/src/a.c", "../../mod"), ("../../mod/src/a.c".into(), "src/a".into()));
+        assert_eq!(planned("/p/mod/a.b.c", "."), ("a.b.c".into(), "a.b".into()));
+        assert_eq!(planned("/p/mod/src/.hidden", "../../mod"), ("../../mod/src/.hidden".into(), "src/.hidden".into()));
+        assert_eq!(planned("/p/mod/noext", "../../mod"), ("../../mod/noext".into(), "noext".into()));
+        // Through `..` (a pattern like `../shared/*.c`): `..` becomes `__` in the object path.
+        assert_eq!(
+            planned("/p/mod/../shared/x.c", "../../mod"),
+            ("../../mod/../shared/x.c".into(), "__/shared/x".into())
+        );
+        // Outside the unit's directory altogether.
+        assert_eq!(planned("/p/other/y.c", "../../mod"), ("../../other/y.c".into(), "__/other/y".into()));
+    }
+}
