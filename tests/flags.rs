@@ -338,13 +338,14 @@ fn descriptor_launcher_shown_by_toolchains_and_flags() {
     let launcher = &native(None)["launcher"];
     assert_eq!(launcher["command"], serde_json::json!(["ccache"]));
     assert_eq!(launcher["available"], true);
-    assert!(launcher["set_by"].as_str().unwrap().ends_with("toolchains-launcher/native.toml"), "{launcher}");
+    // Where: the descriptor's line.
+    assert!(launcher["set_by"].as_str().unwrap().ends_with("toolchains-launcher/native.toml:5:1"), "{launcher}");
     assert_eq!(native(Some("native=none"))["launcher"], serde_json::Value::Null);
     assert_eq!(native(Some("wasi=ccache"))["launcher"]["command"], serde_json::json!(["ccache"]));
-    assert_eq!(native(Some("native=ccache"))["launcher"]["set_by"], "SPYGEN_LAUNCHER");
+    assert_eq!(native(Some("native=ccache"))["launcher"]["set_by"], "SPYGEN_LAUNCHER=native=ccache");
 
     let text = run_ok(spygen().args(["toolchains"]).arg("--toolchain-dir").arg(&dir).current_dir(&dir));
-    assert!(text.contains("  launcher  ccache  (set by the descriptor "), "{text}");
+    assert!(text.contains("  launcher  ccache  (set by ") && text.contains("native.toml:5:1)"), "{text}");
     let make =
         run_ok(spygen().args(["flags", "--format", "make", "--target", "native"]).arg("--toolchain-dir").arg(&dir));
     assert!(make.lines().any(|l| l == "LAUNCHER := ccache"), "{make}");

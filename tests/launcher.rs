@@ -476,9 +476,10 @@ fn native_launcher(demo: &Demo) -> Option<String> {
 }
 
 /// The forms of the setting: `TARGET=CMD` sets one target's launcher and `TARGET=none` takes it
-/// away, over a launcher for every target; `$SPYGEN_LAUNCHER` is read when no `--launcher` is
-/// given and kept when ninja regenerates build.ninja without it; a command of several words
-/// runs as those words.
+/// away, over a launcher for every target; `$SPYGEN_LAUNCHER` is read too (`--launcher` wins at
+/// the same level of detail, the variable fills the targets `--launcher` does not name) and
+/// kept when ninja regenerates build.ninja without it; a command of several words runs as
+/// those words.
 #[test]
 fn launcher_per_target_none_environment_and_words() {
     if !(require_program("ninja", "apt-get install ninja-build")
@@ -500,7 +501,7 @@ fn launcher_per_target_none_environment_and_words() {
     demo.generate(&debug, &["--launcher", "native=none", "--launcher", "ccache"]);
     assert_eq!(native_launcher(&demo), None, "whatever the order");
 
-    // The environment variable, when no --launcher is given; --launcher wins over it.
+    // The environment variable; --launcher wins over it for the targets it names.
     run_ok(demo.gen_command(&debug, &[]).env("SPYGEN_LAUNCHER", "ccache"));
     assert_eq!(native_launcher(&demo).as_deref(), Some("ccache"));
     // Ninja re-runs spygen (a manifest changed) without the variable: the launcher stays.
@@ -512,6 +513,8 @@ fn launcher_per_target_none_environment_and_words() {
     assert_eq!(native_launcher(&demo), None, "--launcher over $SPYGEN_LAUNCHER");
     run_ok(demo.gen_command(&debug, &[]).env("SPYGEN_LAUNCHER", "native=ccache"));
     assert_eq!(native_launcher(&demo).as_deref(), Some("ccache"), "TARGET=CMD in the variable");
+    run_ok(demo.gen_command(&debug, &["--launcher", "wasi=none"]).env("SPYGEN_LAUNCHER", "ccache"));
+    assert_eq!(native_launcher(&demo).as_deref(), Some("ccache"), "the variable fills the targets --launcher leaves");
 
     // Several words: the launcher's own arguments go with it (`env` runs the compile with one
     // more variable), and the compile works.

@@ -8,6 +8,8 @@ use serde_json::json;
 use super::print_out;
 use crate::error::{Error, Result};
 use crate::lower::make_syntax;
+use crate::manifest::{LoadOptions, Project};
+use crate::plan::launcher;
 use crate::runtime::{self, RuntimeLookup};
 use crate::shell;
 use crate::toolchain::{Db, FlagOptions, Resolution, Tool, process_env};
@@ -56,6 +58,20 @@ enum FlagsFormat {
     Shell,
     Json,
     Make,
+}
+
+/// The project whose settings apply to a flag query: `--project`, else the nearest spy.toml
+/// (as for the runtime); `None` when there is none.
+fn nearby_project(project_dir: Option<&std::path::Path>) -> Result<Option<Project>> {
+    let cwd = crate::paths::current_dir();
+    let manifest = match project_dir {
+        Some(dir) => crate::paths::absolute(dir, &cwd),
+        None => match Project::find(&cwd) {
+            Some(m) => m,
+            None => return Ok(None),
+        },
+    };
+    Project::load(&manifest, &LoadOptions::default()).map(Some)
 }
 
 pub(super) fn werror_from_env() -> bool {
@@ -139,19 +155,17 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
                     }
                 }
             }
-            // The launcher from $SPYGEN_LAUNCHER or the descriptor (no project is read here).
-            let launchers = crate::plan::launcher::args_or_env(&[]);
-            if let Some(l) = crate::plan::launcher::for_target(toolchain, None, &launchers) {
-                match crate::plan::launcher::resolve(target, l) {
-                    Ok(l) => out += &make_syntax::assign("LAUNCHER", &shell::join(&l.words)),
-                    Err(e) => {
-                        out += &format!(
-                            "$(error {})
-",
-                            make_syntax::escape_value(&e.to_string().replace('\n', " "))
-                        )
-                    }
+            // The launcher `spygen gen` would use (always set, so none from the environment
+            // leaks into the vendored Makefile).
+            let project = nearby_project(args.project.as_deref())?;
+            let launchers = launcher::args_and_env(&[]);
+            launcher::check_arg_targets(db, &launchers)?;
+            match launcher::for_target(toolchain, project.as_ref(), &launchers).map(|l| launcher::resolve(target, l)) {
+                Some(Ok(l)) => out += &make_syntax::assign("LAUNCHER", &shell::join(&l.words)),
+                Some(Err(e)) => {
+                    out += &format!("$(error {})\n", make_syntax::escape_value(&e.to_string().replace('\n', " ")))
                 }
+                None => out += "LAUNCHER :=\n",
             }
             out += &make_syntax::assign("CFLAGS", &shell::join(&cflags));
             out += &make_syntax::assign("LDFLAGS", &shell::join(&ldflags));

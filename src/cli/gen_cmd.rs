@@ -110,6 +110,12 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
         inputs.extend(action.inputs.iter().map(|&f| crate::paths::normalize(&plan.build_dir.join(plan.graph.path(f)))));
     }
     inputs.extend(fingerprint::path_dirs().into_iter().filter(|d| d.is_dir()));
+    // A launcher given by path (one found on PATH is covered by the PATH directories).
+    for tool in plan.graph.tools.iter().filter(|t| t.role == crate::graph::ToolRole::Launcher) {
+        if let Some(program) = tool.command.first().filter(|p| p.contains('/')) {
+            inputs.push(std::path::PathBuf::from(program));
+        }
+    }
     inputs.extend(files.iter().map(|(name, _)| plan.build_dir.join(name)));
     timer.lap("write");
     fingerprint::record(&plan.build_dir, &header, &inputs);

@@ -38,7 +38,10 @@ pub struct GraphArgs {
 
 /// Plans the project and prints the graph in the asked format to stdout, warnings to stderr.
 pub fn run(args: &GraphArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> {
-    let plan = plan::plan(db, &args.project.to_options(toolchain_dir)?)?;
+    // The graph shows no launcher: one that is not installed here does not matter.
+    let mut options = args.project.to_options(toolchain_dir)?;
+    options.skip_launcher_check = true;
+    let plan = plan::plan(db, &options)?;
     for w in &plan.warnings {
         eprintln!("spygen: warning: {w}");
     }

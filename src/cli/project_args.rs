@@ -34,8 +34,9 @@ pub struct ProjectArgs {
     #[arg(long)]
     pub warning_as_error: bool,
     /// Put CMD before every compile (ccache, sccache, distcc), or TARGET=CMD for one target
-    /// (repeatable); `none` for no launcher. Default: $SPYGEN_LAUNCHER, else spy.toml's
-    /// `launcher`, else the toolchain descriptor's.
+    /// (repeatable); `none` for no launcher. Also $SPYGEN_LAUNCHER (this wins over it). The
+    /// most specific setting wins: for the target (here, the variable, spy.toml's
+    /// `launcher-for`), else for every target (the same order), else the descriptor's.
     #[arg(long = "launcher", value_name = "[TARGET=]CMD")]
     pub launchers: Vec<String>,
     /// How many links (and wasm bundles) ninja runs at once (its `link` pool). Default:
@@ -64,8 +65,9 @@ impl ProjectArgs {
             spygen_exe,
             format: Format::Ninja,
             no_compdb: false,
-            launchers: crate::plan::launcher::args_or_env(&self.launchers),
+            launchers: crate::plan::launcher::args_and_env(&self.launchers),
             link_jobs: self.link_jobs,
+            skip_launcher_check: false,
         })
     }
 }

@@ -49,7 +49,10 @@ fn tool_json(r: &ToolReport) -> Value {
 /// Each target's compiler launcher as `spygen gen` run here would use it: from
 /// $SPYGEN_LAUNCHER, else the nearest spy.toml, else the descriptor.
 fn launchers(db: &Db) -> Vec<Option<Launcher>> {
-    let args = launcher::args_or_env(&[]);
+    let args = launcher::args_and_env(&[]);
+    if let Err(e) = launcher::check_arg_targets(db, &args) {
+        eprintln!("spygen: warning: {} (ignored)", e.message);
+    }
     let cwd = crate::paths::current_dir();
     let project = Project::find(&cwd).and_then(|manifest| match Project::load(&manifest, &LoadOptions::default()) {
         Ok(p) => Some(p),

@@ -12,7 +12,11 @@ pub fn depfile_args(object: &str) -> [String; 3] {
 /// `None` for actions that run no tool (phony, regeneration).
 ///
 /// - compile: `<cc> -MMD -MF <obj>.d <cflags> -c <src> -o <obj>`
-/// - archive: `<ar> rcs <archive> <objects>` (ninja passes the objects in a response file)
+/// - archive: `<ar> rcs <archive> <objects>` (ninja passes objects past 32 KiB in a response
+///   file)
+///
+/// Compiles are spelled without the project's compiler launcher (ccache, distcc), which
+/// build.ninja and the Makefile put first: tools reading the words want the compiler.
 /// - link: `<cc> -o <out> <inputs> <ldflags>`, inputs wrapped in `--whole-archive` for reactors
 /// - foreign make: `make -C <dir> TARGET=<t> BUILD_TYPE=<b> SPYGEN_MK=<fragment> <args>`
 /// - bundle: `spygen bundle --target <t> ... <archives> --export <name>... -o <out>`

@@ -36,7 +36,8 @@
 //! - `config` is a configuration name, `null` for aliases and regeneration; `owner` the module
 //!   or program the action builds, `null` likewise. `modules` lists owners (modules and
 //!   programs) in dependency order.
-//! - `command` is every word the action runs, the tool first, unquoted; `null` for actions
+//! - `command` is every word the action runs, the tool first, unquoted (without a compiler
+//!   launcher such as ccache, which ninja and make put before compiles); `null` for actions
 //!   running no tool (phony, regenerate).
 //! - `defaults` are the files a bare `ninja` builds (aliases such as `native-debug`).
 //!

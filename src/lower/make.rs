@@ -50,7 +50,7 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
          # configuration (wasi-release), per target (wasi), per module and program. V=1 shows commands.\n\
          # make has no job pools (build.ninja keeps links in a `link` pool): links run under -j like\n\
          # any recipe. LINK_WRAPPER goes before each link and bundle command: to run one at a time,\n\
-         # make -j8 LINK_WRAPPER='flock build/.link-lock' (flock from util-linux).",
+         # make -j8 LINK_WRAPPER='flock .link-lock' (flock from util-linux; recipes run in this directory).",
         plan.project_manifest
     );
     let _ = writeln!(out, "\nSPYGEN := {}", words(&[spygen_exe.to_string()]));

@@ -2,7 +2,7 @@
 //! target, never before an archive or a link. The command line wins over the project manifest,
 //! which wins over the toolchain descriptor; `none` (or an empty value) means no launcher.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Location, Result};
 use crate::manifest::Project;
@@ -12,12 +12,14 @@ use crate::toolchain::{Db, Toolchain};
 /// The environment variable read when no `--launcher` is given (same syntax).
 pub const LAUNCHER_ENV: &str = "SPYGEN_LAUNCHER";
 
-/// One `--launcher` value: `COMMAND` for every target or `TARGET=COMMAND` for one.
+/// One `--launcher` (or `$SPYGEN_LAUNCHER`) value: `COMMAND` for every target or
+/// `TARGET=COMMAND` for one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LauncherArg {
     /// The target it is for; `None`: every target.
     pub target: Option<String>,
-    /// The command, as written (`ccache`, `none`).
+    /// The command, as written (`ccache`, `none`); a first word naming a file by a relative
+    /// path is made absolute against the current directory, since build commands run elsewhere.
     pub command: String,
     /// Where it came from: `--launcher` or the environment variable.
     pub from: &'static str,
@@ -27,52 +29,82 @@ impl LauncherArg {
     /// Parses a value. `TARGET=` is recognised when TARGET is a name (letters, digits, `-`,
     /// `_`); `env CCACHE_DIR=/x ccache` is a command for every target.
     pub fn parse(value: &str, from: &'static str) -> LauncherArg {
-        if let Some((target, command)) = value.split_once('=')
-            && !target.is_empty()
-            && target.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return LauncherArg { target: Some(target.to_string()), command: command.to_string(), from };
-        }
-        LauncherArg { target: None, command: value.to_string(), from }
+        let (target, command) = match value.split_once('=') {
+            Some((target, command))
+                if !target.is_empty() && target.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+            {
+                (Some(target.to_string()), command)
+            }
+            _ => (None, value),
+        };
+        let words = absolute_program(split(command), &paths::current_dir());
+        LauncherArg { target, command: words.join(" "), from }
     }
 
-    /// The value as it is written on a command line.
+    /// The value as it is written on a command line (`native=ccache`).
     pub fn to_arg(&self) -> String {
         match &self.target {
             Some(t) => format!("{t}={}", self.command),
             None => self.command.clone(),
         }
     }
+
+    /// The setting as the user wrote it, for messages: `--launcher native=ccache` or
+    /// `SPYGEN_LAUNCHER=native=ccache`.
+    pub fn shown(&self) -> String {
+        if self.from == LAUNCHER_ENV {
+            format!("{}={}", self.from, self.to_arg())
+        } else {
+            format!("{} {}", self.from, self.to_arg())
+        }
+    }
 }
 
-/// The `--launcher` values, or `$SPYGEN_LAUNCHER` when there are none.
-pub fn args_or_env(values: &[String]) -> Vec<LauncherArg> {
-    if !values.is_empty() {
-        return values.iter().map(|v| LauncherArg::parse(v, "--launcher")).collect();
+/// `$SPYGEN_LAUNCHER`, then the `--launcher` values: at the same level of detail (one target,
+/// or every target) the command line wins over the environment.
+pub fn args_and_env(values: &[String]) -> Vec<LauncherArg> {
+    let mut args = Vec::new();
+    if let Ok(v) = std::env::var(LAUNCHER_ENV)
+        && !v.trim().is_empty()
+    {
+        args.push(LauncherArg::parse(&v, LAUNCHER_ENV));
     }
-    match std::env::var(LAUNCHER_ENV) {
-        Ok(v) if !v.trim().is_empty() => vec![LauncherArg::parse(&v, LAUNCHER_ENV)],
-        _ => Vec::new(),
+    args.extend(values.iter().map(|v| LauncherArg::parse(v, "--launcher")));
+    args
+}
+
+/// A command's words; `--launcher` and spy.toml values are split on whitespace.
+fn split(command: &str) -> Vec<String> {
+    command.split_whitespace().map(str::to_string).collect()
+}
+
+/// `words` with a first word that names a file by a relative path (it has a `/`) made
+/// absolute against `base`.
+fn absolute_program(mut words: Vec<String>, base: &Path) -> Vec<String> {
+    if let Some(program) = words.first_mut()
+        && program.contains('/')
+    {
+        *program = paths::to_slash(&paths::absolute(Path::new(program.as_str()), base));
     }
+    words
 }
 
 /// Where a target's launcher setting comes from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LauncherOrigin {
-    /// `--launcher` or `$SPYGEN_LAUNCHER`.
-    CommandLine(&'static str),
+    /// `--launcher` or `$SPYGEN_LAUNCHER`, as written (see [`LauncherArg::shown`]).
+    CommandLine(String),
     /// `launcher` or `[spygen.launcher-for]` in the project manifest.
     Project(Location),
     /// The toolchain descriptor's `launcher`.
-    Descriptor(PathBuf),
+    Descriptor(Location),
 }
 
 impl std::fmt::Display for LauncherOrigin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LauncherOrigin::CommandLine(from) => write!(f, "{from}"),
-            LauncherOrigin::Project(at) => write!(f, "{at}"),
-            LauncherOrigin::Descriptor(path) => write!(f, "the descriptor {}", path.display()),
+            LauncherOrigin::CommandLine(shown) => write!(f, "{shown}"),
+            LauncherOrigin::Project(at) | LauncherOrigin::Descriptor(at) => write!(f, "{at}"),
         }
     }
 }
@@ -80,82 +112,88 @@ impl std::fmt::Display for LauncherOrigin {
 /// A target's launcher: the command words and where they were set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launcher {
-    /// The command words (`["ccache"]`).
+    /// The command words (`["ccache"]`); a program given by path is absolute.
     pub words: Vec<String>,
     /// Where the setting comes from.
     pub origin: LauncherOrigin,
 }
 
-/// The launcher of `toolchain`'s compiles, `None` when there is none. `project` is `None` when
-/// no project manifest is read.
+/// The launcher of `toolchain`'s compiles, `None` when there is none (or `none`). `project` is
+/// `None` when no project manifest is read. The most specific setting wins: one for this
+/// target (from `--launcher`, then `$SPYGEN_LAUNCHER`, then spy.toml's `launcher-for`), else one
+/// for every target (in the same order), else the descriptor's. So a project's
+/// `launcher-for.emscripten = "none"` holds under `--launcher ccache`.
 pub fn for_target(toolchain: &Toolchain, project: Option<&Project>, args: &[LauncherArg]) -> Option<Launcher> {
     let target = toolchain.name.as_str();
-    let setting: Option<(String, LauncherOrigin)> = args
-        .iter()
-        .rev()
-        .find(|a| a.target.as_deref() == Some(target))
-        .or_else(|| args.iter().rev().find(|a| a.target.is_none()))
-        .map(|a| (a.command.clone(), LauncherOrigin::CommandLine(a.from)))
-        .or_else(|| {
-            let p = project?;
-            p.launcher_for
-                .get(target)
-                .or(p.launcher.as_ref())
-                .map(|l| (l.value.clone(), LauncherOrigin::Project(l.location.clone())))
+    let from_args = |one_target: bool| {
+        args.iter()
+            .rev()
+            .find(|a| if one_target { a.target.as_deref() == Some(target) } else { a.target.is_none() })
+            .map(|a| Launcher { words: split(&a.command), origin: LauncherOrigin::CommandLine(a.shown()) })
+    };
+    let from_project = |one_target: bool| {
+        let p = project?;
+        let l = if one_target { p.launcher_for.get(target) } else { p.launcher.as_ref() }?;
+        // Paths in spy.toml are relative to it, like every other path there.
+        Some(Launcher {
+            words: absolute_program(split(&l.value), &p.root),
+            origin: LauncherOrigin::Project(l.location.clone()),
         })
-        .or_else(|| {
-            (!toolchain.launcher.is_empty())
-                .then(|| (toolchain.launcher.join(" "), LauncherOrigin::Descriptor(toolchain.origin.display_path())))
-        });
-    let (command, origin) = setting?;
-    let words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
-    if words.is_empty() || words == ["none"] {
-        return None;
-    }
-    Some(Launcher { words, origin })
+    };
+    let from_descriptor = || {
+        let at = toolchain.launcher_location.clone()?;
+        let base = at.file.parent().map(Path::to_path_buf).unwrap_or_default();
+        Some(Launcher {
+            words: absolute_program(toolchain.launcher.clone(), &base),
+            origin: LauncherOrigin::Descriptor(at),
+        })
+    };
+    let launcher = from_args(true)
+        .or_else(|| from_project(true))
+        .or_else(|| from_args(false))
+        .or_else(|| from_project(false))
+        .or_else(from_descriptor)?;
+    (!launcher.words.is_empty() && launcher.words != ["none"]).then_some(launcher)
 }
 
 /// Checks the names `args` give to targets.
 pub fn check_arg_targets(db: &Db, args: &[LauncherArg]) -> Result<()> {
     for a in args {
-        if let Some(t) = &a.target {
-            db.get(t).map_err(|e| Error { message: format!("{} (in `{} {}`)", e.message, a.from, a.to_arg()), ..e })?;
+        if let Some(t) = &a.target
+            && db.get(t).is_err()
+        {
+            return Err(Error::usage(format!(
+                "unknown target `{t}` in `{}`; valid targets: {}",
+                a.shown(),
+                db.names().join(", ")
+            ))
+            .help("write TARGET=COMMAND for one target's launcher; to set an environment variable for the launcher, write `env NAME=value COMMAND`"));
         }
     }
     Ok(())
 }
 
-/// `launcher` with its program checked and, when it is a path, made absolute (build commands
-/// run from the build directory). A missing program is an error naming where it was set.
+/// `launcher` with its program checked: on PATH, or (given by path) an existing file. A missing
+/// program is an error naming where it was set.
 pub fn resolve(target: &str, launcher: Launcher) -> Result<Launcher> {
     let program = &launcher.words[0];
-    let found = if program.contains('/') {
-        let path = paths::absolute(Path::new(program), &paths::current_dir());
-        path.is_file().then(|| paths::to_slash(&path))
-    } else {
-        which::which(program).is_ok().then(|| program.clone())
-    };
-    let Some(program) = found else {
-        let message = format!(
-            "the compiler launcher `{}` of target `{target}` is not installed: no `{program}` {}",
-            launcher.words.join(" "),
-            if program.contains('/') { "file" } else { "on PATH" }
-        );
-        let help = format!(
-            "install it (ccache, sccache and distcc are Debian packages), fix the name, or build \
-             this target without a launcher (`--launcher {target}=none`)"
-        );
-        return Err(match &launcher.origin {
-            LauncherOrigin::CommandLine(from) => Error::usage(format!("{message} (set by {from})")).help(help),
-            LauncherOrigin::Project(at) => Error::input(message).at(at.clone()).help(help),
-            LauncherOrigin::Descriptor(path) => {
-                Error::input(format!("{message} (set by {})", path.display())).help(help)
-            }
-        });
-    };
-    let mut words = launcher.words;
-    words[0] = program;
-    Ok(Launcher { words, origin: launcher.origin })
+    let found = if program.contains('/') { Path::new(program).is_file() } else { which::which(program).is_ok() };
+    if found {
+        return Ok(launcher);
+    }
+    let message = format!(
+        "the compiler launcher `{}` of target `{target}` is not installed: no `{program}` {}",
+        launcher.words.join(" "),
+        if program.contains('/') { "file" } else { "on PATH" }
+    );
+    let help = format!(
+        "install it (ccache, sccache and distcc are Debian packages), fix the name, or build \
+         this target without a launcher (`--launcher {target}=none`)"
+    );
+    Err(match &launcher.origin {
+        LauncherOrigin::CommandLine(shown) => Error::usage(format!("{message} (set by {shown})")).help(help),
+        LauncherOrigin::Project(at) | LauncherOrigin::Descriptor(at) => Error::input(message).at(at.clone()).help(help),
+    })
 }
 
 /// How many links ninja runs at once when nothing says: one on machines of up to 7 cores
@@ -187,6 +225,8 @@ mod tests {
         let db = Db::load(None).unwrap();
         let mut native = db.get("native").unwrap().clone();
         native.launcher = vec!["sccache".into()];
+        let file = std::path::PathBuf::from("/tc/native.toml");
+        native.launcher_location = Some(Location { file, line: 3, column: 12 });
         let words = |l: Option<Launcher>| l.map(|l| l.words.join(" "));
         assert_eq!(words(for_target(&native, None, &[])), Some("sccache".into()));
         let args = [LauncherArg::parse("ccache", "--launcher")];
@@ -196,12 +236,31 @@ mod tests {
         assert_eq!(words(for_target(&native, None, &args)), None);
         let wasi = db.get("wasi").unwrap();
         assert_eq!(words(for_target(wasi, None, &args)), Some("ccache".into()));
+        // The command line wins over the environment at the same level of detail only.
+        let args = [LauncherArg::parse("ccache", LAUNCHER_ENV), LauncherArg::parse("wasi=none", "--launcher")];
+        assert_eq!(words(for_target(&native, None, &args)), Some("ccache".into()));
+        assert_eq!(words(for_target(wasi, None, &args)), None);
+        // A descriptor's words stay words; its relative program is relative to the descriptor.
+        native.launcher = vec!["tools/my cc".into()];
+        let l = for_target(&native, None, &[]).unwrap();
+        assert_eq!(l.words, ["/tc/tools/my cc"]);
+        assert_eq!(l.origin.to_string(), "/tc/native.toml:3:12");
+    }
+
+    #[test]
+    fn relative_programs_are_made_absolute_and_shown_as_written() {
+        let a = LauncherArg::parse("native=tools/wrap -v", "--launcher");
+        let cwd = paths::current_dir();
+        assert_eq!(a.command, format!("{}/tools/wrap -v", cwd.display()));
+        let e = LauncherArg::parse("ccache", LAUNCHER_ENV);
+        assert_eq!(e.shown(), "SPYGEN_LAUNCHER=ccache");
+        assert_eq!(LauncherArg::parse("wasi=none", "--launcher").shown(), "--launcher wasi=none");
     }
 
     #[test]
     fn a_missing_launcher_names_its_origin() {
-        let l =
-            Launcher { words: vec!["no-such-launcher-xyz".into()], origin: LauncherOrigin::CommandLine("--launcher") };
+        let origin = LauncherOrigin::CommandLine("--launcher no-such-launcher-xyz".into());
+        let l = Launcher { words: vec!["no-such-launcher-xyz".into()], origin };
         let err = resolve("native", l).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(err.message.contains("`no-such-launcher-xyz`") && err.message.contains("--launcher"), "{err}");

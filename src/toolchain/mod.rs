@@ -107,6 +107,8 @@ pub struct Toolchain {
     pub archiver: Tool,
     /// The descriptor's compiler launcher (`ccache`); empty: none.
     pub launcher: Vec<String>,
+    /// Where `launcher` is written (this descriptor or defaults.toml), when it is.
+    pub launcher_location: Option<crate::error::Location>,
     /// Flags of the target and of each build type.
     pub flags: BuildFlags,
     /// Output suffixes.
@@ -119,7 +121,13 @@ pub struct Toolchain {
 
 impl Toolchain {
     /// Checks a merged descriptor for completeness and builds the toolchain.
-    fn from_descriptor(name: &str, d: Descriptor, source: &SourceFile, origin: Origin) -> Result<Toolchain> {
+    fn from_descriptor(
+        name: &str,
+        d: Descriptor,
+        source: &SourceFile,
+        origin: Origin,
+        launcher_location: Option<crate::error::Location>,
+    ) -> Result<Toolchain> {
         let missing = |key: &str| {
             Error::input(format!("toolchain `{name}` has no `{key}`"))
                 .at(source.location(0))
@@ -149,6 +157,7 @@ impl Toolchain {
             compiler: Tool::from_spec("compiler", compiler),
             archiver: Tool::from_spec("archiver", archiver),
             launcher: d.launcher.unwrap_or_default(),
+            launcher_location,
             flags,
             suffixes: Suffixes {
                 object: suffixes.object.unwrap_or_else(|| ".o".into()),
@@ -236,9 +245,9 @@ impl Db {
                 files.insert(name, (source, Origin::File(path)));
             }
         }
-        let defaults = match files.remove(DEFAULTS_FILE) {
-            Some((source, _)) => source.parse::<Descriptor>()?,
-            None => Descriptor::default(),
+        let (defaults, defaults_source) = match files.remove(DEFAULTS_FILE) {
+            Some((source, _)) => (source.parse::<Descriptor>()?, Some(source)),
+            None => (Descriptor::default(), None),
         };
         let mut toolchains = BTreeMap::new();
         for (file, (source, origin)) in files {
@@ -248,8 +257,14 @@ impl Db {
                     .at(source.location(0))
                     .help("name descriptor files with letters, digits, `-` and `_` (e.g. `riscv-linux.toml`)"));
             }
-            let descriptor = source.parse::<Descriptor>()?.merged_over(&defaults);
-            let toolchain = Toolchain::from_descriptor(&name, descriptor, &source, origin)?;
+            let own = source.parse::<Descriptor>()?;
+            let launcher_location = if own.launcher.is_some() {
+                Some(key_location(&source, "launcher"))
+            } else {
+                defaults.launcher.as_ref().and(defaults_source.as_ref()).map(|d| key_location(d, "launcher"))
+            };
+            let descriptor = own.merged_over(&defaults);
+            let toolchain = Toolchain::from_descriptor(&name, descriptor, &source, origin, launcher_location)?;
             toolchains.insert(name, toolchain);
         }
         Ok(Db { toolchains, user_files })
@@ -273,6 +288,23 @@ impl Db {
     pub fn iter(&self) -> impl Iterator<Item = &Toolchain> {
         self.toolchains.values()
     }
+}
+
+/// Where the top-level `key` is written in `source` (its first column; the file's start if the
+/// text has no such line).
+fn key_location(source: &SourceFile, key: &str) -> crate::error::Location {
+    let mut offset = 0;
+    for line in source.text.split_inclusive('\n') {
+        let rest = line.strip_prefix(key).unwrap_or("");
+        if rest.trim_start().starts_with('=') {
+            return source.location(offset);
+        }
+        if line.trim_start().starts_with('[') {
+            break;
+        }
+        offset += line.len();
+    }
+    source.location(0)
 }
 
 fn is_valid_target_name(name: &str) -> bool {
