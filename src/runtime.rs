@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
-use crate::manifest::{self, LoadOptions, Project};
+use crate::manifest::{self, Project};
 use crate::paths;
 
 /// The runtime's public include directories and its library directory root.
@@ -35,9 +35,10 @@ pub enum RuntimeLookup {
 }
 
 /// Finds the runtime: `--runtime-root` wins (include `<root>/include`, archives under
-/// `<root>/build`); else the project given with `--project` or found by walking up from the
-/// current directory names its runtime module in `[spygen] runtime`.
-pub fn locate(runtime_root: Option<&Path>, project_dir: Option<&Path>) -> Result<RuntimeLookup> {
+/// `<root>/build`); else `project` (the one given with `--project` or found by walking up from
+/// the current directory, see [`Project::nearby`]) names its runtime module in
+/// `[spygen] runtime`.
+pub fn locate(runtime_root: Option<&Path>, project: Option<&Project>) -> Result<RuntimeLookup> {
     let cwd = paths::current_dir();
     if let Some(root) = runtime_root {
         let root = paths::absolute(root, &cwd);
@@ -47,19 +48,12 @@ pub fn locate(runtime_root: Option<&Path>, project_dir: Option<&Path>) -> Result
             found_by: "--runtime-root".into(),
         }));
     }
-    let manifest = match project_dir {
-        Some(dir) => paths::absolute(dir, &cwd),
-        None => match Project::find(&cwd) {
-            Some(m) => m,
-            None => {
-                return Ok(RuntimeLookup::NotFound(format!(
-                    "no spy.toml in {} or its parents and no --runtime-root given",
-                    cwd.display()
-                )));
-            }
-        },
+    let Some(project) = project else {
+        return Ok(RuntimeLookup::NotFound(format!(
+            "no spy.toml in {} or its parents and no --runtime-root given",
+            cwd.display()
+        )));
     };
-    let project = Project::load(&manifest, &LoadOptions::default())?;
     let shown = project.manifest.as_ref().map_or_else(|| project.root.clone(), |m| m.path.clone());
     let Some(runtime) = &project.runtime else {
         return Ok(RuntimeLookup::NotFound(format!(
@@ -74,7 +68,7 @@ pub fn locate(runtime_root: Option<&Path>, project_dir: Option<&Path>) -> Result
     }
     Ok(RuntimeLookup::Found(RuntimeLocation {
         include_dirs,
-        build_dir: project.build_dir,
+        build_dir: project.build_dir.clone(),
         found_by: format!("runtime module `{}` of {}", unit.name, shown.display()),
     }))
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::print_out;
 use crate::error::{Error, Result};
 use crate::lower::make_syntax;
-use crate::manifest::{LoadOptions, Project};
+use crate::manifest::Project;
 use crate::plan::launcher;
 use crate::runtime::{self, RuntimeLookup};
 use crate::shell;
@@ -60,20 +60,6 @@ enum FlagsFormat {
     Make,
 }
 
-/// The project whose settings apply to a flag query: `--project`, else the nearest spy.toml
-/// (as for the runtime); `None` when there is none.
-fn nearby_project(project_dir: Option<&std::path::Path>) -> Result<Option<Project>> {
-    let cwd = crate::paths::current_dir();
-    let manifest = match project_dir {
-        Some(dir) => crate::paths::absolute(dir, &cwd),
-        None => match Project::find(&cwd) {
-            Some(m) => m,
-            None => return Ok(None),
-        },
-    };
-    Project::load(&manifest, &LoadOptions::default()).map(Some)
-}
-
 pub(super) fn werror_from_env() -> bool {
     std::env::var("SPY_WERROR").is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"))
 }
@@ -99,8 +85,11 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
             .help("or --format json (every fact) / --format make (assignments to include)"));
     }
     let needs_runtime = args.format != FlagsFormat::Shell || args.cflags || args.libdir;
+    // The project (read once): its runtime, and for `--format make` its launcher.
+    let wants_project = (needs_runtime && args.runtime_root.is_none()) || args.format == FlagsFormat::Make;
+    let project = if wants_project { Project::nearby(args.project.as_deref())? } else { None };
     let runtime = if needs_runtime {
-        runtime::locate(args.runtime_root.as_deref(), args.project.as_deref())?
+        runtime::locate(args.runtime_root.as_deref(), project.as_ref())?
     } else {
         RuntimeLookup::NotFound(String::new())
     };
@@ -157,7 +146,6 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
             }
             // The launcher `spygen gen` would use (always set, so none from the environment
             // leaks into the vendored Makefile).
-            let project = nearby_project(args.project.as_deref())?;
             let launchers = launcher::args_and_env(&[]);
             launcher::check_arg_targets(db, &launchers)?;
             match launcher::for_target(toolchain, project.as_ref(), &launchers).map(|l| launcher::resolve(target, l)) {

@@ -8,7 +8,6 @@ use super::project_args::ProjectArgs;
 use crate::error::Result;
 use crate::fingerprint;
 use crate::fsutil::{WriteOutcome, write_parts_if_changed};
-use crate::graph::ActionKind;
 use crate::lower;
 use crate::plan::{self, COMPDB_FILE, FRAGMENT_FILE, Format, MAKEFILE, NINJA_FILE};
 use crate::toolchain::Db;
@@ -57,7 +56,8 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
         FormatArg::All => Format::All,
     };
     // Nothing changed since the last generation: return before reading any module.
-    let build_dir = plan::build_dir(&options)?;
+    let project = plan::load_project(&options)?;
+    let build_dir = plan::build_dir(&options, &project);
     // The link pool's default depth follows the machine's cores: part of the request too.
     let request = format!(
         "{options:?} compdb={:?} cwd={} default-link-jobs={}",
@@ -73,7 +73,7 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
         return Ok(());
     }
     let mut timer = Timer::new();
-    let plan = plan::plan(db, &options)?;
+    let plan = plan::plan(db, &options, &project)?;
     timer.lap("plan");
     for w in &plan.warnings {
         eprintln!("spygen: warning: {w}");
@@ -106,9 +106,7 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
         }
     }
     let mut inputs = vec![options.spygen_exe.clone()];
-    for action in plan.graph.actions.iter().filter(|a| a.kind == ActionKind::Regenerate) {
-        inputs.extend(action.inputs.iter().map(|&f| crate::paths::normalize(&plan.build_dir.join(plan.graph.path(f)))));
-    }
+    inputs.extend(plan.regen_inputs.iter().cloned());
     inputs.extend(fingerprint::path_dirs().into_iter().filter(|d| d.is_dir()));
     // A launcher given by path (one found on PATH is covered by the PATH directories).
     for tool in plan.graph.tools.iter().filter(|t| t.role == crate::graph::ToolRole::Launcher) {

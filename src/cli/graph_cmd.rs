@@ -41,7 +41,7 @@ pub fn run(args: &GraphArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
     // The graph shows no launcher: one that is not installed here does not matter.
     let mut options = args.project.to_options(toolchain_dir)?;
     options.skip_launcher_check = true;
-    let plan = plan::plan(db, &options)?;
+    let plan = plan::plan(db, &options, &plan::load_project(&options)?)?;
     for w in &plan.warnings {
         eprintln!("spygen: warning: {w}");
     }

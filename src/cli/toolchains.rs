@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::print_out;
 use crate::error::Result;
-use crate::manifest::{LoadOptions, Project};
+use crate::manifest::Project;
 use crate::plan::launcher::{self, Launcher};
 use crate::toolchain::{Db, Resolution, Tool, Toolchain, process_env};
 
@@ -53,13 +53,9 @@ fn launchers(db: &Db) -> Vec<Option<Launcher>> {
     if let Err(e) = launcher::check_arg_targets(db, &args) {
         eprintln!("spygen: warning: {} (ignored)", e.message);
     }
-    let cwd = crate::paths::current_dir();
-    let project = Project::find(&cwd).and_then(|manifest| match Project::load(&manifest, &LoadOptions::default()) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            eprintln!("spygen: warning: launchers shown without the project's settings: {e}");
-            None
-        }
+    let project = Project::nearby(None).unwrap_or_else(|e| {
+        eprintln!("spygen: warning: launchers shown without the project's settings: {e}");
+        None
     });
     db.iter().map(|t| launcher::for_target(t, project.as_ref(), &args)).collect()
 }

@@ -137,6 +137,13 @@ pub struct FlagSet {
     pub suffix: Option<FlagSetId>,
 }
 
+impl FlagSet {
+    /// A set of `words` named `name`, extending nothing; struct update syntax adds the rest.
+    pub fn new(name: impl Into<String>, words: Vec<String>) -> FlagSet {
+        FlagSet { name: name.into(), parent: None, words, inline: Vec::new(), suffix: None }
+    }
+}
+
 /// What an action does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionKind {
@@ -450,13 +457,7 @@ mod tests {
     #[test]
     fn flag_sets_expand_parents_first() {
         let mut g = BuildGraph::new();
-        let set = |name: &str, words: &[&str]| FlagSet {
-            name: name.into(),
-            parent: None,
-            words: words.iter().map(|w| w.to_string()).collect(),
-            inline: Vec::new(),
-            suffix: None,
-        };
+        let set = |name: &str, words: &[&str]| FlagSet::new(name, words.iter().map(|w| w.to_string()).collect());
         let base = g.add_flag_set(set("b", &["-O2"]));
         let public = g.add_flag_set(set("p", &["-Ipub"]));
         let inc = g.add_flag_set(FlagSet { inline: vec![public], ..set("i", &["-Iinc"]) });

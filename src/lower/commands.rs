@@ -14,12 +14,12 @@ pub fn depfile_args(object: &str) -> [String; 3] {
 /// - compile: `<cc> -MMD -MF <obj>.d <cflags> -c <src> -o <obj>`
 /// - archive: `<ar> rcs <archive> <objects>` (ninja passes objects past 32 KiB in a response
 ///   file)
-///
-/// Compiles are spelled without the project's compiler launcher (ccache, distcc), which
-/// build.ninja and the Makefile put first: tools reading the words want the compiler.
 /// - link: `<cc> -o <out> <inputs> <ldflags>`, inputs wrapped in `--whole-archive` for reactors
 /// - foreign make: `make -C <dir> TARGET=<t> BUILD_TYPE=<b> SPYGEN_MK=<fragment> <args>`
 /// - bundle: `spygen bundle --target <t> ... <archives> --export <name>... -o <out>`
+///
+/// Compiles are spelled without the project's compiler launcher (ccache, distcc), which
+/// build.ninja and the Makefile put first: tools reading the words want the compiler.
 pub fn action_words(graph: &BuildGraph, action: &Action) -> Option<Vec<String>> {
     let inputs = action.inputs.iter().map(|&f| graph.path(f).to_string());
     let out = || action.outputs.first().map(|&f| graph.path(f).to_string());

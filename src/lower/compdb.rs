@@ -147,13 +147,7 @@ mod tests {
                 role: ToolRole::Compiler,
                 command: vec![format!("{t}-cc")],
             });
-            let flags = graph.add_flag_set(FlagSet {
-                name: format!("cflags.{t}"),
-                parent: None,
-                words: vec!["-DX=\"a b\"".into()],
-                inline: Vec::new(),
-                suffix: None,
-            });
+            let flags = graph.add_flag_set(FlagSet::new(format!("cflags.{t}"), vec!["-DX=\"a b\"".into()]));
             let mut a = Action::new(ActionKind::Compile);
             a.config = Some(config);
             a.tool = Some(cc);

@@ -5,10 +5,9 @@
 use std::fmt::Write;
 
 use super::commands;
-use super::make_syntax::escape_value;
+use super::make_syntax::words;
 use crate::graph::{Action, ActionKind, BuildGraph, FileId};
 use crate::plan::{MAKEFILE, Plan};
-use crate::shell;
 
 /// `path` escaped for a make target or prerequisite list.
 pub fn escape_path(path: &str) -> String {
@@ -23,11 +22,6 @@ pub fn escape_path(path: &str) -> String {
         }
     }
     out
-}
-
-/// Words quoted for the shell, then escaped for a make recipe or variable.
-fn words(words: &[String]) -> String {
-    escape_value(&shell::join(words))
 }
 
 fn tool_var(graph: &BuildGraph, action: &Action) -> String {

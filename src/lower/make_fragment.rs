@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use super::make_syntax::escape_value;
+use super::make_syntax::{escape_value, words};
 use crate::shell;
 use crate::toolchain::{Db, FlagOptions, Resolution, process_env};
 
@@ -26,11 +26,6 @@ pub struct FragmentInput {
     pub launchers: std::collections::BTreeMap<String, Vec<String>>,
 }
 
-/// Words as one make value: shell-quoted, then escaped for make.
-fn value(words: &[String]) -> String {
-    escape_value(&shell::join(words))
-}
-
 /// The text of `spygen.mk`.
 pub fn lower_make_fragment(db: &Db, input: &FragmentInput) -> String {
     let mut defs = String::new();
@@ -39,7 +34,7 @@ pub fn lower_make_fragment(db: &Db, input: &FragmentInput) -> String {
     }
     let includes: Vec<String> =
         input.include_dirs.iter().flat_map(|d| ["-I".to_string(), d.display().to_string()]).collect();
-    let _ = writeln!(defs, "SPYGEN_INCLUDES := {}", value(&includes));
+    let _ = writeln!(defs, "SPYGEN_INCLUDES := {}", words(&includes));
     let _ = writeln!(
         defs,
         "SPYGEN_LIBDIR_BASE := {}",
@@ -51,13 +46,13 @@ pub fn lower_make_fragment(db: &Db, input: &FragmentInput) -> String {
         for (var, tool) in [("CC", &t.compiler), ("AR", &t.archiver)] {
             match tool.resolve(&process_env) {
                 Resolution::Found(r) => {
-                    let _ = writeln!(defs, "SPYGEN_{var}_{} := {}", t.name, value(&r.command));
+                    let _ = writeln!(defs, "SPYGEN_{var}_{} := {}", t.name, words(&r.command));
                 }
                 Resolution::Missing { tried } => missing.push(format!("no {} (tried {})", tool.role, tried.join("; "))),
             }
         }
         if let Some(launcher) = input.launchers.get(&t.name) {
-            let _ = writeln!(defs, "SPYGEN_LAUNCHER_{} := {}", t.name, value(launcher));
+            let _ = writeln!(defs, "SPYGEN_LAUNCHER_{} := {}", t.name, words(launcher));
         }
         if !missing.is_empty() {
             let text = format!("{}; to install: {}", missing.join(", "), t.install_hint);
@@ -66,10 +61,10 @@ pub fn lower_make_fragment(db: &Db, input: &FragmentInput) -> String {
         let _ = writeln!(defs, "SPYGEN_BUILD_TYPES_{} := {}", t.name, t.build_type_names().join(" "));
         for bt in t.build_type_names() {
             let opts = FlagOptions { build_type: bt.to_string(), warning_as_error: false };
-            let _ = writeln!(defs, "SPYGEN_CFLAGS_{}_{bt} := {}", t.name, value(&t.flags.cflags(&opts)));
-            let _ = writeln!(defs, "SPYGEN_LDFLAGS_{}_{bt} := {}", t.name, value(&t.flags.ldflags(&opts)));
+            let _ = writeln!(defs, "SPYGEN_CFLAGS_{}_{bt} := {}", t.name, words(&t.flags.cflags(&opts)));
+            let _ = writeln!(defs, "SPYGEN_LDFLAGS_{}_{bt} := {}", t.name, words(&t.flags.ldflags(&opts)));
         }
-        let _ = writeln!(defs, "SPYGEN_WERROR_{} := {}", t.name, value(&t.flags.warning_as_error));
+        let _ = writeln!(defs, "SPYGEN_WERROR_{} := {}", t.name, words(&t.flags.warning_as_error));
         let _ = writeln!(defs, "SPYGEN_OBJ_SUFFIX_{} := {}", t.name, escape_value(&t.suffixes.object));
         let _ = writeln!(defs, "SPYGEN_LIB_SUFFIX_{} := {}", t.name, escape_value(&t.suffixes.archive));
         let _ = writeln!(defs, "SPYGEN_EXE_SUFFIX_{} := {}", t.name, escape_value(&t.suffixes.executable));

@@ -6,6 +6,12 @@ pub fn escape_value(text: &str) -> String {
     text.replace('$', "$$").replace('#', "\\#")
 }
 
+/// Command words as one make value: quoted for the shell, then escaped for make (recipes and
+/// variable values alike).
+pub fn words(words: &[String]) -> String {
+    escape_value(&crate::shell::join(words))
+}
+
 /// A `NAME := value` line.
 pub fn assign(name: &str, value: &str) -> String {
     format!("{name} := {}\n", escape_value(value))

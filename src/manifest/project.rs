@@ -90,6 +90,20 @@ impl Project {
         start.ancestors().map(|d| d.join(PROJECT_MANIFEST)).find(|p| p.is_file())
     }
 
+    /// The project a query run here is about: `dir` when given (as for [`Project::load`]), else
+    /// the nearest `spy.toml` from the current directory up; `None` when there is none.
+    pub fn nearby(dir: Option<&Path>) -> Result<Option<Project>> {
+        let cwd = paths::current_dir();
+        let manifest = match dir {
+            Some(dir) => paths::absolute(dir, &cwd),
+            None => match Project::find(&cwd) {
+                Some(m) => m,
+                None => return Ok(None),
+            },
+        };
+        Project::load(&manifest, &LoadOptions::default()).map(Some)
+    }
+
     /// Reads the project in `dir` (a directory holding `spy.toml`, or the file itself).
     pub fn load(dir: &Path, options: &LoadOptions) -> Result<Project> {
         let cwd = paths::current_dir();

@@ -4,10 +4,9 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
-use super::{Format, Planner, Units};
+use super::{Format, Planner};
 use crate::error::{Error, Result};
 use crate::graph::{Action, ActionKind, ConfigId, FileId, FileList};
-use crate::manifest::Project;
 use crate::paths;
 
 impl Planner<'_> {
@@ -119,13 +118,13 @@ impl Planner<'_> {
         cmd
     }
 
-    /// The action re-running spygen when an input changes.
-    pub(super) fn regeneration(&mut self, units: &Units, project: &Project) -> Result<()> {
+    /// Adds the action re-running spygen when an input changes; returns its inputs (absolute).
+    pub(super) fn regeneration(&mut self) -> Result<Vec<PathBuf>> {
         let mut inputs: BTreeSet<PathBuf> = std::mem::take(&mut self.inputs);
-        if let Some(m) = &project.manifest {
+        if let Some(m) = &self.project.manifest {
             inputs.insert(m.path.clone());
         }
-        inputs.extend(units.manifests.iter().map(|m| m.path.clone()));
+        inputs.extend(self.units.manifests.iter().map(|m| m.path.clone()));
         inputs.extend(self.db.user_files.iter().map(|p| paths::absolute(p, &paths::current_dir())));
         let mut action = Action::new(ActionKind::Regenerate);
         let mut files: Vec<String> = inputs.iter().map(|p| self.rel(p)).collect();
@@ -136,6 +135,10 @@ impl Planner<'_> {
         action.outputs = FileList::from_slice(&[self.graph.file(generated[0])]);
         action.implicit_outputs = generated[1..].iter().map(|f| self.graph.file(f)).collect();
         self.graph.add_action(action)?;
-        Ok(())
+        // Listings through `..` (`../shared/*.c`) name their directory lexically folded.
+        let mut absolute: Vec<PathBuf> = inputs.iter().map(|p| paths::normalize(p)).collect();
+        absolute.sort();
+        absolute.dedup();
+        Ok(absolute)
     }
 }

@@ -7,9 +7,31 @@ use std::path::Path;
 use super::sources::PlannedSource;
 use super::{FRAGMENT_FILE, Planner, UnitConfig};
 use crate::error::{Error, Result};
-use crate::graph::{Action, ActionKind, FileId, FileList, FlagSet, FlagSetId, ToolId};
-use crate::manifest::{ForeignMake, UnitKind};
+use crate::graph::{ActionKind, FileId, FileList, FlagSet, FlagSetId, ToolId};
+use crate::manifest::{ForeignMake, Unit, UnitKind};
 use crate::paths;
+use crate::toolchain::Toolchain;
+
+/// The output suffix of `unit` (a program) for `toolchain`: its own per-target `suffix`, else
+/// the target's executable suffix.
+fn program_suffix<'a>(unit: &'a Unit, toolchain: &'a Toolchain) -> &'a str {
+    unit.suffix.get(&toolchain.name).map_or(toolchain.suffixes.executable.as_str(), |s| s.value.as_str())
+}
+
+/// `toolchain`'s reactor link flags, or the error that `unit` (a reactor or a wasm bundle)
+/// cannot be built for it.
+fn reactor_flags<'a>(unit: &Unit, toolchain: &'a Toolchain) -> Result<&'a [String]> {
+    toolchain.link.reactor.as_deref().ok_or_else(|| {
+        Error::input(format!(
+            "program `{}` is a {}, but target `{}` has no reactor modules",
+            unit.name,
+            unit.kind.as_str(),
+            toolchain.name
+        ))
+        .at(unit.location.clone())
+        .help("restrict the program with `targets = [\"wasi\"]`")
+    })
+}
 
 impl Planner<'_> {
     /// Adds the action running a vendored library's own Makefile; returns its archive.
@@ -26,9 +48,7 @@ impl Planner<'_> {
             .replace("{build_type}", &ctx.config.build_type);
         let out = self.graph.file(&self.rel(&paths::absolute(Path::new(&archive), &foreign.directory)));
         let fragment = self.build_dir.join(FRAGMENT_FILE);
-        let mut action = Action::new(ActionKind::ForeignMake);
-        action.config = Some(ctx.config_id);
-        action.owner = Some(self.owners[ctx.unit].clone());
+        let mut action = self.unit_action(ActionKind::ForeignMake, ctx);
         action.args = vec![
             "-s".into(),
             "--no-print-directory".into(),
@@ -69,23 +89,13 @@ impl Planner<'_> {
         archives: &HashMap<usize, FileId>,
     ) -> Result<FileId> {
         let unit = &self.units.units[ctx.unit];
-        if ctx.toolchain.link.reactor.is_none() {
-            return Err(Error::input(format!(
-                "program `{}` is a wasm-bundle, but target `{}` has no reactor modules",
-                unit.name, ctx.toolchain.name
-            ))
-            .at(unit.location.clone())
-            .help("restrict the program with `targets = [\"wasi\"]`"));
-        }
+        reactor_flags(unit, ctx.toolchain)?;
         let runtime = self.units.runtime.filter(|rt| closure.contains(rt));
         let order: Vec<usize> =
             runtime.into_iter().chain(closure.iter().copied().filter(|&d| Some(d) != runtime)).collect();
         let inputs: Vec<FileId> = order.iter().filter_map(|d| archives.get(d).copied()).collect();
-        let suffix = unit
-            .suffix
-            .get(&ctx.toolchain.name)
-            .map_or(ctx.toolchain.suffixes.executable.as_str(), |s| s.value.as_str());
-        let out = self.graph.file(&format!("{}/{}{suffix}", ctx.config.dir(), unit.name));
+        let out =
+            self.graph.file(&format!("{}/{}{}", ctx.config.dir(), unit.name, program_suffix(unit, ctx.toolchain)));
         let mut args = vec![
             "bundle".to_string(),
             "--target".into(),
@@ -102,9 +112,7 @@ impl Planner<'_> {
         }
         args.push("-o".into());
         args.push(self.graph.path(out).to_string());
-        let mut action = Action::new(ActionKind::Bundle);
-        action.config = Some(ctx.config_id);
-        action.owner = Some(self.owners[ctx.unit].clone());
+        let mut action = self.unit_action(ActionKind::Bundle, ctx);
         action.inputs = inputs.into();
         action.outputs.push(out);
         action.args = args;
@@ -149,31 +157,15 @@ impl Planner<'_> {
         }
         let reactor = unit.kind == UnitKind::Reactor;
         if reactor {
-            let Some(flags) = &toolchain.link.reactor else {
-                return Err(Error::input(format!(
-                    "program `{}` is a reactor, but target `{}` has no reactor modules",
-                    unit.name, toolchain.name
-                ))
-                .at(unit.location.clone())
-                .help("restrict the program with `targets = [\"wasi\"]`"));
-            };
-            words.extend(flags.iter().cloned());
+            words.extend(reactor_flags(unit, toolchain)?.iter().cloned());
         }
         words.extend(toolchain.link.export_flags(&exports));
-        let ldflags = self.graph.add_flag_set(FlagSet {
-            name: format!("ldflags.{}.{}", unit.name, ctx.config.name()),
-            parent: Some(parent),
-            words,
-            inline: Vec::new(),
-            suffix: None,
-        });
-        let suffix =
-            unit.suffix.get(&toolchain.name).map_or(toolchain.suffixes.executable.as_str(), |s| s.value.as_str());
+        let name = format!("ldflags.{}.{}", unit.name, ctx.config.name());
+        let ldflags = self.graph.add_flag_set(FlagSet { parent: Some(parent), ..FlagSet::new(name, words) });
+        let suffix = program_suffix(unit, toolchain);
         let stem = format!("{}/{}", ctx.config.dir(), unit.name);
         let out = self.graph.file(&format!("{stem}{suffix}"));
-        let mut action = Action::new(if reactor { ActionKind::LinkWholeArchive } else { ActionKind::Link });
-        action.config = Some(ctx.config_id);
-        action.owner = Some(self.owners[ctx.unit].clone());
+        let mut action = self.unit_action(if reactor { ActionKind::LinkWholeArchive } else { ActionKind::Link }, ctx);
         action.tool = Some(cc);
         action.flags = Some(ldflags);
         action.inputs = objects.into();

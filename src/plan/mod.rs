@@ -76,6 +76,9 @@ pub struct Plan {
     pub fragment: FragmentInput,
     /// How many links ninja runs at once (the depth of its `link` pool).
     pub link_jobs: u32,
+    /// The files and directories whose change re-runs spygen (absolute, sorted): the inputs of
+    /// the regeneration action.
+    pub regen_inputs: Vec<PathBuf>,
 }
 
 /// Which build files `spygen gen` writes.
@@ -122,15 +125,20 @@ pub const MAKEFILE: &str = "Makefile";
 /// The compilation database's name.
 pub const COMPDB_FILE: &str = "compile_commands.json";
 
-/// Plans the project for the wanted configurations.
-pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
-    let project = Project::load(&options.project_dir, &options.load)?;
-    let build_dir = build_dir_of(options, &project);
-    let units = Units::load(&project)?;
+/// Reads the project `options` name (`spy.toml` unless `--no-spy-toml`, plus
+/// `--extra-vm-module`), for [`build_dir`] and [`plan`].
+pub fn load_project(options: &GenOptions) -> Result<Project> {
+    Project::load(&options.project_dir, &options.load)
+}
+
+/// Plans `project` (read by [`load_project`]) for the wanted configurations.
+pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
+    let build_dir = build_dir(options, project);
+    let units = Units::load(project)?;
     let mut planner = Planner {
         db,
         options,
-        project: &project,
+        project,
         units: &units,
         build_dir: build_dir.clone(),
         graph: BuildGraph::new(),
@@ -147,15 +155,8 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
     planner.unit_dirs = units.units.iter().map(|u| planner.rel(&u.dir)).collect();
     for u in &units.units {
         let words: Vec<String> = u.public_include_dirs.iter().map(|d| format!("-I{}", planner.rel(&d.value))).collect();
-        let set = (!words.is_empty()).then(|| {
-            planner.graph.add_flag_set(FlagSet {
-                name: format!("public.{}", u.name),
-                parent: None,
-                words,
-                inline: Vec::new(),
-                suffix: None,
-            })
-        });
+        let set =
+            (!words.is_empty()).then(|| planner.graph.add_flag_set(FlagSet::new(format!("public.{}", u.name), words)));
         planner.public_includes.push(set);
     }
     planner.check_target_names()?;
@@ -171,20 +172,12 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
         let config = planner.graph.configs[config_id.index()].clone();
         let flag_options =
             FlagOptions { build_type: config.build_type.clone(), warning_as_error: options.warning_as_error };
-        let base_cflags = planner.graph.add_flag_set(FlagSet {
-            name: format!("cflags.{}", config.name()),
-            parent: None,
-            words: toolchain.flags.cflags(&flag_options),
-            inline: Vec::new(),
-            suffix: None,
-        });
-        let base_ldflags = planner.graph.add_flag_set(FlagSet {
-            name: format!("ldflags.{}", config.name()),
-            parent: None,
-            words: toolchain.flags.ldflags(&flag_options),
-            inline: Vec::new(),
-            suffix: None,
-        });
+        let base_cflags = planner
+            .graph
+            .add_flag_set(FlagSet::new(format!("cflags.{}", config.name()), toolchain.flags.cflags(&flag_options)));
+        let base_ldflags = planner
+            .graph
+            .add_flag_set(FlagSet::new(format!("ldflags.{}", config.name()), toolchain.flags.ldflags(&flag_options)));
         let cc = planner.tool(toolchain, ToolRole::Compiler);
         let ar = planner.tool(toolchain, ToolRole::Archiver);
         planner.launcher_tool(toolchain);
@@ -213,9 +206,7 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
                     continue;
                 }
                 let out = planner.graph.file(&format!("{}/{}{}", config.dir(), unit.name, toolchain.suffixes.archive));
-                let mut action = Action::new(ActionKind::Archive);
-                action.config = Some(config_id);
-                action.owner = Some(planner.owners[u].clone());
+                let mut action = planner.unit_action(ActionKind::Archive, &ctx);
                 action.tool = Some(ar);
                 action.inputs = objects.into();
                 action.outputs = FileList::from_slice(&[out]);
@@ -233,7 +224,7 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
     }
     planner.aliases(&outputs_by_unit)?;
     let regen_command = planner.regen_command();
-    planner.regeneration(&units, &project)?;
+    let regen_inputs = planner.regeneration()?;
     planner.graph.check_acyclic()?;
     let project_manifest =
         project.manifest.as_ref().map(|m| planner.rel(&m.path)).unwrap_or_else(|| planner.rel(&project.root));
@@ -257,20 +248,16 @@ pub fn plan(db: &Db, options: &GenOptions) -> Result<Plan> {
         project_manifest,
         fragment,
         link_jobs,
+        regen_inputs,
     })
 }
 
 /// The build directory `options` ask for: `--build-dir`, else the project's.
-fn build_dir_of(options: &GenOptions, project: &Project) -> PathBuf {
+pub fn build_dir(options: &GenOptions, project: &Project) -> PathBuf {
     match &options.build_dir {
         Some(d) => paths::absolute(d, &paths::current_dir()),
         None => project.build_dir.clone(),
     }
-}
-
-/// The build directory of a generation, reading only the project manifest.
-pub fn build_dir(options: &GenOptions) -> Result<PathBuf> {
-    Ok(build_dir_of(options, &Project::load(&options.project_dir, &options.load)?))
 }
 
 /// One unit in one configuration.
@@ -543,13 +530,8 @@ impl<'a> Planner<'a> {
             words.extend(s.cflags.iter().cloned());
         }
         let suffix = self.unit_includes(ctx.unit, closure);
-        Ok(self.graph.add_flag_set(FlagSet {
-            name: format!("cflags.{}.{}", unit.name, ctx.config.name()),
-            parent: Some(parent),
-            words,
-            inline: Vec::new(),
-            suffix,
-        }))
+        let name = format!("cflags.{}.{}", unit.name, ctx.config.name());
+        Ok(self.graph.add_flag_set(FlagSet { parent: Some(parent), suffix, ..FlagSet::new(name, words) }))
     }
 
     /// The include flags of a unit, the same in every configuration, so defined once and
@@ -570,25 +552,21 @@ impl<'a> Planner<'a> {
             }
         }
         if !syslib_words.is_empty() {
-            inline.push(self.graph.add_flag_set(FlagSet {
-                name: format!("system-libs.{}", unit.name),
-                parent: None,
-                words: syslib_words,
-                inline: Vec::new(),
-                suffix: None,
-            }));
+            inline.push(self.graph.add_flag_set(FlagSet::new(format!("system-libs.{}", unit.name), syslib_words)));
         }
         let id = (!words.is_empty() || !inline.is_empty()).then(|| {
-            self.graph.add_flag_set(FlagSet {
-                name: format!("includes.{}", unit.name),
-                parent: None,
-                words,
-                inline,
-                suffix: None,
-            })
+            self.graph.add_flag_set(FlagSet { inline, ..FlagSet::new(format!("includes.{}", unit.name), words) })
         });
         self.includes[u] = Some(id);
         id
+    }
+
+    /// A new action of `kind` building `ctx`'s unit in its configuration.
+    fn unit_action(&self, kind: ActionKind, ctx: &UnitConfig) -> Action {
+        let mut action = Action::new(kind);
+        action.config = Some(ctx.config_id);
+        action.owner = Some(self.owners[ctx.unit].clone());
+        action
     }
 
     /// Adds the compile action of `src`; returns the object.
@@ -600,9 +578,7 @@ impl<'a> Planner<'a> {
         object.push_str(suffix);
         let src_file = self.graph.file(&src.path);
         let obj_file = self.graph.file(&object);
-        let mut action = Action::new(ActionKind::Compile);
-        action.config = Some(ctx.config_id);
-        action.owner = Some(self.owners[ctx.unit].clone());
+        let mut action = self.unit_action(ActionKind::Compile, ctx);
         action.tool = Some(cc);
         action.flags = Some(cflags);
         action.inputs.push(src_file);
