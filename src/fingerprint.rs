@@ -5,7 +5,6 @@
 //! (a newly installed compiler changes one), and the generated files themselves.
 
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use crate::fsutil::write_if_changed;
 
@@ -25,12 +24,9 @@ pub fn header(request: &str) -> String {
 }
 
 fn stamp(path: &Path) -> String {
-    match std::fs::metadata(path) {
-        Ok(m) => {
-            let mtime = m.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
-            format!("{mtime} {}", m.len())
-        }
-        Err(_) => "missing".to_string(),
+    match crate::fsutil::stamp(path) {
+        Some((mtime, size)) => format!("{mtime} {size}"),
+        None => "missing".to_string(),
     }
 }
 

@@ -5,6 +5,13 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+/// A file's modification time (nanoseconds since the epoch) and size: what says it changed,
+/// as ninja and make judge it. `None` when it cannot be read.
+pub fn stamp(path: &Path) -> Option<(u128, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos(), m.len()))
+}
+
 /// Whether `write_if_changed` touched the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOutcome {

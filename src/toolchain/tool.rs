@@ -138,12 +138,7 @@ impl ResolvedTool {
     /// The first line with a digit the tool prints for its version query, if it answers;
     /// remembered on disk until the program, the probe's witness file or PATH changes.
     pub fn version(&self, version_args: &[String]) -> Option<String> {
-        let key = format!(
-            "version {} {} PATH={}",
-            self.command.join(" "),
-            version_args.join(" "),
-            std::env::var("PATH").unwrap_or_default()
-        );
+        let key = tool_cache::key(&format!("version {} {}", self.command.join(" "), version_args.join(" ")));
         let mut files: Vec<&Path> = vec![&self.program];
         files.extend(self.witness.as_deref());
         let fingerprint = tool_cache::fingerprint(&files);
@@ -176,8 +171,7 @@ fn run_probe(probe: &[String], program: &Path) -> Option<Option<PathBuf>> {
     if let Some(known) = SEEN.lock().ok().and_then(|c| c.as_ref()?.get(probe).cloned()) {
         return known;
     }
-    // PATH is part of the key, so answers under different PATHs (a shell, cargo, ninja) coexist.
-    let key = format!("probe {} PATH={}", probe.join(" "), std::env::var("PATH").unwrap_or_default());
+    let key = tool_cache::key(&format!("probe {}", probe.join(" ")));
     let remembered = tool_cache::lookup(&key).and_then(|a| {
         let witness = PathBuf::from(&a.value);
         (a.fingerprint == tool_cache::fingerprint(&[program, &witness])).then_some(witness)

@@ -1,14 +1,14 @@
 //! A small on-disk memo of slow tool questions (does this probe pass? what version is this
 //! compiler?), so `spygen flags --cc` or a bundle cache hit does not start Python each time.
 //!
-//! Each answer is stored with a fingerprint of what it depends on: the program file, the
-//! file the probe printed (for zig from PyPI: `ziglang/__init__.py`), and PATH. Any change to
-//! them (an upgrade, an uninstall, another PATH) makes the answer stale and it is asked again.
+//! Each answer is stored under its question and PATH (see [`key`]: answers under different
+//! PATHs, a shell's, cargo's, ninja's, coexist), with a fingerprint of the files it depends on:
+//! the program, and the file the probe printed (for zig from PyPI: `ziglang/__init__.py`). A
+//! change to them (an upgrade, an uninstall) makes the answer stale and it is asked again.
 //! Only positive probe answers are kept: an install must be noticed at once.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +19,7 @@ pub const CACHE_DIR_ENV: &str = "SPYGEN_CACHE_DIR";
 /// One remembered answer.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Answer {
-    /// What the answer depends on, as `path:mtime:size` items and PATH.
+    /// What the answer depends on, as `path:mtime:size` items.
     pub fingerprint: String,
     /// The answer (a version line, or the file a probe printed).
     pub value: String,
@@ -38,19 +38,21 @@ fn cache_file() -> Option<PathBuf> {
     Some(dir.join("tools.json"))
 }
 
-/// `path:mtime_ns:size` of each file (missing files say so), then PATH.
+/// The key of `question` asked under the current PATH.
+pub fn key(question: &str) -> String {
+    format!("{question} PATH={}", std::env::var("PATH").unwrap_or_default())
+}
+
+/// `path:mtime_ns:size` of each file (missing files say so).
 pub fn fingerprint(files: &[&Path]) -> String {
     let mut out = String::new();
     for f in files {
-        let stamp = std::fs::metadata(f)
-            .ok()
-            .and_then(|m| Some((m.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_nanos(), m.len())));
-        match stamp {
+        match crate::fsutil::stamp(f) {
             Some((mtime, size)) => out += &format!("{}:{mtime}:{size};", f.display()),
             None => out += &format!("{}:missing;", f.display()),
         }
     }
-    out + &std::env::var("PATH").unwrap_or_default()
+    out
 }
 
 /// The remembered answer for `key`; the caller checks its fingerprint.
