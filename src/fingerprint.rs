@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::fsutil::write_if_changed;
+use crate::fsutil::{Stamp, stamp, write_if_changed};
 
 /// The record's file name in the build directory.
 pub const FILE: &str = ".spygen-inputs";
@@ -23,9 +23,9 @@ pub fn header(request: &str) -> String {
     out
 }
 
-fn stamp(path: &Path) -> String {
-    match crate::fsutil::stamp(path) {
-        Some((mtime, size)) => format!("{mtime} {size}"),
+fn shown(stamp: Option<Stamp>) -> String {
+    match stamp {
+        Some(s) => s.to_string(),
         None => "missing".to_string(),
     }
 }
@@ -35,7 +35,8 @@ pub fn path_dirs() -> Vec<PathBuf> {
     std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default()
 }
 
-/// Whether the record in `build_dir` matches `header` and every file in it is unchanged.
+/// Whether the record in `build_dir` matches `header` and every file in it is as recorded: a
+/// file recorded as missing must still be missing (a PATH directory created since is a change).
 pub fn up_to_date(build_dir: &Path, header: &str) -> bool {
     let Ok(text) = std::fs::read_to_string(build_dir.join(FILE)) else {
         return false;
@@ -44,16 +45,17 @@ pub fn up_to_date(build_dir: &Path, header: &str) -> bool {
         return false;
     };
     files.lines().all(|line| match line.rsplit_once('\t') {
-        Some((path, state)) => state != "missing" && stamp(Path::new(path)) == state,
+        Some((path, state)) => shown(stamp(Path::new(path))) == state,
         None => false,
     })
 }
 
-/// Writes the record for `files` (absolute paths), after the outputs are written.
-pub fn record(build_dir: &Path, header: &str, files: &[PathBuf]) {
+/// Writes the record of `files` (absolute paths, each with its stamp taken before it was read),
+/// after the outputs are written.
+pub fn record(build_dir: &Path, header: &str, files: &[(PathBuf, Option<Stamp>)]) {
     let mut text = header.to_string();
-    for f in files {
-        text += &format!("{}\t{}\n", f.display(), stamp(f));
+    for (f, s) in files {
+        text += &format!("{}\t{}\n", f.display(), shown(*s));
     }
     // Best effort: without the record the next run only does the full work.
     let _ = write_if_changed(&build_dir.join(FILE), text.as_bytes());

@@ -5,11 +5,28 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// A file's modification time (nanoseconds since the epoch) and size: what says it changed,
-/// as ninja and make judge it. `None` when it cannot be read.
-pub fn stamp(path: &Path) -> Option<(u128, u64)> {
+/// A file's modification time and size: what says it changed, as ninja and make judge it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp {
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: u128,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl std::fmt::Display for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.mtime_ns, self.size)
+    }
+}
+
+/// The stamp of `path` (symbolic links followed); `None` when it does not exist or cannot be
+/// read. An input is stamped *before* it is read, so an edit made while spygen reads it is
+/// seen as a change by the next run.
+pub fn stamp(path: &Path) -> Option<Stamp> {
     let m = std::fs::metadata(path).ok()?;
-    Some((m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos(), m.len()))
+    let mtime_ns = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+    Some(Stamp { mtime_ns, size: m.len() })
 }
 
 /// Whether `write_if_changed` touched the file.

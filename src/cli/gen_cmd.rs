@@ -1,13 +1,13 @@
 //! `spygen gen`: read the project, plan the graph, write the build files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
 use super::project_args::ProjectArgs;
 use crate::error::Result;
 use crate::fingerprint;
-use crate::fsutil::{WriteOutcome, write_parts_if_changed};
+use crate::fsutil::{Stamp, WriteOutcome, stamp, write_parts_if_changed};
 use crate::lower;
 use crate::plan::{self, COMPDB_FILE, FRAGMENT_FILE, Format, MAKEFILE, NINJA_FILE};
 use crate::toolchain::Db;
@@ -73,6 +73,15 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
         return Ok(());
     }
     let mut timer = Timer::new();
+    // Stamped before planning looks at them: spygen itself and the PATH directories (a missing
+    // one is recorded as missing: creating it later, with a compiler in it, is a change).
+    let mut inputs: Vec<(PathBuf, Option<Stamp>)> = std::iter::once(options.spygen_exe.clone())
+        .chain(fingerprint::path_dirs())
+        .map(|p| {
+            let s = stamp(&p);
+            (p, s)
+        })
+        .collect();
     let plan = plan::plan(db, &options, &project)?;
     timer.lap("plan");
     for w in &plan.warnings {
@@ -105,16 +114,18 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
             written.push(*name);
         }
     }
-    let mut inputs = vec![options.spygen_exe.clone()];
     inputs.extend(plan.regen_inputs.iter().cloned());
-    inputs.extend(fingerprint::path_dirs().into_iter().filter(|d| d.is_dir()));
     // A launcher given by path (one found on PATH is covered by the PATH directories).
     for tool in plan.graph.tools.iter().filter(|t| t.role == crate::graph::ToolRole::Launcher) {
         if let Some(program) = tool.command.first().filter(|p| p.contains('/')) {
-            inputs.push(std::path::PathBuf::from(program));
+            inputs.push((PathBuf::from(program), stamp(Path::new(program))));
         }
     }
-    inputs.extend(files.iter().map(|(name, _)| plan.build_dir.join(name)));
+    inputs.extend(files.iter().map(|(name, _)| {
+        let path = plan.build_dir.join(name);
+        let s = stamp(&path);
+        (path, s)
+    }));
     timer.lap("write");
     fingerprint::record(&plan.build_dir, &header, &inputs);
     timer.lap("record inputs");

@@ -5,13 +5,16 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::fsutil::Stamp;
+
 /// The result of expanding one pattern.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Expansion {
     /// Matching files, sorted.
     pub files: Vec<PathBuf>,
-    /// Directories whose listing the result depends on, sorted.
-    pub dirs_read: Vec<PathBuf>,
+    /// Directories whose listing the result depends on, sorted, each stamped before it was
+    /// listed.
+    pub dirs_read: Vec<(PathBuf, Option<Stamp>)>,
 }
 
 /// Whether `pattern` has any wildcard (otherwise it names one file).
@@ -33,7 +36,7 @@ pub fn expand(base: &Path, pattern: &str) -> Expansion {
         out.files.dedup();
     }
     out.dirs_read.sort();
-    out.dirs_read.dedup();
+    out.dirs_read.dedup_by(|a, b| a.0 == b.0);
     out
 }
 
@@ -82,10 +85,11 @@ fn walk(dir: &Path, kind: Kind, rest: &[&str], out: &mut Expansion) {
 
 /// The entries of `dir`, sorted by name, with their kinds; records `dir` as read.
 fn list(dir: &Path, out: &mut Expansion) -> Vec<(std::ffi::OsString, Kind)> {
+    let stamp = crate::fsutil::stamp(dir);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    out.dirs_read.push(dir.to_path_buf());
+    out.dirs_read.push((dir.to_path_buf(), stamp));
     let mut v: Vec<(std::ffi::OsString, Kind)> = entries
         .filter_map(|e| e.ok())
         .map(|e| {
@@ -197,10 +201,10 @@ mod tests {
         }
         let e = expand(base, "src/*.c");
         assert_eq!(e.files, [base.join("src/a.c")]);
-        assert_eq!(e.dirs_read, [base.join("src")]);
+        assert_eq!(e.dirs_read.iter().map(|d| &d.0).collect::<Vec<_>>(), [&base.join("src")]);
         let e = expand(base, "src/**/*.c");
         assert_eq!(e.files, [base.join("src/a.c"), base.join("src/sub/c.c")]);
-        assert!(e.dirs_read.contains(&base.join("src/sub")));
+        assert!(e.dirs_read.iter().any(|d| d.0 == base.join("src/sub")));
         let e = expand(base, "top.c");
         assert_eq!(e.files, [base.join("top.c")]);
         assert!(e.dirs_read.is_empty());

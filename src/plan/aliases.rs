@@ -1,11 +1,12 @@
 //! The graph's named entry points: phony aliases (per configuration, target, unit, and `all`)
 //! and the action re-running spygen when an input changes.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use super::{Format, Planner};
 use crate::error::{Error, Result};
+use crate::fsutil::Stamp;
 use crate::graph::{Action, ActionKind, ConfigId, FileId, FileList};
 use crate::paths;
 
@@ -119,15 +120,14 @@ impl Planner<'_> {
     }
 
     /// Adds the action re-running spygen when an input changes; returns its inputs (absolute).
-    pub(super) fn regeneration(&mut self) -> Result<Vec<PathBuf>> {
-        let mut inputs: BTreeSet<PathBuf> = std::mem::take(&mut self.inputs);
-        if let Some(m) = &self.project.manifest {
-            inputs.insert(m.path.clone());
-        }
-        inputs.extend(self.units.manifests.iter().map(|m| m.path.clone()));
-        inputs.extend(self.db.user_files.iter().map(|p| paths::absolute(p, &paths::current_dir())));
+    pub(super) fn regeneration(&mut self) -> Result<Vec<(PathBuf, Option<Stamp>)>> {
+        let manifests = self.project.manifest.iter().chain(&self.units.manifests).map(|m| (m.path.clone(), m.stamp));
+        let descriptors = self.db.user_files.iter().map(|(p, s)| (paths::absolute(p, &paths::current_dir()), *s));
+        let manifests: Vec<_> = manifests.chain(descriptors).collect();
+        self.add_inputs(manifests);
+        let inputs = std::mem::take(&mut self.inputs);
         let mut action = Action::new(ActionKind::Regenerate);
-        let mut files: Vec<String> = inputs.iter().map(|p| self.rel(p)).collect();
+        let mut files: Vec<String> = inputs.keys().map(|p| self.rel(p)).collect();
         files.sort();
         files.dedup();
         action.inputs = files.iter().map(|f| self.graph.file(f)).collect();
@@ -136,9 +136,10 @@ impl Planner<'_> {
         action.implicit_outputs = generated[1..].iter().map(|f| self.graph.file(f)).collect();
         self.graph.add_action(action)?;
         // Listings through `..` (`../shared/*.c`) name their directory lexically folded.
-        let mut absolute: Vec<PathBuf> = inputs.iter().map(|p| paths::normalize(p)).collect();
+        let mut absolute: Vec<(PathBuf, Option<Stamp>)> =
+            inputs.into_iter().map(|(p, s)| (paths::normalize(&p), s)).collect();
         absolute.sort();
-        absolute.dedup();
+        absolute.dedup_by(|a, b| a.0 == b.0);
         Ok(absolute)
     }
 }

@@ -8,11 +8,12 @@ mod sources;
 mod syslib;
 mod units;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Location, Result};
+use crate::fsutil::Stamp;
 use crate::graph::{
     Action, ActionKind, BuildGraph, ConfigId, Configuration, FileId, FileList, FlagSet, FlagSetId, Tool, ToolId,
     ToolRole,
@@ -76,9 +77,9 @@ pub struct Plan {
     pub fragment: FragmentInput,
     /// How many links ninja runs at once (the depth of its `link` pool).
     pub link_jobs: u32,
-    /// The files and directories whose change re-runs spygen (absolute, sorted): the inputs of
-    /// the regeneration action.
-    pub regen_inputs: Vec<PathBuf>,
+    /// The files and directories whose change re-runs spygen (absolute, sorted), each with its
+    /// stamp from before it was read: the inputs of the regeneration action.
+    pub regen_inputs: Vec<(PathBuf, Option<Stamp>)>,
 }
 
 /// Which build files `spygen gen` writes.
@@ -143,7 +144,7 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
         build_dir: build_dir.clone(),
         graph: BuildGraph::new(),
         warnings: Vec::new(),
-        inputs: BTreeSet::new(),
+        inputs: BTreeMap::new(),
         tools: HashMap::new(),
         launchers: std::collections::BTreeMap::new(),
         syslibs: syslib::Cache::default(),
@@ -278,8 +279,9 @@ struct Planner<'a> {
     build_dir: PathBuf,
     graph: BuildGraph,
     warnings: Vec<String>,
-    /// Files and directories whose change must re-run spygen (absolute).
-    inputs: BTreeSet<PathBuf>,
+    /// Files and directories whose change must re-run spygen (absolute), each with its stamp
+    /// from before it was first read.
+    inputs: BTreeMap<PathBuf, Option<Stamp>>,
     tools: HashMap<(String, bool), ToolId>,
     /// Each generated target's compiler launcher, checked (targets without one are absent).
     launchers: std::collections::BTreeMap<String, launcher::Launcher>,
@@ -296,6 +298,13 @@ struct Planner<'a> {
 }
 
 impl<'a> Planner<'a> {
+    /// Adds inputs of the generation; a path read twice keeps its first (earlier) stamp.
+    fn add_inputs(&mut self, inputs: impl IntoIterator<Item = (PathBuf, Option<Stamp>)>) {
+        for (path, stamp) in inputs {
+            self.inputs.entry(path).or_insert(stamp);
+        }
+    }
+
     /// `path` relative to the build dir, as build files spell it.
     fn rel(&self, path: &Path) -> String {
         paths::to_slash(&paths::relative(path, &self.build_dir))

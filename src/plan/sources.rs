@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 
 use super::Planner;
 use crate::error::{Error, Result};
+use crate::fsutil::Stamp;
 use crate::graph::Configuration;
 use crate::manifest::{Located, Unit, glob};
 use crate::paths;
 
 /// Expands a unit's source patterns: the files, and the directories read; a pattern matching
 /// nothing is an error at its manifest entry.
-fn expand_patterns(unit: &Unit, patterns: &[Located<String>]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+fn expand_patterns(unit: &Unit, patterns: &[Located<String>]) -> Result<(Vec<PathBuf>, Vec<DirRead>)> {
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     for p in patterns {
@@ -31,6 +32,9 @@ fn expand_patterns(unit: &Unit, patterns: &[Located<String>]) -> Result<(Vec<Pat
     }
     Ok((files, dirs))
 }
+
+/// A directory a pattern listed, with its stamp from before the listing.
+type DirRead = (PathBuf, Option<Stamp>);
 
 /// A source file as the build files name it.
 #[derive(Debug, Clone)]
@@ -86,7 +90,7 @@ impl Planner<'_> {
     pub(super) fn expand(&mut self, u: usize, patterns: &[Located<String>]) -> Result<Vec<PlannedSource>> {
         let unit = &self.units.units[u];
         let (files, dirs) = expand_patterns(unit, patterns)?;
-        self.inputs.extend(dirs);
+        self.add_inputs(dirs);
         Ok(files.iter().map(|f| PlannedSource::new(f, &unit.dir, &self.unit_dirs[u], &self.build_dir)).collect())
     }
 
@@ -96,7 +100,7 @@ impl Planner<'_> {
         let units = &self.units.units;
         let half = units.len().div_ceil(2);
         let (unit_dirs, build_dir) = (&self.unit_dirs, &self.build_dir);
-        let expand_range = |range: std::ops::Range<usize>| -> Vec<Result<(Vec<PlannedSource>, Vec<PathBuf>)>> {
+        let expand_range = |range: std::ops::Range<usize>| -> Vec<Result<(Vec<PlannedSource>, Vec<DirRead>)>> {
             range
                 .map(|i| {
                     let u = &units[i];
@@ -119,7 +123,7 @@ impl Planner<'_> {
         let mut out = Vec::with_capacity(units.len());
         for result in first.into_iter().chain(second) {
             let (files, dirs) = result?;
-            self.inputs.extend(dirs);
+            self.add_inputs(dirs);
             out.push(files);
         }
         if out.len() != units.len() {

@@ -215,8 +215,9 @@ impl Toolchain {
 pub struct Db {
     /// Toolchains by target name, sorted.
     toolchains: BTreeMap<String, Toolchain>,
-    /// User descriptor files read (inputs of the build files, for regeneration).
-    pub user_files: Vec<PathBuf>,
+    /// User descriptor files read, each stamped before it was read (inputs of the build files,
+    /// for regeneration).
+    pub user_files: Vec<(PathBuf, Option<crate::fsutil::Stamp>)>,
 }
 
 impl Db {
@@ -241,7 +242,7 @@ impl Db {
             for path in paths {
                 let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
                 let source = SourceFile::read(&path)?;
-                user_files.push(path.clone());
+                user_files.push((path.clone(), source.stamp));
                 files.insert(name, (source, Origin::File(path)));
             }
         }

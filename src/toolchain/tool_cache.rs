@@ -48,7 +48,7 @@ pub fn fingerprint(files: &[&Path]) -> String {
     let mut out = String::new();
     for f in files {
         match crate::fsutil::stamp(f) {
-            Some((mtime, size)) => out += &format!("{}:{mtime}:{size};", f.display()),
+            Some(s) => out += &format!("{}:{}:{};", f.display(), s.mtime_ns, s.size),
             None => out += &format!("{}:missing;", f.display()),
         }
     }
