@@ -124,3 +124,32 @@ pub fn examples_copy() -> (tempfile::TempDir, PathBuf) {
     copy_tree(&repo_root().join("examples"), &root);
     (dir, root)
 }
+
+/// Whether the tests run as root, whose power to read any file would hide permission errors.
+pub fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// A command running `program` without the power to read or enter files it has no permission
+/// for, so that a permission test means the same under root as for a user: root's
+/// CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH are dropped with `setpriv` (util-linux).
+pub fn without_read_override(program: &Path) -> Command {
+    if running_as_root() {
+        let mut cmd = Command::new("setpriv");
+        cmd.arg("--bounding-set=-dac_override,-dac_read_search").arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+/// [`spygen`] run through [`without_read_override`].
+pub fn spygen_without_read_override() -> Command {
+    let mut cmd = without_read_override(Path::new(env!("CARGO_BIN_EXE_spygen")));
+    cmd.env_remove("SPYGEN_TOOLCHAIN_DIR")
+        .env_remove("SPY_WERROR")
+        .env_remove("SPYGEN_LAUNCHER")
+        .env_remove("SPYGEN_LINK_JOBS");
+    cmd
+}
