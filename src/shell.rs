@@ -35,6 +35,41 @@ pub fn join<S: AsRef<str>>(words: &[S]) -> String {
     out
 }
 
+/// Words as the text of a response file (`cc @file`, `ar @file`, `spygen bundle --args-from
+/// file`), joined with spaces. A word that needs quoting is put in double quotes with `\` and
+/// `"` backslash-escaped: the one spelling that GCC's and LLVM's response-file readers (gcc, ar,
+/// clang, zig cc, llvm-ar) and Python's `shlex` (emcc) all read back as the same word, and that
+/// [`split_response_file`] reads back too. Control characters are rejected earlier (no build
+/// file can carry them).
+pub fn response_file<S: AsRef<str>>(words: &[S]) -> String {
+    let mut out = String::with_capacity(words.iter().map(|w| w.as_ref().len() + 3).sum());
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let w = w.as_ref();
+        if !w.is_empty() && w.bytes().all(is_safe) {
+            out.push_str(w);
+            continue;
+        }
+        out.push('"');
+        for c in w.chars() {
+            if c == '\\' || c == '"' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out
+}
+
+/// The words of a response file written by [`response_file`]; `None` when its quotes do not
+/// close.
+pub fn split_response_file(text: &str) -> Option<Vec<String>> {
+    shlex::split(text)
+}
+
 /// Bytes that need no quoting, as a table: this test runs on every byte of every flag.
 const SAFE: [bool; 256] = {
     let mut table = [false; 256];
@@ -65,5 +100,13 @@ mod tests {
         assert_eq!(quote("it's"), "'it'\\''s'");
         assert_eq!(quote(""), "''");
         assert_eq!(join(&["cc", "-I", "/x y"]), "cc -I '/x y'");
+    }
+
+    #[test]
+    fn response_files_read_back_as_the_same_words() {
+        let words = ["-O2", "a b", "it's", r#"say "hi""#, r"back\slash", "$HOME", "", "#x", "é"];
+        let text = response_file(&words);
+        assert_eq!(text, r##"-O2 "a b" "it's" "say \"hi\"" "back\\slash" "$HOME" "" "#x" "é""##);
+        assert_eq!(split_response_file(&text).unwrap(), words);
     }
 }
