@@ -2,6 +2,7 @@
 //! and link actions in one `BuildGraph`, with flags propagated along dependencies.
 
 mod aliases;
+mod closure;
 pub mod launcher;
 mod link;
 mod sources;
@@ -23,6 +24,7 @@ use crate::manifest::{LoadOptions, Project, Settings, Unit, UnitKind};
 use crate::paths;
 use crate::toolchain::{Db, FlagOptions, Resolution, Toolchain, process_env};
 
+use closure::Closures;
 use sources::PlannedSource;
 pub use units::Units;
 
@@ -164,7 +166,12 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
     let configs = planner.configurations()?;
     let effective = planner.effective_targets()?;
     let sources = planner.expand_all_sources()?;
-    let closure = planner.closures();
+    let closures =
+        Closures::new(&units, |u| planner.public_includes[u].is_some() || !units.units[u].system_libs.is_empty());
+    // Programs link everything they depend on; modules only see their dependencies' interfaces.
+    let closure: Vec<Vec<usize>> = (0..units.units.len())
+        .map(|u| if units.units[u].kind == UnitKind::Module { Vec::new() } else { closures.all(&units, u) })
+        .collect();
     let source_count: usize = sources.iter().map(Vec::len).sum();
     // Per configuration: a source, its object and its compile action for each source file.
     planner.graph.reserve(source_count * (1 + configs.len()), source_count * configs.len());
@@ -196,7 +203,7 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
                 outputs_by_unit[u].push((config_id, out));
                 continue;
             }
-            let cflags = planner.unit_cflags(&ctx, base_cflags, &closure[u])?;
+            let cflags = planner.unit_cflags(&ctx, base_cflags, &closures)?;
             let extra = planner.extra_sources(u, &config)?;
             let mut objects = Vec::with_capacity(sources[u].len() + extra.len());
             for src in sources[u].iter().chain(&extra) {
@@ -454,45 +461,6 @@ impl<'a> Planner<'a> {
         Ok(eff)
     }
 
-    /// For each unit, every unit it depends on transitively, nearest first (link order).
-    fn closures(&self) -> Vec<Vec<usize>> {
-        // Sets of topological positions as bit sets: a union is a word-wise OR, which keeps a
-        // chain of a thousand modules linear in words rather than in tree insertions.
-        let n = self.units.units.len();
-        let words = n.div_ceil(64);
-        let mut position = vec![0usize; n];
-        for (i, &u) in self.units.topo.iter().enumerate() {
-            position[u] = i;
-        }
-        let mut sets: Vec<Vec<u64>> = vec![Vec::new(); n];
-        for &u in &self.units.topo {
-            let mut set = vec![0u64; words];
-            for d in &self.units.deps[u] {
-                let p = position[d.unit];
-                set[p / 64] |= 1 << (p % 64);
-                for (w, dw) in set.iter_mut().zip(&sets[d.unit]) {
-                    *w |= dw;
-                }
-            }
-            sets[u] = set;
-        }
-        // Reverse topological order: dependents before their dependencies.
-        sets.into_iter()
-            .map(|set| {
-                let mut members = Vec::new();
-                for (wi, &w) in set.iter().enumerate().rev() {
-                    let mut w = w;
-                    while w != 0 {
-                        let bit = 63 - w.leading_zeros() as usize;
-                        members.push(self.units.topo[wi * 64 + bit]);
-                        w &= !(1u64 << bit);
-                    }
-                }
-                members
-            })
-            .collect()
-    }
-
     fn tool(&mut self, toolchain: &Toolchain, role: ToolRole) -> ToolId {
         let key = (toolchain.name.clone(), role == ToolRole::Compiler);
         if let Some(&id) = self.tools.get(&key) {
@@ -529,7 +497,7 @@ impl<'a> Planner<'a> {
         out
     }
 
-    fn unit_cflags(&mut self, ctx: &UnitConfig, parent: FlagSetId, closure: &[usize]) -> Result<FlagSetId> {
+    fn unit_cflags(&mut self, ctx: &UnitConfig, parent: FlagSetId, closures: &Closures) -> Result<FlagSetId> {
         let unit = &self.units.units[ctx.unit];
         let mut words = Vec::new();
         for s in Self::settings(unit, ctx.config) {
@@ -538,7 +506,7 @@ impl<'a> Planner<'a> {
         for s in Self::settings(unit, ctx.config) {
             words.extend(s.cflags.iter().cloned());
         }
-        let suffix = self.unit_includes(ctx.unit, closure);
+        let suffix = self.unit_includes(ctx.unit, closures);
         let name = format!("cflags.{}.{}", unit.name, ctx.config.name());
         Ok(self.graph.add_flag_set(FlagSet { parent: Some(parent), suffix, ..FlagSet::new(name, words) }))
     }
@@ -546,16 +514,17 @@ impl<'a> Planner<'a> {
     /// The include flags of a unit, the same in every configuration, so defined once and
     /// shared: its private and public include dirs, those of everything it depends on (nearest
     /// first), and the system libraries' compile flags. `None` when there are none.
-    fn unit_includes(&mut self, u: usize, closure: &[usize]) -> Option<FlagSetId> {
+    fn unit_includes(&mut self, u: usize, closures: &Closures) -> Option<FlagSetId> {
         if let Some(known) = self.includes[u] {
             return known;
         }
+        let closure = closures.interfaces(u);
         let unit = &self.units.units[u];
         let words: Vec<String> = unit.include_dirs.iter().map(|d| format!("-I{}", self.rel(&d.value))).collect();
         let mut inline: Vec<FlagSetId> =
-            std::iter::once(&u).chain(closure).filter_map(|&d| self.public_includes[d]).collect();
+            std::iter::once(&u).chain(&closure).filter_map(|&d| self.public_includes[d]).collect();
         let mut syslib_words = Vec::new();
-        for &d in std::iter::once(&u).chain(closure) {
+        for &d in std::iter::once(&u).chain(&closure) {
             for lib in &self.units.units[d].system_libs {
                 syslib_words.extend(self.syslibs.flags(lib, &mut self.warnings).cflags);
             }
