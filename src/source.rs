@@ -32,7 +32,18 @@ impl SourceFile {
     }
 
     /// Deserializes the file, turning a TOML or schema error into `file:line:column: message`.
+    /// No string in it may hold a control character (see [`SourceFile::parse_keys`]).
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T> {
+        self.parse_keys(None)
+    }
+
+    /// [`SourceFile::parse`], checking for control characters only under the top-level keys
+    /// `only` when given (spy.toml's other keys belong to SPy). Every string that spygen reads
+    /// may end up in a build file, where a line break would start a new statement (a define of
+    /// `"X=1\nrule pwn..."` would run a command at `ninja`): such a string is an error at its
+    /// own line and column, before anything is planned.
+    pub fn parse_keys<T: DeserializeOwned>(&self, only: Option<&[&str]>) -> Result<T> {
+        self.check_control_characters(only)?;
         toml::from_str(&self.text).map_err(|e| {
             let message = e.message().trim_end().to_string();
             let err = Error::input(message).help(
@@ -43,6 +54,50 @@ impl SourceFile {
                 None => err.at(self.location(0)),
             }
         })
+    }
+
+    fn check_control_characters(&self, only: Option<&[&str]>) -> Result<()> {
+        use toml::de::{DeTable, DeValue};
+        // A syntax error is reported by the typed parse, with its own location.
+        let Ok(doc) = DeTable::parse(&self.text) else { return Ok(()) };
+        let mut stack: Vec<(String, &toml::Spanned<DeValue>)> = Vec::new();
+        let check = |what: &str, text: &str, span: std::ops::Range<usize>| {
+            match text.chars().find(|c| c.is_control()) {
+            None => Ok(()),
+            Some(c) => Err(Error::input(format!(
+                "{what} holds the control character U+{:04X}: no build file can carry it",
+                c as u32
+            ))
+            .at(self.location(span.start))
+            .help("remove it; a line break or other control character in a flag, path or name would break or inject lines of build.ninja and the Makefile")),
+        }
+        };
+        for (key, value) in doc.get_ref() {
+            if only.is_some_and(|keys| !keys.contains(&key.get_ref().as_ref())) {
+                continue;
+            }
+            check("a key", key.get_ref(), key.span())?;
+            stack.push((format!("`{}`", key.get_ref()), value));
+        }
+        // Iterative: nesting depth is the file's to choose.
+        while let Some((path, value)) = stack.pop() {
+            match value.get_ref() {
+                DeValue::String(s) => check(&path, s, value.span())?,
+                DeValue::Array(items) => {
+                    for item in items.iter() {
+                        stack.push((format!("an entry of {path}"), item));
+                    }
+                }
+                DeValue::Table(table) => {
+                    for (key, item) in table {
+                        check("a key", key.get_ref(), key.span())?;
+                        stack.push((format!("`{}`", key.get_ref()), item));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// The line and column of byte `offset`.

@@ -45,9 +45,45 @@ pub struct ProjectArgs {
     pub link_jobs: Option<u32>,
 }
 
+/// Checks that a command-line value can be written into build files: UTF-8 (they are text)
+/// and free of control characters (a line break would end a line of build.ninja).
+pub fn check_text_arg(option: &str, value: &std::ffi::OsStr) -> Result<()> {
+    let Some(text) = value.to_str() else {
+        return Err(Error::usage(format!("{option} {value:?} is not UTF-8: build files are text and cannot name it"))
+            .help("rename the path, or pass another one"));
+    };
+    if text.chars().any(char::is_control) {
+        return Err(Error::usage(format!("{option} {text:?} holds a control character: no build file can carry it"))
+            .help("remove the line break, tab or other control character"));
+    }
+    Ok(())
+}
+
 impl ProjectArgs {
+    /// Checks every value of these options with [`check_text_arg`].
+    fn check_text(&self, toolchain_dir: Option<&Path>) -> Result<()> {
+        check_text_arg("PROJECT", self.project.as_os_str())?;
+        for (option, path) in [("--build-dir", self.build_dir.as_deref()), ("--toolchain-dir", toolchain_dir)] {
+            if let Some(p) = path {
+                check_text_arg(option, p.as_os_str())?;
+            }
+        }
+        for p in &self.extra_vm_modules {
+            check_text_arg("--extra-vm-module", p.as_os_str())?;
+        }
+        for (option, values) in
+            [("--target", &self.targets), ("--build-type", &self.build_types), ("--launcher", &self.launchers)]
+        {
+            for v in values {
+                check_text_arg(option, v.as_ref())?;
+            }
+        }
+        Ok(())
+    }
+
     /// The planner's options; `toolchain_dir` is passed on to the regeneration command.
     pub fn to_options(&self, toolchain_dir: Option<&Path>) -> Result<GenOptions> {
+        self.check_text(toolchain_dir)?;
         let cwd = paths::current_dir();
         let spygen_exe =
             std::env::current_exe().map_err(|e| Error::env(format!("cannot find the spygen executable: {e}")))?;

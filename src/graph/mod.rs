@@ -381,6 +381,27 @@ impl BuildGraph {
         action.outputs.first().map(|&f| self.path(f).to_string()).unwrap_or_default()
     }
 
+    /// Checks that no path, flag, tool word or action argument holds a control character:
+    /// build files are lines of text, and no escaping makes a line break safe in ninja or make.
+    /// Inputs are checked where they are read, with their location; this is the last line of
+    /// defence, naming the text at fault.
+    pub fn check_text(&self) -> Result<()> {
+        let bad = |text: &str| text.chars().any(char::is_control);
+        // The arena at once, in bytes (fast at 100,000 paths); the file at fault only on a hit.
+        if self.paths.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+            if let Some(f) = (0..self.files.len()).map(|i| FileId(i as u32)).find(|&f| bad(self.path(f))) {
+                return Err(control_character_error("the path", self.path(f)));
+            }
+        }
+        let words = self.flag_sets.iter().flat_map(|s| &s.words);
+        let words = words.chain(self.tools.iter().flat_map(|t| &t.command));
+        let mut words = words.chain(self.actions.iter().flat_map(|a| &a.args));
+        match words.find(|w| bad(w)) {
+            Some(w) => Err(control_character_error("the command word", w)),
+            None => Ok(()),
+        }
+    }
+
     /// The petgraph view: file and action nodes, input and output edges.
     pub fn dag(&self) -> &DiGraph<Node, Edge> {
         &self.dag
@@ -414,6 +435,12 @@ impl BuildGraph {
 /// A file's path in the arena.
 fn arena_path<'p>(paths: &'p str, file: &File) -> &'p str {
     &paths[file.start..file.start + file.len as usize]
+}
+
+/// The error for `text` (a path or a word) holding a control character.
+pub fn control_character_error(what: &str, text: &str) -> Error {
+    Error::input(format!("{what} {text:?} holds a control character: no build file can carry it"))
+        .help("rename the file or fix the flag: a line break or other control character would break or inject lines of build.ninja and the Makefile")
 }
 
 fn hash_path(path: &str) -> u64 {
@@ -452,6 +479,21 @@ mod tests {
         b.outputs.push(x);
         g.add_action(b).unwrap();
         assert!(g.check_acyclic().unwrap_err().message.contains("cycle"));
+    }
+
+    #[test]
+    fn a_control_character_in_a_path_or_word_is_an_error_naming_it() {
+        let mut g = BuildGraph::new();
+        g.file("ok.c");
+        assert!(g.check_text().is_ok());
+        g.file("é.c");
+        assert!(g.check_text().is_ok(), "non-ASCII text is fine");
+        g.file("a\nb.c");
+        let err = g.check_text().unwrap_err();
+        assert!(err.message.contains(r#""a\nb.c""#), "{err}");
+        let mut g = BuildGraph::new();
+        g.add_flag_set(FlagSet::new("f", vec!["-DX=\u{85}".into()]));
+        assert!(g.check_text().unwrap_err().message.contains("command word"));
     }
 
     #[test]

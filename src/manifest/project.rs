@@ -131,7 +131,7 @@ impl Project {
         };
         if let (Some(path), false) = (manifest_path, options.no_spy_toml) {
             let source = SourceFile::read(&path)?;
-            let spec: ProjectSpec = source.parse()?;
+            let spec: ProjectSpec = source.parse_keys(Some(&["extra-vm-modules", "spygen"]))?;
             project.apply(spec, &source)?;
             project.manifest = Some(source);
         }

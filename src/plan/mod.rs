@@ -234,6 +234,22 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
     let regen_command = planner.regen_command();
     let regen_inputs = planner.regeneration()?;
     planner.graph.check_acyclic()?;
+    planner.graph.check_text()?;
+    // Absolute paths written into build files besides the graph's (spygen.mk, the spygen
+    // command): the working directory or an install path could hold anything.
+    let runtime_includes = units.runtime.iter().flat_map(|&rt| &units.units[rt].public_include_dirs);
+    for path in [&build_dir, &options.spygen_exe].into_iter().chain(runtime_includes.map(|d| &d.value)) {
+        match path.to_str() {
+            Some(text) if text.chars().any(char::is_control) => {
+                return Err(crate::graph::control_character_error("the path", text));
+            }
+            Some(_) => {}
+            None => {
+                return Err(Error::input(format!("the path {path:?} is not UTF-8: build files are text"))
+                    .help("use a directory whose path is UTF-8"));
+            }
+        }
+    }
     let project_manifest =
         project.manifest.as_ref().map(|m| planner.rel(&m.path)).unwrap_or_else(|| planner.rel(&project.root));
     let fragment = FragmentInput {
