@@ -388,10 +388,10 @@ impl BuildGraph {
     pub fn check_text(&self) -> Result<()> {
         let bad = |text: &str| text.chars().any(char::is_control);
         // The arena at once, in bytes (fast at 100,000 paths); the file at fault only on a hit.
-        if self.paths.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
-            if let Some(f) = (0..self.files.len()).map(|i| FileId(i as u32)).find(|&f| bad(self.path(f))) {
-                return Err(control_character_error("the path", self.path(f)));
-            }
+        if self.paths.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2)
+            && let Some(f) = (0..self.files.len()).map(|i| FileId(i as u32)).find(|&f| bad(self.path(f)))
+        {
+            return Err(control_character_error("the path", self.path(f)));
         }
         let words = self.flag_sets.iter().flat_map(|s| &s.words);
         let words = words.chain(self.tools.iter().flat_map(|t| &t.command));
