@@ -11,16 +11,19 @@ use crate::fsutil::{Stamp, stamp, write_if_changed};
 /// The record's file name in the build directory.
 pub const FILE: &str = ".spygen-inputs";
 
-/// Environment variables whose value changes what a generation writes.
-const ENV: &[&str] = &["CC", "AR", "PATH", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "SPY_WERROR"];
-
-/// The first lines of a record: what was asked (`request`: options, as text) and the environment.
-pub fn header(request: &str) -> String {
-    let mut out = format!("spygen-inputs v1 {}\n{request}\n", env!("CARGO_PKG_VERSION"));
-    for var in ENV {
-        out += &format!("{var}={}\n", std::env::var(var).unwrap_or_default());
-    }
-    out
+/// The first lines of a record: spygen (version and executable), what was asked (`request`:
+/// the regeneration arguments, which spell out every option and every environment value a
+/// generation reads, see [`crate::plan::GenOptions::regen_args`]) and PATH, which decides
+/// which tools are found. The current directory is not part of it: the request's paths are
+/// relative to the build directory.
+pub fn header(request: &[String], exe: &Path) -> String {
+    format!(
+        "spygen-inputs v2 {} {}\n{}\nPATH={}\n",
+        env!("CARGO_PKG_VERSION"),
+        exe.display(),
+        crate::shell::join(request),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 fn shown(stamp: Option<Stamp>) -> String {

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 
@@ -38,6 +39,10 @@ pub enum WriteOutcome {
     Unchanged,
 }
 
+/// The name ending of spygen's temporary files: one found in a build directory is left over
+/// from an interrupted run (say, `kill -9`), and the next generation removes it.
+pub const TEMP_SUFFIX: &str = ".spygen-tmp";
+
 /// Writes `content` to `path` unless it already holds exactly that.
 ///
 /// The new content goes to a temporary file in the same directory which is then renamed over
@@ -50,35 +55,110 @@ pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<WriteOutcome> {
 /// [`write_if_changed`] for content made of consecutive parts (a large generated file
 /// formatted in pieces), without joining them first.
 pub fn write_parts_if_changed(path: &Path, parts: &[&[u8]]) -> Result<WriteOutcome> {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.len() == len as u64
-        && let Ok(old) = std::fs::read(path)
-        && same_content(&old, parts)
-    {
-        return Ok(WriteOutcome::Unchanged);
+    Ok(write_files_if_changed(&[(path, parts)], None)?[0])
+}
+
+/// Writes each file whose content differs, all of them or none: every destination is checked
+/// first (a directory, FIFO or device in the way is an error naming it, before anything is
+/// written), every new content goes to a temporary file beside its destination, and only once
+/// all are written are they renamed into place. A failure leaves every file as it was (and no
+/// temporary behind), so build files from two generations are never mixed. Files written get
+/// `mtime` when given; unchanged files keep theirs.
+pub fn write_files_if_changed(files: &[(&Path, &[&[u8]])], mtime: Option<SystemTime>) -> Result<Vec<WriteOutcome>> {
+    let mut outcomes = Vec::with_capacity(files.len());
+    for (path, parts) in files {
+        outcomes.push(if holds(path, parts)? { WriteOutcome::Unchanged } else { WriteOutcome::Written });
     }
+    let mut pending = Vec::new();
+    for ((path, parts), outcome) in files.iter().zip(&outcomes) {
+        if *outcome == WriteOutcome::Written {
+            pending.push((*path, temporary_with(path, parts, mtime)?));
+        }
+    }
+    // Everything is on disk: the renames are all that is left.
+    for (path, tmp) in pending {
+        tmp.persist(path).map_err(|e| Error::io("replace", path, e.error))?;
+    }
+    Ok(outcomes)
+}
+
+/// Whether `path` already holds exactly `parts`; an error when something other than a regular
+/// file (or a symbolic link to one) is in the way.
+fn holds(path: &Path, parts: &[&[u8]]) -> Result<bool> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    if !meta.is_file() {
+        return Err(Error::env(format!("cannot write {}: {} is in the way", path.display(), kind_of(&meta)))
+            .help("move it away: spygen writes a generated file there"));
+    }
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    Ok(meta.len() == len as u64 && std::fs::read(path).is_ok_and(|old| same_content(&old, parts)))
+}
+
+/// What a file system entry that is not a regular file is, for messages.
+pub fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a regular file"
+    }
+}
+
+/// `parts` in a new temporary file beside `path` (its directory created if need be).
+fn temporary_with(path: &Path, parts: &[&[u8]], mtime: Option<SystemTime>) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-        for part in parts {
-            file.write_all(part).map_err(|e| Error::io("write", &tmp, e))?;
-        }
-        // No fsync: the rename is what readers must not see torn; after a crash a generated
-        // file is simply generated again.
-        drop(file);
-        std::fs::rename(&tmp, path).map_err(|e| Error::io("replace", path, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    for part in parts {
+        tmp.write_all(part).map_err(|e| Error::io("write", tmp.path(), e))?;
     }
-    result.map(|()| WriteOutcome::Written)
+    if let Some(t) = mtime {
+        tmp.as_file().set_modified(t).map_err(|e| Error::io("set the modification time of", tmp.path(), e))?;
+    }
+    // No fsync: the rename is what readers must not see torn; after a crash a generated file is
+    // simply generated again.
+    Ok(tmp)
+}
+
+/// Removes what interrupted runs left in `dir`: spygen's temporaries (`*.spygen-tmp`) and
+/// those of spygen 0.1 (`.<name>.tmp.<pid>`, for each of `legacy_names`). Only for a directory
+/// no other spygen can be writing into at the same time (a build directory, under its lock).
+pub fn remove_stale_temporaries(dir: &Path, legacy_names: &[&str]) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let legacy = legacy_names.iter().any(|n| {
+            name.strip_prefix(&format!(".{n}.tmp."))
+                .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if (name.ends_with(TEMP_SUFFIX) || legacy) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Whether `old` is exactly the concatenation of `parts`.

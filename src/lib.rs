@@ -8,6 +8,7 @@ pub mod cli;
 pub mod error;
 pub mod fingerprint;
 pub mod fsutil;
+pub mod generate;
 pub mod graph;
 pub mod lower;
 pub mod manifest;

@@ -98,3 +98,382 @@ fn a_project_or_option_whose_path_holds_a_line_break_is_refused() {
     assert_eq!(code, 2);
     assert!(err.contains(r#"--launcher "cc\nache" holds a control character"#), "{err}");
 }
+
+/// A native project in `root`: module `m` (a.c) and the program `app` linking it.
+fn write_app_project(root: &Path) {
+    write_files(
+        root,
+        &[
+            (
+                "spy.toml",
+                "extra-vm-modules = [\"m\"]\n\n[spygen]\ntargets = [\"native\"]\n\n[[spygen.program]]\nname = \"app\"\nsources = [\"main.c\"]\ndeps = [\"m\"]\n",
+            ),
+            ("main.c", "#include <stdio.h>\nint a(void);\nint main(void) { printf(\"%d\\n\", a()); return 0; }\n"),
+            ("m/a.c", "#ifndef VALUE\n#define VALUE 1\n#endif\nint a(void) { return VALUE; }\n"),
+            ("m/spygen.toml", "name = \"m\"\nsources = [\"a.c\"]\n"),
+        ],
+    );
+}
+
+/// Sets the modification time of `path` to `secs` from now (negative: in the past).
+fn set_mtime(path: &Path, secs: i64) {
+    let now = std::time::SystemTime::now();
+    let t = if secs >= 0 {
+        now + std::time::Duration::from_secs(secs as u64)
+    } else {
+        now - std::time::Duration::from_secs((-secs) as u64)
+    };
+    std::fs::File::options().append(true).open(path).unwrap().set_modified(t).unwrap();
+}
+
+/// Runs `cmd` with a time limit, killing it when it is exceeded; returns (exit code, stdout,
+/// stderr), the code `None` when it had to be killed.
+fn run_with_timeout(cmd: &mut std::process::Command, limit: std::time::Duration) -> (Option<i32>, String, String) {
+    let mut child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let start = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    (code, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn make_and_ninja_regenerate_once_when_a_manifest_is_dated_in_the_future() {
+    if !require_program("make", "apt-get install make") || !require_program("ninja", "apt-get install ninja-build") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_app_project(dir.path());
+    run_ok(spygen().args(["gen", "-q", "--format", "all"]).arg(dir.path()));
+    let build = dir.path().join("build");
+    run_ok(std::process::Command::new("make").arg("-C").arg(&build));
+    run_ok(std::process::Command::new("ninja").arg("-C").arg(&build));
+    set_mtime(&dir.path().join("m/spygen.toml"), 3600);
+
+    let limit = std::time::Duration::from_secs(60);
+    let (code, out, err) = run_with_timeout(std::process::Command::new("make").arg("-C").arg(&build), limit);
+    assert_eq!(code, Some(0), "make must finish\n{out}\n{err}");
+    assert!(out.matches("spygen: regenerated").count() <= 1, "{out}");
+    assert!(err.contains("m/spygen.toml is dated 3599 s in the future") || err.contains("is dated 3600 s"), "{err}");
+    let again = run_ok(std::process::Command::new("make").arg("-C").arg(&build));
+    assert!(again.contains("Nothing to be done"), "{again}");
+
+    let (code, out, err) = run_with_timeout(std::process::Command::new("ninja").arg("-C").arg(&build), limit);
+    assert_eq!(code, Some(0), "ninja must finish\n{out}\n{err}");
+    let again = run_ok(std::process::Command::new("ninja").arg("-C").arg(&build));
+    assert!(again.contains("no work to do"), "{again}");
+}
+
+#[test]
+fn interrupting_make_while_it_regenerates_deletes_no_generated_file() {
+    use std::os::unix::process::CommandExt;
+    if !require_program("make", "apt-get install make") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_app_project(dir.path());
+    run_ok(spygen().args(["gen", "-q", "--format", "all"]).arg(dir.path()));
+    let build = dir.path().join("build");
+    run_ok(std::process::Command::new("make").arg("-C").arg(&build));
+    // A change that rewrites every generated file, then a spygen that lingers after writing
+    // them, as a slow machine would, for the interrupt to land while make waits for it.
+    std::fs::write(dir.path().join("m/spygen.toml"), "name = \"m\"\nsources = [\"a.c\"]\ndefines = [\"VALUE=2\"]\n")
+        .unwrap();
+    let marker = dir.path().join("regenerated");
+    let wrapper = dir.path().join("slow-spygen");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n{} \"$@\" || exit $?\ntouch '{}'\nsleep 30\n",
+            env!("CARGO_BIN_EXE_spygen"),
+            marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut make = std::process::Command::new("make")
+        .arg("-C")
+        .arg(&build)
+        .arg(format!("SPYGEN={}", wrapper.display()))
+        .process_group(0)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !marker.exists() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "the regeneration never ran");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    run_ok(std::process::Command::new("kill").args(["-INT", "--", &format!("-{}", make.id())]));
+    make.wait().unwrap();
+    for name in ["Makefile", "build.ninja", "spygen.mk", "compile_commands.json"] {
+        let text = std::fs::read_to_string(build.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(name == "spygen.mk" || text.contains("VALUE=2"), "{name} is the regenerated one");
+    }
+}
+
+/// Writes an executable shell script.
+fn write_script(path: &Path, body: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+}
+
+/// PATH with `dir` first.
+fn path_with(dir: &Path) -> String {
+    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default())
+}
+
+#[test]
+fn a_manifest_edited_while_gen_reads_the_project_is_seen_by_the_next_gen_and_by_ninja() {
+    if !require_program("ninja", "apt-get install ninja-build") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_app_project(dir.path());
+    // pkg-config runs after the manifests are read: this one edits a manifest at that moment,
+    // once, as a user saving in an editor would.
+    let manifest = dir.path().join("m/spygen.toml");
+    std::fs::write(&manifest, "name = \"m\"\nsources = [\"a.c\"]\n[[system-lib]]\npkg-config = \"zz\"\n").unwrap();
+    let bin = dir.path().join("bin");
+    let once = dir.path().join("edited");
+    let edited = dir.path().join("edited.toml");
+    let text = "name = \"m\"\nsources = [\"a.c\"]\ndefines = [\"VALUE=7\"]\n[[system-lib]]\npkg-config = \"zz\"\n";
+    std::fs::write(&edited, text).unwrap();
+    write_script(
+        &bin.join("pkg-config"),
+        &format!(
+            "[ -e '{once}' ] || {{ touch '{once}'; cp '{edited}' '{m}'; }}\nexit 1\n",
+            edited = edited.display(),
+            once = once.display(),
+            m = manifest.display()
+        ),
+    );
+    let generate = || {
+        let mut cmd = spygen();
+        cmd.args(["gen", "--target", "native"]).arg(dir.path()).env("PATH", path_with(&bin));
+        cmd
+    };
+    run_ok(&mut generate());
+    let build = dir.path().join("build");
+    assert!(!std::fs::read_to_string(build.join("build.ninja")).unwrap().contains("VALUE=7"));
+    // ninja first: its regeneration must see the edit (build.ninja is dated before it).
+    let out = run_ok(std::process::Command::new("ninja").arg("-C").arg(&build).env("PATH", path_with(&bin)));
+    assert!(out.contains("REGEN build.ninja"), "{out}");
+    assert!(std::fs::read_to_string(build.join("build.ninja")).unwrap().contains("VALUE=7"));
+    let app = run_ok(&mut std::process::Command::new(build.join("native/debug/app")));
+    assert_eq!(app, "7\n");
+
+    // The same through spygen gen alone: its record holds the stamp from before the read.
+    std::fs::remove_file(&once).unwrap();
+    std::fs::write(&manifest, "name = \"m\"\nsources = [\"a.c\"]\n[[system-lib]]\npkg-config = \"zz\"\n").unwrap();
+    run_ok(&mut generate());
+    let out = run_ok(&mut generate());
+    assert!(!out.contains("no input changed"), "the edit made during the last gen is a change: {out}");
+    assert!(std::fs::read_to_string(build.join("build.ninja")).unwrap().contains("VALUE=7"));
+}
+
+#[test]
+fn ninja_regenerates_with_the_options_and_environment_of_the_generation_it_comes_from() {
+    if !require_program("ninja", "apt-get install ninja-build") || !require_program("gcc", "apt-get install gcc") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_app_project(dir.path());
+    let build = dir.path().join("build");
+    run_ok(spygen().args(["gen", "-q", "--compdb-config", "native-release"]).arg(dir.path()).env("CC", "gcc"));
+    let check = || {
+        let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
+        assert!(ninja.contains("\ncc.native = gcc\n"), "CC is kept");
+        assert!(ninja.contains("--compdb-config native-release") && ninja.contains("--env CC=gcc"), "{ninja}");
+        let compdb = std::fs::read_to_string(build.join("compile_commands.json")).unwrap();
+        assert!(compdb.contains("native/release/obj") && !compdb.contains("native/debug/obj"), "{compdb}");
+    };
+    check();
+    std::fs::write(dir.path().join("m/spygen.toml"), "name = \"m\"\nsources = [\"a.c\"]\ndefines = [\"VALUE=3\"]\n")
+        .unwrap();
+    // ninja runs in another environment: no CC, or a CC that does not work, and variables
+    // that would change other settings.
+    let out = run_ok(
+        std::process::Command::new("ninja")
+            .arg("-C")
+            .arg(&build)
+            .env("CC", "/bin/false")
+            .env("SPY_WERROR", "1")
+            .env("SPYGEN_LINK_JOBS", "3"),
+    );
+    assert!(out.contains("REGEN build.ninja"), "{out}");
+    check();
+    let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
+    assert!(ninja.contains("-DVALUE=3") && !ninja.contains("-Werror ") && !ninja.contains("depth = 3"), "{ninja}");
+    assert_eq!(run_ok(&mut std::process::Command::new(build.join("native/debug/app"))), "3\n");
+}
+
+/// A toolchain directory with a target `mytarget` whose compiler is `spygen-test-cc` (or the
+/// variable MY_CC), archiving with `ar`.
+fn write_mytarget(dir: &Path) {
+    write_files(
+        dir,
+        &[(
+            "mytarget.toml",
+            "description = \"a test target\"\ntriplet = \"host\"\n\n[compiler]\nenv = \"MY_CC\"\ncandidates = [{ command = [\"spygen-test-cc\"] }]\nversion-args = [\"--version\"]\n\n[archiver]\ncandidates = [{ command = [\"ar\"] }]\n",
+        )],
+    );
+}
+
+#[test]
+fn a_compiler_installed_later_in_a_path_directory_that_did_not_exist_is_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app_project(dir.path());
+    std::fs::write(dir.path().join("spy.toml"), "extra-vm-modules = [\"m\"]\n").unwrap();
+    let tc = dir.path().join("tc");
+    write_mytarget(&tc);
+    let later = dir.path().join("later/bin");
+    let generate = || {
+        let mut cmd = spygen();
+        cmd.arg("--toolchain-dir").arg(&tc).args(["gen", "--target", "native", "--target", "mytarget"]);
+        cmd.arg(dir.path()).env("PATH", path_with(&later)).env_remove("MY_CC");
+        cmd
+    };
+    let (code, _, err) = run(&mut generate());
+    assert_eq!(code, 2, "the asked-for target is not installed: {err}");
+    // Asked for without --target it is left out of the default build, with a warning.
+    let generate_all = || {
+        let mut cmd = spygen();
+        cmd.arg("--toolchain-dir").arg(&tc).args(["gen"]).arg(dir.path());
+        cmd.env("PATH", path_with(&later)).env_remove("MY_CC");
+        cmd
+    };
+    let out = run_ok(&mut generate_all());
+    assert!(!out.contains("mytarget-debug"), "{out}");
+    assert!(run_ok(&mut generate_all()).contains("no input changed"));
+    write_script(&later.join("spygen-test-cc"), "exec cc \"$@\"\n");
+    let out = run_ok(&mut generate_all());
+    assert!(out.contains("mytarget-debug"), "the new compiler is found: {out}");
+    run_ok(&mut generate());
+}
+
+#[test]
+fn a_user_descriptors_environment_variable_is_an_input_of_the_no_op_check() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app_project(dir.path());
+    let tc = dir.path().join("tc");
+    write_mytarget(&tc);
+    let generate = |my_cc: &str| {
+        let mut cmd = spygen();
+        cmd.arg("--toolchain-dir").arg(&tc).args(["gen", "--target", "mytarget"]).arg(dir.path()).env("MY_CC", my_cc);
+        run_ok(&mut cmd)
+    };
+    generate("cc");
+    assert!(generate("cc").contains("no input changed"));
+    let out = generate("gcc");
+    assert!(!out.contains("no input changed"), "{out}");
+    let ninja = std::fs::read_to_string(dir.path().join("build/build.ninja")).unwrap();
+    assert!(ninja.contains("\ncc.mytarget = gcc\n") && ninja.contains("--env MY_CC=gcc"), "{ninja}");
+}
+
+#[test]
+fn concurrent_generations_with_different_options_leave_a_record_that_matches_the_build_files() {
+    let dir = tempfile::tempdir().unwrap();
+    // Large enough that writing takes a while, for the two to interleave without the lock.
+    write_chain(dir.path(), 400);
+    let build = dir.path().join("build");
+    for round in 0..12 {
+        let spawn = |build_type: &str| {
+            let mut cmd = spygen();
+            cmd.args(["gen", "-q", "--target", "native", "--build-type", build_type]).arg(dir.path());
+            cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+        };
+        let (a, b) = (spawn("debug"), spawn("release"));
+        for child in [a, b] {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        // The record's request (its second line) is the regeneration command build.ninja holds.
+        let record = std::fs::read_to_string(build.join(".spygen-inputs")).unwrap();
+        let request = record.lines().nth(1).unwrap();
+        let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
+        assert!(ninja.contains(&format!("  command = $spygen {request} --regen\n")), "round {round}: {request}");
+    }
+}
+
+#[test]
+fn temporaries_left_by_a_killed_generation_are_removed_by_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app_project(dir.path());
+    run_ok(spygen().args(["gen", "-q"]).arg(dir.path()));
+    let build = dir.path().join("build");
+    // What `kill -9` left: spygen 0.1's temporary names and today's.
+    let stale = [".compile_commands.json.tmp.4242", ".build.ninja.Ab3xYz.spygen-tmp"];
+    for name in stale {
+        std::fs::write(build.join(name), "half a file").unwrap();
+    }
+    std::fs::write(build.join(".notes.tmp.txt"), "someone else's").unwrap();
+    run_ok(spygen().args(["gen", "-q"]).arg(dir.path()));
+    for name in stale {
+        assert!(!build.join(name).exists(), "{name} is removed");
+    }
+    assert!(build.join(".notes.tmp.txt").exists(), "files spygen did not name are left alone");
+}
+
+#[test]
+fn an_unwritable_later_output_leaves_every_earlier_one_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app_project(dir.path());
+    run_ok(spygen().args(["gen", "-q"]).arg(dir.path()));
+    let build = dir.path().join("build");
+    let ninja = build.join("build.ninja");
+    let (before, mtime) = (std::fs::read(&ninja).unwrap(), std::fs::metadata(&ninja).unwrap().modified().unwrap());
+    std::fs::remove_file(build.join("compile_commands.json")).unwrap();
+    std::fs::create_dir(build.join("compile_commands.json")).unwrap();
+    std::fs::write(dir.path().join("m/spygen.toml"), "name = \"m\"\nsources = [\"a.c\"]\ndefines = [\"VALUE=5\"]\n")
+        .unwrap();
+    let (code, _, err) = run(spygen().args(["gen", "-q"]).arg(dir.path()));
+    assert_eq!(code, 1);
+    assert!(err.contains("compile_commands.json: a directory is in the way"), "{err}");
+    assert_eq!(std::fs::read(&ninja).unwrap(), before, "build.ninja is not replaced");
+    assert_eq!(std::fs::metadata(&ninja).unwrap().modified().unwrap(), mtime);
+    let leftovers: Vec<String> = std::fs::read_dir(&build)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".spygen-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_generation_waits_while_another_holds_the_build_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app_project(dir.path());
+    run_ok(spygen().args(["gen", "-q"]).arg(dir.path()));
+    std::fs::write(dir.path().join("m/spygen.toml"), "name = \"m\"\nsources = [\"a.c\"]\ndefines = [\"VALUE=9\"]\n")
+        .unwrap();
+    // Hold the lock as a running generation does.
+    let lock = std::fs::File::options().write(true).open(dir.path().join("build/.spygen-lock")).unwrap();
+    lock.lock().unwrap();
+    let child = spygen()
+        .arg("gen")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let ninja = std::fs::read_to_string(dir.path().join("build/build.ninja")).unwrap();
+    assert!(!ninja.contains("VALUE=9"), "nothing is written while the other generation runs");
+    drop(lock);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("spygen: waiting for another spygen gen in"));
+    assert!(std::fs::read_to_string(dir.path().join("build/build.ninja")).unwrap().contains("VALUE=9"));
+}

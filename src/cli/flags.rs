@@ -146,7 +146,7 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
             }
             // The launcher `spygen gen` would use (always set, so none from the environment
             // leaks into the vendored Makefile).
-            let launchers = launcher::args_and_env(&[]);
+            let launchers = launcher::args_and_env(&[], true);
             launcher::check_arg_targets(db, &launchers)?;
             match launcher::for_target(toolchain, project.as_ref(), &launchers).map(|l| launcher::resolve(target, l)) {
                 Some(Ok(l)) => out += &make_syntax::assign("LAUNCHER", &shell::join(&l.words)),

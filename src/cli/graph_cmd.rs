@@ -27,7 +27,7 @@ pub enum GraphFormat {
 pub struct GraphArgs {
     /// The project and its configurations, as for `spygen gen`.
     #[command(flatten)]
-    project: ProjectArgs,
+    pub(super) project: ProjectArgs,
     /// The output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     format: GraphFormat,
@@ -39,7 +39,7 @@ pub struct GraphArgs {
 /// Plans the project and prints the graph in the asked format to stdout, warnings to stderr.
 pub fn run(args: &GraphArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> {
     // The graph shows no launcher: one that is not installed here does not matter.
-    let mut options = args.project.to_options(toolchain_dir)?;
+    let mut options = args.project.to_options(db, toolchain_dir)?;
     options.skip_launcher_check = true;
     let plan = plan::plan(db, &options, &plan::load_project(&options)?)?;
     for w in &plan.warnings {

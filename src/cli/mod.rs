@@ -19,8 +19,9 @@ use crate::toolchain::{Db, TOOLCHAIN_DIR_ENV};
 #[derive(Debug, Parser)]
 #[command(name = "spygen", version, about, long_about = None)]
 struct Cli {
-    /// A directory of toolchain descriptors (*.toml) that override or extend the built-in ones.
-    #[arg(long, global = true, env = TOOLCHAIN_DIR_ENV, value_name = "DIR")]
+    /// A directory of toolchain descriptors (*.toml) that override or extend the built-in ones
+    /// (default: $SPYGEN_TOOLCHAIN_DIR, unless `gen --no-env`).
+    #[arg(long, global = true, value_name = "DIR")]
     toolchain_dir: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -61,12 +62,22 @@ pub fn run() -> i32 {
 }
 
 fn dispatch(cli: Cli) -> Result<()> {
-    let load_db = || Db::load(cli.toolchain_dir.as_deref());
+    let reads_env = match &cli.command {
+        Command::Gen(args) => args.project.reads_env(),
+        Command::Graph(args) => args.project.reads_env(),
+        _ => true,
+    };
+    let toolchain_dir = cli.toolchain_dir.clone().or_else(|| {
+        let from_env = std::env::var_os(TOOLCHAIN_DIR_ENV).filter(|v| reads_env && !v.is_empty());
+        from_env.map(PathBuf::from)
+    });
+    let toolchain_dir = toolchain_dir.as_deref();
+    let load_db = || Db::load(toolchain_dir);
     match &cli.command {
         Command::Flags(args) => flags::run(args, &load_db()?),
         Command::Toolchains(args) => toolchains::run(args, &load_db()?),
-        Command::Gen(args) => gen_cmd::run(args, &load_db()?, cli.toolchain_dir.as_deref()),
-        Command::Graph(args) => graph_cmd::run(args, &load_db()?, cli.toolchain_dir.as_deref()),
+        Command::Gen(args) => gen_cmd::run(args, &load_db()?, toolchain_dir),
+        Command::Graph(args) => graph_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Bundle(args) => bundle_cmd::run(args, &load_db()?),
     }
 }

@@ -1,5 +1,6 @@
 //! Options naming a project and its configurations, shared by `gen` and `graph`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -7,7 +8,8 @@ use clap::Args;
 use crate::error::{Error, Result};
 use crate::manifest::LoadOptions;
 use crate::paths;
-use crate::plan::{Format, GenOptions};
+use crate::plan::{Format, GenOptions, PKG_CONFIG_ENV};
+use crate::toolchain::Db;
 
 /// Which project, which configurations, where the build goes.
 #[derive(Debug, Args)]
@@ -40,10 +42,25 @@ pub struct ProjectArgs {
     #[arg(long = "launcher", value_name = "[TARGET=]CMD")]
     pub launchers: Vec<String>,
     /// How many links (and wasm bundles) ninja runs at once (its `link` pool). Default:
-    /// spy.toml's `link-jobs`, else 1 on machines of up to 7 cores, one per 4 cores above.
-    #[arg(long, value_name = "N", env = "SPYGEN_LINK_JOBS", value_parser = clap::value_parser!(u32).range(1..))]
+    /// $SPYGEN_LINK_JOBS, else spy.toml's `link-jobs`, else 1 on machines of up to 7 cores,
+    /// one per 4 cores above.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub link_jobs: Option<u32>,
+    /// Use VALUE for the environment variable NAME (repeatable): one of those spygen reads,
+    /// the tools' overrides (CC, AR, and any a descriptor names) and PKG_CONFIG_PATH,
+    /// PKG_CONFIG_LIBDIR, PKG_CONFIG_SYSROOT_DIR.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// Read no setting from the environment (CC, AR, PKG_CONFIG_*, SPY_WERROR, SPYGEN_LAUNCHER,
+    /// SPYGEN_LINK_JOBS, SPYGEN_TOOLCHAIN_DIR): only from options and `--env`. The build files'
+    /// regeneration command uses it, so that ninja or make, whatever their environment,
+    /// regenerate exactly as the generation they come from did.
+    #[arg(long)]
+    pub no_env: bool,
 }
+
+/// The variable setting `--link-jobs` when the option is not given.
+const LINK_JOBS_ENV: &str = "SPYGEN_LINK_JOBS";
 
 /// Checks that a command-line value can be written into build files: UTF-8 (they are text)
 /// and free of control characters (a line break would end a line of build.ninja).
@@ -71,9 +88,12 @@ impl ProjectArgs {
         for p in &self.extra_vm_modules {
             check_text_arg("--extra-vm-module", p.as_os_str())?;
         }
-        for (option, values) in
-            [("--target", &self.targets), ("--build-type", &self.build_types), ("--launcher", &self.launchers)]
-        {
+        for (option, values) in [
+            ("--target", &self.targets),
+            ("--build-type", &self.build_types),
+            ("--launcher", &self.launchers),
+            ("--env", &self.env),
+        ] {
             for v in values {
                 check_text_arg(option, v.as_ref())?;
             }
@@ -81,8 +101,59 @@ impl ProjectArgs {
         Ok(())
     }
 
-    /// The planner's options; `toolchain_dir` is passed on to the regeneration command.
-    pub fn to_options(&self, toolchain_dir: Option<&Path>) -> Result<GenOptions> {
+    /// The environment a generation reads ([`GenOptions::env`]): every variable a descriptor
+    /// names for a tool override and pkg-config's, from the process (unless `--no-env`), with
+    /// `--env` values over them.
+    fn environment(&self, db: &Db) -> Result<BTreeMap<String, String>> {
+        let mut names: BTreeSet<String> = PKG_CONFIG_ENV.iter().map(|s| s.to_string()).collect();
+        for t in db.iter() {
+            names.extend([&t.compiler, &t.archiver].into_iter().filter_map(|tool| tool.env.clone()));
+        }
+        let mut env: BTreeMap<String, String> = names
+            .iter()
+            .map(|n| (n.clone(), if self.no_env { String::new() } else { std::env::var(n).unwrap_or_default() }))
+            .collect();
+        for item in &self.env {
+            let (name, value) = item.split_once('=').unwrap_or((item, ""));
+            match env.get_mut(name) {
+                Some(v) => *v = value.to_string(),
+                None => {
+                    let known: Vec<&str> = names.iter().map(String::as_str).collect();
+                    return Err(Error::usage(format!(
+                        "--env {item}: spygen reads no variable `{name}`; it reads {}",
+                        known.join(", ")
+                    ))
+                    .help("write --env NAME=VALUE with one of those names"));
+                }
+            }
+        }
+        Ok(env)
+    }
+
+    /// Whether settings are read from the environment (not under `--no-env`).
+    pub fn reads_env(&self) -> bool {
+        !self.no_env
+    }
+
+    /// `--link-jobs`, else `$SPYGEN_LINK_JOBS` (unless `--no-env`).
+    fn link_jobs(&self) -> Result<Option<u32>> {
+        if self.link_jobs.is_some() || self.no_env {
+            return Ok(self.link_jobs);
+        }
+        match std::env::var(LINK_JOBS_ENV) {
+            Ok(v) if !v.trim().is_empty() => {
+                v.trim().parse::<u32>().ok().filter(|&n| n > 0).map(Some).ok_or_else(|| {
+                    Error::usage(format!("{LINK_JOBS_ENV}={v} is not a positive number"))
+                        .help("how many links may run at once, e.g. SPYGEN_LINK_JOBS=2")
+                })
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The planner's options for the descriptors in `db`; `toolchain_dir` is passed on to the
+    /// regeneration command.
+    pub fn to_options(&self, db: &Db, toolchain_dir: Option<&Path>) -> Result<GenOptions> {
         self.check_text(toolchain_dir)?;
         let cwd = paths::current_dir();
         let spygen_exe =
@@ -96,14 +167,16 @@ impl ProjectArgs {
             build_dir: self.build_dir.clone(),
             targets: self.targets.clone(),
             build_types: self.build_types.clone(),
-            warning_as_error: self.warning_as_error || super::flags::werror_from_env(),
+            warning_as_error: self.warning_as_error || (self.reads_env() && super::flags::werror_from_env()),
             toolchain_dir: toolchain_dir.map(Path::to_path_buf),
             spygen_exe,
             format: Format::Ninja,
             no_compdb: false,
-            launchers: crate::plan::launcher::args_and_env(&self.launchers),
-            link_jobs: self.link_jobs,
+            launchers: crate::plan::launcher::args_and_env(&self.launchers, self.reads_env()),
+            link_jobs: self.link_jobs()?,
             skip_launcher_check: false,
+            compdb_config: None,
+            env: self.environment(db)?,
         })
     }
 }

@@ -49,7 +49,7 @@ fn tool_json(r: &ToolReport) -> Value {
 /// Each target's compiler launcher as `spygen gen` run here would use it: from
 /// $SPYGEN_LAUNCHER, else the nearest spy.toml, else the descriptor.
 fn launchers(db: &Db) -> Vec<Option<Launcher>> {
-    let args = launcher::args_and_env(&[]);
+    let args = launcher::args_and_env(&[], true);
     if let Err(e) = launcher::check_arg_targets(db, &args) {
         eprintln!("spygen: warning: {} (ignored)", e.message);
     }

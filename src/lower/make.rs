@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::commands;
 use super::make_syntax::words;
 use crate::graph::{Action, ActionKind, BuildGraph, FileId};
-use crate::plan::{MAKEFILE, Plan};
+use crate::plan::Plan;
 
 /// `path` escaped for a make target or prerequisite list.
 pub fn escape_path(path: &str) -> String {
@@ -153,16 +153,20 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
         write_rule(graph, action, &[], &mut out);
     }
 
-    out.push_str("\n# regeneration (grouped target: one run writes them all)\n");
+    out.push_str(
+        "\n# regeneration: make asks spygen on every run. spygen's record of its inputs (their exact\n\
+         # stamps, not a comparison of dates) answers in milliseconds whether anything changed,\n\
+         # whatever the clocks say, and a file is rewritten only when its content changes, so make\n\
+         # restarts only when the Makefile did. .PRECIOUS: an interrupt never deletes a generated\n\
+         # file (each is replaced atomically, never left half-written).\n",
+    );
     for action in graph.actions.iter().filter(|a| a.kind == ActionKind::Regenerate) {
         let mut outputs = action.outputs.clone();
         outputs.extend(action.implicit_outputs.iter().copied());
-        let inputs: Vec<String> = action.inputs.iter().map(|&f| escape_path(graph.path(f))).collect();
+        let outputs = paths(graph, &outputs);
         let _ = writeln!(
             out,
-            "{} &: {} $(SPYGEN)\n\t@echo REGEN {MAKEFILE}\n\t$(Q)$(SPYGEN) {} && touch {MAKEFILE}",
-            paths(graph, &outputs),
-            inputs.join(" "),
+            ".PHONY: FORCE\nFORCE:\n.PRECIOUS: {outputs}\n{outputs} &: FORCE\n\t$(Q)$(SPYGEN) {} --regen",
             words(&plan.regen_command)
         );
     }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::make_syntax::{escape_value, words};
 use crate::shell;
-use crate::toolchain::{Db, FlagOptions, Resolution, process_env};
+use crate::toolchain::{Db, FlagOptions, Resolution};
 
 const TEMPLATE: &str = include_str!("../../templates/spygen.mk.in");
 
@@ -24,6 +24,8 @@ pub struct FragmentInput {
     pub warning_as_error: bool,
     /// The compiler launcher of each target that has one (`LAUNCHER`).
     pub launchers: std::collections::BTreeMap<String, Vec<String>>,
+    /// The environment the generation reads (`CC`, `AR`...), as it saw it (empty: unset).
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 /// The text of `spygen.mk`.
@@ -44,7 +46,7 @@ pub fn lower_make_fragment(db: &Db, input: &FragmentInput) -> String {
         let _ = writeln!(defs, "\n# {}: {} ({})", t.name, t.description, t.triplet);
         let mut missing = Vec::new();
         for (var, tool) in [("CC", &t.compiler), ("AR", &t.archiver)] {
-            match tool.resolve(&process_env) {
+            match tool.resolve(&|k| input.env.get(k).filter(|v| !v.is_empty()).cloned()) {
                 Resolution::Found(r) => {
                     let _ = writeln!(defs, "SPYGEN_{var}_{} := {}", t.name, words(&r.command));
                 }

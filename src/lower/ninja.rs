@@ -57,7 +57,7 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
     out.push_str("ninja_required_version = 1.10\n\n");
     let _ = writeln!(out, "spygen = {}\n", command_words(&[spygen_exe.to_string()]));
     out.push_str("rule regen\n");
-    let _ = writeln!(out, "  command = $spygen {}", command_words(&plan.regen_command));
+    let _ = writeln!(out, "  command = $spygen {} --regen", command_words(&plan.regen_command));
     out.push_str("  description = REGEN build.ninja\n  generator = 1\n  restat = 1\n\n");
 
     let _ = writeln!(
@@ -127,9 +127,12 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
     out.push_str("\n# regeneration\n");
     for action in graph.actions.iter().filter(|a| a.kind == ActionKind::Regenerate) {
         write_edge(graph, action, "regen", &mut out);
-        // A new spygen may write different files: it is an input too.
+        // A new spygen may write different files: it is an input too (by its path: `$spygen`
+        // is a shell word, quoted when the path needs it).
         out.truncate(out.len() - 1);
-        out.push_str(" | $spygen\n");
+        out.push_str(" | ");
+        out.push_str(&escape_path(spygen_exe));
+        out.push('\n');
     }
     let defaults: Vec<String> = graph.defaults.iter().map(|&f| escape_path(graph.path(f)).into_owned()).collect();
     if defaults.is_empty() {

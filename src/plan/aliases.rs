@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use super::{Format, Planner};
+use super::Planner;
 use crate::error::{Error, Result};
 use crate::fsutil::Stamp;
 use crate::graph::{Action, ActionKind, ConfigId, FileId, FileList};
@@ -72,51 +72,6 @@ impl Planner<'_> {
             .filter_map(|n| self.graph.find_file(&n))
             .collect();
         Ok(())
-    }
-
-    /// The command that regenerates the build files, to run from the build directory.
-    pub(super) fn regen_command(&self) -> Vec<String> {
-        let o = self.options;
-        let mut cmd = vec!["gen".to_string(), self.rel(&self.project.root), "--build-dir".into(), ".".into()];
-        if o.load.no_spy_toml {
-            cmd.push("--no-spy-toml".into());
-        }
-        for m in &o.load.extra_vm_modules {
-            cmd.push("--extra-vm-module".into());
-            cmd.push(self.rel(m));
-        }
-        for t in &o.targets {
-            cmd.push("--target".into());
-            cmd.push(t.clone());
-        }
-        for b in &o.build_types {
-            cmd.push("--build-type".into());
-            cmd.push(b.clone());
-        }
-        if o.warning_as_error {
-            cmd.push("--warning-as-error".into());
-        }
-        if o.no_compdb {
-            cmd.push("--no-compdb".into());
-        }
-        // Launchers from the environment too: ninja and make may re-run spygen without it.
-        for l in &o.launchers {
-            cmd.push("--launcher".into());
-            cmd.push(l.to_arg());
-        }
-        if let Some(n) = o.link_jobs {
-            cmd.push("--link-jobs".into());
-            cmd.push(n.to_string());
-        }
-        if o.format != Format::Ninja {
-            cmd.push("--format".into());
-            cmd.push(o.format.as_str().into());
-        }
-        if let Some(d) = &o.toolchain_dir {
-            cmd.push("--toolchain-dir".into());
-            cmd.push(self.rel(&paths::absolute(d, &paths::current_dir())));
-        }
-        cmd
     }
 
     /// Adds the action re-running spygen when an input changes; returns its inputs (absolute).

@@ -60,11 +60,13 @@ impl LauncherArg {
     }
 }
 
-/// `$SPYGEN_LAUNCHER`, then the `--launcher` values: at the same level of detail (one target,
-/// or every target) the command line wins over the environment.
-pub fn args_and_env(values: &[String]) -> Vec<LauncherArg> {
+/// `$SPYGEN_LAUNCHER` (unless `read_env` is false: `--no-env`), then the `--launcher` values:
+/// at the same level of detail (one target, or every target) the command line wins over the
+/// environment.
+pub fn args_and_env(values: &[String], read_env: bool) -> Vec<LauncherArg> {
     let mut args = Vec::new();
-    if let Ok(v) = std::env::var(LAUNCHER_ENV)
+    if read_env
+        && let Ok(v) = std::env::var(LAUNCHER_ENV)
         && !v.trim().is_empty()
     {
         args.push(LauncherArg::parse(&v, LAUNCHER_ENV));

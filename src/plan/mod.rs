@@ -22,7 +22,7 @@ use crate::graph::{
 use crate::lower::make_fragment::FragmentInput;
 use crate::manifest::{LoadOptions, Project, Settings, Unit, UnitKind};
 use crate::paths;
-use crate::toolchain::{Db, FlagOptions, Resolution, Toolchain, process_env};
+use crate::toolchain::{Db, FlagOptions, Resolution, Toolchain};
 
 use closure::Closures;
 use sources::PlannedSource;
@@ -60,6 +60,80 @@ pub struct GenOptions {
     pub link_jobs: Option<u32>,
     /// Do not check that launcher programs are installed (`spygen graph`, which shows none).
     pub skip_launcher_check: bool,
+    /// `--compdb-config`: the configuration compile_commands.json describes.
+    pub compdb_config: Option<String>,
+    /// The environment variables the generation reads (the tools' overrides the descriptors
+    /// name, such as `CC` and `AR`, and pkg-config's), with the values it saw (empty: unset).
+    /// Captured once, from the process or, under `--no-env`, from `--env` alone.
+    pub env: BTreeMap<String, String>,
+}
+
+/// The environment variables pkg-config's answers depend on.
+pub const PKG_CONFIG_ENV: [&str; 3] = ["PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR"];
+
+impl GenOptions {
+    /// The value the generation sees for environment variable `name` (`None`: unset or empty).
+    pub fn env_var(&self, name: &str) -> Option<String> {
+        self.env.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+
+    /// The arguments of `spygen` that repeat this generation when run from `build_dir` for the
+    /// project in `root`: every option, spelled out, and every environment value it reads
+    /// (`--no-env`, then `--env NAME=VALUE` for each one set), with paths relative to the build
+    /// directory. They are both the build files' regeneration command and the key of the no-op
+    /// record, so nothing that shapes the output can be in one and missing from the other.
+    pub fn regen_args(&self, root: &Path, build_dir: &Path) -> Vec<String> {
+        let rel = |p: &Path| paths::to_slash(&paths::relative(p, build_dir));
+        let mut cmd = vec!["gen".to_string(), rel(root), "--build-dir".into(), ".".into()];
+        if self.load.no_spy_toml {
+            cmd.push("--no-spy-toml".into());
+        }
+        for m in &self.load.extra_vm_modules {
+            cmd.push("--extra-vm-module".into());
+            cmd.push(rel(m));
+        }
+        for t in &self.targets {
+            cmd.push("--target".into());
+            cmd.push(t.clone());
+        }
+        for b in &self.build_types {
+            cmd.push("--build-type".into());
+            cmd.push(b.clone());
+        }
+        if self.warning_as_error {
+            cmd.push("--warning-as-error".into());
+        }
+        if self.no_compdb {
+            cmd.push("--no-compdb".into());
+        }
+        if let Some(c) = &self.compdb_config {
+            cmd.push("--compdb-config".into());
+            cmd.push(c.clone());
+        }
+        for l in &self.launchers {
+            cmd.push("--launcher".into());
+            cmd.push(l.to_arg());
+        }
+        if let Some(n) = self.link_jobs {
+            cmd.push("--link-jobs".into());
+            cmd.push(n.to_string());
+        }
+        if self.format != Format::Ninja {
+            cmd.push("--format".into());
+            cmd.push(self.format.as_str().into());
+        }
+        if let Some(d) = &self.toolchain_dir {
+            cmd.push("--toolchain-dir".into());
+            cmd.push(rel(&paths::absolute(d, &paths::current_dir())));
+        }
+        // The environment as this generation saw it: ninja and make may run with another.
+        cmd.push("--no-env".into());
+        for (name, value) in self.env.iter().filter(|(_, v)| !v.is_empty()) {
+            cmd.push("--env".into());
+            cmd.push(format!("{name}={value}"));
+        }
+        cmd
+    }
 }
 
 /// The result of planning: the graph plus what the lowerings need around it.
@@ -231,7 +305,7 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
         }
     }
     planner.aliases(&outputs_by_unit)?;
-    let regen_command = planner.regen_command();
+    let regen_command = options.regen_args(&project.root, &build_dir);
     let regen_inputs = planner.regeneration()?;
     planner.graph.check_acyclic()?;
     planner.graph.check_text()?;
@@ -261,6 +335,7 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
         libdir_base: units.runtime.map(|_| build_dir.clone()),
         warning_as_error: options.warning_as_error,
         launchers: planner.launchers.iter().map(|(t, l)| (t.clone(), l.words.clone())).collect(),
+        env: options.env.clone(),
     };
     let link_jobs =
         options.link_jobs.or(project.link_jobs.as_ref().map(|j| j.value)).unwrap_or_else(launcher::default_link_jobs);
@@ -389,7 +464,7 @@ impl<'a> Planner<'a> {
             }
             let missing: Vec<String> = [&toolchain.compiler, &toolchain.archiver]
                 .iter()
-                .filter_map(|tool| match tool.resolve(&process_env) {
+                .filter_map(|tool| match tool.resolve(&|k| options_env(self.options, k)) {
                     Resolution::Found(_) => None,
                     Resolution::Missing { tried } => Some(format!("{} ({})", tool.role, tried.join("; "))),
                 })
@@ -483,9 +558,9 @@ impl<'a> Planner<'a> {
             return id;
         }
         let tool = if role == ToolRole::Compiler { &toolchain.compiler } else { &toolchain.archiver };
-        let command = match tool.resolve(&process_env) {
+        let command = match tool.resolve(&|k| options_env(self.options, k)) {
             Resolution::Found(r) => r.command,
-            Resolution::Missing { .. } => tool.preferred_command(&process_env),
+            Resolution::Missing { .. } => tool.preferred_command(&|k| options_env(self.options, k)),
         };
         let id = self.graph.add_tool(Tool { target: toolchain.name.clone(), role, command });
         self.tools.insert(key, id);
@@ -584,6 +659,11 @@ impl<'a> Planner<'a> {
         })?;
         Ok(obj_file)
     }
+}
+
+/// `options`' value of environment variable `key`, as tools look it up.
+fn options_env(options: &GenOptions, key: &str) -> Option<String> {
+    options.env_var(key)
 }
 
 fn dedup(items: Vec<String>) -> Vec<String> {

@@ -75,6 +75,7 @@ pub fn which(name: &str) -> Option<PathBuf> {
 /// build.ninja text with what depends on this machine replaced by a placeholder: spygen's
 /// path, the resolved tools, the link pool's default depth (it follows the cores).
 pub fn redact_ninja(text: &str) -> String {
+    let text = text.replace(env!("CARGO_BIN_EXE_spygen"), "<spygen>");
     text.lines()
         .map(|l| {
             let tool_var = (l.starts_with("cc.") || l.starts_with("ar.")) && l.contains(" = ");

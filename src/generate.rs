@@ -1,0 +1,248 @@
+//! One generation, start to finish: the build directory's lock, the no-op check, planning,
+//! lowering, writing the build files (all or none, atomically) and the record of the inputs.
+//!
+//! Timestamps are what ninja and make judge by, so they are set with care: a build file that is
+//! written gets the time the generation started, before it read any input, so an input edited
+//! while spygen ran is newer than the build files and regenerates them again; and no build file
+//! is left older than an input dated in the future, which would make ninja regenerate forever.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::error::{Error, Result};
+use crate::fingerprint;
+use crate::fsutil::{self, Stamp, WriteOutcome, stamp};
+use crate::lower;
+use crate::plan::{self, COMPDB_FILE, FRAGMENT_FILE, Format, GenOptions, MAKEFILE, NINJA_FILE};
+use crate::toolchain::Db;
+
+/// What a generation did.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The build directory (absolute).
+    pub build_dir: PathBuf,
+    /// `None` when no input changed since the last generation: nothing was planned or written.
+    pub files: Option<GeneratedFiles>,
+    /// Warnings to show (missing toolchains, pkg-config fallbacks, symbolic link loops...).
+    pub warnings: Vec<String>,
+}
+
+/// The build files of a generation that ran.
+#[derive(Debug, Clone)]
+pub struct GeneratedFiles {
+    /// Every file generated, the build file to run first (build.ninja or Makefile).
+    pub names: Vec<&'static str>,
+    /// Those whose content changed, so they were written.
+    pub written: Vec<&'static str>,
+    /// How many actions the graph has.
+    pub actions: usize,
+    /// The configurations built by default (their toolchains are installed).
+    pub default_configs: Vec<String>,
+}
+
+/// Generates the build files `options` ask for, unless no input changed since the last
+/// generation into the same build directory (`force`: generate anyway). One generation runs at
+/// a time per build directory: a second one waits (saying so on stderr unless `quiet`).
+pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Result<Generated> {
+    // Before any input is read. File systems stamp files with a coarse clock (a tick of up to
+    // 10 ms behind the precise one): the margin keeps a later edit's stamp later than this.
+    let start = SystemTime::now() - Duration::from_millis(20);
+    let project = plan::load_project(options)?;
+    let build_dir = plan::build_dir(options, &project);
+    let lock = BuildLock::acquire(&build_dir, quiet)?;
+    let generated_names = options.format.generated_files(!options.no_compdb);
+    fsutil::remove_stale_temporaries(&build_dir, &[NINJA_FILE, MAKEFILE, FRAGMENT_FILE, COMPDB_FILE]);
+    let header = fingerprint::header(&options.regen_args(&project.root, &build_dir), &options.spygen_exe);
+    if !force && fingerprint::up_to_date(&build_dir, &header) {
+        lock.keep();
+        return Ok(Generated { build_dir, files: None, warnings: Vec::new() });
+    }
+    let mut timer = Timer::new();
+    // Stamped before planning looks at them: spygen itself and the PATH directories (a missing
+    // one is recorded as missing: creating it later, with a compiler in it, is a change).
+    let mut inputs: Vec<(PathBuf, Option<Stamp>)> =
+        std::iter::once(options.spygen_exe.clone()).chain(fingerprint::path_dirs()).map(stamped).collect();
+    let plan = plan::plan(db, options, &project)?;
+    timer.lap("plan");
+    let exe = options.spygen_exe.to_string_lossy();
+    // Everything is computed before anything is written: an error leaves every file as it was.
+    let mut files: Vec<(&'static str, Vec<String>)> = Vec::new();
+    if options.format != Format::Make {
+        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan, &exe)));
+        timer.lap("lower build.ninja");
+    }
+    if options.format != Format::Ninja {
+        files.push((MAKEFILE, vec![lower::lower_make(&plan, &exe)]));
+        timer.lap("lower Makefile");
+    }
+    files.push((FRAGMENT_FILE, vec![lower::make_fragment::lower_make_fragment(db, &plan.fragment)]));
+    timer.lap("lower spygen.mk");
+    if !options.no_compdb {
+        files.push((COMPDB_FILE, lower::compdb::lower_compdb_parts(&plan, options.compdb_config.as_deref())?));
+    }
+    timer.lap("lower compile_commands.json");
+    inputs.extend(plan.regen_inputs.iter().cloned());
+    // A launcher given by path (one found on PATH is covered by the PATH directories).
+    for tool in plan.graph.tools.iter().filter(|t| t.role == crate::graph::ToolRole::Launcher) {
+        if let Some(program) = tool.command.first().filter(|p| p.contains('/')) {
+            inputs.push(stamped(PathBuf::from(program)));
+        }
+    }
+    let mut warnings = plan.warnings.clone();
+    let (mtime, future) = file_time(start, &inputs);
+    if let Some((path, ahead)) = &future {
+        warnings.push(format!(
+            "{} is dated {} s in the future: ninja and make cannot see edits to the inputs until the clock passes it (fix the clock, or `touch` the file)",
+            path.display(),
+            ahead.as_secs()
+        ));
+    }
+    let paths: Vec<PathBuf> = files.iter().map(|(name, _)| plan.build_dir.join(name)).collect();
+    let parts: Vec<Vec<&[u8]>> = files.iter().map(|(_, parts)| parts.iter().map(|p| p.as_bytes()).collect()).collect();
+    let batch: Vec<(&Path, &[&[u8]])> =
+        paths.iter().map(PathBuf::as_path).zip(parts.iter().map(Vec::as_slice)).collect();
+    let outcomes = fsutil::write_files_if_changed(&batch, Some(mtime))?;
+    if future.is_some() {
+        // An unchanged build file older than an input from the future would look out of date
+        // to ninja for ever: it gets the input's time too.
+        for (path, outcome) in paths.iter().zip(&outcomes) {
+            if *outcome == WriteOutcome::Unchanged && stamp(path).is_some_and(|s| s.mtime_ns < nanos(mtime)) {
+                let _ = std::fs::File::options().write(true).open(path).and_then(|f| f.set_modified(mtime));
+            }
+        }
+    }
+    if options.no_compdb {
+        // A database from an earlier generation would now be stale: better none than wrong.
+        let _ = std::fs::remove_file(plan.build_dir.join(COMPDB_FILE));
+    }
+    timer.lap("write");
+    inputs.extend(paths.iter().cloned().map(stamped));
+    fingerprint::record(&plan.build_dir, &header, &inputs);
+    timer.lap("record inputs");
+    lock.keep();
+    let written = files.iter().zip(&outcomes).filter(|(_, o)| **o == WriteOutcome::Written).map(|(f, _)| f.0).collect();
+    let result = Generated {
+        build_dir: plan.build_dir.clone(),
+        files: Some(GeneratedFiles {
+            names: generated_names,
+            written,
+            actions: plan.graph.actions.len(),
+            default_configs: plan.graph.configs.iter().filter(|c| c.available).map(|c| c.name()).collect(),
+        }),
+        warnings,
+    };
+    // The process ends soon: freeing a graph of 100,000 actions would only cost time.
+    std::mem::forget(plan);
+    std::mem::forget(files);
+    Ok(result)
+}
+
+/// `path` with its stamp, taken now.
+fn stamped(path: PathBuf) -> (PathBuf, Option<Stamp>) {
+    let s = stamp(&path);
+    (path, s)
+}
+
+fn nanos(t: SystemTime) -> u128 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+}
+
+/// The modification time for the build files written: the generation's start, or the newest
+/// input's when that is later (an input dated in the future, returned with how far ahead it is).
+fn file_time(start: SystemTime, inputs: &[(PathBuf, Option<Stamp>)]) -> (SystemTime, Option<(PathBuf, Duration)>) {
+    let newest = inputs.iter().filter_map(|(p, s)| s.map(|s| (s.mtime_ns, p))).max();
+    match newest {
+        Some((ns, path)) if ns > nanos(start) => {
+            let t = SystemTime::UNIX_EPOCH + Duration::from_nanos(ns.min(u64::MAX as u128) as u64);
+            // A second of slack: file systems round, clocks drift a little.
+            let ahead = t.duration_since(start).unwrap_or_default();
+            (t, (ahead > Duration::from_secs(1)).then(|| (path.clone(), ahead)))
+        }
+        _ => (start, None),
+    }
+}
+
+/// The lock that keeps one generation at a time in a build directory (`.spygen-lock`, held
+/// until dropped): two generations with different options would otherwise mix their build
+/// files and leave a record that matches neither.
+struct BuildLock {
+    /// The open lock file; closing it releases the lock.
+    _file: std::fs::File,
+    /// The build directory, when this generation created it: a generation that fails removes
+    /// it again (with the lock file), leaving the project as it found it.
+    created: Option<PathBuf>,
+}
+
+impl BuildLock {
+    /// The generation succeeded: whatever it created stays.
+    fn keep(mut self) {
+        self.created = None;
+    }
+}
+
+impl Drop for BuildLock {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.created {
+            let _ = std::fs::remove_file(dir.join(Self::FILE));
+            // Only when empty: nothing but the lock was ever in it.
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+impl BuildLock {
+    /// The name of the lock file in the build directory.
+    const FILE: &str = ".spygen-lock";
+
+    fn acquire(build_dir: &Path, quiet: bool) -> Result<BuildLock> {
+        if let Ok(meta) = std::fs::metadata(build_dir)
+            && !meta.is_dir()
+        {
+            return Err(Error::usage(format!(
+                "the build directory {} is {}, not a directory",
+                build_dir.display(),
+                fsutil::kind_of(&meta)
+            ))
+            .help("pass another --build-dir, or move the file away"));
+        }
+        let created = (!build_dir.exists()).then(|| build_dir.to_path_buf());
+        std::fs::create_dir_all(build_dir).map_err(|e| Error::io("create directory", build_dir, e))?;
+        let path = build_dir.join(Self::FILE);
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io("open", &path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if !quiet {
+                    eprintln!("spygen: waiting for another spygen gen in {}", build_dir.display());
+                }
+                file.lock().map_err(|e| Error::io("lock", &path, e))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
+        }
+        Ok(BuildLock { _file: file, created })
+    }
+}
+
+/// Phase timings on stderr when `SPYGEN_TIMINGS=1` (for profiling generation).
+struct Timer {
+    /// When the current phase started; `None` when timings are off.
+    start: Option<std::time::Instant>,
+}
+
+impl Timer {
+    fn new() -> Timer {
+        Timer { start: (std::env::var("SPYGEN_TIMINGS").as_deref() == Ok("1")).then(std::time::Instant::now) }
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if let Some(start) = self.start {
+            eprintln!("spygen: {phase}: {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
+            self.start = Some(std::time::Instant::now());
+        }
+    }
+}
