@@ -71,8 +71,11 @@ pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Resu
         files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan, &exe)));
         timer.lap("lower build.ninja");
     }
+    let mut stamps = Vec::new();
     if options.format != Format::Ninja {
-        files.push((MAKEFILE, vec![lower::lower_make(&plan, &exe)]));
+        let make = lower::lower_make(&plan, &exe);
+        files.push((MAKEFILE, vec![make.makefile]));
+        stamps = make.stamps;
         timer.lap("lower Makefile");
     }
     files.push((FRAGMENT_FILE, vec![lower::make_fragment::lower_make_fragment(db, &plan.fragment)]));
@@ -99,13 +102,22 @@ pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Resu
     }
     let paths: Vec<PathBuf> = files.iter().map(|(name, _)| plan.build_dir.join(name)).collect();
     let parts: Vec<Vec<&[u8]>> = files.iter().map(|(_, parts)| parts.iter().map(|p| p.as_bytes()).collect()).collect();
-    let batch: Vec<(&Path, &[&[u8]])> =
-        paths.iter().map(PathBuf::as_path).zip(parts.iter().map(Vec::as_slice)).collect();
-    let outcomes = fsutil::write_files_if_changed(&batch, Some(mtime))?;
+    let mut batch: Vec<(&Path, &[&[u8]], Option<SystemTime>)> =
+        paths.iter().zip(&parts).map(|(p, parts)| (p.as_path(), parts.as_slice(), Some(mtime))).collect();
+    // Command stamps keep the time they are written: they must be newer than every output
+    // built with the command they replace.
+    let stamp_paths: Vec<PathBuf> = stamps.iter().map(|(p, _)| plan.build_dir.join(p)).collect();
+    let stamp_parts: Vec<[&[u8]; 1]> = stamps.iter().map(|(_, text)| [text.as_bytes()]).collect();
+    batch.extend(stamp_paths.iter().zip(&stamp_parts).map(|(p, parts)| (p.as_path(), &parts[..], None)));
+    let outcomes = fsutil::write_files_if_changed(&batch)?;
+    let outcomes = &outcomes[..paths.len()];
+    if options.format != Format::Ninja {
+        remove_stale_stamps(&plan.build_dir, &stamp_paths);
+    }
     if future.is_some() {
         // An unchanged build file older than an input from the future would look out of date
         // to ninja for ever: it gets the input's time too.
-        for (path, outcome) in paths.iter().zip(&outcomes) {
+        for (path, outcome) in paths.iter().zip(outcomes) {
             if *outcome == WriteOutcome::Unchanged && stamp(path).is_some_and(|s| s.mtime_ns < nanos(mtime)) {
                 let _ = std::fs::File::options().write(true).open(path).and_then(|f| f.set_modified(mtime));
             }
@@ -116,11 +128,12 @@ pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Resu
         let _ = std::fs::remove_file(plan.build_dir.join(COMPDB_FILE));
     }
     timer.lap("write");
-    inputs.extend(paths.iter().cloned().map(stamped));
+    // The generated files, stamps included: deleting one is a change, which regenerates it.
+    inputs.extend(paths.iter().chain(&stamp_paths).cloned().map(stamped));
     fingerprint::record(&plan.build_dir, &header, &inputs);
     timer.lap("record inputs");
     lock.keep();
-    let written = files.iter().zip(&outcomes).filter(|(_, o)| **o == WriteOutcome::Written).map(|(f, _)| f.0).collect();
+    let written = files.iter().zip(outcomes).filter(|(_, o)| **o == WriteOutcome::Written).map(|(f, _)| f.0).collect();
     let result = Generated {
         build_dir: plan.build_dir.clone(),
         files: Some(GeneratedFiles {
@@ -135,6 +148,23 @@ pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Resu
     std::mem::forget(plan);
     std::mem::forget(files);
     Ok(result)
+}
+
+/// Removes the command stamps of units and configurations that are gone (`keep`: the current
+/// ones), with the directories left empty.
+fn remove_stale_stamps(build_dir: &Path, keep: &[PathBuf]) {
+    let keep: std::collections::HashSet<&Path> = keep.iter().map(PathBuf::as_path).collect();
+    let root = build_dir.join(lower::make::COMMAND_STAMPS_DIR);
+    let Ok(configs) = std::fs::read_dir(&root) else { return };
+    for config in configs.filter_map(|e| e.ok()).filter(|e| e.file_type().is_ok_and(|t| t.is_dir())) {
+        let Ok(entries) = std::fs::read_dir(config.path()) else { continue };
+        for entry in entries.filter_map(|e| e.ok()) {
+            if !keep.contains(entry.path().as_path()) && entry.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        let _ = std::fs::remove_dir(config.path());
+    }
 }
 
 /// `path` with its stamp, taken now.

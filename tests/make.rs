@@ -38,8 +38,10 @@ fn artifacts(dir: &Path) -> BTreeSet<String> {
         })
         .collect();
     out.retain(|p| {
-        // ninja moves depfiles into its .ninja_deps log; make keeps them.
+        // ninja moves depfiles into its .ninja_deps log; make keeps them. The Makefile's command
+        // stamps are make's counterpart of ninja's command log.
         !p.starts_with(".ninja_")
+            && !p.starts_with(".spygen/")
             && !p.ends_with(".rsp")
             && !p.ends_with(".d")
             && !["build.ninja", "Makefile"].contains(&p.as_str())

@@ -477,3 +477,81 @@ fn a_generation_waits_while_another_holds_the_build_directory() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("spygen: waiting for another spygen gen in"));
     assert!(std::fs::read_to_string(dir.path().join("build/build.ninja")).unwrap().contains("VALUE=9"));
 }
+
+#[test]
+fn a_spygen_whose_path_needs_quoting_generates_build_files_that_ninja_and_make_run() {
+    if !require_program("make", "apt-get install make") || !require_program("ninja", "apt-get install ninja-build") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("my bin$x/spygen");
+    std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_spygen"), &exe).unwrap();
+    let project = dir.path().join("p");
+    write_app_project(&project);
+    let mut generate = std::process::Command::new(&exe);
+    run_ok(generate.args(["gen", "-q", "--format", "all"]).arg(&project).env_remove("SPYGEN_LAUNCHER"));
+    let build = project.join("build");
+    run_ok(std::process::Command::new("ninja").arg("-C").arg(&build));
+    run_ok(std::process::Command::new("make").arg("-C").arg(&build));
+    // Both regenerate through it.
+    std::fs::write(project.join("m/spygen.toml"), "name = \"m\"\nsources = [\"a.c\"]\ndefines = [\"VALUE=4\"]\n")
+        .unwrap();
+    let out = run_ok(std::process::Command::new("make").arg("-C").arg(&build).arg("native-debug"));
+    assert!(out.contains("spygen: regenerated"), "{out}");
+    assert_eq!(run_ok(&mut std::process::Command::new(build.join("native/debug/app"))), "4\n");
+    std::fs::write(project.join("m/spygen.toml"), "name = \"m\"\nsources = [\"a.c\"]\ndefines = [\"VALUE=6\"]\n")
+        .unwrap();
+    let out = run_ok(std::process::Command::new("ninja").arg("-C").arg(&build).arg("native-debug"));
+    assert!(out.contains("REGEN build.ninja"), "{out}");
+    assert_eq!(run_ok(&mut std::process::Command::new(build.join("native/debug/app"))), "6\n");
+}
+
+/// The `CC <object>` lines of a make or ninja run's output, sorted.
+fn compiled(out: &str) -> Vec<String> {
+    let mut v: Vec<String> =
+        out.lines().filter_map(|l| l.split_once("CC ").map(|(_, o)| o.trim().to_string())).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn make_rebuilds_after_a_define_a_compiler_or_a_source_list_change_as_ninja_does() {
+    if !require_program("make", "apt-get install make") || !require_program("gcc", "apt-get install gcc") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_app_project(dir.path());
+    write_files(
+        dir.path(),
+        &[("m/spygen.toml", "name = \"m\"\nsources = [\"*.c\"]\n"), ("m/b.c", "int b(void) { return 2; }\n")],
+    );
+    run_ok(spygen().args(["gen", "-q", "--format", "make", "--build-type", "debug"]).arg(dir.path()));
+    let build = dir.path().join("build");
+    let make = || run_ok(std::process::Command::new("make").arg("-C").arg(&build));
+    let app = || run_ok(&mut std::process::Command::new(build.join("native/debug/app")));
+    make();
+    assert_eq!(app(), "1\n");
+    assert!(make().contains("Nothing to be done"));
+
+    // A define: the module's objects are compiled again, nothing else.
+    std::fs::write(dir.path().join("m/spygen.toml"), "name = \"m\"\nsources = [\"*.c\"]\ndefines = [\"VALUE=8\"]\n")
+        .unwrap();
+    let out = make();
+    assert_eq!(compiled(&out), ["native/debug/obj/m/a.o", "native/debug/obj/m/b.o"], "{out}");
+    assert_eq!(app(), "8\n");
+    assert!(make().contains("Nothing to be done"));
+
+    // Another compiler: everything is compiled again.
+    run_ok(spygen().args(["gen", "-q", "--format", "make", "--build-type", "debug"]).arg(dir.path()).env("CC", "gcc"));
+    let out = make();
+    assert_eq!(compiled(&out).len(), 3, "{out}");
+
+    // A source removed from the list: the archive is made again from the remaining objects.
+    std::fs::remove_file(dir.path().join("m/b.c")).unwrap();
+    let out = make();
+    assert!(out.contains("AR native/debug/m.a"), "{out}");
+    let members = run_ok(std::process::Command::new("ar").arg("t").arg(build.join("native/debug/m.a")));
+    assert_eq!(members, "a.o\n");
+    assert!(make().contains("Nothing to be done"));
+}

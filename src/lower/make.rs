@@ -1,6 +1,12 @@
 //! Lowering to a GNU `Makefile` equivalent to `build.ninja`: the same outputs from the same
 //! commands, header dependencies through `-MMD` depfiles, the same aliases, and a rule that
 //! re-runs spygen when an input changes. `make -j` safe: every rule names all its inputs.
+//!
+//! ninja rebuilds an output whose command changed (its log keeps each command); make only
+//! compares dates. So every command gets a *command stamp*, a small file under
+//! `.spygen/commands/` holding the command's words, which the generation rewrites only when
+//! they change, and which each output depends on: new flags, another compiler, a source
+//! removed from an archive's list all make the stamp newer than the outputs built before.
 
 use std::fmt::Write;
 
@@ -32,8 +38,44 @@ fn parent_dir(path: &str) -> &str {
     path.rfind('/').map_or(".", |i| &path[..i])
 }
 
-/// Writes the whole `Makefile` text of `plan`.
-pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
+/// The directory, relative to the build directory, holding the Makefile's command stamps.
+pub const COMMAND_STAMPS_DIR: &str = ".spygen/commands";
+
+/// The Makefile and the command stamps it depends on.
+#[derive(Debug, Clone, Default)]
+pub struct MakeOutput {
+    /// The text of the Makefile.
+    pub makefile: String,
+    /// Each command stamp: its path relative to the build directory, and its content.
+    pub stamps: Vec<(String, String)>,
+}
+
+/// The command stamp of `action` (see the module's doc): its path and content, `None` for
+/// actions that run no command. A compile's stamp is its unit's and configuration's, shared by
+/// every object of the unit: the compiler, the launcher and the flags, the words the compile
+/// commands have in common.
+fn command_stamp(graph: &BuildGraph, action: &Action) -> Option<(String, String)> {
+    let config = &graph.configs[action.config?.index()];
+    let owner = action.owner.as_deref()?;
+    let (kind, words) = match action.kind {
+        ActionKind::Compile => {
+            let tool = &graph.tools[action.tool?.index()];
+            let mut words: Vec<String> = graph.launcher(&tool.target).map(|l| l.command.clone()).unwrap_or_default();
+            words.extend(tool.command.iter().cloned());
+            words.extend(action.flags.map(|f| graph.expand_flags(f)).unwrap_or_default());
+            ("cc", words)
+        }
+        ActionKind::Archive => ("ar", commands::action_words(graph, action)?),
+        ActionKind::Link | ActionKind::LinkWholeArchive => ("link", commands::action_words(graph, action)?),
+        ActionKind::ForeignMake => ("make", commands::action_words(graph, action)?),
+        ActionKind::Bundle => ("bundle", commands::action_words(graph, action)?),
+        ActionKind::Phony | ActionKind::Regenerate => return None,
+    };
+    Some((format!("{COMMAND_STAMPS_DIR}/{}/{owner}.{kind}", config.name()), crate::shell::join(&words) + "\n"))
+}
+
+/// Writes the whole `Makefile` text of `plan` and its command stamps.
+pub fn lower_make(plan: &Plan, spygen_exe: &str) -> MakeOutput {
     let graph = &plan.graph;
     let mut out = String::with_capacity(64 * 1024);
     let _ = writeln!(
@@ -61,6 +103,8 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
     let mut defined = vec![false; graph.flag_sets.len()];
     let mut depfiles: Vec<String> = Vec::new();
     let mut current_config = None;
+    let mut stamps: Vec<(String, String)> = Vec::new();
+    let mut stamped_flags = vec![false; graph.flag_sets.len()];
     for action in &graph.actions {
         if let Some(heading) = super::config_heading(graph, action, &mut current_config) {
             out.push_str(&heading);
@@ -137,7 +181,17 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
             ],
             ActionKind::Phony | ActionKind::Regenerate => continue,
         };
-        write_rule(graph, action, &recipe, &mut out);
+        let stamp = command_stamp(graph, action);
+        if let Some((path, content)) = &stamp {
+            // A compile's stamp is shared by its unit's objects: written once.
+            let shared = action.kind == ActionKind::Compile && action.flags.is_some();
+            let first =
+                !shared || action.flags.is_some_and(|f| !std::mem::replace(&mut stamped_flags[f.index()], true));
+            if first {
+                stamps.push((path.clone(), content.clone()));
+            }
+        }
+        write_rule(graph, action, stamp.as_ref().map(|(p, _)| p.as_str()), &recipe, &mut out);
     }
 
     out.push_str("\n# header dependencies written by the compiler (-MMD)\n");
@@ -150,7 +204,7 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
     let names: Vec<String> = phony.iter().map(|a| escape_path(graph.path(a.outputs[0]))).collect();
     let _ = writeln!(out, ".PHONY: {}", names.join(" "));
     for action in phony {
-        write_rule(graph, action, &[], &mut out);
+        write_rule(graph, action, None, &[], &mut out);
     }
 
     out.push_str(
@@ -170,7 +224,7 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> String {
             words(&plan.regen_command)
         );
     }
-    out
+    MakeOutput { makefile: out, stamps }
 }
 
 fn paths(graph: &BuildGraph, files: &[FileId]) -> String {
@@ -186,7 +240,9 @@ fn define_flags(graph: &BuildGraph, id: crate::graph::FlagSetId, defined: &mut [
     }
 }
 
-fn write_rule(graph: &BuildGraph, action: &Action, recipe: &[String], out: &mut String) {
+/// Writes the rule of `action`: its outputs, its inputs and its command stamp (`stamp`) as
+/// prerequisites, then `recipe`.
+fn write_rule(graph: &BuildGraph, action: &Action, stamp: Option<&str>, recipe: &[String], out: &mut String) {
     let mut outputs = action.outputs.clone();
     outputs.extend(action.implicit_outputs.iter().copied());
     let mut prereqs: Vec<FileId> = action.inputs.to_vec();
@@ -195,6 +251,9 @@ fn write_rule(graph: &BuildGraph, action: &Action, recipe: &[String], out: &mut 
     let _ = write!(out, "{}{separator}", paths(graph, &outputs));
     if !prereqs.is_empty() {
         let _ = write!(out, " {}", paths(graph, &prereqs));
+    }
+    if let Some(stamp) = stamp {
+        let _ = write!(out, " {}", escape_path(stamp));
     }
     if !action.order_only.is_empty() {
         let _ = write!(out, " | {}", paths(graph, &action.order_only));

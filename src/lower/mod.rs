@@ -14,7 +14,7 @@ use crate::graph::{Action, BuildGraph, ConfigId, FlagSetId};
 pub use compdb::lower_compdb;
 pub use dot::lower_dot;
 pub use graph_json::lower_graph_json;
-pub use make::lower_make;
+pub use make::{MakeOutput, lower_make};
 pub use ninja::lower_ninja;
 
 /// The flag sets `id` needs defined, parents and suffixes first, each once across calls
