@@ -55,25 +55,35 @@ pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<WriteOutcome> {
 /// [`write_if_changed`] for content made of consecutive parts (a large generated file
 /// formatted in pieces), without joining them first.
 pub fn write_parts_if_changed(path: &Path, parts: &[&[u8]]) -> Result<WriteOutcome> {
-    Ok(write_files_if_changed(&[(path, parts, None)])?[0])
+    Ok(write_files_if_changed(&[FileToWrite { path, parts, mtime: None }])?[0])
+}
+
+/// One file of [`write_files_if_changed`].
+#[derive(Debug, Clone, Copy)]
+pub struct FileToWrite<'a> {
+    /// Where it goes.
+    pub path: &'a Path,
+    /// Its content, in consecutive parts.
+    pub parts: &'a [&'a [u8]],
+    /// The modification time it gets if it is written (`None`: the time of writing).
+    pub mtime: Option<SystemTime>,
 }
 
 /// Writes each file whose content differs, all of them or none: every destination is checked
 /// first (a directory, FIFO or device in the way is an error naming it, before anything is
 /// written), every new content goes to a temporary file beside its destination, and only once
 /// all are written are they renamed into place. A failure leaves every file as it was (and no
-/// temporary behind), so build files from two generations are never mixed. Each file is
-/// `(path, content in parts, modification time to give it if written)`; unchanged files keep
-/// their time.
-pub fn write_files_if_changed(files: &[(&Path, &[&[u8]], Option<SystemTime>)]) -> Result<Vec<WriteOutcome>> {
+/// temporary behind), so build files from two generations are never mixed. Unchanged files
+/// keep their modification time.
+pub fn write_files_if_changed(files: &[FileToWrite]) -> Result<Vec<WriteOutcome>> {
     let mut outcomes = Vec::with_capacity(files.len());
-    for (path, parts, _) in files {
-        outcomes.push(if holds(path, parts)? { WriteOutcome::Unchanged } else { WriteOutcome::Written });
+    for f in files {
+        outcomes.push(if holds(f.path, f.parts)? { WriteOutcome::Unchanged } else { WriteOutcome::Written });
     }
     let mut pending = Vec::new();
-    for ((path, parts, mtime), outcome) in files.iter().zip(&outcomes) {
+    for (f, outcome) in files.iter().zip(&outcomes) {
         if *outcome == WriteOutcome::Written {
-            pending.push((*path, temporary_with(path, parts, *mtime)?));
+            pending.push((f.path, temporary_with(f.path, f.parts, f.mtime)?));
         }
     }
     // Everything is on disk: the renames are all that is left.

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, Result};
 use crate::fingerprint;
-use crate::fsutil::{self, Stamp, WriteOutcome, stamp};
+use crate::fsutil::{self, FileToWrite, Stamp, WriteOutcome, stamp};
 use crate::lower;
 use crate::plan::{self, COMPDB_FILE, FRAGMENT_FILE, Format, GenOptions, MAKEFILE, NINJA_FILE};
 use crate::toolchain::Db;
@@ -102,13 +102,13 @@ pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Resu
     }
     let paths: Vec<PathBuf> = files.iter().map(|(name, _)| plan.build_dir.join(name)).collect();
     let parts: Vec<Vec<&[u8]>> = files.iter().map(|(_, parts)| parts.iter().map(|p| p.as_bytes()).collect()).collect();
-    let mut batch: Vec<(&Path, &[&[u8]], Option<SystemTime>)> =
-        paths.iter().zip(&parts).map(|(p, parts)| (p.as_path(), parts.as_slice(), Some(mtime))).collect();
+    let mut batch: Vec<FileToWrite> =
+        paths.iter().zip(&parts).map(|(p, parts)| FileToWrite { path: p, parts, mtime: Some(mtime) }).collect();
     // Command stamps keep the time they are written: they must be newer than every output
     // built with the command they replace.
     let stamp_paths: Vec<PathBuf> = stamps.iter().map(|(p, _)| plan.build_dir.join(p)).collect();
     let stamp_parts: Vec<[&[u8]; 1]> = stamps.iter().map(|(_, text)| [text.as_bytes()]).collect();
-    batch.extend(stamp_paths.iter().zip(&stamp_parts).map(|(p, parts)| (p.as_path(), &parts[..], None)));
+    batch.extend(stamp_paths.iter().zip(&stamp_parts).map(|(p, parts)| FileToWrite { path: p, parts, mtime: None }));
     let outcomes = fsutil::write_files_if_changed(&batch)?;
     let outcomes = &outcomes[..paths.len()];
     if options.format != Format::Ninja {
