@@ -67,15 +67,18 @@ pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Resu
     let exe = options.spygen_exe.to_string_lossy();
     // Everything is computed before anything is written: an error leaves every file as it was.
     let mut files: Vec<(&'static str, Vec<String>)> = Vec::new();
+    // Compile flags too long for a command line, in response files both lowerings name.
+    let response_files = lower::compile_response_files(&plan.graph);
     if options.format != Format::Make {
-        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan, &exe)));
+        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan, &exe, &response_files)));
         timer.lap("lower build.ninja");
     }
-    let mut stamps = Vec::new();
+    let mut stamps: Vec<(String, String)> =
+        response_files.iter().flatten().map(|r| (r.path.clone(), r.content.clone())).collect();
     if options.format != Format::Ninja {
-        let make = lower::lower_make(&plan, &exe);
+        let make = lower::lower_make(&plan, &exe, &response_files);
         files.push((MAKEFILE, vec![make.makefile]));
-        stamps = make.stamps;
+        stamps.extend(make.stamps);
         timer.lap("lower Makefile");
     }
     files.push((FRAGMENT_FILE, vec![lower::make_fragment::lower_make_fragment(db, &plan.fragment)]));
@@ -104,16 +107,14 @@ pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Resu
     let parts: Vec<Vec<&[u8]>> = files.iter().map(|(_, parts)| parts.iter().map(|p| p.as_bytes()).collect()).collect();
     let mut batch: Vec<FileToWrite> =
         paths.iter().zip(&parts).map(|(p, parts)| FileToWrite { path: p, parts, mtime: Some(mtime) }).collect();
-    // Command stamps keep the time they are written: they must be newer than every output
-    // built with the command they replace.
+    // Command stamps and response files keep the time they are written: they must be newer
+    // than every output built with the command they replace.
     let stamp_paths: Vec<PathBuf> = stamps.iter().map(|(p, _)| plan.build_dir.join(p)).collect();
     let stamp_parts: Vec<[&[u8]; 1]> = stamps.iter().map(|(_, text)| [text.as_bytes()]).collect();
     batch.extend(stamp_paths.iter().zip(&stamp_parts).map(|(p, parts)| FileToWrite { path: p, parts, mtime: None }));
     let outcomes = fsutil::write_files_if_changed(&batch)?;
     let outcomes = &outcomes[..paths.len()];
-    if options.format != Format::Ninja {
-        remove_stale_stamps(&plan.build_dir, &stamp_paths);
-    }
+    remove_stale_stamps(&plan.build_dir, &stamp_paths);
     if future.is_some() {
         // An unchanged build file older than an input from the future would look out of date
         // to ninja for ever: it gets the input's time too.
@@ -150,19 +151,23 @@ pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Resu
     Ok(result)
 }
 
-/// Removes the command stamps of units and configurations that are gone (`keep`: the current
-/// ones), with the directories left empty.
+/// Removes the command stamps and response files of units and configurations that are gone
+/// (`keep`: the current ones), with the directories left empty.
 fn remove_stale_stamps(build_dir: &Path, keep: &[PathBuf]) {
     let keep: std::collections::HashSet<&Path> = keep.iter().map(PathBuf::as_path).collect();
-    let root = build_dir.join(lower::make::COMMAND_STAMPS_DIR);
-    let Ok(configs) = std::fs::read_dir(&root) else { return };
-    for config in configs.filter_map(|e| e.ok()).filter(|e| e.file_type().is_ok_and(|t| t.is_dir())) {
-        let Ok(entries) = std::fs::read_dir(config.path()) else { continue };
+    let stale = |dir: &Path| {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
         for entry in entries.filter_map(|e| e.ok()) {
             if !keep.contains(entry.path().as_path()) && entry.file_type().is_ok_and(|t| t.is_file()) {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
+    };
+    stale(&build_dir.join(lower::RESPONSE_FILES_DIR));
+    let root = build_dir.join(lower::make::COMMAND_STAMPS_DIR);
+    let Ok(configs) = std::fs::read_dir(&root) else { return };
+    for config in configs.filter_map(|e| e.ok()).filter(|e| e.file_type().is_ok_and(|t| t.is_dir())) {
+        stale(&config.path());
         let _ = std::fs::remove_dir(config.path());
     }
 }

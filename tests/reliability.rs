@@ -555,3 +555,103 @@ fn make_rebuilds_after_a_define_a_compiler_or_a_source_list_change_as_ninja_does
     assert_eq!(members, "a.o\n");
     assert!(make().contains("Nothing to be done"));
 }
+
+/// A project whose compile and link commands pass Linux's 128 KiB limit on one `sh -c`
+/// argument: a chain of 60 modules, each with six public include dirs and six `-L` flags of
+/// 200-character names, which the last module's compile and the program's link carry all of.
+fn write_long_flags_project(root: &Path) {
+    let long = |c: char, n: usize| std::iter::repeat_n(c, n).collect::<String>();
+    let quoted = |v: &[String]| v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ");
+    let mut files: Vec<(String, String)> = Vec::new();
+    for i in 0..60 {
+        let dir = format!("m{i}_{}", long('d', 200));
+        let incs: Vec<String> = (0..6).map(|k| format!("inc{k}_{}", long('i', 200))).collect();
+        for inc in &incs {
+            files.push((format!("{dir}/{inc}/keep.h"), String::new()));
+        }
+        let ldflags: Vec<String> = incs.iter().map(|inc| format!("-L../{dir}/{inc}")).collect();
+        let dep = if i > 0 { format!("deps = [\"../m{}_{}\"]\n", i - 1, long('d', 200)) } else { String::new() };
+        files.push((
+            format!("{dir}/spygen.toml"),
+            format!(
+                "name = \"m{i}\"\nsources = [\"a.c\"]\npublic-include-dirs = [{}]\nldflags = [{}]\n{dep}",
+                quoted(&incs),
+                quoted(&ldflags)
+            ),
+        ));
+        files.push((format!("{dir}/a.c"), format!("int f{i}(void) {{ return {i}; }}\n")));
+    }
+    files.push(("main.c".into(), "int f59(void);\nint main(void) { return f59() == 59 ? 0 : 1; }\n".into()));
+    files.push((
+        "spy.toml".into(),
+        format!(
+            "[spygen]\nbuild-types = [\"debug\"]\n\n[[spygen.program]]\nname = \"app\"\nsources = [\"main.c\"]\ndeps = [\"m59_{}\"]\n",
+            long('d', 200)
+        ),
+    ));
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    write_files(root, &files);
+}
+
+/// Builds `build` with ninja, then again from scratch with make, checking the program runs and
+/// a second run of each does nothing.
+fn build_with_ninja_then_make(build: &Path, program: &Path) {
+    run_ok(std::process::Command::new("ninja").arg("-C").arg(build).arg("-j2"));
+    run_ok(&mut std::process::Command::new(program));
+    assert!(run_ok(std::process::Command::new("ninja").arg("-C").arg(build)).contains("no work to do"));
+    run_ok(std::process::Command::new("ninja").arg("-C").arg(build).args(["-t", "clean"]));
+    run_ok(std::process::Command::new("make").arg("-C").arg(build).arg("-j2"));
+    run_ok(&mut std::process::Command::new(program));
+    assert!(run_ok(std::process::Command::new("make").arg("-C").arg(build)).contains("Nothing to be done"));
+}
+
+#[test]
+fn compile_and_link_commands_past_the_command_line_limit_go_through_response_files() {
+    // gcc cannot take 128 KiB of options at all (it hands them to its passes in one environment
+    // variable); clang, zig cc's driver, can: the native-static target runs it.
+    if !require_program("make", "apt-get install make")
+        || !require_program("ninja", "apt-get install ninja-build")
+        || !require_target("native-static")
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_long_flags_project(dir.path());
+    run_ok(spygen().args(["gen", "-q", "--format", "all", "--target", "native-static"]).arg(dir.path()));
+    let build = dir.path().join("build");
+    let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
+    let rsp = std::fs::read_to_string(build.join(".spygen/rsp/cflags.m59.native-static-debug.rsp")).unwrap();
+    assert!(rsp.len() > 128 * 1024, "the flags alone pass the limit: {} bytes", rsp.len());
+    assert!(ninja.contains(" @.spygen/rsp/cflags.m59.native-static-debug.rsp -c $in"), "the compile names them");
+    assert!(ninja.contains("build native-static/debug/app: link-rsp.native-static"), "the long link");
+    build_with_ninja_then_make(&build, &build.join("native-static/debug/app"));
+}
+
+#[test]
+fn archives_of_hundreds_of_long_object_paths_go_through_response_files() {
+    if !require_program("make", "apt-get install make") || !require_program("ninja", "apt-get install ninja-build") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let deep = format!("src/{}", std::iter::repeat_n('s', 220).collect::<String>());
+    let mut files: Vec<(String, String)> = (0..450)
+        .map(|k| (format!("big/{deep}/s{k}_{}.c", "n".repeat(40)), format!("int g{k}(void) {{ return {k}; }}\n")))
+        .collect();
+    files.push(("big/spygen.toml".into(), "name = \"big\"\nsources = [\"src/**/*.c\"]\n".into()));
+    files.push(("main.c".into(), "int g449(void);\nint main(void) { return g449() == 449 ? 0 : 1; }\n".into()));
+    files.push((
+        "spy.toml".into(),
+        "[spygen]\ntargets = [\"native\"]\nbuild-types = [\"debug\"]\n\n[[spygen.program]]\nname = \"app\"\nsources = [\"main.c\"]\ndeps = [\"big\"]\n".into(),
+    ));
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    write_files(dir.path(), &files);
+    run_ok(spygen().args(["gen", "-q", "--format", "all"]).arg(dir.path()));
+    let build = dir.path().join("build");
+    let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
+    let objects: usize = ninja.lines().find(|l| l.starts_with("build native/debug/big.a")).unwrap().len();
+    assert!(objects > 128 * 1024, "the object list alone passes the limit: {objects} bytes");
+    assert!(ninja.contains("build native/debug/big.a: ar-rsp.native"));
+    build_with_ninja_then_make(&build, &build.join("native/debug/app"));
+    let members = run_ok(std::process::Command::new("ar").arg("t").arg(build.join("native/debug/big.a")));
+    assert_eq!(members.lines().count(), 450);
+}

@@ -10,8 +10,9 @@
 
 use std::fmt::Write;
 
+use super::ResponseFile;
 use super::commands;
-use super::make_syntax::words;
+use super::make_syntax::{escape_value, words};
 use crate::graph::{Action, ActionKind, BuildGraph, FileId};
 use crate::plan::Plan;
 
@@ -28,6 +29,11 @@ pub fn escape_path(path: &str) -> String {
         }
     }
     out
+}
+
+/// Words as the text of a response file, escaped for a make variable's value.
+fn words_for_response_file(words: &[String]) -> String {
+    escape_value(&crate::shell::response_file(words))
 }
 
 fn tool_var(graph: &BuildGraph, action: &Action) -> String {
@@ -54,7 +60,13 @@ pub struct MakeOutput {
 /// actions that run no command. A compile's stamp is its unit's and configuration's, shared by
 /// every object of the unit: the compiler, the launcher and the flags, the words the compile
 /// commands have in common.
-fn command_stamp(graph: &BuildGraph, action: &Action) -> Option<(String, String)> {
+/// A compile whose flags are in a response file stamps the file's name: the file itself is a
+/// prerequisite too, rewritten when the flags change.
+fn command_stamp(
+    graph: &BuildGraph,
+    action: &Action,
+    response_file: Option<&ResponseFile>,
+) -> Option<(String, String)> {
     let config = &graph.configs[action.config?.index()];
     let owner = action.owner.as_deref()?;
     let (kind, words) = match action.kind {
@@ -62,7 +74,10 @@ fn command_stamp(graph: &BuildGraph, action: &Action) -> Option<(String, String)
             let tool = &graph.tools[action.tool?.index()];
             let mut words: Vec<String> = graph.launcher(&tool.target).map(|l| l.command.clone()).unwrap_or_default();
             words.extend(tool.command.iter().cloned());
-            words.extend(action.flags.map(|f| graph.expand_flags(f)).unwrap_or_default());
+            match response_file {
+                Some(r) => words.push(format!("@{}", r.path)),
+                None => words.extend(action.flags.map(|f| graph.expand_flags(f)).unwrap_or_default()),
+            }
             ("cc", words)
         }
         ActionKind::Archive => ("ar", commands::action_words(graph, action)?),
@@ -74,8 +89,10 @@ fn command_stamp(graph: &BuildGraph, action: &Action) -> Option<(String, String)
     Some((format!("{COMMAND_STAMPS_DIR}/{}/{owner}.{kind}", config.name()), crate::shell::join(&words) + "\n"))
 }
 
-/// Writes the whole `Makefile` text of `plan` and its command stamps.
-pub fn lower_make(plan: &Plan, spygen_exe: &str) -> MakeOutput {
+/// Writes the whole `Makefile` text of `plan` and its command stamps. `response_files` (from
+/// [`super::compile_response_files`], written beside it) hold the compile flags too long for a
+/// command line.
+pub fn lower_make(plan: &Plan, spygen_exe: &str, response_files: &[Option<ResponseFile>]) -> MakeOutput {
     let graph = &plan.graph;
     let mut out = String::with_capacity(64 * 1024);
     let _ = writeln!(
@@ -105,7 +122,7 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> MakeOutput {
     let mut current_config = None;
     let mut stamps: Vec<(String, String)> = Vec::new();
     let mut stamped_flags = vec![false; graph.flag_sets.len()];
-    for action in &graph.actions {
+    for (index, action) in graph.actions.iter().enumerate() {
         if let Some(heading) = super::config_heading(graph, action, &mut current_config) {
             out.push_str(&heading);
         }
@@ -113,6 +130,16 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> MakeOutput {
             define_flags(graph, flags, &mut defined, &mut out);
         }
         let Some(first_out) = action.outputs.first().map(|&f| graph.path(f)) else { continue };
+        let response_file = action.flags.and_then(|f| response_files[f.index()].as_ref());
+        // Words too long for a command line: written to `<output>.rsp` by make's `file`
+        // function when the recipe runs, from a variable (the path too: it may hold commas).
+        let long = super::action_response_words(graph, action).map(|rsp_words| {
+            let var = format!("rsp.{index}");
+            let rsp = format!("{first_out}.rsp");
+            let _ = writeln!(out, "{var} := {}", words_for_response_file(&rsp_words));
+            let _ = writeln!(out, "{var}.file := {}", escape_value(&rsp));
+            (format!("$(file >$({var}.file),$({var}))"), format!("@{}", words(&[rsp])))
+        });
         let recipe: Vec<String> = match action.kind {
             ActionKind::Compile => {
                 let src = graph.path(action.inputs[0]);
@@ -122,10 +149,14 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> MakeOutput {
                 let target = action.tool.map(|t| graph.tools[t.index()].target.as_str()).unwrap_or_default();
                 // The launcher (ccache, distcc) goes before compiles only.
                 let launcher = graph.launcher(target).map(|l| format!("$({}) ", l.variable())).unwrap_or_default();
+                let flags = match response_file {
+                    Some(r) => format!("@{}", words(std::slice::from_ref(&r.path))),
+                    None => format!("$({cflags})"),
+                };
                 vec![
                     format!("@echo CC {}", words(&[first_out.to_string()])),
                     format!(
-                        "$(Q){launcher}$({}) {} $({cflags}) -c {} -o {}",
+                        "$(Q){launcher}$({}) {} {flags} -c {} -o {}",
                         tool_var(graph, action),
                         words(&dep),
                         words(&[src.into()]),
@@ -134,15 +165,25 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> MakeOutput {
                 ]
             }
             ActionKind::Archive => {
-                let objects: Vec<String> = action.inputs.iter().map(|&f| graph.path(f).to_string()).collect();
+                let objects = match &long {
+                    Some((_, at_file)) => at_file.clone(),
+                    None => words(&action.inputs.iter().map(|&f| graph.path(f).to_string()).collect::<Vec<_>>()),
+                };
+                let mut recipe = vec![format!("@echo AR {}", words(&[first_out.to_string()]))];
+                recipe.extend(long.iter().map(|(write, _)| write.clone()));
+                recipe.push(format!(
+                    "$(Q)rm -f {o} && $({}) rcs {o} {objects}",
+                    tool_var(graph, action),
+                    o = words(&[first_out.into()])
+                ));
+                recipe
+            }
+            ActionKind::Link | ActionKind::LinkWholeArchive if long.is_some() => {
+                let (write, at_file) = long.clone().unwrap_or_default();
                 vec![
-                    format!("@echo AR {}", words(&[first_out.to_string()])),
-                    format!(
-                        "$(Q)rm -f {o} && $({}) rcs {o} {}",
-                        tool_var(graph, action),
-                        words(&objects),
-                        o = words(&[first_out.into()])
-                    ),
+                    format!("@echo LINK {}", words(&[first_out.to_string()])),
+                    write,
+                    format!("$(Q)$(LINK_PREFIX)$({}) {at_file}", tool_var(graph, action)),
                 ]
             }
             ActionKind::Link | ActionKind::LinkWholeArchive => {
@@ -169,19 +210,21 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> MakeOutput {
                 // an up-to-date library does not relink its users (ninja's restat).
                 format!("$(Q)$(MAKE) {}", words(&action.args)),
             ],
-            ActionKind::Bundle => vec![
-                format!("@echo BUNDLE {}", words(&[first_out.to_string()])),
+            ActionKind::Bundle => {
+                let (write, args) = match &long {
+                    Some((write, at_file)) => (Some(write.clone()), format!("bundle --args-from {}", &at_file[1..])),
+                    None => (None, words(&action.args)),
+                };
+                let mut recipe = vec![format!("@echo BUNDLE {}", words(&[first_out.to_string()]))];
+                recipe.extend(write);
                 // make has no restat: the touch keeps the bundle newer than its archives even
                 // when it comes from the cache unchanged.
-                format!(
-                    "$(Q)$(LINK_PREFIX)$(SPYGEN) {} && touch {}",
-                    words(&action.args),
-                    words(&[first_out.to_string()])
-                ),
-            ],
+                recipe.push(format!("$(Q)$(LINK_PREFIX)$(SPYGEN) {args} && touch {}", words(&[first_out.to_string()])));
+                recipe
+            }
             ActionKind::Phony | ActionKind::Regenerate => continue,
         };
-        let stamp = command_stamp(graph, action);
+        let stamp = command_stamp(graph, action, response_file);
         if let Some((path, content)) = &stamp {
             // A compile's stamp is shared by its unit's objects: written once.
             let shared = action.kind == ActionKind::Compile && action.flags.is_some();
@@ -191,7 +234,9 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> MakeOutput {
                 stamps.push((path.clone(), content.clone()));
             }
         }
-        write_rule(graph, action, stamp.as_ref().map(|(p, _)| p.as_str()), &recipe, &mut out);
+        let prerequisites: Vec<&str> =
+            stamp.iter().map(|(p, _)| p.as_str()).chain(response_file.map(|r| r.path.as_str())).collect();
+        write_rule(graph, action, &prerequisites, &recipe, &mut out);
     }
 
     out.push_str("\n# header dependencies written by the compiler (-MMD)\n");
@@ -204,7 +249,7 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str) -> MakeOutput {
     let names: Vec<String> = phony.iter().map(|a| escape_path(graph.path(a.outputs[0]))).collect();
     let _ = writeln!(out, ".PHONY: {}", names.join(" "));
     for action in phony {
-        write_rule(graph, action, None, &[], &mut out);
+        write_rule(graph, action, &[], &[], &mut out);
     }
 
     out.push_str(
@@ -240,9 +285,9 @@ fn define_flags(graph: &BuildGraph, id: crate::graph::FlagSetId, defined: &mut [
     }
 }
 
-/// Writes the rule of `action`: its outputs, its inputs and its command stamp (`stamp`) as
-/// prerequisites, then `recipe`.
-fn write_rule(graph: &BuildGraph, action: &Action, stamp: Option<&str>, recipe: &[String], out: &mut String) {
+/// Writes the rule of `action`: its outputs, its inputs and `extra` files (its command stamp,
+/// its flags' response file) as prerequisites, then `recipe`.
+fn write_rule(graph: &BuildGraph, action: &Action, extra: &[&str], recipe: &[String], out: &mut String) {
     let mut outputs = action.outputs.clone();
     outputs.extend(action.implicit_outputs.iter().copied());
     let mut prereqs: Vec<FileId> = action.inputs.to_vec();
@@ -252,8 +297,8 @@ fn write_rule(graph: &BuildGraph, action: &Action, stamp: Option<&str>, recipe: 
     if !prereqs.is_empty() {
         let _ = write!(out, " {}", paths(graph, &prereqs));
     }
-    if let Some(stamp) = stamp {
-        let _ = write!(out, " {}", escape_path(stamp));
+    for path in extra {
+        let _ = write!(out, " {}", escape_path(path));
     }
     if !action.order_only.is_empty() {
         let _ = write!(out, " | {}", paths(graph, &action.order_only));

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::{ResponseFile, action_response_words};
 use crate::graph::{ActionKind, BuildGraph, FlagSetId};
 use crate::plan::Plan;
 use crate::shell;
@@ -40,12 +41,15 @@ fn command_words(words: &[String]) -> String {
 
 /// Writes the whole `build.ninja` text of `plan`.
 pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
-    lower_ninja_parts(plan, spygen_exe).concat()
+    let response_files = super::compile_response_files(&plan.graph);
+    lower_ninja_parts(plan, spygen_exe, &response_files).concat()
 }
 
 /// The `build.ninja` text of `plan` in consecutive parts (large files are formatted in parts
 /// on two threads; writing the parts one after the other spares copying them into one).
-pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
+/// `response_files` (from [`super::compile_response_files`], written beside it) hold the
+/// compile flags too long for a command line.
+pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str, response_files: &[Option<ResponseFile>]) -> Vec<String> {
     let graph = &plan.graph;
     let mut out = String::with_capacity(64 * 1024);
     let _ = writeln!(
@@ -92,7 +96,7 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
             out,
             "rule ar.{target}\n  command = rm -f $out && ${{ar.{target}}} rcs $out $in\n  description = AR $out\n\
              rule ar-rsp.{target}\n  command = rm -f $out && ${{ar.{target}}} rcs $out @$out.rsp\n  \
-             rspfile = $out.rsp\n  rspfile_content = $in\n  description = AR $out\n\
+             rspfile = $out.rsp\n  rspfile_content = $rsp\n  description = AR $out\n\
              rule link.{target}\n  command = ${{cc.{target}}} -o $out $in $ldflags\n  description = LINK $out\n  \
              pool = link\n\
              rule link-whole.{target}\n  command = ${{cc.{target}}} -o $out -Wl,--whole-archive $in \
@@ -102,9 +106,9 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
 
     // Every flag set's own words, spelled once: inline sets are copied into many others.
     let spelled: Vec<String> = graph.flag_sets.iter().map(|set| command_words(&set.words)).collect();
-    let plan_of_edges = plan_edges(graph, &spelled);
+    let plan_of_edges = plan_edges(graph, &spelled, response_files);
     let edges = &plan_of_edges.edges;
-    let write = |edges: &[Edge]| write_edges(graph, &plan_of_edges.rules, &spelled, edges);
+    let write = |edges: &[Edge]| write_edges(graph, &plan_of_edges, &spelled, edges);
     let mut parts = vec![out];
     if edges.len() < 4096 {
         parts.push(write(edges));
@@ -122,11 +126,11 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str) -> Vec<String> {
 
     out.push_str("\n# aliases: per configuration, per target, per module and program; `all` is the default\n");
     for action in graph.actions.iter().filter(|a| a.kind == ActionKind::Phony) {
-        write_edge(graph, action, "phony", &mut out);
+        write_edge(graph, action, "phony", None, &mut out);
     }
     out.push_str("\n# regeneration\n");
     for action in graph.actions.iter().filter(|a| a.kind == ActionKind::Regenerate) {
-        write_edge(graph, action, "regen", &mut out);
+        write_edge(graph, action, "regen", None, &mut out);
         // A new spygen may write different files: it is an input too (by its path: `$spygen`
         // is a shell word, quoted when the path needs it).
         out.truncate(out.len() - 1);
@@ -153,6 +157,8 @@ struct EdgePlan {
     weights: Vec<usize>,
     /// Rule names, by index.
     rules: Vec<String>,
+    /// The response file each rule's edges depend on (compiles with long flags), by rule.
+    rule_inputs: Vec<Option<String>>,
 }
 
 impl EdgePlan {
@@ -173,9 +179,11 @@ impl EdgePlan {
 /// Pass 1, in order: what must be defined before each edge (configuration headings, flag
 /// variables, compile rules) and each edge's rule. It touches each action once, cheaply; the
 /// text is written by [`write_edges`]. `spelled` holds every flag set's own words, spelled.
-fn plan_edges(graph: &BuildGraph, spelled: &[String]) -> EdgePlan {
+fn plan_edges(graph: &BuildGraph, spelled: &[String], response_files: &[Option<ResponseFile>]) -> EdgePlan {
     let mut defined = vec![false; graph.flag_sets.len()];
     let mut rules: Vec<String> = Vec::new();
+    // A compile rule's response file, which its edges depend on, by rule.
+    let mut rule_inputs: Vec<Option<String>> = Vec::new();
     // One compile rule per module and configuration, its flags in a file-level variable: edges
     // then carry no bindings, and ninja keeps one copy of each flag list, not one per object.
     let mut compile_rules: Vec<Option<u32>> = vec![None; graph.flag_sets.len()];
@@ -208,18 +216,43 @@ fn plan_edges(graph: &BuildGraph, spelled: &[String]) -> EdgePlan {
         // A compile rule is written right before its first edge, after the flag variables it
         // uses; the other rules are in the toolchain sections.
         let mut rule_text = String::new();
-        let mut new_rule = |name: String, text: Option<&mut String>, flags: Option<&str>| -> u32 {
-            if let Some(text) = text {
-                // The launcher (ccache, distcc) goes before compiles only.
-                let launcher = graph.launcher(target).map(|l| format!("${{{}}} ", l.variable())).unwrap_or_default();
-                let flags = flags.map(|f| format!(" ${{{f}}}")).unwrap_or_default();
-                let _ = write!(
-                    text,
-                    "rule {name}\n  command = {launcher}${{cc.{target}}} -MMD -MF $out.d{flags} -c $in -o $out\n  \
-                     depfile = $out.d\n  deps = gcc\n  description = CC $out\n"
-                );
+        let rsp = action_response_words(graph, action);
+        let mut new_rule = |name: String, text: Option<&mut String>, flags: Option<FlagSetId>| -> u32 {
+            let rsp_file = flags.and_then(|f| response_files[f.index()].as_ref());
+            match text {
+                Some(text) if action.kind == ActionKind::Compile => {
+                    // The launcher (ccache, distcc) goes before compiles only.
+                    let launcher =
+                        graph.launcher(target).map(|l| format!("${{{}}} ", l.variable())).unwrap_or_default();
+                    let flags = match (rsp_file, flags) {
+                        (Some(r), _) => format!(" @{}", command_words(std::slice::from_ref(&r.path))),
+                        (None, Some(f)) => format!(" ${{{}}}", graph.flag_sets[f.index()].name),
+                        (None, None) => String::new(),
+                    };
+                    let _ = write!(
+                        text,
+                        "rule {name}\n  command = {launcher}${{cc.{target}}} -MMD -MF $out.d{flags} -c $in -o $out\n  \
+                         depfile = $out.d\n  deps = gcc\n  description = CC $out\n"
+                    );
+                }
+                Some(text) => {
+                    // A link or bundle whose words go through a response file (`$rsp`).
+                    let (command, what, restat) = match action.kind {
+                        ActionKind::Bundle => {
+                            ("$spygen bundle --args-from $out.rsp".to_string(), "BUNDLE", "  restat = 1\n")
+                        }
+                        _ => (format!("${{cc.{target}}} @$out.rsp"), "LINK", ""),
+                    };
+                    let _ = write!(
+                        text,
+                        "rule {name}\n  command = {command}\n  rspfile = $out.rsp\n  rspfile_content = $rsp\n  \
+                         description = {what} $out\n{restat}  pool = link\n"
+                    );
+                }
+                None => {}
             }
             rules.push(name);
+            rule_inputs.push(rsp_file.map(|r| r.path.clone()));
             rules.len() as u32 - 1
         };
         let rule = match (action.kind, action.flags) {
@@ -228,26 +261,32 @@ fn plan_edges(graph: &BuildGraph, spelled: &[String]) -> EdgePlan {
                 None => {
                     let name = &graph.flag_sets[id.index()].name;
                     let rule_name = format!("cc.{}", name.strip_prefix("cflags.").unwrap_or(name));
-                    let rule = new_rule(rule_name, Some(&mut rule_text), Some(name));
+                    let rule = new_rule(rule_name, Some(&mut rule_text), Some(id));
                     compile_rules[id.index()] = Some(rule);
                     rule
                 }
             },
             (kind, _) => {
-                let name = match kind {
-                    ActionKind::Archive if needs_response_file(graph, action) => format!("ar-rsp.{target}"),
-                    ActionKind::Archive => format!("ar.{target}"),
-                    ActionKind::Link => format!("link.{target}"),
-                    ActionKind::LinkWholeArchive => format!("link-whole.{target}"),
-                    ActionKind::ForeignMake => "foreign-make".into(),
-                    ActionKind::Bundle => "bundle".into(),
+                let name = match (kind, &rsp) {
+                    (ActionKind::Archive, Some(_)) => format!("ar-rsp.{target}"),
+                    (ActionKind::Archive, None) => format!("ar.{target}"),
+                    (ActionKind::Link | ActionKind::LinkWholeArchive, Some(_)) => format!("link-rsp.{target}"),
+                    (ActionKind::Link, None) => format!("link.{target}"),
+                    (ActionKind::LinkWholeArchive, None) => format!("link-whole.{target}"),
+                    (ActionKind::ForeignMake, _) => "foreign-make".into(),
+                    (ActionKind::Bundle, Some(_)) => "bundle-rsp".into(),
+                    (ActionKind::Bundle, None) => "bundle".into(),
                     // A compile without flags (the planner gives every compile some).
                     _ => format!("cc.{target}"),
                 };
                 match other_rules.get(&name) {
                     Some(&rule) => rule,
                     None => {
-                        let text = (kind == ActionKind::Compile).then_some(&mut rule_text);
+                        // Compile and response-file rules are written where first used; the
+                        // others are in the toolchain sections.
+                        let written_here =
+                            kind == ActionKind::Compile || (rsp.is_some() && kind != ActionKind::Archive);
+                        let text = written_here.then_some(&mut rule_text);
                         let rule = new_rule(name.clone(), text, None);
                         other_rules.insert(name, rule);
                         rule
@@ -255,13 +294,14 @@ fn plan_edges(graph: &BuildGraph, spelled: &[String]) -> EdgePlan {
                 }
             }
         };
-        edges.push(Edge { action: index, rule, prelude, flag_sets, rule_text });
+        let rsp = rsp.map(|words| escape_value(&crate::shell::response_file(&words)).into_owned());
+        edges.push(Edge { action: index, rule, prelude, flag_sets, rule_text, rsp });
     }
-    EdgePlan { edges, weights, rules }
+    EdgePlan { edges, weights, rules, rule_inputs }
 }
 
 /// Pass 2: the text of `edges`, with what each needs defined first.
-fn write_edges(graph: &BuildGraph, rules: &[String], spelled: &[String], edges: &[Edge]) -> String {
+fn write_edges(graph: &BuildGraph, plan: &EdgePlan, spelled: &[String], edges: &[Edge]) -> String {
     let mut text = String::with_capacity(edges.len() * 128);
     for edge in edges {
         let action = &graph.actions[edge.action];
@@ -270,7 +310,12 @@ fn write_edges(graph: &BuildGraph, rules: &[String], spelled: &[String], edges: 
             define_flags(graph, id, spelled, &mut text);
         }
         text.push_str(&edge.rule_text);
-        write_edge(graph, action, &rules[edge.rule as usize], &mut text);
+        let rule = edge.rule as usize;
+        write_edge(graph, action, &plan.rules[rule], plan.rule_inputs[rule].as_deref(), &mut text);
+        if let Some(rsp) = &edge.rsp {
+            let _ = writeln!(text, "  rsp = {rsp}");
+            continue;
+        }
         if matches!(action.kind, ActionKind::ForeignMake | ActionKind::Bundle) {
             let _ = writeln!(text, "  args = {}", command_words(&action.args));
         }
@@ -294,22 +339,9 @@ struct Edge {
     flag_sets: Vec<FlagSetId>,
     /// The rule first needed by this edge (usually empty).
     rule_text: String,
-}
-
-/// Archives whose object list is longer than this many bytes get it through a response
-/// file: ninja runs each command as one `sh -c` argument, which Linux caps at 128 KiB. Shorter
-/// lists stay on the command line, sparing a file written and deleted per archive.
-pub const RESPONSE_FILE_THRESHOLD: usize = 32 * 1024;
-
-fn needs_response_file(graph: &BuildGraph, action: &crate::graph::Action) -> bool {
-    let mut len = 0;
-    for &f in &action.inputs {
-        len += graph.path(f).len() + 1;
-        if len > RESPONSE_FILE_THRESHOLD {
-            return true;
-        }
-    }
-    false
+    /// The edge's response-file words, spelled for ninja (`rsp = ...`), when its command
+    /// would be too long.
+    rsp: Option<String>,
 }
 
 /// Writes the variable of flag set `id`; `spelled` holds each set's own words, spelled.
@@ -321,7 +353,15 @@ fn define_flags(graph: &BuildGraph, id: FlagSetId, spelled: &[String], out: &mut
     let _ = writeln!(out, "{} ={sep}{value}", graph.flag_sets[id.index()].name);
 }
 
-fn write_edge(graph: &BuildGraph, action: &crate::graph::Action, rule: &str, out: &mut String) {
+/// Writes the `build` line of `action` with `rule`; `response_file` is an extra implicit input
+/// (the compile flags' response file).
+fn write_edge(
+    graph: &BuildGraph,
+    action: &crate::graph::Action,
+    rule: &str,
+    response_file: Option<&str>,
+    out: &mut String,
+) {
     // Straight into `out`: this runs once per edge, 100,000 times in a large project.
     let push_paths = |out: &mut String, separator: &str, files: &[crate::graph::FileId]| {
         if !files.is_empty() {
@@ -339,6 +379,10 @@ fn write_edge(graph: &BuildGraph, action: &crate::graph::Action, rule: &str, out
     out.push_str(rule);
     push_paths(out, "", &action.inputs);
     push_paths(out, " |", &action.implicit);
+    if let Some(path) = response_file {
+        out.push_str(if action.implicit.is_empty() { " | " } else { " " });
+        out.push_str(&escape_path(path));
+    }
     push_paths(out, " ||", &action.order_only);
     out.push('\n');
 }
