@@ -655,3 +655,24 @@ fn archives_of_hundreds_of_long_object_paths_go_through_response_files() {
     let members = run_ok(std::process::Command::new("ar").arg("t").arg(build.join("native/debug/big.a")));
     assert_eq!(members.lines().count(), 450);
 }
+
+#[test]
+fn an_unreadable_module_directory_or_a_spy_toml_that_is_a_directory_is_named_as_such() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_module_project(dir.path(), "");
+    let module = dir.path().join("m");
+    std::fs::set_permissions(&module, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let (code, _, err) = run(spygen_without_read_override().args(["gen", "--target", "native"]).arg(dir.path()));
+    std::fs::set_permissions(&module, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("cannot read") && err.contains("m/spygen.toml: Permission denied"), "{err}");
+    assert!(!err.contains("has no spygen.toml"), "{err}");
+
+    std::fs::remove_file(dir.path().join("spy.toml")).unwrap();
+    std::fs::create_dir(dir.path().join("spy.toml")).unwrap();
+    let (code, _, err) = run(spygen().args(["gen", "--target", "native"]).arg(dir.path()));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("spy.toml is a directory, not a project manifest"), "{err}");
+}

@@ -108,13 +108,43 @@ impl Project {
     pub fn load(dir: &Path, options: &LoadOptions) -> Result<Project> {
         let cwd = paths::current_dir();
         let given = paths::absolute(dir, &cwd);
-        let (root, manifest_path) = if given.is_file() {
-            (given.parent().map(Path::to_path_buf).unwrap_or_default(), Some(given))
-        } else if given.is_dir() {
-            let m = given.join(PROJECT_MANIFEST);
-            (given, m.is_file().then_some(m))
-        } else {
-            return Err(Error::usage(format!("project directory {} does not exist", dir.display())));
+        let (root, manifest_path) = match std::fs::metadata(&given) {
+            Ok(m) if m.is_file() => (given.parent().map(Path::to_path_buf).unwrap_or_default(), Some(given)),
+            Ok(m) if m.is_dir() => {
+                let manifest = given.join(PROJECT_MANIFEST);
+                let found = match std::fs::metadata(&manifest) {
+                    Ok(m) if m.is_file() => Some(manifest),
+                    Ok(m) => {
+                        return Err(Error::usage(format!(
+                            "{} is {}, not a project manifest",
+                            manifest.display(),
+                            crate::fsutil::kind_of(&m)
+                        ))
+                        .help("move it away, or make it the project's spy.toml file"));
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => {
+                        return Err(Error::io("read", &manifest, e)
+                            .help("check the permissions of the project directory and its spy.toml"));
+                    }
+                };
+                (given, found)
+            }
+            Ok(m) => {
+                return Err(Error::usage(format!(
+                    "{} is {}, not a project",
+                    dir.display(),
+                    crate::fsutil::kind_of(&m)
+                ))
+                .help("name the directory holding spy.toml, or spy.toml itself"));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::usage(format!("project directory {} does not exist", dir.display()))
+                    .help("name the directory holding spy.toml, or spy.toml itself"));
+            }
+            Err(e) => {
+                return Err(Error::io("read", &given, e).help("check the permissions of the project directory"));
+            }
         };
         let mut project = Project {
             build_dir: root.join("build"),

@@ -357,13 +357,43 @@ pub fn load_module(dir: &Path, referenced_from: Option<&Location>) -> Result<(Un
         Some(loc) => e.at(loc.clone()),
         None => e,
     };
-    if !dir.is_dir() {
-        return Err(located(Error::input(format!("module directory {} does not exist", dir.display())))
-            .help("fix the path; it is relative to the manifest that names it"));
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(m) => {
+            return Err(located(Error::input(format!(
+                "module directory {} is {}, not a directory",
+                dir.display(),
+                crate::fsutil::kind_of(&m)
+            )))
+            .help("name the directory holding the module's spygen.toml"));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(located(Error::input(format!("module directory {} does not exist", dir.display())))
+                .help("fix the path; it is relative to the manifest that names it"));
+        }
+        Err(e) => {
+            return Err(located(Error::io("read the module directory", dir, e))
+                .help("check the directory's permissions (spygen must be able to list it)"));
+        }
     }
-    if !manifest.is_file() {
-        return Err(located(Error::input(format!("{} has no {MODULE_MANIFEST}", dir.display())))
-            .help(format!("write {} with at least `name` and `sources`", manifest.display())));
+    match std::fs::metadata(&manifest) {
+        Ok(m) if m.is_file() => {}
+        Ok(m) => {
+            return Err(located(Error::input(format!(
+                "{} is {}, not a manifest",
+                manifest.display(),
+                crate::fsutil::kind_of(&m)
+            )))
+            .help(format!("make {} a file with at least `name` and `sources`", manifest.display())));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(located(Error::input(format!("{} has no {MODULE_MANIFEST}", dir.display())))
+                .help(format!("write {} with at least `name` and `sources`", manifest.display())));
+        }
+        Err(e) => {
+            return Err(located(Error::io("read", &manifest, e))
+                .help("check the permissions of the module directory and its spygen.toml"));
+        }
     }
     let source = SourceFile::read(&manifest)?;
     let spec: UnitSpec = source.parse()?;
