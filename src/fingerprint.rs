@@ -13,16 +13,17 @@ pub const FILE: &str = ".spygen-inputs";
 
 /// The first lines of a record: spygen (version and executable), what was asked (`request`:
 /// the regeneration arguments, which spell out every option and every environment value a
-/// generation reads, see [`crate::plan::GenOptions::regen_args`]) and PATH, which decides
-/// which tools are found. The current directory is not part of it: the request's paths are
-/// relative to the build directory.
+/// generation reads, see [`crate::plan::GenOptions::regen_args`]), PATH, which decides which
+/// tools are found, and the link pool's default depth, which follows the machine's cores. The
+/// current directory is not part of it: the request's paths are relative to the build directory.
 pub fn header(request: &[String], exe: &Path) -> String {
     format!(
-        "spygen-inputs v2 {} {}\n{}\nPATH={}\n",
+        "spygen-inputs v2 {} {}\n{}\nPATH={}\ndefault-link-jobs={}\n",
         env!("CARGO_PKG_VERSION"),
         exe.display(),
         crate::shell::join(request),
-        std::env::var("PATH").unwrap_or_default()
+        std::env::var("PATH").unwrap_or_default(),
+        crate::plan::launcher::default_link_jobs()
     )
 }
 
