@@ -676,3 +676,35 @@ fn an_unreadable_module_directory_or_a_spy_toml_that_is_a_directory_is_named_as_
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("spy.toml is a directory, not a project manifest"), "{err}");
 }
+
+#[test]
+fn the_regeneration_command_repeats_the_generation_exactly_whatever_options_made_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app_project(dir.path());
+    let extra = dir.path().join("x");
+    write_files(&extra, &[("spygen.toml", "name = \"x\"\nsources = [\"x.c\"]\n"), ("x.c", "int x;\n")]);
+    let tc = dir.path().join("tc");
+    write_mytarget(&tc);
+    let build = dir.path().join("out dir");
+    let variants: [&[&str]; 2] = [
+        &["--format", "all", "--compdb-config", "native-release", "--warning-as-error", "--link-jobs", "3"],
+        &["--format", "make", "--no-compdb", "--build-type", "debug", "--launcher", "native=env", "--env", "CC=gcc"],
+    ];
+    for options in variants {
+        let mut cmd = spygen();
+        cmd.arg("--toolchain-dir").arg(&tc).args(["gen", "-q", "--target", "native"]).args(options);
+        cmd.arg("--build-dir").arg(&build).arg("--extra-vm-module").arg(&extra).arg(dir.path());
+        run_ok(cmd.env("SPYGEN_LAUNCHER", "wasi=none").env("PKG_CONFIG_PATH", "/opt/pc"));
+        // The command the build files hold, run where ninja and make run it, in another
+        // environment: it finds nothing to do, because it asks for exactly the same generation.
+        let text =
+            std::fs::read_to_string(build.join(if options[1] == "make" { "Makefile" } else { "build.ninja" })).unwrap();
+        let line = text.lines().find(|l| l.contains(" --regen")).unwrap();
+        let words = shlex::split(line.split_once(" gen ").unwrap().1).unwrap();
+        assert!(words.contains(&"--env".to_string()) && words.contains(&"PKG_CONFIG_PATH=/opt/pc".to_string()));
+        let mut regen = spygen();
+        regen.arg("gen").args(words.iter().filter(|w| *w != "--regen")).current_dir(&build);
+        let out = run_ok(regen.env("CC", "clang").env("SPY_WERROR", "0").env_remove("PKG_CONFIG_PATH"));
+        assert!(out.contains("no input changed"), "{options:?}: {line}\n{out}");
+    }
+}
