@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -207,4 +208,184 @@ fn a_corrupt_entry_is_reported_in_one_line_and_rebuilt() {
     assert_eq!(std::fs::metadata(&wasm).unwrap().len(), len);
     let (_, out, err) = bundle(&build, &[]);
     assert!(out.contains("from the cache") && err.is_empty(), "{out}{err}");
+}
+
+#[test]
+fn gc_removes_only_cache_entries_and_leaves_a_build_directory_used_as_cache_alone() {
+    let Some((_tmp, build)) = archives() else { return };
+    // A bundle cached in the build directory itself, beside everything else it holds.
+    assert_eq!(bundle(&build, &[]).0, 0);
+    let (code, _, err) = run(spygen()
+        .args(["bundle", "--cache-dir", ".", "wasi/debug/rt.a", "wasi/debug/a.a", "--export", "a_get"])
+        .current_dir(&build));
+    assert_eq!(code, 0, "{err}");
+    // A directory named like a key but without a manifest is not an entry either.
+    let fake_key = "ab".repeat(32);
+    std::fs::create_dir(build.join(&fake_key)).unwrap();
+    std::fs::write(build.join(&fake_key).join("notes.txt"), "mine").unwrap();
+    let before: Vec<String> = std::fs::read_dir(&build)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.len() != 64 || *n == fake_key)
+        .collect();
+    let out = run_ok(spygen().args(["bundle", "--gc", "--keep", "0", "--cache-dir", "."]).current_dir(&build));
+    assert!(out.contains("removed 1 bundle(s)"), "{out}");
+    for name in ["cache", "wasi", "build.ninja", &fake_key] {
+        assert!(out.contains(&format!("left alone: {name} (not a cache entry)")), "{name}: {out}");
+    }
+    for name in &before {
+        assert!(build.join(name).exists(), "{name} must survive gc");
+    }
+    assert!(build.join(&fake_key).join("notes.txt").exists());
+    assert!(build.join("wasi/debug/rt.a").is_file() && build.join("cache").is_dir());
+    let listing = run_ok(spygen().args(["bundle", "--list", "--cache-dir", "."]).current_dir(&build));
+    assert!(listing.starts_with("0 bundle(s)") && listing.contains("left alone: wasi"), "{listing}");
+}
+
+#[test]
+fn an_output_is_a_copy_written_through_symlinks_and_never_a_special_file() {
+    let Some((_tmp, build)) = archives() else { return };
+    assert_eq!(bundle(&build, &["-o", "one.wasm"]).0, 0);
+    assert_eq!(bundle(&build, &["-o", "two.wasm"]).0, 0);
+    let entry = entries(&build.join("cache")).remove(0);
+    let cached = sha256(&entry.join("bundle.wasm"));
+    // Each output has its own bytes: editing one changes neither the other nor the cache.
+    std::fs::File::options().append(true).open(build.join("one.wasm")).unwrap().set_len(10).unwrap();
+    assert_eq!(sha256(&build.join("two.wasm")), cached);
+    assert_eq!(sha256(&entry.join("bundle.wasm")), cached);
+    let (_, out, err) = bundle(&build, &[]);
+    assert!(out.contains("from the cache") && err.is_empty(), "the entry is intact: {out}{err}");
+
+    // A symbolic link to a regular file: the file gets the bundle, the link stays a link.
+    std::fs::write(build.join("real.wasm"), "old").unwrap();
+    std::os::unix::fs::symlink("real.wasm", build.join("link.wasm")).unwrap();
+    assert_eq!(bundle(&build, &["-o", "link.wasm"]).0, 0);
+    assert!(std::fs::symlink_metadata(build.join("link.wasm")).unwrap().file_type().is_symlink());
+    assert_eq!(sha256(&build.join("real.wasm")), cached);
+
+    // Not a regular file: refused, and left as it was.
+    let fifo = build.join("fifo");
+    run_ok(Command::new("mkfifo").arg(&fifo));
+    std::os::unix::fs::symlink("/proc/self/fd/1", build.join("to-stdout")).unwrap();
+    std::os::unix::fs::symlink("missing.wasm", build.join("dangling")).unwrap();
+    let refused = [
+        (fifo.to_str().unwrap().to_string(), "is a FIFO"),
+        ("/dev/null".to_string(), "is a character device"),
+        (build.join("wasi").to_string_lossy().into_owned(), "is a directory"),
+        ("dangling".to_string(), "a dangling symbolic link"),
+    ];
+    for (path, what) in &refused {
+        let (code, _, err) = bundle(&build, &["-o", path]);
+        assert_eq!(code, 2, "{path}: {err}");
+        assert!(err.contains(what) && err.contains("must be a regular file"), "{path}: {err}");
+    }
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    assert!(!build.join("missing.wasm").exists());
+}
+
+#[test]
+fn gc_running_beside_bundle_builds_never_makes_one_fail() {
+    let Some((_tmp, build)) = archives() else { return };
+    assert_eq!(bundle(&build, &["-o", "reference.wasm"]).0, 0);
+    let reference = sha256(&build.join("reference.wasm"));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let collector = {
+        let (stop, build) = (stop.clone(), build.clone());
+        std::thread::spawn(move || {
+            let mut runs = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                run_ok(spygen().args(["bundle", "--gc", "--keep", "0", "--cache-dir", "cache"]).current_dir(&build));
+                runs += 1;
+            }
+            runs
+        })
+    };
+    let builders: Vec<_> = (0..2)
+        .map(|i| {
+            let build = build.clone();
+            std::thread::spawn(move || {
+                for round in 0..6 {
+                    let out = format!("out-{i}-{round}.wasm");
+                    let (code, _, err) = bundle(&build, &["-o", &out]);
+                    assert_eq!(code, 0, "builder {i}, round {round}: {err}");
+                }
+            })
+        })
+        .collect();
+    for b in builders {
+        b.join().unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(collector.join().unwrap() > 0);
+    for i in 0..2 {
+        for round in 0..6 {
+            assert_eq!(sha256(&build.join(format!("out-{i}-{round}.wasm"))), reference);
+        }
+    }
+}
+
+#[test]
+fn a_file_in_the_place_of_an_entry_is_replaced_without_leftovers() {
+    let Some((_tmp, build)) = archives() else { return };
+    assert_eq!(bundle(&build, &[]).0, 0);
+    let entry = entries(&build.join("cache")).remove(0);
+    std::fs::remove_dir_all(&entry).unwrap();
+    std::fs::write(&entry, "not a directory").unwrap();
+    let (code, out, err) = bundle(&build, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("is corrupt") && out.contains("linked"), "{out}{err}");
+    assert!(entry.join("bundle.wasm").is_file());
+    let leftovers: Vec<_> = std::fs::read_dir(build.join("cache"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".trash-") || n.starts_with(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn arguments_come_from_a_response_file_and_hundreds_of_archives_link() {
+    if !require_target("wasi") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // One object with a weak function, in 600 archives of long names: whole-archive linking
+    // keeps every member, and weak definitions may repeat.
+    write_files(root, &[("w.c", "__attribute__((weak)) int spy_weak(void) { return 5; }\n")]);
+    let zig = |args: &[&str]| {
+        run_ok(Command::new("python3").args(["-m", "ziglang"]).args(args).current_dir(root));
+    };
+    zig(&["cc", "--target=wasm32-wasi-musl", "-c", "w.c", "-o", "w.o"]);
+    let names: Vec<String> = (0..600).map(|i| format!("libs/{i:03}_{}.a", "x".repeat(90))).collect();
+    std::fs::create_dir(root.join("libs")).unwrap();
+    zig(&["ar", "rcs", &names[0], "w.o"]);
+    for name in &names[1..] {
+        std::fs::copy(root.join(&names[0]), root.join(name)).unwrap();
+    }
+    let mut words: Vec<String> = names.clone();
+    words.extend(["--export".into(), "spy_weak".into(), "-o".into(), "out dir/weak.wasm".into()]);
+    std::fs::write(root.join("args.rsp"), spygen::shell::response_file(&words)).unwrap();
+    let out = run_ok(
+        spygen()
+            .args(["bundle", "--target", "wasi", "--cache-dir", "cache", "--args-from", "args.rsp"])
+            .current_dir(root),
+    );
+    assert!(out.contains("linked: out dir/weak.wasm"), "{out}");
+    let m = manifest(&entries(&root.join("cache"))[0]);
+    assert_eq!(m["inputs"].as_array().unwrap().len(), 600);
+    if require_program("node", "apt-get install nodejs") {
+        let values = run_ok(
+            Command::new("node")
+                .arg(repo_root().join("tests/support/call-exports.mjs"))
+                .arg(root.join("out dir/weak.wasm"))
+                .arg("spy_weak"),
+        );
+        assert_eq!(values.trim(), "5");
+    }
+    // The same arguments on the command line find the same entry.
+    let mut cmd = spygen();
+    cmd.args(["bundle", "--target", "wasi", "--cache-dir", "cache"]).args(&words).current_dir(root);
+    assert!(run_ok(&mut cmd).contains("from the cache"));
 }

@@ -708,3 +708,58 @@ fn the_regeneration_command_repeats_the_generation_exactly_whatever_options_made
         assert!(out.contains("no input changed"), "{options:?}: {line}\n{out}");
     }
 }
+
+#[test]
+fn a_wasm_bundle_of_archives_past_the_command_line_limit_is_built_by_ninja_and_make() {
+    if !require_program("make", "apt-get install make")
+        || !require_program("ninja", "apt-get install ninja-build")
+        || !require_target("wasi")
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // 150 modules of 100-character names, each exporting a function of a 200-character name:
+    // the bundle's arguments are 49 KB.
+    let name = |i: usize| format!("m{i:03}_{}", "n".repeat(96));
+    let function = |i: usize| format!("spy_f{i:03}_{}", "e".repeat(191));
+    let mut files: Vec<(String, String)> = Vec::new();
+    for i in 0..150 {
+        let manifest = format!("name = \"{}\"\nsources = [\"a.c\"]\nexports = [\"{}\"]\n", name(i), function(i));
+        files.push((format!("{}/spygen.toml", name(i)), manifest));
+        files.push((format!("{}/a.c", name(i)), format!("int {}(void) {{ return {i}; }}\n", function(i))));
+    }
+    let deps: Vec<String> = (0..150).map(|i| format!("\"{}\"", name(i))).collect();
+    files.push((
+        "spy.toml".into(),
+        format!(
+            "[spygen]\ntargets = [\"wasi\"]\nbuild-types = [\"debug\"]\n\n[[spygen.program]]\nname = \"everything\"\nkind = \"wasm-bundle\"\ndeps = [{}]\n",
+            deps.join(", ")
+        ),
+    ));
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    write_files(dir.path(), &files);
+    run_ok(spygen().args(["gen", "-q", "--format", "all"]).arg(dir.path()));
+    let build = dir.path().join("build");
+    let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
+    assert!(ninja.contains("build wasi/debug/everything.wasm: bundle-rsp "), "the bundle goes through a response file");
+    run_ok(std::process::Command::new("ninja").arg("-C").arg(&build).arg("-j2"));
+    let bundle = build.join("wasi/debug/everything.wasm");
+    let bytes = std::fs::read(&bundle).unwrap();
+    assert_eq!(&bytes[..4], b"\0asm");
+    // make, for the bundle alone (the archives ninja built are up to date for it too).
+    std::fs::remove_file(&bundle).unwrap();
+    let out = run_ok(std::process::Command::new("make").arg("-C").arg(&build).arg("wasi/debug/everything.wasm"));
+    assert!(out.contains("BUNDLE wasi/debug/everything.wasm") && !out.contains("CC "), "{out}");
+    assert_eq!(std::fs::read(&bundle).unwrap(), bytes);
+}
+
+#[test]
+fn a_unit_name_too_long_to_become_a_file_name_is_refused_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write_module_project(dir.path(), "");
+    let long = "m".repeat(129);
+    std::fs::write(dir.path().join("m/spygen.toml"), format!("name = \"{long}\"\nsources = [\"a.c\"]\n")).unwrap();
+    let (code, _, err) = run(spygen().args(["gen", "--target", "native"]).arg(dir.path()));
+    assert_eq!(code, 1);
+    assert!(err.contains("m/spygen.toml:1:8:") && err.contains("use up to 128 letters"), "{err}");
+}

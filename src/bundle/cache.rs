@@ -1,9 +1,17 @@
 //! The bundle cache on disk: one directory per key holding `bundle.wasm` and `manifest.json`,
 //! published by renaming a finished temporary directory, verified against the recorded hash
 //! on every hit, and pruned least-recently-used first.
+//!
+//! Pruning never touches what is not the cache's own: only a directory named by a key (64 hex
+//! digits) that holds a `manifest.json` is an entry, and only entries and the leftovers of
+//! interrupted builds (`.tmp-*`, `.trash-*`) are ever removed; anything else in the directory
+//! (a cache directory pointed at a build or source tree by mistake) is reported as foreign and
+//! left alone. Concurrency: every bundle build or hit holds the cache's lock (`.lock`) shared,
+//! from looking the entry up until its output is placed; pruning holds it exclusively, so it
+//! never removes an entry in use, and a build never sees one vanish halfway.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +20,40 @@ use crate::error::{Error, Result};
 
 const BUNDLE_FILE: &str = "bundle.wasm";
 const MANIFEST_FILE: &str = "manifest.json";
+const LOCK_FILE: &str = ".lock";
+/// Prefixes of the directories and files interrupted builds leave behind.
+const LEFTOVER_PREFIXES: [&str; 2] = [".tmp-", ".trash-"];
+
+/// Whether `name` is a cache key: 64 lower-case hex digits.
+pub fn is_key(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The cache's lock, held shared by bundle builds and hits, exclusively by pruning; released
+/// when dropped.
+#[derive(Debug)]
+pub struct CacheLock {
+    /// The open lock file.
+    _file: std::fs::File,
+}
+
+impl CacheLock {
+    /// Takes the lock of `cache_dir` (creating the directory), shared or exclusive, waiting
+    /// for it.
+    pub fn acquire(cache_dir: &Path, exclusive: bool) -> Result<CacheLock> {
+        std::fs::create_dir_all(cache_dir).map_err(|e| Error::io("create directory", cache_dir, e))?;
+        let path = cache_dir.join(LOCK_FILE);
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io("open", &path, e))?;
+        let locked = if exclusive { file.lock() } else { file.lock_shared() };
+        locked.map_err(|e| Error::io("lock", &path, e))?;
+        Ok(CacheLock { _file: file })
+    }
+}
 
 /// `manifest.json`: what went into a bundle and the bundle's own hash.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -113,11 +155,12 @@ impl CacheEntry {
             match self.verify() {
                 // Another process published it first: theirs is as good as ours.
                 Ok(true) => return Ok(()),
-                // Something corrupt is in the way: move it aside, then try again.
+                // Something corrupt is in the way (a damaged entry, or a file where the entry's
+                // directory goes): move it aside, then try again.
                 Err(_) => {
                     let trash = self.cache_dir.join(format!(".trash-{}-{}", &self.key[..16], unique_suffix()));
                     if std::fs::rename(&dir, &trash).is_ok() {
-                        let _ = std::fs::remove_dir_all(&trash);
+                        remove_any(&trash);
                     }
                 }
                 Ok(false) => {}
@@ -151,6 +194,19 @@ fn verify_dir(dir: &Path) -> Result<bool, String> {
     Ok(true)
 }
 
+/// Removes `path`, a directory (with its content) or anything else.
+fn remove_any(path: &Path) {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => {
+            let _ = std::fs::remove_dir_all(path);
+        }
+        Ok(_) => {
+            let _ = std::fs::remove_file(path);
+        }
+        Err(_) => {}
+    }
+}
+
 /// A cache entry as listed.
 #[derive(Debug, Clone)]
 pub struct EntryInfo {
@@ -164,36 +220,86 @@ pub struct EntryInfo {
     pub intact: bool,
 }
 
-/// Every entry of `cache_dir`, most recently used first.
-pub fn list(cache_dir: &Path) -> Result<Vec<EntryInfo>> {
-    let Ok(read) = std::fs::read_dir(cache_dir) else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    for entry in read.filter_map(|e| e.ok()) {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || !entry.path().is_dir() {
-            continue;
-        }
-        let manifest_path = entry.path().join(MANIFEST_FILE);
-        let manifest = std::fs::read_to_string(&manifest_path).ok().and_then(|t| serde_json::from_str(&t).ok());
-        let last_used = std::fs::metadata(&manifest_path)
-            .and_then(|m| m.modified())
-            .or_else(|_| entry.metadata().and_then(|m| m.modified()))
-            .unwrap_or(UNIX_EPOCH);
-        let intact = verify_dir(&entry.path()) == Ok(true);
-        out.push(EntryInfo { key: name, manifest, last_used, intact });
-    }
-    out.sort_by(|a, b| b.last_used.cmp(&a.last_used).then(a.key.cmp(&b.key)));
-    Ok(out)
+/// What a cache directory holds.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// The entries, most recently used first.
+    pub entries: Vec<EntryInfo>,
+    /// Names in the directory that are not the cache's own (neither an entry, nor the lock,
+    /// the input-hash index or an interrupted build's leftover): never touched.
+    pub foreign: Vec<String>,
 }
 
-/// Keeps the `keep` most recently used intact entries, removes the rest (and corrupt entries
-/// and leftovers of interrupted builds older than an hour). Returns the removed keys.
-pub fn gc(cache_dir: &Path, keep: usize) -> Result<Vec<String>> {
+/// Whether `name` in a cache directory is the cache's own bookkeeping: its lock, its hash
+/// index (and that index's temporary files), an interrupted build's leftovers.
+fn is_bookkeeping(name: &str) -> bool {
+    name == LOCK_FILE
+        || name == super::inputs::INDEX_FILE
+        || (name.starts_with(&format!(".{}.", super::inputs::INDEX_FILE)) && name.ends_with(crate::fsutil::TEMP_SUFFIX))
+        || LEFTOVER_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// What `cache_dir` holds (nothing when it does not exist). Call under the cache's lock.
+fn read_listing(cache_dir: &Path) -> Result<Listing> {
+    let read = match std::fs::read_dir(cache_dir) {
+        Ok(read) => read,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Listing::default()),
+        Err(e) => return Err(Error::io("read the cache directory", cache_dir, e)),
+    };
+    let mut listing = Listing::default();
+    for entry in read.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let manifest_path = entry.path().join(MANIFEST_FILE);
+        let is_entry = is_key(&name)
+            && entry.file_type().is_ok_and(|t| t.is_dir())
+            && std::fs::symlink_metadata(&manifest_path).is_ok_and(|m| m.is_file());
+        if !is_entry {
+            if !is_bookkeeping(&name) {
+                listing.foreign.push(name);
+            }
+            continue;
+        }
+        let manifest = std::fs::read_to_string(&manifest_path).ok().and_then(|t| serde_json::from_str(&t).ok());
+        let last_used = std::fs::metadata(&manifest_path).and_then(|m| m.modified()).unwrap_or(UNIX_EPOCH);
+        let intact = verify_dir(&entry.path()) == Ok(true);
+        listing.entries.push(EntryInfo { key: name, manifest, last_used, intact });
+    }
+    listing.entries.sort_by(|a, b| b.last_used.cmp(&a.last_used).then(a.key.cmp(&b.key)));
+    listing.foreign.sort();
+    Ok(listing)
+}
+
+/// What `cache_dir` holds: its entries, most recently used first, and what is foreign in it.
+pub fn list(cache_dir: &Path) -> Result<Listing> {
+    if !cache_dir.is_dir() {
+        return Ok(Listing::default());
+    }
+    let _lock = CacheLock::acquire(cache_dir, false)?;
+    read_listing(cache_dir)
+}
+
+/// What pruning did.
+#[derive(Debug, Clone, Default)]
+pub struct GcOutcome {
+    /// The keys of the entries removed.
+    pub removed: Vec<String>,
+    /// Names left alone because they are not the cache's (see [`Listing::foreign`]).
+    pub foreign: Vec<String>,
+}
+
+/// Keeps the `keep` most recently used intact entries and removes the other entries (corrupt
+/// ones first of all) and the leftovers of interrupted builds. Nothing that is not an entry
+/// or a leftover is touched. Holds the cache's lock exclusively: no bundle is being built or
+/// read meanwhile.
+pub fn gc(cache_dir: &Path, keep: usize) -> Result<GcOutcome> {
+    if !cache_dir.is_dir() {
+        return Ok(GcOutcome::default());
+    }
+    let _lock = CacheLock::acquire(cache_dir, true)?;
+    let listing = read_listing(cache_dir)?;
     let mut removed = Vec::new();
     let mut kept = 0;
-    for entry in list(cache_dir)? {
+    for entry in listing.entries {
         if entry.intact && kept < keep {
             kept += 1;
             continue;
@@ -202,15 +308,16 @@ pub fn gc(cache_dir: &Path, keep: usize) -> Result<Vec<String>> {
         std::fs::remove_dir_all(&dir).map_err(|e| Error::io("remove", &dir, e))?;
         removed.push(entry.key);
     }
+    // Under the exclusive lock no build is running: every leftover is stale.
     if let Ok(read) = std::fs::read_dir(cache_dir) {
-        let hour_ago = SystemTime::now() - Duration::from_secs(3600);
         for entry in read.filter_map(|e| e.ok()) {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let old = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < hour_ago);
-            if (name.starts_with(".tmp-") || name.starts_with(".trash-")) && old {
-                let _ = std::fs::remove_dir_all(entry.path());
+            let index_temporary = name.starts_with(&format!(".{}.", super::inputs::INDEX_FILE))
+                && name.ends_with(crate::fsutil::TEMP_SUFFIX);
+            if LEFTOVER_PREFIXES.iter().any(|p| name.starts_with(p)) || index_temporary {
+                remove_any(&entry.path());
             }
         }
     }
-    Ok(removed)
+    Ok(GcOutcome { removed, foreign: listing.foreign })
 }

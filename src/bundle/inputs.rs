@@ -12,7 +12,8 @@ use super::hash_file;
 use crate::error::{Error, Result};
 use crate::fsutil::write_if_changed;
 
-const INDEX_FILE: &str = "input-hashes.json";
+/// The index's file name in the cache directory.
+pub const INDEX_FILE: &str = "input-hashes.json";
 
 /// One remembered hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,10 +16,9 @@ use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
 
-pub use cache::{CacheEntry, gc, list};
+pub use cache::{CacheEntry, CacheLock, EntryInfo, GcOutcome, Listing, gc, is_key, list};
 
 use crate::error::{Error, Result};
-use crate::fsutil::write_if_changed;
 use crate::toolchain::{FlagOptions, Toolchain};
 
 /// The cache directory's name inside a build directory.
@@ -99,6 +98,8 @@ pub struct KeyMaterial {
     pub exports: Vec<String>,
     /// The link command, output path left as `{out}`.
     pub link_command: Vec<String>,
+    /// How many of `link_command`'s first words are the compiler (`python3 -m ziglang cc`: 4).
+    pub compiler_words: usize,
     /// The linker's version line.
     pub linker_version: String,
 }
@@ -160,12 +161,19 @@ pub fn key_material(toolchain: &Toolchain, request: &BundleRequest) -> Result<Ke
         hasher.update(format!("link {word}\n"));
     }
     hasher.update(format!("linker {linker_version}\n"));
-    Ok(KeyMaterial { key: hex(&hasher.finalize()), inputs, exports, link_command, linker_version })
+    let compiler_words = compiler.command.len();
+    Ok(KeyMaterial { key: hex(&hasher.finalize()), inputs, exports, link_command, compiler_words, linker_version })
 }
 
-/// Makes (or finds) the bundle and copies it to `request.output`.
+/// Makes (or finds) the bundle and copies it to `request.output`. The cache's lock is held
+/// shared throughout, so pruning cannot remove the entry meanwhile.
 pub fn bundle(toolchain: &Toolchain, request: &BundleRequest) -> Result<BundleOutcome> {
     let material = key_material(toolchain, request)?;
+    if let Some(output) = &request.output {
+        // Before any link: a destination that cannot be written is an error now.
+        output_target(output)?;
+    }
+    let _lock = CacheLock::acquire(&request.cache_dir, false)?;
     let entry = CacheEntry::new(&request.cache_dir, &material.key);
     let mut repaired = None;
     let mut hit = false;
@@ -180,7 +188,7 @@ pub fn bundle(toolchain: &Toolchain, request: &BundleRequest) -> Result<BundleOu
     }
     if !hit {
         let toolchain_id = format!("{} ({})", toolchain.name, material.linker_version);
-        entry.build_and_publish(&material, &toolchain_id, |out| link(&material.link_command, out))?;
+        entry.build_and_publish(&material, &toolchain_id, |out| link(&material, out))?;
     } else {
         entry.touch();
     }
@@ -190,43 +198,101 @@ pub fn bundle(toolchain: &Toolchain, request: &BundleRequest) -> Result<BundleOu
     Ok(BundleOutcome { key: material.key.clone(), bundle: entry.bundle_path(), hit, repaired })
 }
 
-/// Makes `output` the cached bundle: nothing to do when it already is (same file), else a hard
-/// link renamed into place (atomic, no copy), else a copy written only if it differs. An
-/// output left untouched keeps its mtime, so ninja's `restat` skips what depends on it.
-fn place_output(bundle: &Path, output: &Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let same_file = |a: &Path, b: &Path| match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-        _ => false,
+/// Where `-o OUTPUT` writes: the path itself when it is missing or a regular file, the file a
+/// symbolic link points to when it is a regular file; anything else (a directory, a FIFO, a
+/// device such as /dev/null or /dev/stdout, a socket, a dangling link) is an error naming it.
+fn output_target(output: &Path) -> Result<PathBuf> {
+    let refuse = |what: &str| {
+        Error::usage(format!("-o {}: {what}; a bundle output must be a regular file", output.display()))
+            .help("name a new or regular file (a symbolic link to one is written through)")
     };
-    if same_file(bundle, output) {
-        return Ok(());
+    match std::fs::symlink_metadata(output) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(output.to_path_buf()),
+        Err(e) => Err(Error::io("read", output, e)),
+        Ok(m) if m.is_file() => Ok(output.to_path_buf()),
+        Ok(m) if m.file_type().is_symlink() => match std::fs::metadata(output) {
+            Ok(target) if target.is_file() => {
+                std::fs::canonicalize(output).map_err(|e| Error::io("resolve the symbolic link", output, e))
+            }
+            Ok(target) => Err(refuse(&format!("a symbolic link to {}", crate::fsutil::kind_of(&target)))),
+            Err(_) => Err(refuse("a dangling symbolic link")),
+        },
+        Ok(m) => Err(refuse(&format!("is {}", crate::fsutil::kind_of(&m)))),
     }
-    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
-    }
-    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = output.with_file_name(format!(".{name}.tmp.{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    if std::fs::hard_link(bundle, &tmp).is_ok() {
-        return std::fs::rename(&tmp, output).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::io("replace", output, e)
-        });
-    }
-    let bytes = std::fs::read(bundle).map_err(|e| Error::io("read", bundle, e))?;
-    write_if_changed(output, &bytes).map(|_| ())
 }
 
-/// Runs the link command with `{out}` replaced.
-fn link(command: &[String], out: &Path) -> Result<()> {
-    let words: Vec<String> = command.iter().map(|w| w.replace("{out}", &out.display().to_string())).collect();
-    let (program, args) = words.split_first().ok_or_else(|| Error::env("empty link command"))?;
-    let result = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::env(format!("cannot run {program}: {e}")))?;
+/// Puts a copy of the cached `bundle` at `output` (see [`output_target`]): its own bytes, so
+/// editing one output never changes another or the cache (`std::fs::copy` reflinks where the
+/// file system can), written beside the destination and renamed over it, and only when the
+/// content differs: an unchanged output keeps its mtime, so ninja's `restat` skips what
+/// depends on it.
+fn place_output(bundle: &Path, output: &Path) -> Result<()> {
+    let target = output_target(output)?;
+    if same_bytes(bundle, &target) {
+        return Ok(());
+    }
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(crate::fsutil::TEMP_SUFFIX)
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io("create a temporary file in", &dir, e))?;
+    std::fs::copy(bundle, tmp.path()).map_err(|e| Error::io("copy the bundle to", tmp.path(), e))?;
+    tmp.persist(&target).map_err(|e| Error::io("replace", &target, e.error))?;
+    Ok(())
+}
+
+/// Whether the files `a` and `b` hold the same bytes (false when either cannot be read).
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else { return false };
+    if ma.len() != mb.len() {
+        return false;
+    }
+    let (Ok(mut fa), Ok(mut fb)) = (std::fs::File::open(a), std::fs::File::open(b)) else { return false };
+    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    loop {
+        let n = match fa.read(&mut ba) {
+            Ok(0) => return fb.read(&mut bb).is_ok_and(|m| m == 0),
+            Ok(n) => n,
+            Err(_) => return false,
+        };
+        if fb.read_exact(&mut bb[..n]).is_err() || ba[..n] != bb[..n] {
+            return false;
+        }
+    }
+}
+
+/// Past this many bytes of arguments, the bundle's link passes them through a response file
+/// (`cc @file`): thousands of archives would pass exec's limits.
+const LINK_RESPONSE_FILE_THRESHOLD: usize = 32 * 1024;
+
+/// Runs the link command of `material` with `{out}` replaced; its arguments go through a
+/// response file beside `out` when they are long.
+fn link(material: &KeyMaterial, out: &Path) -> Result<()> {
+    let words: Vec<String> =
+        material.link_command.iter().map(|w| w.replace("{out}", &out.display().to_string())).collect();
+    let (compiler, args) = words.split_at(material.compiler_words.min(words.len()));
+    let (program, compiler_args) = compiler.split_first().ok_or_else(|| Error::env("empty link command"))?;
+    let mut command = Command::new(program);
+    command.args(compiler_args);
+    let rsp = out.with_file_name("link.rsp");
+    let long = args.iter().map(|w| w.len() + 1).sum::<usize>() > LINK_RESPONSE_FILE_THRESHOLD;
+    if long {
+        std::fs::write(&rsp, crate::shell::response_file(args)).map_err(|e| Error::io("write", &rsp, e))?;
+        command.arg(format!("@{}", rsp.display()));
+    } else {
+        command.args(args);
+    }
+    let result = command.stdin(Stdio::null()).output();
+    if long {
+        let _ = std::fs::remove_file(&rsp);
+    }
+    let result = result.map_err(|e| Error::env(format!("cannot run {program}: {e}")))?;
     if !result.status.success() {
         return Err(Error::env(format!(
             "the bundle link failed ({}):\n{}\n{}",

@@ -27,7 +27,10 @@ pub struct BundleArgs {
     /// A symbol to export (repeatable).
     #[arg(long = "export", value_name = "NAME")]
     exports: Vec<String>,
-    /// Where to put the bundle (a copy of the cached one, written only when it changed).
+    /// Where to put the bundle: a copy of the cached one (its own bytes), written beside OUT and
+    /// renamed over it, only when its content differs. OUT must be a new or regular file, or a
+    /// symbolic link to one (the file it points to is written); a directory, FIFO or device is
+    /// refused.
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
     /// Link even when the cache has the bundle (the fresh link replaces the entry).
@@ -46,6 +49,56 @@ pub struct BundleArgs {
     /// How many entries `--gc` keeps.
     #[arg(long, value_name = "N", default_value_t = 8, requires = "gc")]
     keep: usize,
+    /// Read more arguments from FILE (response-file syntax: words separated by spaces, quoted
+    /// with `"` where needed), as if written here; build files use it for long archive lists.
+    #[arg(long, value_name = "FILE")]
+    args_from: Option<PathBuf>,
+}
+
+/// The command line with every `--args-from FILE` (or `--args-from=FILE`) of a `bundle`
+/// command replaced by the words in FILE.
+pub fn expand_args_from(args: Vec<std::ffi::OsString>) -> Result<Vec<std::ffi::OsString>> {
+    // The subcommand: the first word after the program that is neither an option nor the
+    // value of the one global option taking a value.
+    let mut words = args.iter().skip(1);
+    let mut subcommand = None;
+    while let Some(w) = words.next() {
+        match w.to_str() {
+            Some("--toolchain-dir") => {
+                words.next();
+            }
+            Some(o) if o.starts_with('-') => {}
+            _ => {
+                subcommand = Some(w);
+                break;
+            }
+        }
+    }
+    if subcommand.is_none_or(|s| s != "bundle") {
+        return Ok(args);
+    }
+    let mut out = Vec::with_capacity(args.len());
+    let mut iter = args.into_iter();
+    while let Some(arg) = iter.next() {
+        let file = match arg.to_str() {
+            Some("--args-from") => match iter.next() {
+                Some(f) => PathBuf::from(f),
+                None => return Err(Error::usage("--args-from needs a FILE")),
+            },
+            Some(a) if a.starts_with("--args-from=") => PathBuf::from(&a["--args-from=".len()..]),
+            _ => {
+                out.push(arg);
+                continue;
+            }
+        };
+        let text = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
+        let words = crate::shell::split_response_file(&text).ok_or_else(|| {
+            Error::usage(format!("--args-from {}: a quote is not closed", file.display()))
+                .help("write words separated by spaces, in double quotes where needed")
+        })?;
+        out.extend(words.into_iter().map(std::ffi::OsString::from));
+    }
+    Ok(out)
 }
 
 fn default_cache_dir() -> Result<PathBuf> {
@@ -65,13 +118,15 @@ pub fn run(args: &BundleArgs, db: &Db) -> Result<()> {
         return print_out(&list_text(&cache_dir)?);
     }
     if args.gc {
-        let removed = bundle::gc(&cache_dir, args.keep)?;
-        return print_out(&format!(
+        let outcome = bundle::gc(&cache_dir, args.keep)?;
+        let mut text = format!(
             "spygen: removed {} bundle(s) from {}, kept at most {}\n",
-            removed.len(),
+            outcome.removed.len(),
             cache_dir.display(),
             args.keep
-        ));
+        );
+        text += &foreign_lines(&outcome.foreign);
+        return print_out(&text);
     }
     if args.archives.is_empty() {
         return Err(Error::usage("no archives to bundle")
@@ -99,10 +154,15 @@ fn show(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// One line per name in the cache directory that is not the cache's.
+fn foreign_lines(foreign: &[String]) -> String {
+    foreign.iter().map(|name| format!("left alone: {name} (not a cache entry)\n")).collect()
+}
+
 fn list_text(cache_dir: &Path) -> Result<String> {
-    let entries = bundle::list(cache_dir)?;
-    let mut out = format!("{} bundle(s) in {}\n", entries.len(), cache_dir.display());
-    for e in entries {
+    let listing = bundle::list(cache_dir)?;
+    let mut out = format!("{} bundle(s) in {}\n", listing.entries.len(), cache_dir.display());
+    for e in listing.entries {
         let (size, inputs, exports) = match &e.manifest {
             Some(m) => (m.bundle_size, m.inputs.len(), m.exports.len()),
             None => (0, 0, 0),
@@ -114,5 +174,6 @@ fn list_text(cache_dir: &Path) -> Result<String> {
             e.key
         );
     }
+    out += &foreign_lines(&listing.foreign);
     Ok(out)
 }

@@ -44,7 +44,14 @@ enum Command {
 
 /// Runs spygen with the process arguments; returns the exit code.
 pub fn run() -> i32 {
-    let cli = match Cli::try_parse() {
+    let args = match bundle_cmd::expand_args_from(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("spygen: error: {e}");
+            return e.exit_code();
+        }
+    };
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };

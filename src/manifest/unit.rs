@@ -194,9 +194,15 @@ pub struct Unit {
 /// A valid unit name: it becomes part of paths and ninja variable names.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !name.starts_with('-')
 }
+
+/// The longest unit name: a name becomes file names (`<name>.a`, `<name>.wasm`) to which tools
+/// add their own suffixes (llvm-ar's `.temp-archive-XXXXXXX.a`, ninja's `.rsp`), and a file
+/// name cannot pass 255 bytes.
+pub const MAX_NAME_LEN: usize = 128;
 
 impl UnitSpec {
     /// Checks the spec and makes paths absolute against `dir`. `program` says whether it is a
@@ -207,7 +213,9 @@ impl UnitSpec {
         if !is_valid_name(&name) {
             return Err(Error::input(format!("`{name}` is not a valid name"))
                 .at(at(self.name.span()))
-                .help("use letters, digits, `_` and `-` (it becomes part of output paths)"));
+                .help(format!(
+                    "use up to {MAX_NAME_LEN} letters, digits, `_` and `-`, not starting with `-` (it becomes part of output paths)"
+                )));
         }
         let kind = match (&self.kind, program) {
             (None, false) => UnitKind::Module,
