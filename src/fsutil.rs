@@ -25,7 +25,11 @@ impl std::fmt::Display for Stamp {
 /// read. An input is stamped *before* it is read, so an edit made while spygen reads it is
 /// seen as a change by the next run.
 pub fn stamp(path: &Path) -> Option<Stamp> {
-    let m = std::fs::metadata(path).ok()?;
+    stamp_of(&std::fs::metadata(path).ok()?)
+}
+
+/// The stamp of a file whose metadata is at hand.
+pub fn stamp_of(m: &std::fs::Metadata) -> Option<Stamp> {
     let mtime_ns = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
     Some(Stamp { mtime_ns, size: m.len() })
 }

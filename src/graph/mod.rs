@@ -388,7 +388,7 @@ impl BuildGraph {
     pub fn check_text(&self) -> Result<()> {
         let bad = |text: &str| text.chars().any(char::is_control);
         // The arena at once, in bytes (fast at 100,000 paths); the file at fault only on a hit.
-        if self.paths.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2)
+        if may_hold_control_characters(&self.paths)
             && let Some(f) = (0..self.files.len()).map(|i| FileId(i as u32)).find(|&f| bad(self.path(f)))
         {
             return Err(control_character_error("the path", self.path(f)));
@@ -435,6 +435,15 @@ impl BuildGraph {
 /// A file's path in the arena.
 fn arena_path<'p>(paths: &'p str, file: &File) -> &'p str {
     &paths[file.start..file.start + file.len as usize]
+}
+
+/// Whether `text` may hold a control character: a byte below 0x20, DEL, or 0xC2 (which starts
+/// the control characters U+0080 to U+009F, and others). Fast on megabytes: blocks of bytes are
+/// tested without branching, which the compiler turns into vector instructions.
+pub fn may_hold_control_characters(text: &str) -> bool {
+    text.as_bytes()
+        .chunks(64)
+        .any(|block| block.iter().fold(false, |hit, &b| hit | (b < 0x20) | (b == 0x7f) | (b == 0xc2)))
 }
 
 /// The error for `text` (a path or a word) holding a control character.

@@ -228,6 +228,7 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
         owners: units.units.iter().map(|u| Arc::from(u.name.as_str())).collect(),
         public_includes: Vec::new(),
         includes: vec![None; units.units.len()],
+        patterns: crate::manifest::glob::PatternCache::default(),
     };
     planner.unit_dirs = units.units.iter().map(|u| planner.rel(&u.dir)).collect();
     for u in &units.units {
@@ -393,6 +394,8 @@ struct Planner<'a> {
     public_includes: Vec<Option<FlagSetId>>,
     /// Each unit's shared include flag set, once made (`Some(None)`: it has none).
     includes: Vec<Option<Option<FlagSetId>>>,
+    /// Source patterns, each compiled once.
+    patterns: crate::manifest::glob::PatternCache,
 }
 
 impl<'a> Planner<'a> {
@@ -400,6 +403,15 @@ impl<'a> Planner<'a> {
     fn add_inputs(&mut self, inputs: impl IntoIterator<Item = (PathBuf, Option<Stamp>)>) {
         for (path, stamp) in inputs {
             self.inputs.entry(path).or_insert(stamp);
+        }
+    }
+
+    /// Adds warnings, each once (a unit's extra sources are expanded per configuration).
+    fn add_warnings(&mut self, warnings: Vec<String>) {
+        for w in warnings {
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
         }
     }
 

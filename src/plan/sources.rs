@@ -10,31 +10,66 @@ use crate::graph::Configuration;
 use crate::manifest::{Located, Unit, glob};
 use crate::paths;
 
-/// Expands a unit's source patterns: the files, and the directories read; a pattern matching
-/// nothing is an error at its manifest entry.
-fn expand_patterns(unit: &Unit, patterns: &[Located<String>]) -> Result<(Vec<PathBuf>, Vec<DirRead>)> {
-    let mut files = Vec::new();
-    let mut dirs = Vec::new();
-    for p in patterns {
-        let e = glob::expand(&unit.dir, &p.value);
-        if e.files.is_empty() {
-            let err = if glob::is_pattern(&p.value) {
-                Error::input(format!("source pattern `{}` matches no file in {}", p.value, unit.dir.display()))
-                    .help("fix the pattern or remove it; patterns are relative to the manifest's directory")
-            } else {
-                Error::input(format!("source `{}` does not exist ({})", p.value, unit.dir.join(&p.value).display()))
-                    .help("fix the path or remove the entry; paths are relative to the manifest's directory")
-            };
-            return Err(err.at(p.location.clone()));
-        }
-        dirs.extend(e.dirs_read);
-        files.extend(e.files);
-    }
-    Ok((files, dirs))
+/// What expanding a unit's patterns found.
+#[derive(Debug, Default)]
+struct Found {
+    /// The files, each pattern's sorted, in pattern order.
+    files: Vec<PathBuf>,
+    /// The directories listed, each with its stamp from before the listing.
+    dirs: Vec<(PathBuf, Option<Stamp>)>,
+    /// Symbolic links not followed, each a warning naming its manifest entry.
+    warnings: Vec<String>,
 }
 
-/// A directory a pattern listed, with its stamp from before the listing.
-type DirRead = (PathBuf, Option<Stamp>);
+/// Expands a unit's source patterns. An error at the pattern's manifest entry when a pattern
+/// is invalid or absolute, when a directory it must list cannot be read, when it matches
+/// nothing, or when it matches a file whose name no build file can spell.
+fn expand_patterns(unit: &Unit, patterns: &[Located<String>], cache: &glob::PatternCache) -> Result<Found> {
+    let mut found = Found::default();
+    for p in patterns {
+        let at = |message: String| Error::input(message).at(p.location.clone());
+        let pattern = cache.get(&p.value).map_err(|why| {
+            at(why).help("write a pattern relative to the manifest's directory, such as `src/**/*.c`")
+        })?;
+        let e = glob::expand(&unit.dir, &pattern).map_err(|why| {
+            at(why).help("fix the permissions, or the pattern; patterns are relative to the manifest's directory")
+        })?;
+        if e.files.is_empty() {
+            let err = if pattern.has_wildcard() {
+                at(format!("source pattern `{}` matches no file in {}", p.value, unit.dir.display()))
+                    .help("fix the pattern or remove it; patterns are relative to the manifest's directory")
+            } else {
+                at(format!("source `{}` does not exist ({})", p.value, unit.dir.join(&p.value).display()))
+                    .help("fix the path or remove the entry; paths are relative to the manifest's directory")
+            };
+            return Err(err);
+        }
+        for f in &e.files {
+            match f.to_str() {
+                None => {
+                    return Err(at(format!(
+                        "`{}` matches {f:?}, whose name is not UTF-8: build files are text",
+                        p.value
+                    ))
+                    .help("rename the file (or leave it out of the pattern)"));
+                }
+                // Bytes first (100,000 names in a large project); characters only on a hit.
+                Some(text) if crate::graph::may_hold_control_characters(text) && text.chars().any(char::is_control) => {
+                    return Err(at(format!(
+                        "`{}` matches {text:?}, whose name holds a control character: no build file can carry it",
+                        p.value
+                    ))
+                    .help("rename the file (or leave it out of the pattern)"));
+                }
+                Some(_) => {}
+            }
+        }
+        found.warnings.extend(e.warnings.into_iter().map(|w| format!("{}: {w}", p.location)));
+        found.dirs.extend(e.dirs_read);
+        found.files.extend(e.files);
+    }
+    Ok(found)
+}
 
 /// A source file as the build files name it.
 #[derive(Debug, Clone)]
@@ -61,7 +96,7 @@ impl PlannedSource {
                 Some(i) => name_start + i,
             };
             let path = if unit_rel == "." { under.to_string() } else { format!("{unit_rel}/{under}") };
-            return PlannedSource { path, stem: under[..stem_end].to_string() };
+            return PlannedSource { path, stem: short_stem(under[..stem_end].to_string()) };
         }
         let (rel_to_unit, path) = match src.strip_prefix(unit_dir) {
             Ok(under) => {
@@ -81,17 +116,46 @@ impl PlannedSource {
                 other => stem.push_str(&other.as_os_str().to_string_lossy()),
             }
         }
-        PlannedSource { path, stem }
+        PlannedSource { path, stem: short_stem(stem) }
     }
+}
+
+/// The longest last component of an object's stem: tools append their own suffixes to the
+/// object's name (`.o`, `.o.d`, `.o.rsp`, temporary names), and a file name cannot pass 255 bytes.
+const MAX_STEM_NAME: usize = 200;
+
+/// `stem` with its last component, when longer than [`MAX_STEM_NAME`], cut (at a character
+/// boundary) and completed with `-` and 16 hex digits of a hash of the whole stem, so objects
+/// stay distinct and are named the same in every generation.
+fn short_stem(stem: String) -> String {
+    // Most names are short: one comparison, no search (a component cannot be longer than the
+    // whole stem).
+    if stem.len() <= MAX_STEM_NAME {
+        return stem;
+    }
+    let name_start = stem.rfind('/').map_or(0, |i| i + 1);
+    if stem.len() - name_start <= MAX_STEM_NAME {
+        return stem;
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(stem.as_bytes());
+    let mut cut = name_start + MAX_STEM_NAME - 17;
+    while !stem.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}-{}", &stem[..cut], crate::bundle::hex(&digest[..8]))
 }
 
 impl Planner<'_> {
     /// Expands one pattern list, recording directories read; no match is an error at the entry.
     pub(super) fn expand(&mut self, u: usize, patterns: &[Located<String>]) -> Result<Vec<PlannedSource>> {
         let unit = &self.units.units[u];
-        let (files, dirs) = expand_patterns(unit, patterns)?;
-        self.add_inputs(dirs);
-        Ok(files.iter().map(|f| PlannedSource::new(f, &unit.dir, &self.unit_dirs[u], &self.build_dir)).collect())
+        let found = expand_patterns(unit, patterns, &self.patterns)?;
+        let planned =
+            found.files.iter().map(|f| PlannedSource::new(f, &unit.dir, &self.unit_dirs[u], &self.build_dir)).collect();
+        self.add_inputs(found.dirs);
+        self.add_warnings(found.warnings);
+        Ok(planned)
     }
 
     /// Every unit's sources. Listing directories is most of the work and each unit's is
@@ -99,15 +163,16 @@ impl Planner<'_> {
     pub(super) fn expand_all_sources(&mut self) -> Result<Vec<Vec<PlannedSource>>> {
         let units = &self.units.units;
         let half = units.len().div_ceil(2);
-        let (unit_dirs, build_dir) = (&self.unit_dirs, &self.build_dir);
-        let expand_range = |range: std::ops::Range<usize>| -> Vec<Result<(Vec<PlannedSource>, Vec<DirRead>)>> {
+        let (unit_dirs, build_dir, cache) = (&self.unit_dirs, &self.build_dir, &self.patterns);
+        let expand_range = |range: std::ops::Range<usize>| -> Vec<Result<(Vec<PlannedSource>, Found)>> {
             range
                 .map(|i| {
                     let u = &units[i];
-                    let (files, dirs) = expand_patterns(u, &u.sources)?;
+                    let found = expand_patterns(u, &u.sources, cache)?;
                     let planned =
-                        files.iter().map(|f| PlannedSource::new(f, &u.dir, &unit_dirs[i], build_dir)).collect();
-                    Ok((planned, dirs))
+                        found.files.iter().map(|f| PlannedSource::new(f, &u.dir, &unit_dirs[i], build_dir)).collect();
+                    // The paths are spelled in `planned` now: free them before the next unit.
+                    Ok((planned, Found { files: Vec::new(), ..found }))
                 })
                 .collect()
         };
@@ -122,9 +187,10 @@ impl Planner<'_> {
         };
         let mut out = Vec::with_capacity(units.len());
         for result in first.into_iter().chain(second) {
-            let (files, dirs) = result?;
-            self.add_inputs(dirs);
-            out.push(files);
+            let (planned, found) = result?;
+            self.add_inputs(found.dirs);
+            self.add_warnings(found.warnings);
+            out.push(planned);
         }
         if out.len() != units.len() {
             return Err(Error::env("listing source directories failed in a worker thread"));
@@ -167,5 +233,17 @@ mod tests {
         );
         // Outside the unit's directory altogether.
         assert_eq!(planned("/p/other/y.c", "../../mod"), ("../../other/y.c".into(), "__/other/y".into()));
+    }
+
+    #[test]
+    fn long_source_names_get_short_distinct_object_names() {
+        let long = |tail: &str| format!("/p/mod/src/{}{tail}.c", "é".repeat(120));
+        let (a, b) = (planned(&long("a"), "."), planned(&long("b"), "."));
+        let name = |stem: &str| stem.rsplit('/').next().unwrap().to_string();
+        assert!(name(&a.1).len() <= MAX_STEM_NAME && name(&b.1).len() <= MAX_STEM_NAME, "{a:?}");
+        assert_ne!(a.1, b.1, "two names sharing their first 240 bytes stay distinct");
+        assert!(a.1.starts_with("src/éé"));
+        assert_eq!(planned(&long("a"), "."), a, "the same name in every generation");
+        assert_eq!(a.0, long("a")["/p/mod/".len()..], "the source itself keeps its name");
     }
 }

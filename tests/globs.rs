@@ -1,0 +1,160 @@
+//! Source patterns against hostile trees (issue 11): symbolic link loops, links out of the
+//! module, unreadable directories, directories named as sources, file names no build file can
+//! spell, names too long for the objects derived from them.
+
+mod common;
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+/// A native project in `root` whose module `m` has the sources `patterns` (TOML array items).
+fn project(root: &Path, patterns: &str) {
+    write_files(
+        root,
+        &[
+            ("spy.toml", "extra-vm-modules = [\"m\"]\n[spygen]\ntargets = [\"native\"]\nbuild-types = [\"debug\"]\n"),
+            ("m/spygen.toml", &format!("name = \"m\"\nsources = [{patterns}]\n")),
+            ("m/src/a.c", "int a(void) { return 1; }\n"),
+        ],
+    );
+}
+
+fn generate(root: &Path) -> (i32, String, String) {
+    run(spygen().args(["gen", "-q"]).arg(root))
+}
+
+/// The compile edges of build.ninja.
+fn compiles(root: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(root.join("build/build.ninja")).unwrap();
+    text.lines().filter(|l| l.starts_with("build native/debug/obj/")).map(str::to_string).collect()
+}
+
+#[test]
+fn a_symbolic_link_loop_under_double_star_is_walked_once_and_named_in_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), "\"src/**/*.c\"");
+    std::os::unix::fs::symlink(".", dir.path().join("m/src/loop")).unwrap();
+    std::os::unix::fs::symlink("..", dir.path().join("m/src/up")).unwrap();
+    let (code, _, err) = generate(dir.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(compiles(dir.path()).len(), 1, "a.c is compiled once");
+    assert!(
+        err.contains("m/spygen.toml:2:12: ")
+            && err.contains("m/src/loop is a symbolic link to a directory already walked"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_link_out_of_the_module_is_not_followed_unless_the_pattern_starts_there() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), "\"src/**/*.c\"");
+    write_files(dir.path(), &[("shared/x.c", "int x(void) { return 2; }\n")]);
+    std::os::unix::fs::symlink("../../shared", dir.path().join("m/src/shared")).unwrap();
+    let (code, _, err) = generate(dir.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(compiles(dir.path()).len(), 1);
+    assert!(err.contains("m/src/shared is a symbolic link leading out of"), "{err}");
+    std::fs::write(dir.path().join("m/spygen.toml"), "name = \"m\"\nsources = [\"src/*.c\", \"../shared/**/*.c\"]\n")
+        .unwrap();
+    let (code, _, err) = generate(dir.path());
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(compiles(dir.path()).len(), 2);
+}
+
+#[test]
+fn an_absolute_or_malformed_pattern_is_refused_at_its_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), "\"src/*.c\", \"/**/*.c\"");
+    let (code, _, err) = generate(dir.path());
+    assert_eq!(code, 1);
+    assert!(err.contains("m/spygen.toml:2:23: `/**/*.c` is an absolute pattern"), "{err}");
+    std::fs::write(dir.path().join("m/spygen.toml"), "name = \"m\"\nsources = [\"src/[ab.c\"]\n").unwrap();
+    let (code, _, err) = generate(dir.path());
+    assert_eq!(code, 1);
+    assert!(err.contains("m/spygen.toml:2:12: `src/[ab.c` is not a valid pattern"), "{err}");
+}
+
+#[test]
+fn an_unreadable_directory_a_pattern_must_list_is_an_error_naming_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    project(dir.path(), "\"src/**/*.c\"");
+    write_files(dir.path(), &[("m/src/sub/b.c", "int b;\n")]);
+    let locked =
+        |path: &Path, mode: u32| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    locked(&dir.path().join("m/src/sub"), 0o000);
+    let (code, _, err) = run(spygen_without_read_override().args(["gen", "-q"]).arg(dir.path()));
+    locked(&dir.path().join("m/src/sub"), 0o755);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("m/spygen.toml:2:12: cannot read directory") && err.contains("m/src/sub: Permission denied"),
+        "{err}"
+    );
+
+    // `src/*.c` with `src` itself unreadable: not "matches no file".
+    std::fs::write(dir.path().join("m/spygen.toml"), "name = \"m\"\nsources = [\"src/*.c\"]\n").unwrap();
+    locked(&dir.path().join("m/src"), 0o000);
+    let (code, _, err) = run(spygen_without_read_override().args(["gen", "-q"]).arg(dir.path()));
+    locked(&dir.path().join("m/src"), 0o755);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("cannot read") && err.contains("Permission denied") && !err.contains("matches no file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_directory_named_as_a_source_is_said_to_be_one() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), "\"src\"");
+    let (code, _, err) = generate(dir.path());
+    assert_eq!(code, 1);
+    assert!(err.contains("m/spygen.toml:2:12:") && err.contains("m/src is a directory, not a source file"), "{err}");
+    assert!(err.contains("`src/*.c`"), "{err}");
+}
+
+#[test]
+fn file_names_no_build_file_can_spell_are_refused_naming_the_file_and_the_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), "\"src/*.c\"");
+    let bad = dir.path().join("m/src").join(std::ffi::OsStr::from_bytes(b"caf\xe9.c"));
+    std::fs::write(&bad, "int c;\n").unwrap();
+    let (code, _, err) = generate(dir.path());
+    assert_eq!(code, 1);
+    assert!(err.contains("m/spygen.toml:2:12:") && err.contains(r#"caf\xE9.c"#) && err.contains("not UTF-8"), "{err}");
+    std::fs::remove_file(&bad).unwrap();
+    std::fs::write(dir.path().join("m/src/new\nline.c"), "int n;\n").unwrap();
+    let (code, _, err) = generate(dir.path());
+    assert_eq!(code, 1);
+    assert!(err.contains(r#"new\nline.c"#) && err.contains("holds a control character"), "{err}");
+}
+
+#[test]
+fn sources_with_names_near_the_file_name_limit_build() {
+    if !require_program("ninja", "apt-get install ninja-build") || !require_target("native") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), "\"src/*.c\"");
+    // 250 bytes each, the first 240 shared: their objects would be 252 bytes and their
+    // depfiles 254, past what tools append.
+    let common_part = "n".repeat(240);
+    for tail in ["aaaaaaa", "bbbbbbb"] {
+        let name = format!("{common_part}{tail}.c");
+        assert_eq!(name.len(), 249);
+        write_files(dir.path(), &[(&format!("m/src/{name}"), &format!("int f_{tail}(void) {{ return 0; }}\n"))]);
+    }
+    let (code, _, err) = generate(dir.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(compiles(dir.path()).len(), 3);
+    run_ok(Command::new("ninja").arg("-C").arg(dir.path().join("build")));
+    let objects = std::fs::read_dir(dir.path().join("build/native/debug/obj/m/src")).unwrap().count();
+    assert!(objects >= 3, "three distinct objects (and their depfiles)");
+    let members = run_ok(Command::new("ar").arg("t").arg(dir.path().join("build/native/debug/m.a")));
+    assert_eq!(members.lines().count(), 3, "{members}");
+}
