@@ -763,3 +763,56 @@ fn a_unit_name_too_long_to_become_a_file_name_is_refused_at_its_line() {
     assert_eq!(code, 1);
     assert!(err.contains("m/spygen.toml:1:8:") && err.contains("use up to 128 letters"), "{err}");
 }
+
+#[test]
+fn a_pkg_config_prefix_with_a_space_reaches_the_compiler_and_the_linker_as_one_word() {
+    if !require_program("ninja", "apt-get install ninja-build")
+        || !require_program("pkg-config", "apt-get install pkg-config")
+        || !require_target("native")
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("opt dir");
+    write_files(
+        &prefix,
+        &[
+            ("include/zz.h", "int zz_answer(void);\n"),
+            ("src/zz.c", "int zz_answer(void) { return 42; }\n"),
+            (
+                "lib/pkgconfig/zz.pc",
+                // A space in a .pc file's path is escaped, and pkg-config prints it so.
+                &format!(
+                    "prefix={}\nName: zz\nDescription: test\nVersion: 1\nCflags: -I${{prefix}}/include\nLibs: -L${{prefix}}/lib -lzz\n",
+                    prefix.display().to_string().replace(' ', "\\ ")
+                ),
+            ),
+        ],
+    );
+    run_ok(std::process::Command::new("cc").args(["-c", "src/zz.c", "-o", "zz.o"]).current_dir(&prefix));
+    run_ok(std::process::Command::new("ar").args(["rcs", "lib/libzz.a", "zz.o"]).current_dir(&prefix));
+    write_app_project(dir.path());
+    std::fs::write(
+        dir.path().join("m/spygen.toml"),
+        "name = \"m\"\nsources = [\"a.c\"]\n[[system-lib]]\npkg-config = \"zz\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("m/a.c"), "#include <zz.h>\nint a(void) { return zz_answer(); }\n").unwrap();
+    let pc_path = prefix.join("lib/pkgconfig");
+    let (code, _, err) = run(spygen().args(["gen", "-q"]).arg(dir.path()).env("PKG_CONFIG_PATH", &pc_path));
+    assert_eq!((code, err.as_str()), (0, ""), "pkg-config knows zz");
+    let ninja = std::fs::read_to_string(dir.path().join("build/build.ninja")).unwrap();
+    let word = format!("'-I{}/include'", prefix.display());
+    assert!(ninja.contains(&word), "one word: {word}\n{ninja}");
+    // ninja's regeneration asks pkg-config with the PKG_CONFIG_PATH of the generation.
+    std::fs::write(
+        dir.path().join("m/spygen.toml"),
+        "name = \"m\"\nsources = [\"a.c\"]\ndefines = [\"EDITED\"]\n[[system-lib]]\npkg-config = \"zz\"\n",
+    )
+    .unwrap();
+    let out = run_ok(
+        std::process::Command::new("ninja").arg("-C").arg(dir.path().join("build")).env_remove("PKG_CONFIG_PATH"),
+    );
+    assert!(out.contains("REGEN build.ninja") && !out.contains("warning"), "{out}");
+    assert_eq!(run_ok(&mut std::process::Command::new(dir.path().join("build/native/debug/app"))), "42\n");
+}

@@ -223,7 +223,7 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
         inputs: BTreeMap::new(),
         tools: HashMap::new(),
         launchers: std::collections::BTreeMap::new(),
-        syslibs: syslib::Cache::default(),
+        syslibs: syslib::Cache::new(&options.env),
         unit_dirs: Vec::new(),
         owners: units.units.iter().map(|u| Arc::from(u.name.as_str())).collect(),
         public_includes: Vec::new(),
