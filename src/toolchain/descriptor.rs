@@ -54,6 +54,26 @@ pub struct CandidateSpec {
     pub command: Vec<String>,
     /// A command that must exit 0 for this candidate to count (run only when resolving tools).
     pub probe: Option<Vec<String>>,
+    /// What decides the probe's answer besides the program's file (see [`ProbeInputs`]).
+    pub probe_inputs: Option<ProbeInputs>,
+}
+
+/// What a probe's remembered answer depends on, for a program that is a shim choosing what
+/// really runs (pyenv's `python3` picks an interpreter from `PYENV_VERSION`, a
+/// `.python-version` file or its global version file): a change to any of these asks again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProbeInputs {
+    /// Environment variables whose values decide the answer.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Files whose state decides it (`~/` is the home directory, `$NAME` a variable; a path
+    /// naming an unset variable is left out).
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// File names looked for from the current directory upwards, the nearest deciding.
+    #[serde(default)]
+    pub nearest: Vec<String>,
 }
 
 /// Target-wide flag lists.

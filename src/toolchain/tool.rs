@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
-use super::descriptor::ToolSpec;
+use super::descriptor::{ProbeInputs, ToolSpec};
 use super::tool_cache;
 
 /// How a tool is looked up: an optional environment override and ordered candidates.
@@ -28,6 +28,8 @@ pub struct Candidate {
     pub command: Vec<String>,
     /// A command that must succeed for the candidate to count.
     pub probe: Option<Vec<String>>,
+    /// What decides the probe's answer besides the program's file.
+    pub probe_inputs: ProbeInputs,
 }
 
 /// The outcome of looking a tool up on this machine.
@@ -62,7 +64,15 @@ impl Tool {
         Tool {
             role,
             env: spec.env,
-            candidates: spec.candidates.into_iter().map(|c| Candidate { command: c.command, probe: c.probe }).collect(),
+            candidates: spec
+                .candidates
+                .into_iter()
+                .map(|c| Candidate {
+                    command: c.command,
+                    probe: c.probe,
+                    probe_inputs: c.probe_inputs.unwrap_or_default(),
+                })
+                .collect(),
             version_args: spec.version_args,
         }
     }
@@ -115,7 +125,7 @@ impl Tool {
             };
             let mut witness = None;
             if let Some(probe) = &candidate.probe {
-                match run_probe(probe, &program) {
+                match run_probe(probe, &candidate.probe_inputs, &program) {
                     Some(w) => witness = w,
                     None => {
                         tried.push(format!("{shown}: `{}` failed", probe.join(" ")));
@@ -163,18 +173,27 @@ impl ResolvedTool {
 }
 
 /// Runs a candidate's probe: `None` if it fails, else the file it printed on its first line
-/// (if that is an existing file). Within a process a probe runs once; a passing probe that
-/// printed a file is remembered on disk until that file, the program or PATH changes.
-fn run_probe(probe: &[String], program: &Path) -> Option<Option<PathBuf>> {
+/// (if that is an existing file). Within a process a probe runs once. A passing probe that
+/// printed a file is remembered on disk until what decided it changes: the program, the file
+/// it printed and any further files it printed (the interpreter that really ran), and the
+/// candidate's `probe-inputs` (the variables and files a shim reads to choose that interpreter).
+fn run_probe(probe: &[String], inputs: &ProbeInputs, program: &Path) -> Option<Option<PathBuf>> {
     type Seen = HashMap<Vec<String>, Option<Option<PathBuf>>>;
     static SEEN: Mutex<Option<Seen>> = Mutex::new(None);
     if let Some(known) = SEEN.lock().ok().and_then(|c| c.as_ref()?.get(probe).cloned()) {
         return known;
     }
-    let key = tool_cache::key(&format!("probe {}", probe.join(" ")));
+    let key = probe_key(probe, inputs);
+    let deciding = deciding_files(inputs);
+    let fingerprint_of = |printed: &[PathBuf]| {
+        let mut files: Vec<&Path> = vec![program];
+        files.extend(printed.iter().map(PathBuf::as_path));
+        files.extend(deciding.iter().map(PathBuf::as_path));
+        tool_cache::fingerprint(&files)
+    };
     let remembered = tool_cache::lookup(&key).and_then(|a| {
-        let witness = PathBuf::from(&a.value);
-        (a.fingerprint == tool_cache::fingerprint(&[program, &witness])).then_some(witness)
+        let printed: Vec<PathBuf> = a.value.lines().map(PathBuf::from).collect();
+        (a.fingerprint == fingerprint_of(&printed)).then(|| printed.into_iter().next())?
     });
     let result = match remembered {
         Some(witness) => Some(Some(witness)),
@@ -183,13 +202,16 @@ fn run_probe(probe: &[String], program: &Path) -> Option<Option<PathBuf>> {
             let out = Command::new(name).args(args).stdin(Stdio::null()).stderr(Stdio::null()).output().ok();
             match out {
                 Some(out) if out.status.success() => {
-                    let first =
-                        String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().trim().to_string();
-                    let witness = Some(PathBuf::from(first)).filter(|p| p.is_absolute() && p.is_file());
-                    if let Some(w) = &witness {
-                        tool_cache::remember(&key, &tool_cache::fingerprint(&[program, w]), &w.to_string_lossy());
+                    let printed: Vec<PathBuf> = String::from_utf8_lossy(&out.stdout)
+                        .lines()
+                        .map(|l| PathBuf::from(l.trim()))
+                        .take_while(|p| p.is_absolute() && p.is_file())
+                        .collect();
+                    if !printed.is_empty() {
+                        let value: Vec<String> = printed.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+                        tool_cache::remember(&key, &fingerprint_of(&printed), &value.join("\n"));
                     }
-                    Some(witness)
+                    Some(printed.into_iter().next())
                 }
                 _ => None,
             }
@@ -199,6 +221,56 @@ fn run_probe(probe: &[String], program: &Path) -> Option<Option<PathBuf>> {
         seen.get_or_insert_with(HashMap::new).insert(probe.to_vec(), result.clone());
     }
     result
+}
+
+/// The cache key of `probe`'s answer: the probe, PATH and the values of the variables that
+/// decide it.
+fn probe_key(probe: &[String], inputs: &ProbeInputs) -> String {
+    let mut question = format!("probe {}", probe.join(" "));
+    for var in &inputs.env {
+        question += &format!(" {var}={}", std::env::var(var).unwrap_or_default());
+    }
+    tool_cache::key(&question)
+}
+
+/// The files whose state decides a probe's answer: `inputs.files` (with `~/` and `$NAME`
+/// expanded), and for each of `inputs.nearest` that name in the current directory and each of
+/// its parents, up to the nearest that exists (a missing one is fingerprinted as missing, so
+/// creating it is a change).
+fn deciding_files(inputs: &ProbeInputs) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for f in &inputs.files {
+        if let Some(path) = expand_path(f) {
+            files.push(path);
+        }
+    }
+    let cwd = crate::paths::current_dir();
+    for name in &inputs.nearest {
+        for dir in cwd.ancestors() {
+            let candidate = dir.join(name);
+            let found = candidate.is_file();
+            files.push(candidate);
+            if found {
+                break;
+            }
+        }
+    }
+    files
+}
+
+/// `text` with a leading `~/` and `$NAME` components expanded; `None` when a variable is unset
+/// (the file does not apply).
+fn expand_path(text: &str) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for (i, part) in text.split('/').enumerate() {
+        match part {
+            "~" if i == 0 => out.push(std::env::var_os("HOME")?),
+            p if p.starts_with('$') => out.push(std::env::var_os(&p[1..]).filter(|v| !v.is_empty())?),
+            "" if i == 0 => out.push("/"),
+            p => out.push(p),
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -211,7 +283,11 @@ mod tests {
             env: env.map(str::to_string),
             candidates: candidates
                 .iter()
-                .map(|c| Candidate { command: c.iter().map(|s| s.to_string()).collect(), probe: None })
+                .map(|c| Candidate {
+                    command: c.iter().map(|s| s.to_string()).collect(),
+                    probe: None,
+                    probe_inputs: ProbeInputs::default(),
+                })
                 .collect(),
             version_args: vec![],
         }
