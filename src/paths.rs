@@ -52,6 +52,21 @@ pub fn relative(path: &Path, base: &Path) -> PathBuf {
     out
 }
 
+/// The characters a path in a build file cannot hold, though a file name may: ninja reads a
+/// compiler's depfile with a lexer that ends a path at `" & ' * ; < > ? \ ^ | \``, so a source
+/// or header named so would rebuild on every run; make reads the same depfiles as rules, where
+/// compilers leave `:` unescaped (a second colon makes a static pattern rule); and in a make rule
+/// `*`, `?`, `[`, `]` are wildcards, `=` makes a variable assignment, `(` `)` name an archive
+/// member and `;` `|` end the prerequisites. Control characters are refused everywhere (see
+/// `graph::check_text`).
+pub const UNSUPPORTED_PATH_CHARACTERS: &str = "\"&'*:;<>?\\^|`=()[]";
+
+/// The first character of `path` that no build file can carry as part of a path (see
+/// [`UNSUPPORTED_PATH_CHARACTERS`]).
+pub fn unsupported_character(path: &str) -> Option<char> {
+    path.chars().find(|c| UNSUPPORTED_PATH_CHARACTERS.contains(*c))
+}
+
 /// A path as a UTF-8 string with `/` separators, for generated files.
 pub fn to_slash(path: &Path) -> String {
     path.to_string_lossy().into_owned()
@@ -60,6 +75,14 @@ pub fn to_slash(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_build_files_cannot_carry_are_found_by_their_character() {
+        assert_eq!(unsupported_character("../m/src/a b$#:@!{}%,+~é.c"), None);
+        assert_eq!(unsupported_character("../m*/a.c"), Some('*'));
+        assert_eq!(unsupported_character("a=b.c"), Some('='));
+        assert_eq!(unsupported_character(r"a\b.c"), Some('\\'));
+    }
 
     #[test]
     fn normalize_folds_dots() {

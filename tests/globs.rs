@@ -158,3 +158,25 @@ fn sources_with_names_near_the_file_name_limit_build() {
     let members = run_ok(Command::new("ar").arg("t").arg(dir.path().join("build/native/debug/m.a")));
     assert_eq!(members.lines().count(), 3, "{members}");
 }
+
+#[test]
+fn paths_build_files_cannot_carry_are_refused_at_the_entry_naming_the_character() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), "\"src/*.c\"");
+    // ninja would split `a*b` when reading the compiler's depfile and rebuild it every time.
+    write_files(dir.path(), &[("m/src/a*b.c", "int ab;\n")]);
+    let (code, _, err) = generate(dir.path());
+    assert_eq!(code, 1);
+    assert!(err.contains("m/spygen.toml:2:12:") && err.contains("a*b.c holds `*`: ninja cannot read it back"), "{err}");
+    std::fs::remove_file(dir.path().join("m/src/a*b.c")).unwrap();
+
+    std::fs::write(
+        dir.path().join("m/spygen.toml"),
+        "name = \"m\"\nsources = [\"src/*.c\"]\npublic-include-dirs = [\"inc(1)\"]\n",
+    )
+    .unwrap();
+    let (code, _, err) = generate(dir.path());
+    assert_eq!(code, 1);
+    assert!(err.contains("m/spygen.toml:3:24:") && err.contains("inc(1) holds `(`"), "{err}");
+    assert!(!dir.path().join("build").exists(), "nothing written");
+}

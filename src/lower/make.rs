@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use super::ResponseFile;
 use super::commands;
-use super::make_syntax::{escape_value, words};
+use super::make_syntax::{escape_value, recipe_words, words};
 use crate::graph::{Action, ActionKind, BuildGraph, FileId};
 use crate::plan::Plan;
 
@@ -138,7 +138,7 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str, response_files: &[Option<Respon
             let rsp = format!("{first_out}.rsp");
             let _ = writeln!(out, "{var} := {}", words_for_response_file(&rsp_words));
             let _ = writeln!(out, "{var}.file := {}", escape_value(&rsp));
-            (format!("$(file >$({var}.file),$({var}))"), format!("@{}", words(&[rsp])))
+            (format!("$(file >$({var}.file),$({var}))"), format!("@{}", recipe_words(&[rsp])))
         });
         let recipe: Vec<String> = match action.kind {
             ActionKind::Compile => {
@@ -150,38 +150,38 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str, response_files: &[Option<Respon
                 // The launcher (ccache, distcc) goes before compiles only.
                 let launcher = graph.launcher(target).map(|l| format!("$({}) ", l.variable())).unwrap_or_default();
                 let flags = match response_file {
-                    Some(r) => format!("@{}", words(std::slice::from_ref(&r.path))),
+                    Some(r) => format!("@{}", recipe_words(std::slice::from_ref(&r.path))),
                     None => format!("$({cflags})"),
                 };
                 vec![
-                    format!("@echo CC {}", words(&[first_out.to_string()])),
+                    format!("@echo CC {}", recipe_words(&[first_out.to_string()])),
                     format!(
                         "$(Q){launcher}$({}) {} {flags} -c {} -o {}",
                         tool_var(graph, action),
-                        words(&dep),
-                        words(&[src.into()]),
-                        words(&[first_out.into()])
+                        recipe_words(&dep),
+                        recipe_words(&[src.into()]),
+                        recipe_words(&[first_out.into()])
                     ),
                 ]
             }
             ActionKind::Archive => {
                 let objects = match &long {
                     Some((_, at_file)) => at_file.clone(),
-                    None => words(&action.inputs.iter().map(|&f| graph.path(f).to_string()).collect::<Vec<_>>()),
+                    None => recipe_words(&action.inputs.iter().map(|&f| graph.path(f).to_string()).collect::<Vec<_>>()),
                 };
-                let mut recipe = vec![format!("@echo AR {}", words(&[first_out.to_string()]))];
+                let mut recipe = vec![format!("@echo AR {}", recipe_words(&[first_out.to_string()]))];
                 recipe.extend(long.iter().map(|(write, _)| write.clone()));
                 recipe.push(format!(
                     "$(Q)rm -f {o} && $({}) rcs {o} {objects}",
                     tool_var(graph, action),
-                    o = words(&[first_out.into()])
+                    o = recipe_words(&[first_out.into()])
                 ));
                 recipe
             }
             ActionKind::Link | ActionKind::LinkWholeArchive if long.is_some() => {
                 let (write, at_file) = long.clone().unwrap_or_default();
                 vec![
-                    format!("@echo LINK {}", words(&[first_out.to_string()])),
+                    format!("@echo LINK {}", recipe_words(&[first_out.to_string()])),
                     write,
                     format!("$(Q)$(LINK_PREFIX)$({}) {at_file}", tool_var(graph, action)),
                 ]
@@ -195,31 +195,34 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str, response_files: &[Option<Respon
                     ("", "")
                 };
                 vec![
-                    format!("@echo LINK {}", words(&[first_out.to_string()])),
+                    format!("@echo LINK {}", recipe_words(&[first_out.to_string()])),
                     format!(
                         "$(Q)$(LINK_PREFIX)$({}) -o {} {pre}{}{post} $({ldflags})",
                         tool_var(graph, action),
-                        words(&[first_out.into()]),
-                        words(&inputs)
+                        recipe_words(&[first_out.into()]),
+                        recipe_words(&inputs)
                     ),
                 ]
             }
             ActionKind::ForeignMake => vec![
-                format!("@echo MAKE {}", words(&[first_out.to_string()])),
+                format!("@echo MAKE {}", recipe_words(&[first_out.to_string()])),
                 // $(MAKE) shares the jobserver; make re-reads the archive's mtime afterwards, so
                 // an up-to-date library does not relink its users (ninja's restat).
-                format!("$(Q)$(MAKE) {}", words(&action.args)),
+                format!("$(Q)$(MAKE) {}", recipe_words(&action.args)),
             ],
             ActionKind::Bundle => {
                 let (write, args) = match &long {
                     Some((write, at_file)) => (Some(write.clone()), format!("bundle --args-from {}", &at_file[1..])),
-                    None => (None, words(&action.args)),
+                    None => (None, recipe_words(&action.args)),
                 };
-                let mut recipe = vec![format!("@echo BUNDLE {}", words(&[first_out.to_string()]))];
+                let mut recipe = vec![format!("@echo BUNDLE {}", recipe_words(&[first_out.to_string()]))];
                 recipe.extend(write);
                 // make has no restat: the touch keeps the bundle newer than its archives even
                 // when it comes from the cache unchanged.
-                recipe.push(format!("$(Q)$(LINK_PREFIX)$(SPYGEN) {args} && touch {}", words(&[first_out.to_string()])));
+                recipe.push(format!(
+                    "$(Q)$(LINK_PREFIX)$(SPYGEN) {args} && touch {}",
+                    recipe_words(&[first_out.to_string()])
+                ));
                 recipe
             }
             ActionKind::Phony | ActionKind::Regenerate => continue,
@@ -266,7 +269,7 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str, response_files: &[Option<Respon
         let _ = writeln!(
             out,
             ".PHONY: FORCE\nFORCE:\n.PRECIOUS: {outputs}\n{outputs} &: FORCE\n\t$(Q)$(SPYGEN) {} --regen",
-            words(&plan.regen_command)
+            recipe_words(&plan.regen_command)
         );
     }
     MakeOutput { makefile: out, stamps }
@@ -306,7 +309,7 @@ fn write_rule(graph: &BuildGraph, action: &Action, extra: &[&str], recipe: &[Str
     out.push('\n');
     if !recipe.is_empty() {
         let dir = parent_dir(graph.path(action.outputs[0]));
-        let _ = writeln!(out, "\t@mkdir -p {}", words(&[dir.to_string()]));
+        let _ = writeln!(out, "\t@mkdir -p {}", recipe_words(&[dir.to_string()]));
     }
     for line in recipe {
         let _ = writeln!(out, "\t{line}");

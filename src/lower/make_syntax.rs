@@ -1,15 +1,47 @@
 //! GNU make syntax helpers shared by the Makefile, the includable fragment and `flags --format make`.
 
-/// `text` escaped for the right-hand side of a make variable assignment: `$` doubles and `#`
-/// (which would start a comment) is backslash-escaped.
+/// `text` escaped for the right-hand side of a make variable assignment: `$` doubles, and `#`
+/// (which would start a comment) is backslash-escaped. make halves the backslashes before an
+/// escaped `#`, so those are doubled first (`\#` stays `\#`); and a value ending in a backslash
+/// gets an empty `$()` after it, or make would join the next line to it.
 pub fn escape_value(text: &str) -> String {
-    text.replace('$', "$$").replace('#', "\\#")
+    let mut out = String::with_capacity(text.len() + 2);
+    let mut backslashes = 0;
+    for c in text.chars() {
+        match c {
+            '\\' => backslashes += 1,
+            '#' => {
+                out.extend(std::iter::repeat_n('\\', 2 * backslashes + 1));
+                backslashes = 0;
+            }
+            _ => {
+                out.extend(std::iter::repeat_n('\\', backslashes));
+                backslashes = 0;
+            }
+        }
+        match c {
+            '\\' => {}
+            '$' => out.push_str("$$"),
+            c => out.push(c),
+        }
+    }
+    out.extend(std::iter::repeat_n('\\', backslashes));
+    if backslashes > 0 {
+        out.push_str("$()");
+    }
+    out
 }
 
 /// Command words as one make value: quoted for the shell, then escaped for make (recipes and
 /// variable values alike).
 pub fn words(words: &[String]) -> String {
     escape_value(&crate::shell::join(words))
+}
+
+/// Command words as they go on a recipe line: quoted for the shell, then only `$` doubled (a
+/// `#` in a recipe reaches the shell as it is; `\#` would too, backslash and all).
+pub fn recipe_words(words: &[String]) -> String {
+    crate::shell::join(words).replace('$', "$$")
 }
 
 /// A `NAME := value` line.
@@ -25,5 +57,10 @@ mod tests {
     fn dollars_and_hashes_survive_make() {
         assert_eq!(escape_value("'-Wl,--export=a$b' -DX=#1"), "'-Wl,--export=a$$b' -DX=\\#1");
         assert_eq!(assign("CC", "cc"), "CC := cc\n");
+        assert_eq!(recipe_words(&["../#a/$b.c".into()]), "'../#a/$$b.c'");
+        // make halves the backslashes before an escaped `#`; a trailing one would join lines.
+        assert_eq!(escape_value(r"\#"), r"\\\#");
+        assert_eq!(escape_value(r"a\b\\#c"), r"a\b\\\\\#c");
+        assert_eq!(escape_value(r"end\"), r"end\$()");
     }
 }

@@ -46,7 +46,11 @@ impl Planner<'_> {
             .value
             .replace("{target}", &ctx.config.target)
             .replace("{build_type}", &ctx.config.build_type);
-        let out = self.graph.file(&self.rel(&paths::absolute(Path::new(&archive), &foreign.directory)));
+        let path = self.rel(&paths::absolute(Path::new(&archive), &foreign.directory));
+        if let Some(c) = paths::unsupported_character(&path) {
+            return Err(super::unsupported_path(&path, c).at(foreign.archive.location.clone()));
+        }
+        let out = self.graph.file(&path);
         let fragment = self.build_dir.join(FRAGMENT_FILE);
         let mut action = self.unit_action(ActionKind::ForeignMake, ctx);
         action.args = vec![

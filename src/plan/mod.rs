@@ -238,6 +238,7 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
         planner.public_includes.push(set);
     }
     planner.check_target_names()?;
+    planner.check_include_dirs()?;
     let configs = planner.configurations()?;
     let effective = planner.effective_targets()?;
     let sources = planner.expand_all_sources()?;
@@ -424,6 +425,20 @@ impl<'a> Planner<'a> {
         Error::input(format!("unknown target `{name}`; valid targets: {}", self.db.names().join(", ")))
             .at(at.clone())
             .help("use one of those names, or define the target with a descriptor in --toolchain-dir")
+    }
+
+    /// Every include directory must be a path build files can carry: the headers found in it
+    /// are read back from compilers' depfiles (see [`paths::UNSUPPORTED_PATH_CHARACTERS`]).
+    fn check_include_dirs(&self) -> Result<()> {
+        for unit in &self.units.units {
+            for dir in unit.public_include_dirs.iter().chain(&unit.include_dirs) {
+                let rel = self.rel(&dir.value);
+                if let Some(c) = paths::unsupported_character(&rel) {
+                    return Err(unsupported_path(&rel, c).at(dir.location.clone()));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Every target name written in a manifest must be known.
@@ -671,6 +686,15 @@ impl<'a> Planner<'a> {
         })?;
         Ok(obj_file)
     }
+}
+
+/// The error for a path holding `c`, which build files cannot carry (see
+/// [`paths::UNSUPPORTED_PATH_CHARACTERS`]).
+fn unsupported_path(path: &str, c: char) -> Error {
+    Error::input(format!(
+        "the path {path} holds `{c}`: ninja cannot read it back from a compiler's depfile (it would rebuild every time) and make reads it as syntax"
+    ))
+    .help(format!("rename the directory or file; paths in build files cannot hold any of {}", paths::UNSUPPORTED_PATH_CHARACTERS))
 }
 
 /// `options`' value of environment variable `key`, as tools look it up.

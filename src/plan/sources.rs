@@ -15,6 +15,8 @@ use crate::paths;
 struct Found {
     /// The files, each pattern's sorted, in pattern order.
     files: Vec<PathBuf>,
+    /// For each file, the index of the pattern that found it.
+    from: Vec<usize>,
     /// The directories listed, each with its stamp from before the listing.
     dirs: Vec<(PathBuf, Option<Stamp>)>,
     /// Symbolic links not followed, each a warning naming its manifest entry.
@@ -26,7 +28,7 @@ struct Found {
 /// nothing, or when it matches a file whose name no build file can spell.
 fn expand_patterns(unit: &Unit, patterns: &[Located<String>], cache: &glob::PatternCache) -> Result<Found> {
     let mut found = Found::default();
-    for p in patterns {
+    for (index, p) in patterns.iter().enumerate() {
         let at = |message: String| Error::input(message).at(p.location.clone());
         let pattern = cache.get(&p.value).map_err(|why| {
             at(why).help("write a pattern relative to the manifest's directory, such as `src/**/*.c`")
@@ -66,9 +68,30 @@ fn expand_patterns(unit: &Unit, patterns: &[Located<String>], cache: &glob::Patt
         }
         found.warnings.extend(e.warnings.into_iter().map(|w| format!("{}: {w}", p.location)));
         found.dirs.extend(e.dirs_read);
+        found.from.extend(std::iter::repeat_n(index, e.files.len()));
         found.files.extend(e.files);
     }
     Ok(found)
+}
+
+/// The files `found` by `patterns` of `unit`, as the build files name them; a name no build file
+/// can carry as a path is an error at the pattern that found it.
+fn plan_sources(
+    found: &Found,
+    unit: &Unit,
+    patterns: &[Located<String>],
+    unit_rel: &str,
+    build_dir: &Path,
+) -> Result<Vec<PlannedSource>> {
+    let mut planned = Vec::with_capacity(found.files.len());
+    for (f, &from) in found.files.iter().zip(&found.from) {
+        let source = PlannedSource::new(f, &unit.dir, unit_rel, build_dir);
+        if let Some(c) = paths::unsupported_character(&source.path) {
+            return Err(super::unsupported_path(&source.path, c).at(patterns[from].location.clone()));
+        }
+        planned.push(source);
+    }
+    Ok(planned)
 }
 
 /// A source file as the build files name it.
@@ -151,8 +174,7 @@ impl Planner<'_> {
     pub(super) fn expand(&mut self, u: usize, patterns: &[Located<String>]) -> Result<Vec<PlannedSource>> {
         let unit = &self.units.units[u];
         let found = expand_patterns(unit, patterns, &self.patterns)?;
-        let planned =
-            found.files.iter().map(|f| PlannedSource::new(f, &unit.dir, &self.unit_dirs[u], &self.build_dir)).collect();
+        let planned = plan_sources(&found, unit, patterns, &self.unit_dirs[u], &self.build_dir)?;
         self.add_inputs(found.dirs);
         self.add_warnings(found.warnings);
         Ok(planned)
@@ -169,10 +191,9 @@ impl Planner<'_> {
                 .map(|i| {
                     let u = &units[i];
                     let found = expand_patterns(u, &u.sources, cache)?;
-                    let planned =
-                        found.files.iter().map(|f| PlannedSource::new(f, &u.dir, &unit_dirs[i], build_dir)).collect();
+                    let planned = plan_sources(&found, u, &u.sources, &unit_dirs[i], build_dir)?;
                     // The paths are spelled in `planned` now: free them before the next unit.
-                    Ok((planned, Found { files: Vec::new(), ..found }))
+                    Ok((planned, Found { files: Vec::new(), from: Vec::new(), ..found }))
                 })
                 .collect()
         };
