@@ -158,6 +158,19 @@ fn temporary_with(path: &Path, parts: &[&[u8]], mtime: Option<SystemTime>) -> Re
     Ok(tmp)
 }
 
+/// Opens (creating it, and `dir`, when missing) the lock file `name` in `dir`, for
+/// `File::lock` or `File::lock_shared`; its content is never read or written.
+pub fn open_lock_file(dir: &Path, name: &str) -> Result<std::fs::File> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    let path = dir.join(name);
+    std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("open", &path, e))
+}
+
 /// Removes what interrupted runs left in `dir`: spygen's temporaries (`*.spygen-tmp`) and
 /// those of spygen 0.1 (`.<name>.tmp.<pid>`, for each of `legacy_names`). Only for a directory
 /// no other spygen can be writing into at the same time (a build directory, under its lock).

@@ -241,14 +241,8 @@ impl BuildLock {
             .help("pass another --build-dir, or move the file away"));
         }
         let created = (!build_dir.exists()).then(|| build_dir.to_path_buf());
-        std::fs::create_dir_all(build_dir).map_err(|e| Error::io("create directory", build_dir, e))?;
+        let file = fsutil::open_lock_file(build_dir, Self::FILE)?;
         let path = build_dir.join(Self::FILE);
-        let file = std::fs::File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open", &path, e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {

@@ -20,19 +20,7 @@ pub fn quote(word: &str) -> String {
 
 /// Words quoted and joined with single spaces.
 pub fn join<S: AsRef<str>>(words: &[S]) -> String {
-    let mut out = String::with_capacity(words.iter().map(|w| w.as_ref().len() + 1).sum());
-    for (i, w) in words.iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        let w = w.as_ref();
-        if !w.is_empty() && w.bytes().all(is_safe) {
-            out.push_str(w);
-        } else {
-            out.push_str(&quote(w));
-        }
-    }
-    out
+    join_quoting(words, |w, out| out.push_str(&quote(w)))
 }
 
 /// Words as the text of a response file (`cc @file`, `ar @file`, `spygen bundle --args-from
@@ -42,16 +30,7 @@ pub fn join<S: AsRef<str>>(words: &[S]) -> String {
 /// [`split_response_file`] reads back too. Control characters are rejected earlier (no build
 /// file can carry them).
 pub fn response_file<S: AsRef<str>>(words: &[S]) -> String {
-    let mut out = String::with_capacity(words.iter().map(|w| w.as_ref().len() + 3).sum());
-    for (i, w) in words.iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        let w = w.as_ref();
-        if !w.is_empty() && w.bytes().all(is_safe) {
-            out.push_str(w);
-            continue;
-        }
+    join_quoting(words, |w, out| {
         out.push('"');
         for c in w.chars() {
             if c == '\\' || c == '"' {
@@ -60,6 +39,23 @@ pub fn response_file<S: AsRef<str>>(words: &[S]) -> String {
             out.push(c);
         }
         out.push('"');
+    })
+}
+
+/// Words joined with single spaces, each as it is when no byte needs quoting (no allocation:
+/// this runs on every flag of a large project), else spelled by `quoted`.
+fn join_quoting<S: AsRef<str>>(words: &[S], quoted: impl Fn(&str, &mut String)) -> String {
+    let mut out = String::with_capacity(words.iter().map(|w| w.as_ref().len() + 3).sum());
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let w = w.as_ref();
+        if !w.is_empty() && w.bytes().all(is_safe) {
+            out.push_str(w);
+        } else {
+            quoted(w, &mut out);
+        }
     }
     out
 }

@@ -8,6 +8,11 @@ use std::path::Path;
 
 use common::*;
 
+/// Whether ninja and make are installed (in CI their absence fails the test).
+fn require_ninja_and_make() -> bool {
+    require_program("ninja", "apt-get install ninja-build") && require_program("make", "apt-get install make")
+}
+
 /// Writes a chain of `n` modules under `root/m`: module i depends on module i + 1, each with
 /// one source; the project's only VM module is the chain's head.
 fn write_chain(root: &Path, n: usize) {
@@ -148,7 +153,7 @@ fn run_with_timeout(cmd: &mut std::process::Command, limit: std::time::Duration)
 
 #[test]
 fn make_and_ninja_regenerate_once_when_a_manifest_is_dated_in_the_future() {
-    if !require_program("make", "apt-get install make") || !require_program("ninja", "apt-get install ninja-build") {
+    if !require_ninja_and_make() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -480,7 +485,7 @@ fn a_generation_waits_while_another_holds_the_build_directory() {
 
 #[test]
 fn a_spygen_whose_path_needs_quoting_generates_build_files_that_ninja_and_make_run() {
-    if !require_program("make", "apt-get install make") || !require_program("ninja", "apt-get install ninja-build") {
+    if !require_ninja_and_make() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -609,10 +614,7 @@ fn build_with_ninja_then_make(build: &Path, program: &Path) {
 fn compile_and_link_commands_past_the_command_line_limit_go_through_response_files() {
     // gcc cannot take 128 KiB of options at all (it hands them to its passes in one environment
     // variable); clang, zig cc's driver, can: the native-static target runs it.
-    if !require_program("make", "apt-get install make")
-        || !require_program("ninja", "apt-get install ninja-build")
-        || !require_target("native-static")
-    {
+    if !require_ninja_and_make() || !require_target("native-static") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -629,7 +631,7 @@ fn compile_and_link_commands_past_the_command_line_limit_go_through_response_fil
 
 #[test]
 fn archives_of_hundreds_of_long_object_paths_go_through_response_files() {
-    if !require_program("make", "apt-get install make") || !require_program("ninja", "apt-get install ninja-build") {
+    if !require_ninja_and_make() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -711,10 +713,7 @@ fn the_regeneration_command_repeats_the_generation_exactly_whatever_options_made
 
 #[test]
 fn a_wasm_bundle_of_archives_past_the_command_line_limit_is_built_by_ninja_and_make() {
-    if !require_program("make", "apt-get install make")
-        || !require_program("ninja", "apt-get install ninja-build")
-        || !require_target("wasi")
-    {
+    if !require_ninja_and_make() || !require_target("wasi") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

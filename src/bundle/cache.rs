@@ -41,16 +41,9 @@ impl CacheLock {
     /// Takes the lock of `cache_dir` (creating the directory), shared or exclusive, waiting
     /// for it.
     pub fn acquire(cache_dir: &Path, exclusive: bool) -> Result<CacheLock> {
-        std::fs::create_dir_all(cache_dir).map_err(|e| Error::io("create directory", cache_dir, e))?;
-        let path = cache_dir.join(LOCK_FILE);
-        let file = std::fs::File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open", &path, e))?;
+        let file = crate::fsutil::open_lock_file(cache_dir, LOCK_FILE)?;
         let locked = if exclusive { file.lock() } else { file.lock_shared() };
-        locked.map_err(|e| Error::io("lock", &path, e))?;
+        locked.map_err(|e| Error::io("lock", &cache_dir.join(LOCK_FILE), e))?;
         Ok(CacheLock { _file: file })
     }
 }
