@@ -155,7 +155,9 @@ fn demo_json_snapshot_and_ids() {
 fn awkward_names_survive_dot_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
-    let source = "we\"ird \\N $x.c";
+    // Every character here is one a build file can carry in a path (`"` and `\` are not: see
+    // tests/globs.rs); dot's and JSON's quoting of those is checked by src/lower/dot.rs's tests.
+    let source = "we {ird} $N #x%@!.c";
     write_files(
         &root,
         &[
@@ -164,7 +166,7 @@ fn awkward_names_survive_dot_and_json() {
             (
                 "p/spy.toml",
                 "[spygen]\nruntime = \"../rt\"\ntargets = [\"native\"]\n\n[[spygen.program]]\nname = \"app\"\n\
-                 sources = ['we\"ird \\N $x.c']\n",
+                 sources = ['*.c']\n",
             ),
             (&format!("p/{source}"), "int main(void) { return 0; }\n"),
         ],
@@ -175,14 +177,10 @@ fn awkward_names_survive_dot_and_json() {
     let path = format!("../{source}");
     assert!(json["files"].as_array().unwrap().iter().any(|f| f["path"] == path.as_str()), "{json}");
     let dot_text = graph(&project, &["--format", "dot"]);
-    assert!(dot_text.contains(r#"[label="../we\"ird \\N $x.c", shape=note];"#), "{dot_text}");
+    assert!(dot_text.contains(r#"[label="../we {ird} $N #x%@!.c", shape=note];"#), "{dot_text}");
     if require_program("dot", "apt-get install graphviz") {
         let svg = render_svg(&dot_text);
-        let label = ["../we", "ird \\N $x.c"];
-        assert!(
-            svg.contains(&label.join("&quot;")) || svg.contains(&label.join("\"")),
-            "the label is drawn verbatim:\n{svg}"
-        );
+        assert!(svg.contains("../we {ird} $N #x%@!.c"), "the label is drawn verbatim:\n{svg}");
     }
 }
 
