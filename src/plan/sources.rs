@@ -58,7 +58,7 @@ fn expand_patterns(unit: &Unit, patterns: &[Located<String>], cache: &glob::Patt
                 // Bytes first (100,000 names in a large project); characters only on a hit.
                 Some(text) if crate::graph::may_hold_control_characters(text) && text.chars().any(char::is_control) => {
                     return Err(at(format!(
-                        "`{}` matches {text:?}, whose name holds a control character: no build file can carry it",
+                        "`{}` matches {text:?}, whose path holds a control character: no build file can carry it",
                         p.value
                     ))
                     .help("rename the file (or leave it out of the pattern)"));
