@@ -24,7 +24,7 @@ use std::process::Command;
 
 use common::*;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 /// One module of a generated project.
 #[derive(Debug, Clone)]
@@ -236,15 +236,7 @@ fn build_and_rebuild(root: &Path, project: &Project, tool: &str) -> Result<(), T
 
 /// The harness's settings: how many cases, which seed.
 fn config(default_cases: u32) -> Config {
-    let cases = std::env::var("SPYGEN_HARNESS_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default_cases);
-    let seed = std::env::var("SPYGEN_HARNESS_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_0011);
-    Config {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
-        failure_persistence: None,
-        max_shrink_iters: 64,
-        ..Config::default()
-    }
+    harness_config(default_cases, 0x5eed_0011, 64)
 }
 
 #[test]

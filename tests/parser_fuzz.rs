@@ -15,20 +15,12 @@ use std::path::Path;
 
 use common::*;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use spygen::manifest::{LoadOptions, Project, load_module};
 use spygen::toolchain::Db;
 
 fn config(default_cases: u32) -> Config {
-    let cases = std::env::var("SPYGEN_HARNESS_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default_cases);
-    let seed = std::env::var("SPYGEN_HARNESS_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0xf022_0011);
-    Config {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
-        failure_persistence: None,
-        max_shrink_iters: 256,
-        ..Config::default()
-    }
+    harness_config(default_cases, 0xf022_0011, 256)
 }
 
 /// Keys of module manifests, project manifests and descriptors, so random documents reach the

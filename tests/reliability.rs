@@ -195,16 +195,10 @@ fn interrupting_make_while_it_regenerates_deletes_no_generated_file() {
         .unwrap();
     let marker = dir.path().join("regenerated");
     let wrapper = dir.path().join("slow-spygen");
-    std::fs::write(
+    write_script(
         &wrapper,
-        format!(
-            "#!/bin/sh\n{} \"$@\" || exit $?\ntouch '{}'\nsleep 30\n",
-            env!("CARGO_BIN_EXE_spygen"),
-            marker.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        &format!("{} \"$@\" || exit $?\ntouch '{}'\nsleep 30\n", env!("CARGO_BIN_EXE_spygen"), marker.display()),
+    );
     let mut make = std::process::Command::new("make")
         .arg("-C")
         .arg(&build)

@@ -154,3 +154,17 @@ pub fn spygen_without_read_override() -> Command {
         .env_remove("SPYGEN_LINK_JOBS");
     cmd
 }
+
+/// The property-based harnesses' settings: `default_cases` cases (`SPYGEN_HARNESS_CASES`
+/// overrides), from a fixed seed (`SPYGEN_HARNESS_SEED` overrides), nothing persisted.
+pub fn harness_config(default_cases: u32, default_seed: u64, max_shrink_iters: u32) -> proptest::test_runner::Config {
+    let cases = std::env::var("SPYGEN_HARNESS_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default_cases);
+    let seed = std::env::var("SPYGEN_HARNESS_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(default_seed);
+    proptest::test_runner::Config {
+        cases,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        failure_persistence: None,
+        max_shrink_iters,
+        ..proptest::test_runner::Config::default()
+    }
+}
