@@ -50,7 +50,6 @@ pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Resu
     let project = plan::load_project(options)?;
     let build_dir = plan::build_dir(options, &project);
     let lock = BuildLock::acquire(&build_dir, quiet)?;
-    let generated_names = options.format.generated_files(!options.no_compdb);
     fsutil::remove_stale_temporaries(&build_dir, &[NINJA_FILE, MAKEFILE, FRAGMENT_FILE, COMPDB_FILE]);
     let header = fingerprint::header(&options.regen_args(&project.root, &build_dir), &options.spygen_exe);
     if !force && fingerprint::up_to_date(&build_dir, &header) {
@@ -138,7 +137,7 @@ pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Resu
     let result = Generated {
         build_dir: plan.build_dir.clone(),
         files: Some(GeneratedFiles {
-            names: generated_names,
+            names: files.iter().map(|(name, _)| *name).collect(),
             written,
             actions: plan.graph.actions.len(),
             default_configs: plan.graph.configs.iter().filter(|c| c.available).map(|c| c.name()).collect(),

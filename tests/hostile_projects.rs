@@ -57,20 +57,6 @@ fn project_spec() -> impl Strategy<Value = Vec<ModuleSpec>> {
     proptest::collection::vec(module_spec(), 1..=5)
 }
 
-/// `text` as a TOML basic string.
-fn toml_str(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// `text` as a C string literal.
 fn c_str(text: &str) -> String {
     let mut out = String::from("\"");
@@ -112,17 +98,17 @@ fn write_project(root: &Path, specs: &[ModuleSpec]) -> Project {
         }
         let deps: Vec<String> = (i + 1..n)
             .filter(|j| spec.deps & (1 << (j - i - 1)) != 0)
-            .map(|j| toml_str(&format!("../{}_{j}", specs[j].dir)))
+            .map(|j| toml_string(&format!("../{}_{j}", specs[j].dir)))
             .collect();
         let listed = if sources.iter().any(|s| s.contains(['*', '?', '[', '{'])) {
-            toml_str("*.c")
+            toml_string("*.c")
         } else {
-            sources.iter().map(|s| toml_str(s)).collect::<Vec<_>>().join(", ")
+            sources.iter().map(|s| toml_string(s)).collect::<Vec<_>>().join(", ")
         };
         let define = format!("VALUE_{i}={}", c_str(&spec.value));
         let manifest = format!(
             "name = \"m{i}\"\nsources = [{listed}]\ndefines = [{}]\ndeps = [{}]\n",
-            toml_str(&define),
+            toml_string(&define),
             deps.join(", ")
         );
         std::fs::write(module.join("spygen.toml"), manifest).unwrap();
@@ -138,7 +124,7 @@ fn write_project(root: &Path, specs: &[ModuleSpec]) -> Project {
     }
     main += "  return 0;\n}\n";
     std::fs::write(root.join("main.c"), main).unwrap();
-    let all: Vec<String> = modules.iter().map(|(d, _, _)| toml_str(&format!("./{d}"))).collect();
+    let all: Vec<String> = modules.iter().map(|(d, _, _)| toml_string(&format!("./{d}"))).collect();
     std::fs::write(
         root.join("spy.toml"),
         format!(

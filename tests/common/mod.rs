@@ -168,3 +168,19 @@ pub fn harness_config(default_cases: u32, default_seed: u64, max_shrink_iters: u
         ..proptest::test_runner::Config::default()
     }
 }
+
+/// `text` as a TOML basic string: quotes and backslashes escaped, control characters as
+/// `\uXXXX`.
+pub fn toml_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
