@@ -92,6 +92,13 @@ impl Error {
         self
     }
 
+    /// The same error, found in an input file at `location` (an input error, whatever its
+    /// kind was: the file is what to fix).
+    pub fn in_file(mut self, location: Location) -> Error {
+        self.kind = ErrorKind::Input;
+        self.at(location)
+    }
+
     /// Attaches a hint saying what to do next.
     pub fn help(mut self, help: impl Into<String>) -> Error {
         self.help = Some(help.into());
@@ -100,7 +107,12 @@ impl Error {
 
     /// An I/O error on `path`, saying what was being done.
     pub fn io(action: &str, path: &Path, err: std::io::Error) -> Error {
-        Error::env(format!("cannot {action} {}: {err}", path.display()))
+        let help = match err.kind() {
+            std::io::ErrorKind::PermissionDenied => "check the permissions of the path and of its directories",
+            std::io::ErrorKind::NotFound => "check that the path exists",
+            _ => "check the path and the file system (free space, permissions, mounts)",
+        };
+        Error::env(format!("cannot {action} {}: {err}", path.display())).help(help)
     }
 
     /// The process exit code for this error.

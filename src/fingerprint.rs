@@ -13,7 +13,7 @@ pub const FILE: &str = ".spygen-inputs";
 
 /// The first lines of a record: spygen (version and executable), what was asked (`request`:
 /// the regeneration arguments, which spell out every option and every environment value a
-/// generation reads, see [`crate::plan::GenOptions::regen_args`]), PATH, which decides which
+/// generation reads, see [`crate::options::GenOptions::regen_args`]), PATH, which decides which
 /// tools are found, and the link pool's default depth, which follows the machine's cores. The
 /// current directory is not part of it: the request's paths are relative to the build directory.
 pub fn header(request: &[String], exe: &Path) -> String {
@@ -23,7 +23,7 @@ pub fn header(request: &[String], exe: &Path) -> String {
         exe.display(),
         crate::shell::join(request),
         std::env::var("PATH").unwrap_or_default(),
-        crate::plan::launcher::default_link_jobs()
+        crate::toolchain::launcher::default_link_jobs()
     )
 }
 

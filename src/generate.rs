@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::fingerprint;
 use crate::fsutil::{self, FileToWrite, Stamp, WriteOutcome, stamp};
 use crate::lower;
-use crate::plan::{self, COMPDB_FILE, FRAGMENT_FILE, Format, GenOptions, MAKEFILE, NINJA_FILE};
+use crate::options::{COMPDB_FILE, FRAGMENT_FILE, Format, GenOptions, MAKEFILE, NINJA_FILE};
+use crate::plan;
 use crate::toolchain::Db;
 
 /// What a generation did.
@@ -41,18 +42,24 @@ pub struct GeneratedFiles {
 }
 
 /// Generates the build files `options` ask for, unless no input changed since the last
-/// generation into the same build directory (`force`: generate anyway). One generation runs at
-/// a time per build directory: a second one waits (saying so on stderr unless `quiet`).
-pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Result<Generated> {
+/// generation into the same build directory (`options.force`: generate anyway). One
+/// generation runs at a time per build directory: a second one waits for the first.
+pub fn generate(db: &Db, options: &GenOptions) -> Result<Generated> {
+    generate_reporting(db, options, &|_| {})
+}
+
+/// [`generate`], calling `waiting` with the build directory when another generation holds it
+/// (before waiting for it).
+pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)) -> Result<Generated> {
     // Before any input is read. File systems stamp files with a coarse clock (a tick of up to
     // 10 ms behind the precise one): the margin keeps a later edit's stamp later than this.
     let start = SystemTime::now() - Duration::from_millis(20);
     let project = plan::load_project(options)?;
     let build_dir = plan::build_dir(options, &project);
-    let lock = BuildLock::acquire(&build_dir, quiet)?;
+    let lock = BuildLock::acquire(&build_dir, waiting)?;
     fsutil::remove_stale_temporaries(&build_dir, &[NINJA_FILE, MAKEFILE, FRAGMENT_FILE, COMPDB_FILE]);
     let header = fingerprint::header(&options.regen_args(&project.root, &build_dir), &options.spygen_exe);
-    if !force && fingerprint::up_to_date(&build_dir, &header) {
+    if !options.force && fingerprint::up_to_date(&build_dir, &header) {
         lock.keep();
         return Ok(Generated { build_dir, files: None, warnings: Vec::new() });
     }
@@ -63,32 +70,31 @@ pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Resu
         std::iter::once(options.spygen_exe.clone()).chain(fingerprint::path_dirs()).map(stamped).collect();
     let plan = plan::plan(db, options, &project)?;
     timer.lap("plan");
-    let exe = options.spygen_exe.to_string_lossy();
     // Everything is computed before anything is written: an error leaves every file as it was.
     let mut files: Vec<(&'static str, Vec<String>)> = Vec::new();
     // Compile flags too long for a command line, in response files both lowerings name.
     let response_files = lower::compile_response_files(&plan.graph);
     if options.format != Format::Make {
-        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan, &exe, &response_files)));
+        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan.graph, &response_files)));
         timer.lap("lower build.ninja");
     }
     let mut stamps: Vec<(String, String)> =
         response_files.iter().flatten().map(|r| (r.path.clone(), r.content.clone())).collect();
     if options.format != Format::Ninja {
-        let make = lower::lower_make(&plan, &exe, &response_files);
+        let make = lower::lower_make(&plan.graph, &response_files);
         files.push((MAKEFILE, vec![make.makefile]));
         stamps.extend(make.stamps);
         timer.lap("lower Makefile");
     }
-    files.push((FRAGMENT_FILE, vec![lower::make_fragment::lower_make_fragment(db, &plan.fragment)]));
+    files.push((FRAGMENT_FILE, vec![lower::make_fragment::lower_make_fragment(db, &plan.graph)]));
     timer.lap("lower spygen.mk");
     if !options.no_compdb {
-        files.push((COMPDB_FILE, lower::compdb::lower_compdb_parts(&plan, options.compdb_config.as_deref())?));
+        files.push((COMPDB_FILE, lower::compdb::lower_compdb_parts(&plan.graph, None)));
     }
     timer.lap("lower compile_commands.json");
     inputs.extend(plan.regen_inputs.iter().cloned());
     // A launcher given by path (one found on PATH is covered by the PATH directories).
-    for tool in plan.graph.tools.iter().filter(|t| t.role == crate::graph::ToolRole::Launcher) {
+    for (_, tool) in plan.graph.tools().filter(|(_, t)| t.role == crate::graph::ToolRole::Launcher) {
         if let Some(program) = tool.command.first().filter(|p| p.contains('/')) {
             inputs.push(stamped(PathBuf::from(program)));
         }
@@ -139,8 +145,8 @@ pub fn generate(db: &Db, options: &GenOptions, force: bool, quiet: bool) -> Resu
         files: Some(GeneratedFiles {
             names: files.iter().map(|(name, _)| *name).collect(),
             written,
-            actions: plan.graph.actions.len(),
-            default_configs: plan.graph.configs.iter().filter(|c| c.available).map(|c| c.name()).collect(),
+            actions: plan.graph.action_count(),
+            default_configs: plan.graph.configs().filter(|(_, c)| c.available).map(|(_, c)| c.name()).collect(),
         }),
         warnings,
     };
@@ -228,7 +234,7 @@ impl BuildLock {
     /// The name of the lock file in the build directory.
     const FILE: &str = ".spygen-lock";
 
-    fn acquire(build_dir: &Path, quiet: bool) -> Result<BuildLock> {
+    fn acquire(build_dir: &Path, waiting: &dyn Fn(&Path)) -> Result<BuildLock> {
         if let Ok(meta) = std::fs::metadata(build_dir)
             && !meta.is_dir()
         {
@@ -245,9 +251,7 @@ impl BuildLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                if !quiet {
-                    eprintln!("spygen: waiting for another spygen gen in {}", build_dir.display());
-                }
+                waiting(build_dir);
                 file.lock().map_err(|e| Error::io("lock", &path, e))?;
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),

@@ -12,6 +12,7 @@ pub mod generate;
 pub mod graph;
 pub mod lower;
 pub mod manifest;
+pub mod options;
 pub mod paths;
 pub mod plan;
 pub mod runtime;
@@ -20,3 +21,5 @@ pub mod source;
 pub mod toolchain;
 
 pub use error::{Error, Result};
+pub use generate::{Generated, GeneratedFiles, generate};
+pub use options::{Format, GenOptions};

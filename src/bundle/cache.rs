@@ -130,7 +130,9 @@ impl CacheEntry {
                 toolchain: toolchain.to_string(),
                 created: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
             };
-            let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::env(e.to_string()))? + "\n";
+            let text = serde_json::to_string_pretty(&manifest)
+                .map_err(|e| Error::env(e.to_string()).help("report this as a bug in spygen"))?
+                + "\n";
             let path = tmp.join(MANIFEST_FILE);
             std::fs::write(&path, text).map_err(|e| Error::io("write", &path, e))?;
             self.publish(&tmp)
@@ -159,7 +161,8 @@ impl CacheEntry {
                 Ok(false) => {}
             }
         }
-        Err(Error::env(format!("cannot publish the bundle cache entry {}", dir.display())))
+        Err(Error::env(format!("cannot publish the bundle cache entry {}", dir.display()))
+            .help("check that the cache directory is writable; `spygen bundle --gc --keep 0` empties it"))
     }
 }
 

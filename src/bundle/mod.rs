@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 pub use cache::{CacheEntry, CacheLock, EntryInfo, GcOutcome, Listing, gc, is_key, list};
 
 use crate::error::{Error, Result};
+use crate::graph::{ActionKind, Var, command};
 use crate::toolchain::{FlagOptions, Toolchain};
 
 /// The cache directory's name inside a build directory.
@@ -120,15 +121,18 @@ fn link_command(
     };
     toolchain.check_build_type(&request.build_type)?;
     let opts = FlagOptions { build_type: request.build_type.clone(), warning_as_error: false };
-    let mut words = compiler.to_vec();
-    words.extend(["-o".to_string(), "{out}".to_string()]);
-    words.push("-Wl,--whole-archive".into());
-    words.extend(request.archives.iter().map(|a| a.display().to_string()));
-    words.push("-Wl,--no-whole-archive".into());
-    words.extend(toolchain.flags.ldflags(&opts));
-    words.extend(reactor.iter().cloned());
-    words.extend(toolchain.link.export_flags(exports));
-    Ok(words)
+    let mut flags = toolchain.flags.ldflags(&opts);
+    flags.extend(reactor.iter().cloned());
+    flags.extend(toolchain.link.export_flags(exports));
+    // The graph's command for reactors: every archive member kept.
+    let template = ActionKind::LinkWholeArchive.command().map(|c| c.main_step()).unwrap_or_default();
+    Ok(command::expand(template, &mut |var, out| match var {
+        Var::Tool => out.extend(compiler.iter().cloned()),
+        Var::Output => out.push("{out}".into()),
+        Var::Inputs => out.extend(request.archives.iter().map(|a| a.display().to_string())),
+        Var::Flags => out.extend(flags.iter().cloned()),
+        _ => {}
+    }))
 }
 
 /// Hashes the inputs and computes the key.
@@ -271,35 +275,48 @@ fn same_bytes(a: &Path, b: &Path) -> bool {
 /// (`cc @file`): thousands of archives would pass exec's limits.
 const LINK_RESPONSE_FILE_THRESHOLD: usize = 32 * 1024;
 
-/// Runs the link command of `material` with `{out}` replaced; its arguments go through a
+/// Runs the link command of `material` with `{out}` replaced; its arguments (all but the
+/// compiler's words, as the graph's response-file form of the link has it) go through a
 /// response file beside `out` when they are long.
 fn link(material: &KeyMaterial, out: &Path) -> Result<()> {
     let words: Vec<String> =
         material.link_command.iter().map(|w| w.replace("{out}", &out.display().to_string())).collect();
     let (compiler, args) = words.split_at(material.compiler_words.min(words.len()));
-    let (program, compiler_args) = compiler.split_first().ok_or_else(|| Error::env("empty link command"))?;
-    let mut command = Command::new(program);
-    command.args(compiler_args);
     let rsp = out.with_file_name("link.rsp");
     let long = args.iter().map(|w| w.len() + 1).sum::<usize>() > LINK_RESPONSE_FILE_THRESHOLD;
-    if long {
+    let run: Vec<String> = if long {
         std::fs::write(&rsp, crate::shell::response_file(args)).map_err(|e| Error::io("write", &rsp, e))?;
-        command.arg(format!("@{}", rsp.display()));
+        let template = ActionKind::LinkWholeArchive.response_file_command().map(|r| r.command.main_step());
+        command::expand(template.unwrap_or_default(), &mut |var, out| match var {
+            Var::Tool => out.extend(compiler.iter().cloned()),
+            Var::AtRspfile => out.push(format!("@{}", rsp.display())),
+            _ => {}
+        })
     } else {
-        command.args(args);
-    }
+        words.clone()
+    };
+    let (program, run_args) = run
+        .split_first()
+        .ok_or_else(|| Error::env("empty link command").help("give the target's descriptor a compiler `command`"))?;
+    let mut command = Command::new(program);
+    command.args(run_args);
     let result = command.stdin(Stdio::null()).output();
     if long {
         let _ = std::fs::remove_file(&rsp);
     }
-    let result = result.map_err(|e| Error::env(format!("cannot run {program}: {e}")))?;
+    let result = result.map_err(|e| {
+        Error::env(format!("cannot run {program}: {e}")).help("check the compiler with `spygen toolchains`")
+    })?;
     if !result.status.success() {
         return Err(Error::env(format!(
             "the bundle link failed ({}):\n{}\n{}",
             result.status,
             crate::shell::join(&words),
             String::from_utf8_lossy(&result.stderr).trim_end()
-        )));
+        ))
+        .help(
+            "the linker's messages are above; an undefined symbol usually means an archive or an export is missing",
+        ));
     }
     Ok(())
 }

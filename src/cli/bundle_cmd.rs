@@ -83,7 +83,10 @@ pub fn expand_args_from(args: Vec<std::ffi::OsString>) -> Result<Vec<std::ffi::O
         let file = match arg.to_str() {
             Some("--args-from") => match iter.next() {
                 Some(f) => PathBuf::from(f),
-                None => return Err(Error::usage("--args-from needs a FILE")),
+                None => {
+                    return Err(Error::usage("--args-from needs a FILE")
+                        .help("name a file holding the arguments, one per line or as shell words"));
+                }
             },
             Some(a) if a.starts_with("--args-from=") => PathBuf::from(&a["--args-from=".len()..]),
             _ => {

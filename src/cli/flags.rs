@@ -9,10 +9,9 @@ use super::print_out;
 use crate::error::{Error, Result};
 use crate::lower::make_syntax;
 use crate::manifest::Project;
-use crate::plan::launcher;
-use crate::runtime::{self, RuntimeLookup};
+use crate::runtime::{self, RuntimeLocation, RuntimeLookup};
 use crate::shell;
-use crate::toolchain::{Db, FlagOptions, Resolution, Tool, process_env};
+use crate::toolchain::{ConfigFlags, Db, FlagOptions, Resolution, Tool, Toolchain, launcher, process_env};
 
 /// Options of `spygen flags`, the same as SPy's flags helper plus `--format`.
 #[derive(Debug, Args)]
@@ -72,14 +71,11 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
             .zip(selected)
             .find(|(_, on)| *on)
             .map_or("spygen flags", |(name, _)| *name);
-        return Err(Error::usage(format!("{what} needs --target (one of {})", db.names().join(", "))));
+        return Err(Error::usage(format!("{what} needs --target (one of {})", db.names().join(", ")))
+            .help("pass --target, such as `spygen flags --target wasi --cflags`"));
     };
     let toolchain = db.get(target)?;
     toolchain.check_build_type(&args.build_type)?;
-    let options = FlagOptions {
-        build_type: args.build_type.clone(),
-        warning_as_error: args.warning_as_error || werror_from_env(),
-    };
     if args.format == FlagsFormat::Shell && !selected.contains(&true) {
         return Err(Error::usage("nothing to print: pass one or more of --cflags, --ldflags, --libdir, --cc, --ar")
             .help("or --format json (every fact) / --format make (assignments to include)"));
@@ -88,12 +84,11 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
     // The project (read once): its runtime, and for `--format make` its launcher.
     let wants_project = (needs_runtime && args.runtime_root.is_none()) || args.format == FlagsFormat::Make;
     let project = if wants_project { Project::nearby(args.project.as_deref())? } else { None };
-    let runtime = if needs_runtime {
-        runtime::locate(args.runtime_root.as_deref(), project.as_ref())?
-    } else {
-        RuntimeLookup::NotFound(String::new())
+    let runtime = match needs_runtime {
+        true => runtime::locate(args.runtime_root.as_deref(), project.as_ref())?,
+        false => RuntimeLookup::NotFound(String::new()),
     };
-    let runtime_found = match &runtime {
+    let runtime = match runtime {
         RuntimeLookup::Found(r) => Some(r),
         RuntimeLookup::NotFound(why) => {
             if needs_runtime {
@@ -102,107 +97,114 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
             None
         }
     };
-    let mut cflags = toolchain.flags.cflags(&options);
-    if let Some(r) = runtime_found {
-        for dir in &r.include_dirs {
-            cflags.push("-I".into());
-            cflags.push(dir.display().to_string());
-        }
-    }
-    let ldflags = toolchain.flags.ldflags(&options);
-    let libdir = runtime_found.map(|r| r.libdir(target, &args.build_type));
+    let options = FlagOptions {
+        build_type: args.build_type.clone(),
+        warning_as_error: args.warning_as_error || werror_from_env(),
+    };
+    let include_dirs: Vec<String> =
+        runtime.iter().flat_map(|r| &r.include_dirs).map(|d| d.display().to_string()).collect();
+    let libdir = runtime.as_ref().map(|r| r.libdir(target, &args.build_type));
+    let flags = toolchain.config_flags(&options, &include_dirs, libdir, &process_env);
     let text = match args.format {
-        FlagsFormat::Shell => {
-            let mut parts = Vec::new();
-            if args.cflags {
-                parts.push(shell::join(&cflags));
-            }
-            if args.ldflags {
-                parts.push(shell::join(&ldflags));
-            }
-            if args.libdir {
-                parts.push(libdir.as_deref().map(shell::quote).unwrap_or_default());
-            }
-            if args.cc {
-                parts.push(shell::join(&toolchain.require(&toolchain.compiler)?.command));
-            }
-            if args.ar {
-                parts.push(shell::join(&toolchain.require(&toolchain.archiver)?.command));
-            }
-            parts.retain(|p| !p.is_empty());
-            format!("{}\n", parts.join(" "))
-        }
-        FlagsFormat::Make => {
-            let mut out = format!("# {target}/{} flags, written by `spygen flags --format make`.\n", args.build_type);
-            out += &make_syntax::assign("SPY_TARGET", target);
-            out += &make_syntax::assign("SPY_BUILD_TYPE", &args.build_type);
-            for (var, tool) in [("CC", &toolchain.compiler), ("AR", &toolchain.archiver)] {
-                match toolchain.require(tool) {
-                    Ok(found) => out += &make_syntax::assign(var, &shell::join(&found.command)),
-                    Err(e) => {
-                        out += &format!("$(error {})\n", make_syntax::escape_value(&e.to_string().replace('\n', " ")))
-                    }
-                }
-            }
-            // The launcher `spygen gen` would use (always set, so none from the environment
-            // leaks into the vendored Makefile).
-            let launchers = launcher::args_and_env(&[], true);
-            launcher::check_arg_targets(db, &launchers)?;
-            match launcher::for_target(toolchain, project.as_ref(), &launchers).map(|l| launcher::resolve(target, l)) {
-                Some(Ok(l)) => out += &make_syntax::assign("LAUNCHER", &shell::join(&l.words)),
-                Some(Err(e)) => {
-                    out += &format!("$(error {})\n", make_syntax::escape_value(&e.to_string().replace('\n', " ")))
-                }
-                None => out += "LAUNCHER :=\n",
-            }
-            out += &make_syntax::assign("CFLAGS", &shell::join(&cflags));
-            out += &make_syntax::assign("LDFLAGS", &shell::join(&ldflags));
-            out += &make_syntax::assign("LIBDIR", libdir.as_deref().map(shell::quote).unwrap_or_default().as_str());
-            out += &make_syntax::assign("OBJ_SUFFIX", &toolchain.suffixes.object);
-            out += &make_syntax::assign("LIB_SUFFIX", &toolchain.suffixes.archive);
-            out += &make_syntax::assign("EXE_SUFFIX", &toolchain.suffixes.executable);
-            out
-        }
-        FlagsFormat::Json => {
-            let tool_json = |tool: &Tool| match tool.resolve(&process_env) {
-                Resolution::Found(r) => json!({
-                    "command": r.command,
-                    "program": r.program,
-                    "origin": r.origin,
-                    "available": true,
-                }),
-                Resolution::Missing { tried } => json!({
-                    "command": null,
-                    "available": false,
-                    "tried": tried,
-                }),
-            };
-            let value = json!({
-                "target": target,
-                "build_type": args.build_type,
-                "warning_as_error": options.warning_as_error,
-                "description": toolchain.description,
-                "triplet": toolchain.triplet,
-                "descriptor": toolchain.origin.display_path(),
-                "cflags": cflags,
-                "ldflags": ldflags,
-                "libdir": libdir,
-                "runtime": runtime_found.map(|r| json!({
-                    "include_dirs": r.include_dirs,
-                    "build_dir": r.build_dir,
-                    "found_by": r.found_by,
-                })),
-                "cc": tool_json(&toolchain.compiler),
-                "ar": tool_json(&toolchain.archiver),
-                "suffixes": {
-                    "object": toolchain.suffixes.object,
-                    "archive": toolchain.suffixes.archive,
-                    "executable": toolchain.suffixes.executable,
-                },
-                "install": toolchain.install_hint,
-            });
-            format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
-        }
+        FlagsFormat::Shell => shell_text(args, toolchain, &flags)?,
+        FlagsFormat::Make => make_text(args, db, toolchain, project.as_ref(), &flags)?,
+        FlagsFormat::Json => json_text(args, toolchain, &options, runtime.as_ref(), &flags),
     };
     print_out(&text)
+}
+
+/// The asked facts as shell words on one line.
+fn shell_text(args: &FlagsArgs, toolchain: &Toolchain, flags: &ConfigFlags) -> Result<String> {
+    let mut parts = Vec::new();
+    if args.cflags {
+        parts.push(shell::join(&flags.cflags));
+    }
+    if args.ldflags {
+        parts.push(shell::join(&flags.ldflags));
+    }
+    if args.libdir {
+        parts.push(flags.libdir.as_deref().map(shell::quote).unwrap_or_default());
+    }
+    // A missing tool is an error saying what was tried and how to install it.
+    if args.cc {
+        parts.push(shell::join(&toolchain.require(&toolchain.compiler)?.command));
+    }
+    if args.ar {
+        parts.push(shell::join(&toolchain.require(&toolchain.archiver)?.command));
+    }
+    parts.retain(|p| !p.is_empty());
+    Ok(format!("{}\n", parts.join(" ")))
+}
+
+/// Make assignments of every fact (the make fragment's writer, [`make_syntax::config_variables`]).
+fn make_text(
+    args: &FlagsArgs,
+    db: &Db,
+    toolchain: &Toolchain,
+    project: Option<&Project>,
+    flags: &ConfigFlags,
+) -> Result<String> {
+    let target = &toolchain.name;
+    let mut out = format!("# {target}/{} flags, written by `spygen flags --format make`.\n", args.build_type);
+    out += &make_syntax::assign("SPY_TARGET", target);
+    out += &make_syntax::assign("SPY_BUILD_TYPE", &args.build_type);
+    // The launcher `spygen gen` would use (always set, so none from the environment leaks
+    // into the vendored Makefile).
+    let launchers = launcher::args_and_env(&[], true);
+    launcher::check_arg_targets(db, &launchers)?;
+    let launcher = match launcher::for_target(toolchain, project, &launchers).map(|l| launcher::resolve(target, l)) {
+        Some(Ok(l)) => Ok(Some(l.words)),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Ok(None),
+    };
+    out += &make_syntax::config_variables(flags, &launcher, &|var| var.to_string());
+    Ok(out)
+}
+
+/// Every fact as JSON.
+fn json_text(
+    args: &FlagsArgs,
+    toolchain: &Toolchain,
+    options: &FlagOptions,
+    runtime: Option<&RuntimeLocation>,
+    flags: &ConfigFlags,
+) -> String {
+    let tool_json = |tool: &Tool| match tool.resolve(&process_env) {
+        Resolution::Found(r) => json!({
+            "command": r.command,
+            "program": r.program,
+            "origin": r.origin,
+            "available": true,
+        }),
+        Resolution::Missing { tried } => json!({
+            "command": null,
+            "available": false,
+            "tried": tried,
+        }),
+    };
+    let value = json!({
+        "target": toolchain.name,
+        "build_type": args.build_type,
+        "warning_as_error": options.warning_as_error,
+        "description": toolchain.description,
+        "triplet": toolchain.triplet,
+        "descriptor": toolchain.origin.display_path(),
+        "cflags": flags.cflags,
+        "ldflags": flags.ldflags,
+        "libdir": flags.libdir,
+        "runtime": runtime.map(|r| json!({
+            "include_dirs": r.include_dirs,
+            "build_dir": r.build_dir,
+            "found_by": r.found_by,
+        })),
+        "cc": tool_json(&toolchain.compiler),
+        "ar": tool_json(&toolchain.archiver),
+        "suffixes": {
+            "object": flags.obj_suffix,
+            "archive": flags.lib_suffix,
+            "executable": flags.exe_suffix,
+        },
+        "install": toolchain.install_hint,
+    });
+    format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
 }

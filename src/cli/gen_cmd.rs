@@ -7,8 +7,8 @@ use clap::{Args, ValueEnum};
 
 use super::project_args::ProjectArgs;
 use crate::error::Result;
-use crate::generate::generate;
-use crate::plan::Format;
+use crate::generate::generate_reporting;
+use crate::options::Format;
 use crate::toolchain::Db;
 
 /// Options of `spygen gen`.
@@ -59,7 +59,14 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
         FormatArg::Make => Format::Make,
         FormatArg::All => Format::All,
     };
-    let generated = generate(db, &options, args.force, args.quiet || args.regen)?;
+    options.force = args.force;
+    let quiet = args.quiet || args.regen;
+    let waiting = |dir: &Path| {
+        if !quiet {
+            eprintln!("spygen: waiting for another spygen gen in {}", dir.display());
+        }
+    };
+    let generated = generate_reporting(db, &options, &waiting)?;
     for w in &generated.warnings {
         eprintln!("spygen: warning: {w}");
     }

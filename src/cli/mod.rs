@@ -96,6 +96,7 @@ fn print_out(text: &str) -> Result<()> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::env(format!("cannot write to standard output: {e}"))),
+        Err(e) => Err(Error::env(format!("cannot write to standard output: {e}"))
+            .help("redirect the output to a file or a pipe that accepts it")),
     }
 }

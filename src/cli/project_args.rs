@@ -7,8 +7,8 @@ use clap::Args;
 
 use crate::error::{Error, Result};
 use crate::manifest::LoadOptions;
+use crate::options::{Format, GenOptions, PKG_CONFIG_ENV};
 use crate::paths;
-use crate::plan::{Format, GenOptions, PKG_CONFIG_ENV};
 use crate::toolchain::Db;
 
 /// Which project, which configurations, where the build goes.
@@ -156,9 +156,12 @@ impl ProjectArgs {
     pub fn to_options(&self, db: &Db, toolchain_dir: Option<&Path>) -> Result<GenOptions> {
         self.check_text(toolchain_dir)?;
         let cwd = paths::current_dir();
-        let spygen_exe =
-            std::env::current_exe().map_err(|e| Error::env(format!("cannot find the spygen executable: {e}")))?;
+        let spygen_exe = std::env::current_exe().map_err(|e| {
+            Error::env(format!("cannot find the spygen executable: {e}"))
+                .help("run spygen by a path that exists (the build files re-run it by that path)")
+        })?;
         Ok(GenOptions {
+            force: false,
             project_dir: self.project.clone(),
             load: LoadOptions {
                 no_spy_toml: self.no_spy_toml,
@@ -172,7 +175,7 @@ impl ProjectArgs {
             spygen_exe,
             format: Format::Ninja,
             no_compdb: false,
-            launchers: crate::plan::launcher::args_and_env(&self.launchers, self.reads_env()),
+            launchers: crate::toolchain::launcher::args_and_env(&self.launchers, self.reads_env()),
             link_jobs: self.link_jobs()?,
             skip_launcher_check: false,
             compdb_config: None,

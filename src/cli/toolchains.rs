@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::print_out;
 use crate::error::Result;
 use crate::manifest::Project;
-use crate::plan::launcher::{self, Launcher};
+use crate::toolchain::launcher::{self, Launcher};
 use crate::toolchain::{Db, Resolution, Tool, Toolchain, process_env};
 
 /// Options of `spygen toolchains`.

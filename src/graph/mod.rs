@@ -1,21 +1,34 @@
-//! The build graph: files and the actions that produce them, over every configuration, as a
-//! petgraph DAG. Lowerings read it; nothing here knows about ninja or make syntax.
+//! The build graph: files and the actions that produce them, over every configuration, with
+//! the tools, flag sets and settings the writers need. It is the closed IR between planning
+//! and lowering: the planner builds it, every writer reads only it. Nothing here knows about
+//! ninja or make syntax; what each kind of action runs is data ([`command`]), which writers
+//! render in their own syntax.
+//!
+//! Tables are private and read through accessors (`graph.action(id)`, `graph.path(f)`); ids
+//! are made only here, so an id always names an entry of the graph that made it.
 
+pub mod command;
+mod dag;
+mod flags;
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use hashbrown::HashTable;
-use petgraph::algo::toposort;
-use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::error::{Error, Result};
+
+pub use command::{CommandTemplate, ResponseFileCommand, Var, Word};
+pub use dag::{Dag, DagNode, DependencyPath, EdgeKind, Refs, Step};
+pub use flags::{FlagPart, FlagSet};
 
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(pub u32);
+        pub struct $name(u32);
         impl $name {
-            /// The index into the graph's table.
+            /// The position of its entry in the graph's table (for side tables indexed alike).
             pub fn index(self) -> usize {
                 self.0 as usize
             }
@@ -32,11 +45,11 @@ typed_id!(
     ActionId
 );
 typed_id!(
-    /// A named list of flags, possibly extending another.
+    /// A named list of flags, possibly referring to others.
     FlagSetId
 );
 typed_id!(
-    /// A tool command (a toolchain's compiler or archiver).
+    /// A tool command (a toolchain's compiler, archiver or compiler launcher).
     ToolId
 );
 typed_id!(
@@ -86,7 +99,7 @@ impl Configuration {
 }
 
 /// What a tool is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ToolRole {
     /// Compiles and links.
     Compiler,
@@ -101,7 +114,7 @@ pub enum ToolRole {
 pub struct Tool {
     /// The toolchain (target) it belongs to.
     pub target: String,
-    /// Compiler or archiver.
+    /// Compiler, archiver or launcher.
     pub role: ToolRole,
     /// The command words.
     pub command: Vec<String>,
@@ -119,32 +132,7 @@ impl Tool {
     }
 }
 
-/// A named list of flags; `parent`'s flags come first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FlagSet {
-    /// Unique name, e.g. `cflags.tinyenc.wasi-release`.
-    pub name: String,
-    /// Flags this set extends (they come before `words`).
-    pub parent: Option<FlagSetId>,
-    /// The flags, unquoted.
-    pub words: Vec<String>,
-    /// Sets whose words follow `words`, spelled out rather than referenced: a unit's include
-    /// flags are its dependencies' public ones, each kept once in its own set and copied into
-    /// every dependent's when written. They have no parent, suffix or inline sets of their own.
-    pub inline: Vec<FlagSetId>,
-    /// Flags shared with other sets that come after `words` (a unit's include dirs, the same
-    /// in every configuration).
-    pub suffix: Option<FlagSetId>,
-}
-
-impl FlagSet {
-    /// A set of `words` named `name`, extending nothing; struct update syntax adds the rest.
-    pub fn new(name: impl Into<String>, words: Vec<String>) -> FlagSet {
-        FlagSet { name: name.into(), parent: None, words, inline: Vec::new(), suffix: None }
-    }
-}
-
-/// What an action does.
+/// What an action does. What it runs is its [`CommandTemplate`] ([`ActionKind::command`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionKind {
     /// One source to one object, with a depfile.
@@ -167,6 +155,71 @@ pub enum ActionKind {
     Regenerate,
 }
 
+impl ActionKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ActionKind; 8] = [
+        ActionKind::Compile,
+        ActionKind::Archive,
+        ActionKind::Link,
+        ActionKind::LinkWholeArchive,
+        ActionKind::ForeignMake,
+        ActionKind::Bundle,
+        ActionKind::Phony,
+        ActionKind::Regenerate,
+    ];
+
+    /// The kind's name in JSON and in queries: `compile`, `link-whole-archive`...
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Compile => "compile",
+            ActionKind::Archive => "archive",
+            ActionKind::Link => "link",
+            ActionKind::LinkWholeArchive => "link-whole-archive",
+            ActionKind::ForeignMake => "foreign-make",
+            ActionKind::Bundle => "bundle",
+            ActionKind::Phony => "phony",
+            ActionKind::Regenerate => "regenerate",
+        }
+    }
+
+    /// What build logs print before the output (`CC wasi/release/obj/m/a.o`).
+    pub fn verb(self) -> &'static str {
+        match self {
+            ActionKind::Compile => "CC",
+            ActionKind::Archive => "AR",
+            ActionKind::Link | ActionKind::LinkWholeArchive => "LINK",
+            ActionKind::ForeignMake => "MAKE",
+            ActionKind::Bundle => "BUNDLE",
+            ActionKind::Phony => "PHONY",
+            ActionKind::Regenerate => "REGEN",
+        }
+    }
+
+    /// Whether the action may leave its output untouched when it is already up to date, so
+    /// that what depends on it is not rebuilt (ninja's `restat`).
+    pub fn restat(self) -> bool {
+        matches!(self, ActionKind::ForeignMake | ActionKind::Bundle)
+    }
+
+    /// The role of the tool actions of this kind run ([`Var::Tool`]), if they run one.
+    pub fn tool_role(self) -> Option<ToolRole> {
+        match self {
+            ActionKind::Compile | ActionKind::Link | ActionKind::LinkWholeArchive => Some(ToolRole::Compiler),
+            ActionKind::Archive => Some(ToolRole::Archiver),
+            _ => None,
+        }
+    }
+
+    /// The pool the action runs in: links and bundles take much memory, so they run a few at
+    /// a time ([`GraphSettings::link_jobs`]); `None`: any number at once.
+    pub fn pool(self) -> Option<&'static str> {
+        matches!(self, ActionKind::Link | ActionKind::LinkWholeArchive | ActionKind::Bundle).then_some(LINK_POOL)
+    }
+}
+
+/// The name of the pool links and bundles run in.
+pub const LINK_POOL: &str = "link";
+
 /// A list of files of one action: most actions have one or two, kept inline (no allocation).
 pub type FileList = smallvec::SmallVec<[FileId; 4]>;
 
@@ -179,22 +232,22 @@ pub struct Action {
     pub config: Option<ConfigId>,
     /// The module or program it builds, if any (shared by all of that unit's actions).
     pub owner: Option<Arc<str>>,
-    /// The tool it runs.
+    /// The tool it runs (`Var::Tool`).
     pub tool: Option<ToolId>,
-    /// Its flags (cflags for compiles, ldflags for links).
+    /// Its flags (`Var::Flags`: cflags for compiles, ldflags for links).
     pub flags: Option<FlagSetId>,
-    /// Explicit inputs (`$in`), in order.
+    /// Explicit inputs (`Var::Inputs`, ninja's `$in`), in order.
     pub inputs: FileList,
     /// Implicit inputs: rebuild when they change, not on the command line.
     pub implicit: FileList,
     /// Order-only inputs: must exist first.
     pub order_only: FileList,
-    /// Outputs (`$out`).
+    /// Outputs (`Var::Output` is the first).
     pub outputs: FileList,
     /// Outputs produced as a side effect (emscripten's .wasm next to the .js).
     pub implicit_outputs: FileList,
-    /// Arguments of a foreign make (`-C <dir> TARGET=<t> ...`) or of spygen (`bundle ...`);
-    /// empty for other actions.
+    /// `Var::Args`: the arguments of a foreign make (`-C <dir> TARGET=<t> ...`) or of
+    /// `spygen bundle`; empty for other actions.
     pub args: Vec<String>,
 }
 
@@ -215,63 +268,76 @@ impl Action {
             args: Vec::new(),
         }
     }
+
+    /// Every file it reads, explicit, implicit and order-only.
+    pub fn all_inputs(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.inputs.iter().chain(&self.implicit).chain(&self.order_only).copied()
+    }
+
+    /// Every file it writes.
+    pub fn all_outputs(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.outputs.iter().chain(&self.implicit_outputs).copied()
+    }
 }
 
 /// A file node. Its path (relative to the build directory, `/`-separated) is in the graph's
 /// path arena: [`BuildGraph::path`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct File {
+struct File {
     /// Where its path starts in the arena.
     start: usize,
     /// The path's length in bytes.
     len: u32,
     /// The action producing it; `None` for sources.
-    pub producer: Option<ActionId>,
+    producer: Option<ActionId>,
 }
 
-/// A node of the petgraph view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Node {
-    /// A file.
-    File(FileId),
-    /// An action.
-    Action(ActionId),
+/// What the writers need besides files and actions: how the generation was made and how to
+/// repeat it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GraphSettings {
+    /// The build directory (absolute); every path of the graph is relative to it.
+    pub build_dir: String,
+    /// The project manifest (or directory), relative to the build directory, for headers.
+    pub project_manifest: String,
+    /// The spygen executable that generated the build files (`Var::Spygen`).
+    pub spygen_exe: String,
+    /// How many actions of the link pool run at once.
+    pub link_jobs: u32,
+    /// The configuration compile_commands.json describes (`None`: the first native one).
+    pub compdb_config: Option<ConfigId>,
+    /// Warnings are errors in every compile (the make fragment's default too).
+    pub warning_as_error: bool,
+    /// The runtime's public include directories (absolute), for the make fragment; `None`
+    /// when the project names no runtime.
+    pub runtime_include_dirs: Option<Vec<String>>,
+    /// The environment variables the generation read, with the values it saw (empty: unset).
+    pub env: BTreeMap<String, String>,
 }
 
-/// How a file feeds an action (or an action produces a file).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Edge {
-    /// On the command line.
-    Explicit,
-    /// A dependency not on the command line.
-    Implicit,
-    /// Must exist before, changes do not matter.
-    OrderOnly,
-    /// The action writes the file.
-    Output,
-}
-
-/// Every configuration's actions in one DAG.
+/// Every configuration's actions in one graph.
 #[derive(Debug, Default)]
 pub struct BuildGraph {
     /// Configurations, in generation order.
-    pub configs: Vec<Configuration>,
+    configs: Vec<Configuration>,
     /// Tools, by id.
-    pub tools: Vec<Tool>,
-    /// Flag sets, by id; a parent always has a smaller id than its children.
-    pub flag_sets: Vec<FlagSet>,
+    tools: Vec<Tool>,
+    /// Each tool by its target and role.
+    tool_ids: HashMap<(String, ToolRole), ToolId>,
+    /// Flag sets, by id; a set only refers to sets with smaller ids.
+    flag_sets: Vec<FlagSet>,
     /// Files, by id.
-    pub files: Vec<File>,
+    files: Vec<File>,
     /// Actions, by id, in the order they were planned.
-    pub actions: Vec<Action>,
+    actions: Vec<Action>,
     /// Files built by default (ninja's `default`, make's `all`).
-    pub defaults: Vec<FileId>,
+    defaults: Vec<FileId>,
     /// Every file path, back to back (one allocation, not one per file).
     paths: String,
     /// The files by path: each entry is (hash of the path, id); the path itself is the arena's.
     file_ids: HashTable<(u64, FileId)>,
-    dag: DiGraph<Node, Edge>,
-    file_nodes: Vec<NodeIndex>,
+    /// How the generation was made.
+    settings: GraphSettings,
 }
 
 impl BuildGraph {
@@ -286,11 +352,10 @@ impl BuildGraph {
         self.files.reserve(files);
         self.paths.reserve(files * 40);
         self.file_ids.reserve(files, |&(hash, _)| hash);
-        self.file_nodes.reserve(files);
         self.actions.reserve(actions);
-        self.dag.reserve_nodes(files + actions);
-        self.dag.reserve_edges(files + 2 * actions);
     }
+
+    // ---- building ----
 
     /// Adds a configuration.
     pub fn add_config(&mut self, config: Configuration) -> ConfigId {
@@ -298,16 +363,24 @@ impl BuildGraph {
         ConfigId(self.configs.len() as u32 - 1)
     }
 
-    /// Adds a tool.
+    /// Adds a tool; a tool of the same target and role is kept as it was, and its id returned.
     pub fn add_tool(&mut self, tool: Tool) -> ToolId {
+        let key = (tool.target.clone(), tool.role);
+        if let Some(&id) = self.tool_ids.get(&key) {
+            return id;
+        }
         self.tools.push(tool);
-        ToolId(self.tools.len() as u32 - 1)
+        let id = ToolId(self.tools.len() as u32 - 1);
+        self.tool_ids.insert(key, id);
+        id
     }
 
-    /// Adds a flag set.
+    /// Adds a flag set; it may only refer to sets already added.
     pub fn add_flag_set(&mut self, set: FlagSet) -> FlagSetId {
+        let id = FlagSetId(self.flag_sets.len() as u32);
+        debug_assert!(set.referenced().all(|r| r < id), "flag set {} refers to a later set", set.name);
         self.flag_sets.push(set);
-        FlagSetId(self.flag_sets.len() as u32 - 1)
+        id
     }
 
     /// The file with this path, created on first use.
@@ -327,10 +400,138 @@ impl BuildGraph {
                 let start = self.paths.len();
                 self.paths.push_str(path);
                 self.files.push(File { start, len: path.len() as u32, producer: None });
-                self.file_nodes.push(self.dag.add_node(Node::File(id)));
                 id
             }
         }
+    }
+
+    /// Adds an action; a file with two producers is an error naming it.
+    pub fn add_action(&mut self, action: Action) -> Result<ActionId> {
+        let id = ActionId(self.actions.len() as u32);
+        for f in action.all_outputs() {
+            let file = &mut self.files[f.index()];
+            if file.producer.is_some() {
+                return Err(Error::input(format!("two actions produce {}", arena_path(&self.paths, file)))
+                    .help("give the modules, programs or sources distinct names"));
+            }
+            file.producer = Some(id);
+        }
+        self.actions.push(action);
+        Ok(id)
+    }
+
+    /// Sets the files built by default.
+    pub fn set_defaults(&mut self, defaults: Vec<FileId>) {
+        self.defaults = defaults;
+    }
+
+    /// Sets how the generation was made.
+    pub fn set_settings(&mut self, settings: GraphSettings) {
+        self.settings = settings;
+    }
+
+    // ---- reading ----
+
+    /// The configurations, in generation order.
+    pub fn configs(&self) -> impl ExactSizeIterator<Item = (ConfigId, &Configuration)> + Clone {
+        self.configs.iter().enumerate().map(|(i, c)| (ConfigId(i as u32), c))
+    }
+
+    /// A configuration.
+    pub fn config(&self, id: ConfigId) -> &Configuration {
+        &self.configs[id.index()]
+    }
+
+    /// How many configurations there are.
+    pub fn config_count(&self) -> usize {
+        self.configs.len()
+    }
+
+    /// The configuration called `name` (such as `wasi-debug`); an unknown name is a usage error
+    /// listing the valid ones.
+    pub fn find_config(&self, name: &str) -> Result<ConfigId> {
+        match self.configs().find(|(_, c)| c.name() == name) {
+            Some((id, _)) => Ok(id),
+            None => {
+                let names: Vec<String> = self.configs.iter().map(|c| c.name()).collect();
+                Err(Error::usage(format!(
+                    "unknown configuration `{name}`; valid configurations: {}",
+                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                ))
+                .help(
+                    "use one of those names (target-buildtype); --target and --build-type, or the \
+                     project's `targets` and `build-types`, decide which exist",
+                ))
+            }
+        }
+    }
+
+    /// The configuration a compilation database describes when none is asked for: the first
+    /// whose target is `native`, else the first; `None` when the graph has no configuration.
+    pub fn default_compdb_config(&self) -> Option<ConfigId> {
+        let index = self.configs.iter().position(|c| c.target == "native").unwrap_or(0);
+        (index < self.configs.len()).then_some(ConfigId(index as u32))
+    }
+
+    /// The tools, in the order they were added.
+    pub fn tools(&self) -> impl Iterator<Item = (ToolId, &Tool)> {
+        self.tools.iter().enumerate().map(|(i, t)| (ToolId(i as u32), t))
+    }
+
+    /// A tool.
+    pub fn tool(&self, id: ToolId) -> &Tool {
+        &self.tools[id.index()]
+    }
+
+    /// The tool of `target` with `role`, if the graph has one.
+    pub fn find_tool(&self, target: &str, role: ToolRole) -> Option<ToolId> {
+        self.tool_ids.get(&(target.to_string(), role)).copied()
+    }
+
+    /// The compiler launcher of `target`'s compiles, if it has one.
+    pub fn launcher(&self, target: &str) -> Option<&Tool> {
+        self.find_tool(target, ToolRole::Launcher).map(|id| self.tool(id))
+    }
+
+    /// The targets that have tools in the graph, in the order their tools were added.
+    pub fn targets(&self) -> Vec<&str> {
+        let mut targets: Vec<&str> = Vec::new();
+        for tool in &self.tools {
+            if !targets.contains(&tool.target.as_str()) {
+                targets.push(&tool.target);
+            }
+        }
+        targets
+    }
+
+    /// A flag set.
+    pub fn flag_set(&self, id: FlagSetId) -> &FlagSet {
+        &self.flag_sets[id.index()]
+    }
+
+    /// How many flag sets there are (for side tables indexed by [`FlagSetId::index`]).
+    pub fn flag_set_count(&self) -> usize {
+        self.flag_sets.len()
+    }
+
+    /// The flag sets, in the order they were added (each after the sets it refers to).
+    pub fn flag_sets(&self) -> impl Iterator<Item = (FlagSetId, &FlagSet)> {
+        self.flag_sets.iter().enumerate().map(|(i, s)| (FlagSetId(i as u32), s))
+    }
+
+    /// How many files there are (for side tables indexed by [`FileId::index`]).
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Every file, in the order they were first named.
+    pub fn file_ids(&self) -> impl ExactSizeIterator<Item = FileId> + use<> {
+        (0..self.files.len() as u32).map(FileId)
+    }
+
+    /// The path of a file.
+    pub fn path(&self, f: FileId) -> &str {
+        arena_path(&self.paths, &self.files[f.index()])
     }
 
     /// Looks a file up by path.
@@ -339,46 +540,46 @@ impl BuildGraph {
         self.file_ids.find(hash, |&(h, id)| h == hash && self.path(id) == path).map(|&(_, id)| id)
     }
 
-    /// Adds an action; a file with two producers is an error naming it.
-    pub fn add_action(&mut self, action: Action) -> Result<ActionId> {
-        let id = ActionId(self.actions.len() as u32);
-        let node = self.dag.add_node(Node::Action(id));
-        for (files, edge) in [
-            (&action.inputs, Edge::Explicit),
-            (&action.implicit, Edge::Implicit),
-            (&action.order_only, Edge::OrderOnly),
-        ] {
-            for f in files {
-                self.dag.add_edge(self.file_nodes[f.index()], node, edge);
-            }
-        }
-        for &f in action.outputs.iter().chain(&action.implicit_outputs) {
-            let file = &mut self.files[f.index()];
-            if file.producer.is_some() {
-                return Err(Error::input(format!("two actions produce {}", arena_path(&self.paths, file)))
-                    .help("give the modules, programs or sources distinct names"));
-            }
-            file.producer = Some(id);
-            self.dag.add_edge(node, self.file_nodes[f.index()], Edge::Output);
-        }
-        self.actions.push(action);
-        Ok(id)
+    /// The action writing `f`; `None` for a source.
+    pub fn producer(&self, f: FileId) -> Option<ActionId> {
+        self.files[f.index()].producer
     }
 
-    /// Checks the graph is acyclic.
+    /// An action.
+    pub fn action(&self, id: ActionId) -> &Action {
+        &self.actions[id.index()]
+    }
+
+    /// How many actions there are (for side tables indexed by [`ActionId::index`]).
+    pub fn action_count(&self) -> usize {
+        self.actions.len()
+    }
+
+    /// The actions, in the order they were planned.
+    pub fn actions(&self) -> impl ExactSizeIterator<Item = (ActionId, &Action)> + Clone {
+        self.actions.iter().enumerate().map(|(i, a)| (ActionId(i as u32), a))
+    }
+
+    /// The files built by default (aliases such as `native-debug`).
+    pub fn defaults(&self) -> &[FileId] {
+        &self.defaults
+    }
+
+    /// How the generation was made.
+    pub fn settings(&self) -> &GraphSettings {
+        &self.settings
+    }
+
+    /// The name of the configuration of `action`, when it has one.
+    pub fn config_name(&self, action: &Action) -> Option<String> {
+        action.config.map(|c| self.config(c).name())
+    }
+
+    // ---- checks ----
+
+    /// Checks the graph is acyclic (through its petgraph index, [`BuildGraph::dag`]).
     pub fn check_acyclic(&self) -> Result<()> {
-        toposort(&self.dag, None).map(|_| ()).map_err(|cycle| {
-            let what = match self.dag[cycle.node_id()] {
-                Node::File(f) => self.path(f).to_string(),
-                Node::Action(a) => format!("an action producing {}", self.action_label(a)),
-            };
-            Error::input(format!("the build graph has a cycle through {what}"))
-        })
-    }
-
-    fn action_label(&self, a: ActionId) -> String {
-        let action = &self.actions[a.index()];
-        action.outputs.first().map(|&f| self.path(f).to_string()).unwrap_or_default()
+        self.dag().check_acyclic(self)
     }
 
     /// Checks that no path, flag, tool word or action argument holds a control character:
@@ -389,46 +590,24 @@ impl BuildGraph {
         let bad = |text: &str| text.chars().any(char::is_control);
         // The arena at once, in bytes (fast at 100,000 paths); the file at fault only on a hit.
         if may_hold_control_characters(&self.paths)
-            && let Some(f) = (0..self.files.len()).map(|i| FileId(i as u32)).find(|&f| bad(self.path(f)))
+            && let Some(f) = self.file_ids().find(|&f| bad(self.path(f)))
         {
             return Err(control_character_error("the path", self.path(f)));
         }
-        let words = self.flag_sets.iter().flat_map(|s| &s.words);
+        let words = self.flag_sets.iter().flat_map(|s| s.own_words());
         let words = words.chain(self.tools.iter().flat_map(|t| &t.command));
-        let mut words = words.chain(self.actions.iter().flat_map(|a| &a.args));
-        match words.find(|w| bad(w)) {
-            Some(w) => Err(control_character_error("the command word", w)),
-            None => Ok(()),
+        let words = words.chain(self.actions.iter().flat_map(|a| &a.args));
+        let settings = &self.settings;
+        let mut words = words.chain(settings.runtime_include_dirs.iter().flatten());
+        if let Some(w) = words.find(|w| bad(w)) {
+            return Err(control_character_error("the command word", w));
         }
-    }
-
-    /// The petgraph view: file and action nodes, input and output edges.
-    pub fn dag(&self) -> &DiGraph<Node, Edge> {
-        &self.dag
-    }
-
-    /// A flag set's words with its ancestors' first.
-    pub fn expand_flags(&self, id: FlagSetId) -> Vec<String> {
-        let set = &self.flag_sets[id.index()];
-        let mut words = set.parent.map(|p| self.expand_flags(p)).unwrap_or_default();
-        words.extend(set.words.iter().cloned());
-        for &i in &set.inline {
-            words.extend(self.expand_flags(i));
+        for path in [&settings.build_dir, &settings.spygen_exe] {
+            if bad(path) {
+                return Err(control_character_error("the path", path));
+            }
         }
-        if let Some(s) = set.suffix {
-            words.extend(self.expand_flags(s));
-        }
-        words
-    }
-
-    /// The compiler launcher of `target`'s compiles, if it has one.
-    pub fn launcher(&self, target: &str) -> Option<&Tool> {
-        self.tools.iter().find(|t| t.role == ToolRole::Launcher && t.target == target)
-    }
-
-    /// The path of a file.
-    pub fn path(&self, f: FileId) -> &str {
-        arena_path(&self.paths, &self.files[f.index()])
+        Ok(())
     }
 }
 
@@ -475,22 +654,6 @@ mod tests {
     }
 
     #[test]
-    fn a_cycle_is_detected() {
-        let mut g = BuildGraph::new();
-        let (x, y) = (g.file("x"), g.file("y"));
-        let mut a = Action::new(ActionKind::Phony);
-        a.inputs.push(x);
-        a.outputs.push(y);
-        g.add_action(a).unwrap();
-        assert!(g.check_acyclic().is_ok());
-        let mut b = Action::new(ActionKind::Phony);
-        b.inputs.push(y);
-        b.outputs.push(x);
-        g.add_action(b).unwrap();
-        assert!(g.check_acyclic().unwrap_err().message.contains("cycle"));
-    }
-
-    #[test]
     fn a_control_character_in_a_path_or_word_is_an_error_naming_it() {
         let mut g = BuildGraph::new();
         g.file("ok.c");
@@ -501,18 +664,32 @@ mod tests {
         let err = g.check_text().unwrap_err();
         assert!(err.message.contains(r#""a\nb.c""#), "{err}");
         let mut g = BuildGraph::new();
-        g.add_flag_set(FlagSet::new("f", vec!["-DX=\u{85}".into()]));
+        g.add_flag_set(FlagSet::words("f", vec!["-DX=\u{85}".into()]));
         assert!(g.check_text().unwrap_err().message.contains("command word"));
     }
 
     #[test]
-    fn flag_sets_expand_parents_first() {
+    fn a_tool_is_kept_once_per_target_and_role() {
         let mut g = BuildGraph::new();
-        let set = |name: &str, words: &[&str]| FlagSet::new(name, words.iter().map(|w| w.to_string()).collect());
-        let base = g.add_flag_set(set("b", &["-O2"]));
-        let public = g.add_flag_set(set("p", &["-Ipub"]));
-        let inc = g.add_flag_set(FlagSet { inline: vec![public], ..set("i", &["-Iinc"]) });
-        let child = g.add_flag_set(FlagSet { parent: Some(base), suffix: Some(inc), ..set("c", &["-DX"]) });
-        assert_eq!(g.expand_flags(child), ["-O2", "-DX", "-Iinc", "-Ipub"]);
+        let tool =
+            |command: &str| Tool { target: "wasi".into(), role: ToolRole::Compiler, command: vec![command.into()] };
+        let cc = g.add_tool(tool("zig"));
+        assert_eq!(g.add_tool(tool("other")), cc);
+        assert_eq!(g.tool(cc).command, ["zig"]);
+        assert_eq!(g.find_tool("wasi", ToolRole::Compiler), Some(cc));
+        assert_eq!(g.find_tool("wasi", ToolRole::Archiver), None);
+    }
+
+    #[test]
+    fn an_unknown_configuration_is_a_usage_error_listing_the_valid_ones() {
+        let mut g = BuildGraph::new();
+        for bt in ["debug", "release"] {
+            g.add_config(Configuration { target: "native".into(), build_type: bt.into(), available: true });
+        }
+        let err = g.find_config("wasi-debug").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.message.contains("valid configurations: native-debug, native-release"), "{err}");
+        assert!(err.help.is_some());
+        assert_eq!(g.config(g.find_config("native-release").unwrap()).build_type, "release");
     }
 }

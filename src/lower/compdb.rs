@@ -3,57 +3,37 @@
 //!
 //! Each entry is `{"directory", "file", "arguments", "output"}`: `directory` is the absolute
 //! build directory, and `file`, `output` and every path in `arguments` are relative to it,
-//! spelled exactly as in the command ninja runs (`lower::commands::action_words`), so the
-//! database and the build cannot drift apart. A database describes one configuration, since
+//! spelled exactly as in the command ninja runs (the compile template's words,
+//! [`BuildGraph::action_words`]), so the database and the build cannot drift apart. A database describes one configuration, since
 //! an editor can only use one set of flags per file: by default the first `native` one.
-
-use std::path::Path;
 
 use std::collections::HashMap;
 
-use super::commands;
-use super::graph_json::find_config;
-use crate::error::Result;
-use crate::graph::{Action, ActionKind, BuildGraph, ConfigId, FlagSetId};
-use crate::plan::Plan;
+use crate::graph::{Action, ActionKind, BuildGraph, ConfigId, FlagSetId, Var, Word};
 
-/// The configuration a compilation database describes when none is asked for: the first
-/// whose target is `native`, else the first; `None` when the graph has no configuration.
-pub fn default_config(graph: &BuildGraph) -> Option<ConfigId> {
-    let index = graph.configs.iter().position(|c| c.target == "native").unwrap_or(0);
-    (index < graph.configs.len()).then_some(ConfigId(index as u32))
-}
-
-/// The `compile_commands.json` text for the compile actions of `config` (a name such as
-/// `wasi-debug`; `None`: see [`default_config`]), in the graph's action order. An unknown
-/// name is a usage error listing the valid ones.
-pub fn lower_compdb(plan: &Plan, config: Option<&str>) -> Result<String> {
-    Ok(lower_compdb_parts(plan, config)?.concat())
+/// The `compile_commands.json` text for the compile actions of `config` (`None`: the graph's
+/// [`compdb_config`](crate::graph::GraphSettings::compdb_config), else its
+/// [`default_compdb_config`](BuildGraph::default_compdb_config)), in the graph's action order.
+pub fn lower_compdb(graph: &BuildGraph, config: Option<ConfigId>) -> String {
+    lower_compdb_parts(graph, config).concat()
 }
 
 /// [`lower_compdb`] in consecutive parts: a large database is formatted in two halves, on two
 /// threads.
-pub fn lower_compdb_parts(plan: &Plan, config: Option<&str>) -> Result<Vec<String>> {
-    compile_commands(&plan.graph, &plan.build_dir, config)
-}
-
-/// [`lower_compdb_parts`] of `graph`, whose build directory is `build_dir` (absolute).
-fn compile_commands(graph: &BuildGraph, build_dir: &Path, config: Option<&str>) -> Result<Vec<String>> {
-    let config = match config {
-        Some(name) => Some(find_config(graph, name)?),
-        None => default_config(graph),
-    };
+pub fn lower_compdb_parts(graph: &BuildGraph, config: Option<ConfigId>) -> Vec<String> {
+    let config = config.or(graph.settings().compdb_config).or_else(|| graph.default_compdb_config());
     let actions: Vec<&Action> = graph
-        .actions
-        .iter()
+        .actions()
+        .map(|(_, a)| a)
         .filter(|a| a.kind == ActionKind::Compile && config.is_some() && a.config == config)
         .filter(|a| a.tool.is_some() && !a.inputs.is_empty() && !a.outputs.is_empty())
         .collect();
     // Written by hand rather than through serde: a chain of 1,000 modules makes entries of
     // hundreds of words each, and every flag set's words are rendered once here, not once per
-    // file. `arguments` are exactly `action_words` (a test checks it).
+    // file. `arguments` are exactly `action_words` (a test checks it): the compile template's
+    // words, each variable rendered here.
     let mut directory = String::new();
-    push_json_str(&mut directory, &build_dir.to_string_lossy());
+    push_json_str(&mut directory, &graph.settings().build_dir);
     let mut rendered: HashMap<FlagSetId, String> = HashMap::new();
     for f in actions.iter().filter_map(|a| a.flags) {
         rendered.entry(f).or_insert_with(|| {
@@ -67,6 +47,7 @@ fn compile_commands(graph: &BuildGraph, build_dir: &Path, config: Option<&str>) 
             text
         });
     }
+    let template = ActionKind::Compile.command().map(|c| c.main_step()).unwrap_or_default();
     let entries = |range: std::ops::Range<usize>| -> String {
         let mut out = String::with_capacity(range.len() * 256);
         for index in range {
@@ -80,23 +61,36 @@ fn compile_commands(graph: &BuildGraph, build_dir: &Path, config: Option<&str>) 
             push_json_str(&mut out, src);
             out.push_str(",\n    \"arguments\": [");
             let mut sep = "";
-            for w in graph.tools[tool.index()]
-                .command
-                .iter()
-                .map(String::as_str)
-                .chain(commands::depfile_args(obj).iter().map(String::as_str))
-            {
+            // `raw`: already JSON (a flag set's rendered words).
+            let mut push = |out: &mut String, text: &str, raw: bool| {
                 out.push_str(sep);
-                push_json_str(&mut out, w);
+                if raw {
+                    out.push_str(text);
+                } else {
+                    push_json_str(out, text);
+                }
                 sep = ", ";
-            }
-            if let Some(flags) = a.flags.and_then(|f| rendered.get(&f)).filter(|f| !f.is_empty()) {
-                out.push_str(sep);
-                out.push_str(flags);
-            }
-            for w in ["-c", src, "-o", obj] {
-                out.push_str(sep);
-                push_json_str(&mut out, w);
+            };
+            for word in template {
+                match *word {
+                    Word::Lit(text) => push(&mut out, text, false),
+                    Word::Var(Var::Tool) => graph.tool(tool).command.iter().for_each(|w| push(&mut out, w, false)),
+                    Word::Var(Var::Flags) => {
+                        if let Some(flags) = a.flags.and_then(|f| rendered.get(&f)).filter(|f| !f.is_empty()) {
+                            push(&mut out, flags, true);
+                        }
+                    }
+                    Word::Var(Var::Inputs) => push(&mut out, src, false),
+                    Word::Var(Var::Output) => push(&mut out, obj, false),
+                    Word::Var(Var::Depfile) => push(&mut out, &format!("{obj}.d"), false),
+                    // Tools reading the database want the compiler, not ccache or distcc.
+                    Word::Var(Var::Launcher) => {}
+                    Word::Var(other) => {
+                        for w in graph.expand_words(a, &[Word::Var(other)], false) {
+                            push(&mut out, &w, false);
+                        }
+                    }
+                }
             }
             out.push_str("],\n    \"output\": ");
             push_json_str(&mut out, obj);
@@ -118,7 +112,7 @@ fn compile_commands(graph: &BuildGraph, build_dir: &Path, config: Option<&str>) 
         parts.push(b.unwrap_or_else(|_| entries(middle..actions.len())));
     }
     parts.push(if actions.is_empty() { "]\n" } else { "\n]\n" }.to_string());
-    Ok(parts)
+    parts
 }
 
 /// Appends `text` as a JSON string literal.
@@ -135,10 +129,11 @@ fn push_json_str(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{Action, Configuration, FlagSet, Tool, ToolRole};
+    use crate::graph::{Action, Configuration, FlagSet, GraphSettings, Tool, ToolRole};
 
     fn graph_with(targets: &[&str]) -> BuildGraph {
         let mut graph = BuildGraph::new();
+        graph.set_settings(GraphSettings { build_dir: "/p/build".into(), ..GraphSettings::default() });
         for t in targets {
             let config =
                 graph.add_config(Configuration { target: t.to_string(), build_type: "debug".into(), available: true });
@@ -147,7 +142,7 @@ mod tests {
                 role: ToolRole::Compiler,
                 command: vec![format!("{t}-cc")],
             });
-            let flags = graph.add_flag_set(FlagSet::new(format!("cflags.{t}"), vec!["-DX=\"a b\"".into()]));
+            let flags = graph.add_flag_set(FlagSet::words(format!("cflags.{t}"), vec!["-DX=\"a b\"".into()]));
             let mut a = Action::new(ActionKind::Compile);
             a.config = Some(config);
             a.tool = Some(cc);
@@ -159,14 +154,10 @@ mod tests {
         graph
     }
 
-    fn lower(graph: &BuildGraph, config: Option<&str>) -> Result<String> {
-        compile_commands(graph, Path::new("/p/build"), config).map(|parts| parts.concat())
-    }
-
     #[test]
-    fn defaults_to_the_first_native_configuration() {
+    fn the_database_describes_the_first_native_configuration_unless_told_otherwise() {
         let graph = graph_with(&["wasi", "native"]);
-        let text = lower(&graph, None).unwrap();
+        let text = lower_compdb(&graph, None);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v.as_array().unwrap().len(), 1);
         assert_eq!(v[0]["directory"], "/p/build");
@@ -175,25 +166,17 @@ mod tests {
         assert_eq!(v[0]["arguments"][0], "native-cc");
         assert_eq!(v[0]["arguments"][4], "-DX=\"a b\"");
         assert!(text.ends_with("]\n"));
-        let wasi = lower(&graph_with(&["wasi"]), None).unwrap();
-        assert!(wasi.contains("wasi-cc"));
-    }
-
-    #[test]
-    fn an_unknown_configuration_lists_the_valid_ones() {
-        let graph = graph_with(&["wasi", "native"]);
-        let err = lower(&graph, Some("native-release")).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
-        assert!(err.message.contains("wasi-debug, native-debug"), "{err}");
-        assert!(lower(&graph, Some("wasi-debug")).unwrap().contains("wasi-cc"));
+        assert!(lower_compdb(&graph_with(&["wasi"]), None).contains("wasi-cc"), "no native: the first");
+        let wasi = graph.find_config("wasi-debug").unwrap();
+        assert!(lower_compdb(&graph, Some(wasi)).contains("wasi-cc"));
     }
 
     #[test]
     fn arguments_are_exactly_the_action_words() {
         let graph = graph_with(&["native"]);
-        let v: serde_json::Value = serde_json::from_str(&lower(&graph, None).unwrap()).unwrap();
-        let action = graph.actions.iter().find(|a| a.kind == ActionKind::Compile).unwrap();
-        let words = commands::action_words(&graph, action).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&lower_compdb(&graph, None)).unwrap();
+        let (_, action) = graph.actions().find(|(_, a)| a.kind == ActionKind::Compile).unwrap();
+        let words = graph.action_words(action).unwrap();
         assert_eq!(v[0]["arguments"], serde_json::json!(words));
     }
 }

@@ -23,7 +23,6 @@ use std::fmt::Write;
 use super::graph_json::View;
 use crate::error::Result;
 use crate::graph::{ActionId, ActionKind, BuildGraph, ConfigId, FileId};
-use crate::plan::Plan;
 
 /// `text` as a double-quoted dot string that renders as `text` verbatim.
 pub fn quote(text: &str) -> String {
@@ -66,18 +65,15 @@ struct ConfigCluster<'a> {
 
 /// The dot text of the graph (`config` is `None`) or of the configuration named `config`; an
 /// unknown name is a usage error listing the valid ones.
-pub fn lower_dot(plan: &Plan, config: Option<&str>) -> Result<String> {
-    dot_text(&plan.graph, &plan.project_manifest, config)
-}
-
-/// [`lower_dot`] of `graph`, titled with the project manifest's path.
-fn dot_text(graph: &BuildGraph, manifest: &str, config: Option<&str>) -> Result<String> {
+/// The title names the project manifest.
+pub fn lower_dot(graph: &BuildGraph, config: Option<&str>) -> Result<String> {
+    let manifest = graph.settings().project_manifest.as_str();
     let view = View::new(graph, config)?;
     let mut clusters: Vec<ConfigCluster> =
         view.configs.iter().map(|&config| ConfigCluster { config, owners: Vec::new() }).collect();
     let mut loose: Vec<ActionId> = Vec::new();
     for &a in &view.actions {
-        let action = &graph.actions[a.index()];
+        let action = graph.action(a);
         let Some(cluster) = action.config.and_then(|c| clusters.iter_mut().find(|k| k.config == c)) else {
             loose.push(a);
             continue;
@@ -100,12 +96,12 @@ fn dot_text(graph: &BuildGraph, manifest: &str, config: Option<&str>) -> Result<
         "  label={};\n  labelloc=t;\n  rankdir=LR;\n  node [fontsize=10];\n  edge [arrowsize=0.6];",
         quote(&format!("spygen build graph: {title}"))
     );
-    let mut placed = vec![false; graph.files.len()];
+    let mut placed = vec![false; graph.file_count()];
     for (i, cluster) in clusters.iter().enumerate() {
         if cluster.owners.is_empty() {
             continue;
         }
-        let c = &graph.configs[cluster.config.index()];
+        let c = graph.config(cluster.config);
         let (label, style) = if c.available {
             (c.name(), "solid")
         } else {
@@ -138,17 +134,17 @@ fn dot_text(graph: &BuildGraph, manifest: &str, config: Option<&str>) -> Result<
         }
     }
     for &a in &view.actions {
-        let action = &graph.actions[a.index()];
+        let action = graph.action(a);
         for (files, style) in
             [(&action.inputs, ""), (&action.implicit, " [style=dashed]"), (&action.order_only, " [style=dotted]")]
         {
             for f in files {
-                let _ = writeln!(out, "  f{} -> a{}{style};", f.0, a.0);
+                let _ = writeln!(out, "  f{} -> a{}{style};", f.index(), a.index());
             }
         }
         for (files, style) in [(&action.outputs, ""), (&action.implicit_outputs, " [style=dashed]")] {
             for f in files {
-                let _ = writeln!(out, "  a{} -> f{}{style};", a.0, f.0);
+                let _ = writeln!(out, "  a{} -> f{}{style};", a.index(), f.index());
             }
         }
     }
@@ -158,11 +154,11 @@ fn dot_text(graph: &BuildGraph, manifest: &str, config: Option<&str>) -> Result<
 
 /// Writes the node of action `a` and the nodes of its outputs (marking them placed).
 fn write_action(graph: &BuildGraph, a: ActionId, indent: &str, placed: &mut [bool], out: &mut String) {
-    let action = &graph.actions[a.index()];
+    let action = graph.action(a);
     let _ = writeln!(
         out,
         "{indent}a{} [label={}, shape=ellipse, style=filled, fillcolor=\"#e8e8e8\"];",
-        a.0,
+        a.index(),
         quote(action_label(action.kind))
     );
     for &f in action.outputs.iter().chain(&action.implicit_outputs) {
@@ -174,18 +170,18 @@ fn write_action(graph: &BuildGraph, a: ActionId, indent: &str, placed: &mut [boo
 
 /// Writes the node of file `f`, shaped by what produces it.
 fn write_file(graph: &BuildGraph, f: FileId, indent: &str, out: &mut String) {
-    let shape = match graph.files[f.index()].producer {
+    let shape = match graph.producer(f) {
         None => "shape=note",
-        Some(p) if graph.actions[p.index()].kind == ActionKind::Phony => "shape=box, style=rounded",
+        Some(p) if graph.action(p).kind == ActionKind::Phony => "shape=box, style=rounded",
         Some(_) => "shape=box",
     };
-    let _ = writeln!(out, "{indent}f{} [label={}, {shape}];", f.0, quote(graph.path(f)));
+    let _ = writeln!(out, "{indent}f{} [label={}, {shape}];", f.index(), quote(graph.path(f)));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{Action, Configuration};
+    use crate::graph::{Action, Configuration, GraphSettings};
 
     #[test]
     fn labels_are_quoted_for_dot() {
@@ -197,6 +193,7 @@ mod tests {
     #[test]
     fn clusters_per_configuration_and_owner() {
         let mut graph = BuildGraph::new();
+        graph.set_settings(GraphSettings { project_manifest: "../spy.toml".into(), ..GraphSettings::default() });
         let config =
             graph.add_config(Configuration { target: "wasi".into(), build_type: "debug".into(), available: false });
         let mut a = Action::new(ActionKind::Compile);
@@ -210,14 +207,14 @@ mod tests {
         p.inputs = smallvec::smallvec![graph.find_file("wasi/debug/a.o").unwrap()];
         p.outputs = smallvec::smallvec![graph.file("wasi-debug")];
         graph.add_action(p).unwrap();
-        let dot = dot_text(&graph, "../spy.toml", None).unwrap();
+        let dot = lower_dot(&graph, None).unwrap();
         assert!(dot.contains("label=\"wasi-debug (toolchain not installed)\";\n    style=dashed;"));
         assert!(dot.contains("subgraph cluster_c0_0 {\n      label=\"m\\\"x\";\n      a0 [label=\"CC\""));
         assert!(dot.contains("      f2 [label=\"wasi/debug/a.o\", shape=box];"));
         assert!(dot.contains("  f0 [label=\"../a b$.c\", shape=note];"));
         assert!(dot.contains("f1 -> a0 [style=dashed];"));
         assert!(dot.contains("  f3 [label=\"wasi-debug\", shape=box, style=rounded];"));
-        let one = dot_text(&graph, "../spy.toml", Some("wasi-debug")).unwrap();
+        let one = lower_dot(&graph, Some("wasi-debug")).unwrap();
         assert!(!one.contains("PHONY") && one.contains("a0 -> f2;"));
     }
 }

@@ -11,10 +11,8 @@
 use std::fmt::Write;
 
 use super::ResponseFile;
-use super::commands;
 use super::make_syntax::{escape_value, recipe_words, words};
-use crate::graph::{Action, ActionKind, BuildGraph, FileId};
-use crate::plan::Plan;
+use crate::graph::{Action, ActionKind, BuildGraph, CommandTemplate, FileId, FlagSetId, Var, Word};
 
 /// `path` escaped for a make target or prerequisite list.
 pub fn escape_path(path: &str) -> String {
@@ -34,10 +32,6 @@ pub fn escape_path(path: &str) -> String {
 /// Words as the text of a response file, escaped for a make variable's value.
 fn words_for_response_file(words: &[String]) -> String {
     escape_value(&crate::shell::response_file(words))
-}
-
-fn tool_var(graph: &BuildGraph, action: &Action) -> String {
-    graph.tools[action.tool.map(|t| t.index()).unwrap_or_default()].variable()
 }
 
 fn parent_dir(path: &str) -> &str {
@@ -67,11 +61,11 @@ fn command_stamp(
     action: &Action,
     response_file: Option<&ResponseFile>,
 ) -> Option<(String, String)> {
-    let config = &graph.configs[action.config?.index()];
+    let config = graph.config(action.config?);
     let owner = action.owner.as_deref()?;
     let (kind, words) = match action.kind {
         ActionKind::Compile => {
-            let tool = &graph.tools[action.tool?.index()];
+            let tool = graph.tool(action.tool?);
             let mut words: Vec<String> = graph.launcher(&tool.target).map(|l| l.command.clone()).unwrap_or_default();
             words.extend(tool.command.iter().cloned());
             match response_file {
@@ -80,20 +74,59 @@ fn command_stamp(
             }
             ("cc", words)
         }
-        ActionKind::Archive => ("ar", commands::action_words(graph, action)?),
-        ActionKind::Link | ActionKind::LinkWholeArchive => ("link", commands::action_words(graph, action)?),
-        ActionKind::ForeignMake => ("make", commands::action_words(graph, action)?),
-        ActionKind::Bundle => ("bundle", commands::action_words(graph, action)?),
+        ActionKind::Archive => ("ar", graph.action_words(action)?),
+        ActionKind::Link | ActionKind::LinkWholeArchive => ("link", graph.action_words(action)?),
+        ActionKind::ForeignMake => ("make", graph.action_words(action)?),
+        ActionKind::Bundle => ("bundle", graph.action_words(action)?),
         ActionKind::Phony | ActionKind::Regenerate => return None,
     };
     Some((format!("{COMMAND_STAMPS_DIR}/{}/{owner}.{kind}", config.name()), crate::shell::join(&words) + "\n"))
 }
 
-/// Writes the whole `Makefile` text of `plan` and its command stamps. `response_files` (from
+/// How a recipe spells `action`'s command: `template`'s words with make's variables (`$(cc.wasi)`,
+/// `$(cflags...)`), paths quoted for the shell, steps joined with `&&`. `flags_file` is the
+/// response file of a compile's flags, when they are too long for a command line.
+fn recipe_command(graph: &BuildGraph, action: &Action, template: CommandTemplate, flags_file: Option<&str>) -> String {
+    let path = |p: &str| recipe_words(&[p.to_string()]);
+    let output = action.outputs.first().map(|&f| graph.path(f)).unwrap_or_default();
+    let target = action.tool.map(|t| graph.tool(t).target.as_str()).unwrap_or_default();
+    let mut steps = Vec::new();
+    for step in template.steps {
+        let mut out: Vec<String> = Vec::new();
+        for word in *step {
+            match word {
+                Word::Lit(text) => out.push(path(text)),
+                Word::Var(Var::Launcher) => out.extend(graph.launcher(target).map(|l| format!("$({})", l.variable()))),
+                Word::Var(Var::Tool) => out.extend(action.tool.map(|t| format!("$({})", graph.tool(t).variable()))),
+                Word::Var(Var::Flags) => match (flags_file, action.flags) {
+                    (Some(file), _) => out.push(format!("@{}", path(file))),
+                    (None, Some(flags)) => out.push(format!("$({})", graph.flag_set(flags).name)),
+                    (None, None) => {}
+                },
+                Word::Var(Var::Inputs) => {
+                    let inputs: Vec<String> = action.inputs.iter().map(|&f| graph.path(f).to_string()).collect();
+                    out.push(recipe_words(&inputs));
+                }
+                Word::Var(Var::Output) => out.push(path(output)),
+                Word::Var(Var::Depfile) => out.push(path(&format!("{output}.d"))),
+                Word::Var(Var::AtRspfile) => out.push(format!("@{}", path(&format!("{output}.rsp")))),
+                Word::Var(Var::Rspfile) => out.push(path(&format!("{output}.rsp"))),
+                Word::Var(Var::Args) => out.push(recipe_words(&action.args)),
+                Word::Var(Var::Spygen) => out.push("$(SPYGEN)".into()),
+                Word::Var(Var::Make) => out.push("$(MAKE)".into()),
+            }
+        }
+        out.retain(|w| !w.is_empty());
+        steps.push(out.join(" "));
+    }
+    steps.join(" && ")
+}
+
+/// Writes the whole `Makefile` text of `graph` and its command stamps. `response_files` (from
 /// [`super::compile_response_files`], written beside it) hold the compile flags too long for a
 /// command line.
-pub fn lower_make(plan: &Plan, spygen_exe: &str, response_files: &[Option<ResponseFile>]) -> MakeOutput {
-    let graph = &plan.graph;
+pub fn lower_make(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> MakeOutput {
+    let settings = graph.settings();
     let mut out = String::with_capacity(64 * 1024);
     let _ = writeln!(
         out,
@@ -104,25 +137,25 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str, response_files: &[Option<Respon
          # make has no job pools (build.ninja keeps links in a `link` pool): links run under -j like\n\
          # any recipe. LINK_WRAPPER goes before each link and bundle command: to run one at a time,\n\
          # make -j8 LINK_WRAPPER='flock .link-lock' (flock from util-linux; recipes run in this directory).",
-        plan.project_manifest
+        settings.project_manifest
     );
-    let _ = writeln!(out, "\nSPYGEN := {}", words(&[spygen_exe.to_string()]));
+    let _ = writeln!(out, "\nSPYGEN := {}", words(std::slice::from_ref(&settings.spygen_exe)));
     out.push_str("ifeq ($(V),1)\nQ :=\nelse\nQ := @\nendif\n.DEFAULT_GOAL := all\n.SUFFIXES:\n.DELETE_ON_ERROR:\n");
     out.push_str("LINK_WRAPPER ?=\nLINK_PREFIX := $(if $(LINK_WRAPPER),$(LINK_WRAPPER) )\n");
 
-    for target in super::targets_in_order(graph) {
+    for target in graph.targets() {
         let _ = writeln!(out, "\n# toolchain {target}");
-        for tool in graph.tools.iter().filter(|t| t.target == target) {
+        for (_, tool) in graph.tools().filter(|(_, t)| t.target == target) {
             let _ = writeln!(out, "{} := {}", tool.variable(), words(&tool.command));
         }
     }
 
-    let mut defined = vec![false; graph.flag_sets.len()];
+    let mut defined = vec![false; graph.flag_set_count()];
     let mut depfiles: Vec<String> = Vec::new();
     let mut current_config = None;
     let mut stamps: Vec<(String, String)> = Vec::new();
-    let mut stamped_flags = vec![false; graph.flag_sets.len()];
-    for (index, action) in graph.actions.iter().enumerate() {
+    let mut stamped_flags = vec![false; graph.flag_set_count()];
+    for (id, action) in graph.actions() {
         if let Some(heading) = super::config_heading(graph, action, &mut current_config) {
             out.push_str(&heading);
         }
@@ -134,99 +167,38 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str, response_files: &[Option<Respon
         // Words too long for a command line: written to `<output>.rsp` by make's `file`
         // function when the recipe runs, from a variable (the path too: it may hold commas).
         let long = super::action_response_words(graph, action).map(|rsp_words| {
-            let var = format!("rsp.{index}");
+            let var = format!("rsp.{}", id.index());
             let rsp = format!("{first_out}.rsp");
             let _ = writeln!(out, "{var} := {}", words_for_response_file(&rsp_words));
             let _ = writeln!(out, "{var}.file := {}", escape_value(&rsp));
-            (format!("$(file >$({var}.file),$({var}))"), format!("@{}", recipe_words(&[rsp])))
+            format!("$(file >$({var}.file),$({var}))")
         });
-        let recipe: Vec<String> = match action.kind {
-            ActionKind::Compile => {
-                let src = graph.path(action.inputs[0]);
-                let cflags = &graph.flag_sets[action.flags.map(|f| f.index()).unwrap_or_default()].name;
-                depfiles.push(escape_path(&format!("{first_out}.d")));
-                let dep = commands::depfile_args(first_out);
-                let target = action.tool.map(|t| graph.tools[t.index()].target.as_str()).unwrap_or_default();
-                // The launcher (ccache, distcc) goes before compiles only.
-                let launcher = graph.launcher(target).map(|l| format!("$({}) ", l.variable())).unwrap_or_default();
-                let flags = match response_file {
-                    Some(r) => format!("@{}", recipe_words(std::slice::from_ref(&r.path))),
-                    None => format!("$({cflags})"),
-                };
-                vec![
-                    format!("@echo CC {}", recipe_words(&[first_out.to_string()])),
-                    format!(
-                        "$(Q){launcher}$({}) {} {flags} -c {} -o {}",
-                        tool_var(graph, action),
-                        recipe_words(&dep),
-                        recipe_words(&[src.into()]),
-                        recipe_words(&[first_out.into()])
-                    ),
-                ]
-            }
-            ActionKind::Archive => {
-                let objects = match &long {
-                    Some((_, at_file)) => at_file.clone(),
-                    None => recipe_words(&action.inputs.iter().map(|&f| graph.path(f).to_string()).collect::<Vec<_>>()),
-                };
-                let mut recipe = vec![format!("@echo AR {}", recipe_words(&[first_out.to_string()]))];
-                recipe.extend(long.iter().map(|(write, _)| write.clone()));
-                recipe.push(format!(
-                    "$(Q)rm -f {o} && $({}) rcs {o} {objects}",
-                    tool_var(graph, action),
-                    o = recipe_words(&[first_out.into()])
-                ));
-                recipe
-            }
-            ActionKind::Link | ActionKind::LinkWholeArchive if long.is_some() => {
-                let (write, at_file) = long.clone().unwrap_or_default();
-                vec![
-                    format!("@echo LINK {}", recipe_words(&[first_out.to_string()])),
-                    write,
-                    format!("$(Q)$(LINK_PREFIX)$({}) {at_file}", tool_var(graph, action)),
-                ]
-            }
-            ActionKind::Link | ActionKind::LinkWholeArchive => {
-                let inputs: Vec<String> = action.inputs.iter().map(|&f| graph.path(f).to_string()).collect();
-                let ldflags = &graph.flag_sets[action.flags.map(|f| f.index()).unwrap_or_default()].name;
-                let (pre, post) = if action.kind == ActionKind::LinkWholeArchive {
-                    ("-Wl,--whole-archive ", " -Wl,--no-whole-archive")
-                } else {
-                    ("", "")
-                };
-                vec![
-                    format!("@echo LINK {}", recipe_words(&[first_out.to_string()])),
-                    format!(
-                        "$(Q)$(LINK_PREFIX)$({}) -o {} {pre}{}{post} $({ldflags})",
-                        tool_var(graph, action),
-                        recipe_words(&[first_out.into()]),
-                        recipe_words(&inputs)
-                    ),
-                ]
-            }
-            ActionKind::ForeignMake => vec![
-                format!("@echo MAKE {}", recipe_words(&[first_out.to_string()])),
-                // $(MAKE) shares the jobserver; make re-reads the archive's mtime afterwards, so
-                // an up-to-date library does not relink its users (ninja's restat).
-                format!("$(Q)$(MAKE) {}", recipe_words(&action.args)),
-            ],
-            ActionKind::Bundle => {
-                let (write, args) = match &long {
-                    Some((write, at_file)) => (Some(write.clone()), format!("bundle --args-from {}", &at_file[1..])),
-                    None => (None, recipe_words(&action.args)),
-                };
-                let mut recipe = vec![format!("@echo BUNDLE {}", recipe_words(&[first_out.to_string()]))];
-                recipe.extend(write);
-                // make has no restat: the touch keeps the bundle newer than its archives even
-                // when it comes from the cache unchanged.
-                recipe.push(format!(
-                    "$(Q)$(LINK_PREFIX)$(SPYGEN) {args} && touch {}",
-                    recipe_words(&[first_out.to_string()])
-                ));
-                recipe
-            }
-            ActionKind::Phony | ActionKind::Regenerate => continue,
+        if matches!(action.kind, ActionKind::Phony | ActionKind::Regenerate) {
+            continue;
+        }
+        let (template, writes_rsp) = match (&long, action.kind.response_file_command()) {
+            (Some(write), Some(rsp)) => (rsp.command, Some(write.clone())),
+            _ => match action.kind.command() {
+                Some(template) => (template, None),
+                None => continue,
+            },
         };
+        let mut command = String::from("$(Q)");
+        if action.kind.pool().is_some() {
+            command.push_str("$(LINK_PREFIX)");
+        }
+        command.push_str(&recipe_command(graph, action, template, response_file.map(|r| r.path.as_str())));
+        if action.kind == ActionKind::Bundle {
+            // make has no restat: the touch keeps the bundle newer than its archives even when
+            // it comes from the cache unchanged.
+            command.push_str(&format!(" && touch {}", recipe_words(&[first_out.to_string()])));
+        }
+        if action.kind == ActionKind::Compile {
+            depfiles.push(escape_path(&format!("{first_out}.d")));
+        }
+        let mut recipe = vec![format!("@echo {} {}", action.kind.verb(), recipe_words(&[first_out.to_string()]))];
+        recipe.extend(writes_rsp);
+        recipe.push(command);
         let stamp = command_stamp(graph, action, response_file);
         if let Some((path, content)) = &stamp {
             // A compile's stamp is shared by its unit's objects: written once.
@@ -248,7 +220,7 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str, response_files: &[Option<Respon
     }
 
     out.push_str("\n# aliases: per configuration, per target, per module and program; `all` is the default\n");
-    let phony: Vec<&Action> = graph.actions.iter().filter(|a| a.kind == ActionKind::Phony).collect();
+    let phony: Vec<&Action> = graph.actions().map(|(_, a)| a).filter(|a| a.kind == ActionKind::Phony).collect();
     let names: Vec<String> = phony.iter().map(|a| escape_path(graph.path(a.outputs[0]))).collect();
     let _ = writeln!(out, ".PHONY: {}", names.join(" "));
     for action in phony {
@@ -262,15 +234,12 @@ pub fn lower_make(plan: &Plan, spygen_exe: &str, response_files: &[Option<Respon
          # restarts only when the Makefile did. .PRECIOUS: an interrupt never deletes a generated\n\
          # file (each is replaced atomically, never left half-written).\n",
     );
-    for action in graph.actions.iter().filter(|a| a.kind == ActionKind::Regenerate) {
+    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate) {
         let mut outputs = action.outputs.clone();
         outputs.extend(action.implicit_outputs.iter().copied());
         let outputs = paths(graph, &outputs);
-        let _ = writeln!(
-            out,
-            ".PHONY: FORCE\nFORCE:\n.PRECIOUS: {outputs}\n{outputs} &: FORCE\n\t$(Q)$(SPYGEN) {} --regen",
-            recipe_words(&plan.regen_command)
-        );
+        let command = action.kind.command().map(|t| recipe_command(graph, action, t, None)).unwrap_or_default();
+        let _ = writeln!(out, ".PHONY: FORCE\nFORCE:\n.PRECIOUS: {outputs}\n{outputs} &: FORCE\n\t$(Q){command}");
     }
     MakeOutput { makefile: out, stamps }
 }
@@ -279,12 +248,15 @@ fn paths(graph: &BuildGraph, files: &[FileId]) -> String {
     files.iter().map(|&f| escape_path(graph.path(f))).collect::<Vec<_>>().join(" ")
 }
 
-fn define_flags(graph: &BuildGraph, id: crate::graph::FlagSetId, defined: &mut [bool], out: &mut String) {
+fn define_flags(graph: &BuildGraph, id: FlagSetId, defined: &mut [bool], out: &mut String) {
     let reference = |name: &str| format!("$({name})");
-    let spell = |set: crate::graph::FlagSetId| words(&graph.flag_sets[set.index()].words).into();
-    for (name, value) in super::flag_set_definitions(graph, id, defined, &reference, &spell) {
+    let mut spell = |_: FlagSetId, list: &[String], out: &mut String| out.push_str(&words(list));
+    let mut ids = Vec::new();
+    graph.flag_sets_to_define(id, defined, &mut ids);
+    for id in ids {
+        let value = graph.flag_set_value(id, &reference, &mut spell);
         let sep = if value.is_empty() { "" } else { " " };
-        let _ = writeln!(out, "{name} :={sep}{value}");
+        let _ = writeln!(out, "{} :={sep}{value}", graph.flag_set(id).name);
     }
 }
 

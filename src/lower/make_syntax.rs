@@ -1,5 +1,7 @@
 //! GNU make syntax helpers shared by the Makefile, the includable fragment and `flags --format make`.
 
+use crate::toolchain::ConfigFlags;
+
 /// `text` escaped for the right-hand side of a make variable assignment: `$` doubles, and `#`
 /// (which would start a comment) is backslash-escaped. make halves the backslashes before an
 /// escaped `#`, so those are doubled first (`\#` stays `\#`); and a value ending in a backslash
@@ -46,7 +48,38 @@ pub fn recipe_words(words: &[String]) -> String {
 
 /// A `NAME := value` line.
 pub fn assign(name: &str, value: &str) -> String {
-    format!("{name} := {}\n", escape_value(value))
+    if value.is_empty() { format!("{name} :=\n") } else { format!("{name} := {}\n", escape_value(value)) }
+}
+
+/// The make variables of one configuration (see [`ConfigFlags`]), each named by `name` (given
+/// `CC`: `CC` in `spygen flags --format make`, `SPYGEN_CC_wasi_release` in spygen.mk): CC, AR,
+/// LAUNCHER, CFLAGS, LDFLAGS, LIBDIR, OBJ_SUFFIX, LIB_SUFFIX and EXE_SUFFIX. A missing tool or
+/// launcher is a recursively expanded `$(error ...)`: it stops make only where it is used.
+/// The one writer of these variables, for both.
+pub fn config_variables(
+    flags: &ConfigFlags,
+    launcher: &std::result::Result<Option<Vec<String>>, String>,
+    name: &dyn Fn(&str) -> String,
+) -> String {
+    let mut out = String::new();
+    let mut words_or_error = |var: &str, value: &std::result::Result<Vec<String>, String>| match value {
+        Ok(words) => out.push_str(&assign(&name(var), &crate::shell::join(words))),
+        Err(why) => out.push_str(&format!("{} = $(error {})\n", name(var), escape_value(&why.replace('\n', " ")))),
+    };
+    words_or_error("CC", &flags.cc);
+    words_or_error("AR", &flags.ar);
+    words_or_error("LAUNCHER", &launcher.clone().map(Option::unwrap_or_default));
+    for (var, value) in [
+        ("CFLAGS", crate::shell::join(&flags.cflags)),
+        ("LDFLAGS", crate::shell::join(&flags.ldflags)),
+        ("LIBDIR", flags.libdir.as_deref().map(crate::shell::quote).unwrap_or_default()),
+        ("OBJ_SUFFIX", flags.obj_suffix.clone()),
+        ("LIB_SUFFIX", flags.lib_suffix.clone()),
+        ("EXE_SUFFIX", flags.exe_suffix.clone()),
+    ] {
+        out.push_str(&assign(&name(var), &value));
+    }
+    out
 }
 
 #[cfg(test)]

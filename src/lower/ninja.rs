@@ -1,17 +1,19 @@
 //! Lowering to `build.ninja`: per-toolchain rules and tool variables, per-configuration and
 //! per-unit flag variables defined once, compact edges, phony aliases, a regeneration edge.
+//! Every rule's command is its action kind's [`CommandTemplate`], its variables spelled the
+//! ninja way ([`rule_command`]).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use super::{ResponseFile, action_response_words};
-use crate::graph::{ActionKind, BuildGraph, FlagSetId};
-use crate::plan::Plan;
+use crate::graph::{Action, ActionKind, BuildGraph, CommandTemplate, FileId, FlagSetId, LINK_POOL, Var, Word};
 use crate::shell;
 
 /// `path` escaped for a ninja build line: `$`, space and `:` are special there.
-pub fn escape_path(path: &str) -> std::borrow::Cow<'_, str> {
+pub fn escape_path(path: &str) -> Cow<'_, str> {
     if !path.contains(['$', ' ', ':']) {
-        return std::borrow::Cow::Borrowed(path);
+        return Cow::Borrowed(path);
     }
     let mut out = String::with_capacity(path.len() + 4);
     for c in path.chars() {
@@ -22,91 +24,213 @@ pub fn escape_path(path: &str) -> std::borrow::Cow<'_, str> {
             _ => out.push(c),
         }
     }
-    std::borrow::Cow::Owned(out)
+    Cow::Owned(out)
 }
 
 /// Text escaped for a ninja variable value (only `$` is special there).
-pub fn escape_value(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains('$') { std::borrow::Cow::Owned(text.replace('$', "$$")) } else { std::borrow::Cow::Borrowed(text) }
+pub fn escape_value(text: &str) -> Cow<'_, str> {
+    if text.contains('$') { Cow::Owned(text.replace('$', "$$")) } else { Cow::Borrowed(text) }
 }
 
 /// Command words quoted for the shell, then escaped for ninja.
 fn command_words(words: &[String]) -> String {
     let joined = shell::join(words);
     match escape_value(&joined) {
-        std::borrow::Cow::Borrowed(_) => joined,
-        std::borrow::Cow::Owned(escaped) => escaped,
+        Cow::Borrowed(_) => joined,
+        Cow::Owned(escaped) => escaped,
     }
 }
 
-/// Writes the whole `build.ninja` text of `plan`.
-pub fn lower_ninja(plan: &Plan, spygen_exe: &str) -> String {
-    let response_files = super::compile_response_files(&plan.graph);
-    lower_ninja_parts(plan, spygen_exe, &response_files).concat()
+/// How a rule's command spells the action's flags ([`Var::Flags`]).
+enum FlagsSpelling<'a> {
+    /// A compile rule's own flag variable: `${cflags.m.wasi-debug}`.
+    Variable(&'a str),
+    /// A response file holding them: `@path`.
+    ResponseFile(&'a str),
+    /// The edge's `ldflags` binding: `$ldflags`.
+    EdgeBinding,
 }
 
-/// The `build.ninja` text of `plan` in consecutive parts (large files are formatted in parts
+/// The command of a rule running `template` for actions of `target`: variables are ninja's
+/// (`$in`, `$out`, `${cc.wasi}`), literals quoted for the shell. `args` spells the arguments
+/// in the rule itself (the one regeneration edge); otherwise edges bind `$args`.
+fn rule_command(
+    graph: &BuildGraph,
+    kind: ActionKind,
+    target: &str,
+    template: CommandTemplate,
+    flags: &FlagsSpelling,
+    args: Option<&[String]>,
+) -> String {
+    let mut steps = Vec::new();
+    for step in template.steps {
+        let mut words: Vec<String> = Vec::new();
+        for word in *step {
+            match word {
+                Word::Lit(text) => words.push(command_words(&[text.to_string()])),
+                Word::Var(Var::Launcher) => {
+                    words.extend(graph.launcher(target).map(|l| format!("${{{}}}", l.variable())));
+                }
+                Word::Var(Var::Tool) => {
+                    let tool = kind.tool_role().and_then(|role| graph.find_tool(target, role));
+                    words.extend(tool.map(|t| format!("${{{}}}", graph.tool(t).variable())));
+                }
+                Word::Var(Var::Flags) => words.push(match flags {
+                    FlagsSpelling::Variable(name) => format!("${{{name}}}"),
+                    FlagsSpelling::ResponseFile(path) => format!("@{}", command_words(&[path.to_string()])),
+                    FlagsSpelling::EdgeBinding => "$ldflags".into(),
+                }),
+                Word::Var(Var::Inputs) => words.push("$in".into()),
+                Word::Var(Var::Output) => words.push("$out".into()),
+                Word::Var(Var::Depfile) => words.push("$out.d".into()),
+                Word::Var(Var::AtRspfile) => words.push("@$out.rsp".into()),
+                Word::Var(Var::Rspfile) => words.push("$out.rsp".into()),
+                Word::Var(Var::Args) => words.push(args.map_or("$args".into(), command_words)),
+                Word::Var(Var::Spygen) => words.push("$spygen".into()),
+                Word::Var(Var::Make) => words.push("make".into()),
+            }
+        }
+        words.retain(|w| !w.is_empty());
+        steps.push(words.join(" "));
+    }
+    steps.join(" && ")
+}
+
+/// Writes `rule <name>` running `command` for actions of `kind`: a depfile when the command
+/// has one, `rspfile` when it goes through a response file, the pool and restat the kind asks
+/// for. `description` is what follows the kind's verb (usually `$out`).
+fn write_rule(out: &mut String, name: &str, command: &str, kind: ActionKind, rsp: bool, description: &str) {
+    let _ = writeln!(out, "rule {name}\n  command = {command}");
+    if kind.command().is_some_and(|c| c.steps.iter().any(|s| s.contains(&Word::Var(Var::Depfile)))) {
+        out.push_str("  depfile = $out.d\n  deps = gcc\n");
+    }
+    if rsp {
+        out.push_str("  rspfile = $out.rsp\n  rspfile_content = $rsp\n");
+    }
+    let _ = writeln!(out, "  description = {} {description}", kind.verb());
+    if kind == ActionKind::Regenerate {
+        out.push_str("  generator = 1\n  restat = 1\n");
+    } else if kind.restat() {
+        out.push_str("  restat = 1\n");
+    }
+    if let Some(pool) = kind.pool() {
+        let _ = writeln!(out, "  pool = {pool}");
+    }
+}
+
+/// The name of the rule of non-compile `action` (compiles have one rule per flag set).
+fn rule_name(graph: &BuildGraph, action: &Action, rsp: bool) -> String {
+    let target = action.tool.map(|t| graph.tool(t).target.as_str()).unwrap_or_default();
+    match (action.kind, rsp) {
+        (ActionKind::Archive, false) => format!("ar.{target}"),
+        (ActionKind::Archive, true) => format!("ar-rsp.{target}"),
+        (ActionKind::Link, false) => format!("link.{target}"),
+        (ActionKind::LinkWholeArchive, false) => format!("link-whole.{target}"),
+        (ActionKind::Link | ActionKind::LinkWholeArchive, true) => format!("link-rsp.{target}"),
+        (ActionKind::ForeignMake, _) => "foreign-make".into(),
+        (ActionKind::Bundle, false) => "bundle".into(),
+        (ActionKind::Bundle, true) => "bundle-rsp".into(),
+        (ActionKind::Regenerate, _) => "regen".into(),
+        (ActionKind::Phony, _) => "phony".into(),
+        // A compile without flags (the planner gives every compile some).
+        (ActionKind::Compile, _) => format!("cc.{target}"),
+    }
+}
+
+/// Writes the whole `build.ninja` text of `graph`.
+pub fn lower_ninja(graph: &BuildGraph) -> String {
+    let response_files = super::compile_response_files(graph);
+    lower_ninja_parts(graph, &response_files).concat()
+}
+
+/// The `build.ninja` text of `graph` in consecutive parts (large files are formatted in parts
 /// on two threads; writing the parts one after the other spares copying them into one).
 /// `response_files` (from [`super::compile_response_files`], written beside it) hold the
 /// compile flags too long for a command line.
-pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str, response_files: &[Option<ResponseFile>]) -> Vec<String> {
-    let graph = &plan.graph;
+pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Vec<String> {
+    let settings = graph.settings();
     let mut out = String::with_capacity(64 * 1024);
     let _ = writeln!(
         out,
         "# build.ninja for {}, written by spygen. Do not edit: edit the manifests instead;\n\
          # ninja re-runs spygen when a manifest, a descriptor or a globbed directory changes.",
-        plan.project_manifest
+        settings.project_manifest
     );
     out.push_str("ninja_required_version = 1.10\n\n");
-    let _ = writeln!(out, "spygen = {}\n", command_words(&[spygen_exe.to_string()]));
-    out.push_str("rule regen\n");
-    let _ = writeln!(out, "  command = $spygen {} --regen", command_words(&plan.regen_command));
-    out.push_str("  description = REGEN build.ninja\n  generator = 1\n  restat = 1\n\n");
+    let _ = writeln!(out, "spygen = {}\n", command_words(std::slice::from_ref(&settings.spygen_exe)));
+    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate).take(1) {
+        let kind = ActionKind::Regenerate;
+        let command = kind
+            .command()
+            .map(|template| rule_command(graph, kind, "", template, &FlagsSpelling::EdgeBinding, Some(&action.args)));
+        let output = action.outputs.first().map(|&f| graph.path(f)).unwrap_or_default();
+        write_rule(&mut out, "regen", &command.unwrap_or_default(), kind, false, output);
+        out.push('\n');
+    }
 
     let _ = writeln!(
         out,
         "# links and wasm bundles take much memory: `depth` of them at a time (--link-jobs);\n\
-         # compiles use every job slot\npool link\n  depth = {}\n",
-        plan.link_jobs
+         # compiles use every job slot\npool {LINK_POOL}\n  depth = {}\n",
+        settings.link_jobs
     );
 
-    if graph.actions.iter().any(|a| a.kind == ActionKind::ForeignMake) {
-        out.push_str(
-            "# a library's own Makefile; restat: an up-to-date library does not relink its users\n\
-             rule foreign-make\n  command = make $args\n  description = MAKE $out\n  restat = 1\n\n",
-        );
-    }
-
-    if graph.actions.iter().any(|a| a.kind == ActionKind::Bundle) {
-        out.push_str(
+    for (kind, comment) in [
+        (
+            ActionKind::ForeignMake,
+            "# a library's own Makefile; restat: an up-to-date library does not relink its users\n",
+        ),
+        (
+            ActionKind::Bundle,
             "# wasm bundles through spygen's content-addressed cache; restat: an unchanged bundle\n\
-             # is not rewritten\n\
-             rule bundle\n  command = $spygen $args\n  description = BUNDLE $out\n  restat = 1\n  pool = link\n\n",
-        );
+             # is not rewritten\n",
+        ),
+    ] {
+        if let (Some((_, action)), Some(template)) = (graph.actions().find(|(_, a)| a.kind == kind), kind.command()) {
+            out.push_str(comment);
+            let command = rule_command(graph, kind, "", template, &FlagsSpelling::EdgeBinding, None);
+            write_rule(&mut out, &rule_name(graph, action, false), &command, kind, false, "$out");
+            out.push('\n');
+        }
     }
 
-    // Toolchains: tool variables and rules, once each.
-    for target in super::targets_in_order(graph) {
+    // Toolchains: tool variables and the archive and link rules, once each.
+    for target in graph.targets() {
         let _ = writeln!(out, "# toolchain {target}");
-        for tool in graph.tools.iter().filter(|t| t.target == target) {
+        for (_, tool) in graph.tools().filter(|(_, t)| t.target == target) {
             let _ = writeln!(out, "{} = {}", tool.variable(), command_words(&tool.command));
         }
-        let _ = write!(
-            out,
-            "rule ar.{target}\n  command = rm -f $out && ${{ar.{target}}} rcs $out $in\n  description = AR $out\n\
-             rule ar-rsp.{target}\n  command = rm -f $out && ${{ar.{target}}} rcs $out @$out.rsp\n  \
-             rspfile = $out.rsp\n  rspfile_content = $rsp\n  description = AR $out\n\
-             rule link.{target}\n  command = ${{cc.{target}}} -o $out $in $ldflags\n  description = LINK $out\n  \
-             pool = link\n\
-             rule link-whole.{target}\n  command = ${{cc.{target}}} -o $out -Wl,--whole-archive $in \
-             -Wl,--no-whole-archive $ldflags\n  description = LINK $out\n  pool = link\n\n"
-        );
+        for (kind, rsp, name) in [
+            (ActionKind::Archive, false, "ar"),
+            (ActionKind::Archive, true, "ar-rsp"),
+            (ActionKind::Link, false, "link"),
+            (ActionKind::LinkWholeArchive, false, "link-whole"),
+        ] {
+            let template = if rsp { kind.response_file_command().map(|r| r.command) } else { kind.command() };
+            if let Some(template) = template {
+                let command = rule_command(graph, kind, target, template, &FlagsSpelling::EdgeBinding, None);
+                write_rule(&mut out, &format!("{name}.{target}"), &command, kind, rsp, "$out");
+            }
+        }
+        out.push('\n');
     }
 
-    // Every flag set's own words, spelled once: inline sets are copied into many others.
-    let spelled: Vec<String> = graph.flag_sets.iter().map(|set| command_words(&set.words)).collect();
-    let plan_of_edges = plan_edges(graph, &spelled, response_files);
+    // Every flag set's words, spelled once when it has one list of its own: sets copied into
+    // many others are spelled once, not once per copy.
+    let spelled: Vec<Option<String>> = graph
+        .flag_sets()
+        .map(|(_, set)| {
+            let mut own = set.parts.iter().filter_map(|p| match p {
+                crate::graph::FlagPart::Words(w) => Some(w),
+                _ => None,
+            });
+            match (own.next(), own.next()) {
+                (Some(words), None) => Some(command_words(words)),
+                _ => None,
+            }
+        })
+        .collect();
+    let plan_of_edges = plan_edges(graph, response_files);
     let edges = &plan_of_edges.edges;
     let write = |edges: &[Edge]| write_edges(graph, &plan_of_edges, &spelled, edges);
     let mut parts = vec![out];
@@ -125,20 +249,20 @@ pub fn lower_ninja_parts(plan: &Plan, spygen_exe: &str, response_files: &[Option
     let mut out = String::new();
 
     out.push_str("\n# aliases: per configuration, per target, per module and program; `all` is the default\n");
-    for action in graph.actions.iter().filter(|a| a.kind == ActionKind::Phony) {
+    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Phony) {
         write_edge(graph, action, "phony", None, &mut out);
     }
     out.push_str("\n# regeneration\n");
-    for action in graph.actions.iter().filter(|a| a.kind == ActionKind::Regenerate) {
+    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate) {
         write_edge(graph, action, "regen", None, &mut out);
         // A new spygen may write different files: it is an input too (by its path: `$spygen`
         // is a shell word, quoted when the path needs it).
         out.truncate(out.len() - 1);
         out.push_str(" | ");
-        out.push_str(&escape_path(spygen_exe));
+        out.push_str(&escape_path(&settings.spygen_exe));
         out.push('\n');
     }
-    let defaults: Vec<String> = graph.defaults.iter().map(|&f| escape_path(graph.path(f)).into_owned()).collect();
+    let defaults: Vec<Cow<str>> = graph.defaults().iter().map(|&f| escape_path(graph.path(f))).collect();
     if defaults.is_empty() {
         out.push_str("\n# no toolchain of the wanted configurations is installed: nothing is built by default\n");
         out.push_str("default build.ninja\n");
@@ -177,21 +301,21 @@ impl EdgePlan {
 }
 
 /// Pass 1, in order: what must be defined before each edge (configuration headings, flag
-/// variables, compile rules) and each edge's rule. It touches each action once, cheaply; the
-/// text is written by [`write_edges`]. `spelled` holds every flag set's own words, spelled.
-fn plan_edges(graph: &BuildGraph, spelled: &[String], response_files: &[Option<ResponseFile>]) -> EdgePlan {
-    let mut defined = vec![false; graph.flag_sets.len()];
+/// variables, compile rules and response-file rules) and each edge's rule. It touches each
+/// action once, cheaply; the text is written by [`write_edges`].
+fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> EdgePlan {
+    let mut defined = vec![false; graph.flag_set_count()];
+    let lengths = graph.flag_set_lengths();
     let mut rules: Vec<String> = Vec::new();
-    // A compile rule's response file, which its edges depend on, by rule.
     let mut rule_inputs: Vec<Option<String>> = Vec::new();
     // One compile rule per module and configuration, its flags in a file-level variable: edges
     // then carry no bindings, and ninja keeps one copy of each flag list, not one per object.
-    let mut compile_rules: Vec<Option<u32>> = vec![None; graph.flag_sets.len()];
+    let mut compile_rules: Vec<Option<u32>> = vec![None; graph.flag_set_count()];
     let mut other_rules: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-    let mut edges: Vec<Edge> = Vec::with_capacity(graph.actions.len());
-    let mut weights: Vec<usize> = Vec::with_capacity(graph.actions.len());
+    let mut edges: Vec<Edge> = Vec::with_capacity(graph.action_count());
+    let mut weights: Vec<usize> = Vec::with_capacity(graph.action_count());
     let mut current_config = None;
-    for (index, action) in graph.actions.iter().enumerate() {
+    for (id, action) in graph.actions() {
         if matches!(action.kind, ActionKind::Phony | ActionKind::Regenerate) {
             continue; // written after every real edge
         }
@@ -201,110 +325,84 @@ fn plan_edges(graph: &BuildGraph, spelled: &[String], response_files: &[Option<R
         }
         let mut flag_sets = Vec::new();
         if let Some(flags) = action.flags {
-            super::flag_sets_to_define(graph, flags, &mut defined, &mut flag_sets);
+            graph.flag_sets_to_define(flags, &mut defined, &mut flag_sets);
         }
-        let mut weight = 64 + action.inputs.len() * 32;
-        for &f in &flag_sets {
-            let set = &graph.flag_sets[f.index()];
-            weight += std::iter::once(f)
-                .chain(set.inline.iter().copied())
-                .map(|i| spelled[i.index()].len() + 1)
-                .sum::<usize>();
-        }
-        weights.push(weight);
-        let target = action.tool.map(|t| graph.tools[t.index()].target.as_str()).unwrap_or_default();
-        // A compile rule is written right before its first edge, after the flag variables it
-        // uses; the other rules are in the toolchain sections.
-        let mut rule_text = String::new();
+        weights.push(64 + action.inputs.len() * 32 + flag_sets.iter().map(|f| lengths[f.index()]).sum::<usize>());
+        let target = action.tool.map(|t| graph.tool(t).target.as_str()).unwrap_or_default();
         let rsp = action_response_words(graph, action);
-        let mut new_rule = |name: String, text: Option<&mut String>, flags: Option<FlagSetId>| -> u32 {
-            let rsp_file = flags.and_then(|f| response_files[f.index()].as_ref());
-            match text {
-                Some(text) if action.kind == ActionKind::Compile => {
-                    // The launcher (ccache, distcc) goes before compiles only.
-                    let launcher =
-                        graph.launcher(target).map(|l| format!("${{{}}} ", l.variable())).unwrap_or_default();
-                    let flags = match (rsp_file, flags) {
-                        (Some(r), _) => format!(" @{}", command_words(std::slice::from_ref(&r.path))),
-                        (None, Some(f)) => format!(" ${{{}}}", graph.flag_sets[f.index()].name),
-                        (None, None) => String::new(),
-                    };
-                    let _ = write!(
-                        text,
-                        "rule {name}\n  command = {launcher}${{cc.{target}}} -MMD -MF $out.d{flags} -c $in -o $out\n  \
-                         depfile = $out.d\n  deps = gcc\n  description = CC $out\n"
-                    );
-                }
-                Some(text) => {
-                    // A link or bundle whose words go through a response file (`$rsp`).
-                    let (command, what, restat) = match action.kind {
-                        ActionKind::Bundle => {
-                            ("$spygen bundle --args-from $out.rsp".to_string(), "BUNDLE", "  restat = 1\n")
-                        }
-                        _ => (format!("${{cc.{target}}} @$out.rsp"), "LINK", ""),
-                    };
-                    let _ = write!(
-                        text,
-                        "rule {name}\n  command = {command}\n  rspfile = $out.rsp\n  rspfile_content = $rsp\n  \
-                         description = {what} $out\n{restat}  pool = link\n"
-                    );
-                }
-                None => {}
-            }
-            rules.push(name);
-            rule_inputs.push(rsp_file.map(|r| r.path.clone()));
-            rules.len() as u32 - 1
-        };
+        let mut rule_text = String::new();
         let rule = match (action.kind, action.flags) {
-            (ActionKind::Compile, Some(id)) => match compile_rules[id.index()] {
+            (ActionKind::Compile, Some(flags)) => match compile_rules[flags.index()] {
                 Some(rule) => rule,
                 None => {
-                    let name = &graph.flag_sets[id.index()].name;
-                    let rule_name = format!("cc.{}", name.strip_prefix("cflags.").unwrap_or(name));
-                    let rule = new_rule(rule_name, Some(&mut rule_text), Some(id));
-                    compile_rules[id.index()] = Some(rule);
+                    // Written right before its first edge, after the flag variables it uses.
+                    let rsp_file = response_files[flags.index()].as_ref();
+                    let spelling = match rsp_file {
+                        Some(r) => FlagsSpelling::ResponseFile(&r.path),
+                        None => FlagsSpelling::Variable(&graph.flag_set(flags).name),
+                    };
+                    let name = compile_rule_name(graph, action, flags);
+                    if let Some(template) = action.kind.command() {
+                        let command = rule_command(graph, action.kind, target, template, &spelling, None);
+                        write_rule(&mut rule_text, &name, &command, action.kind, false, "$out");
+                    }
+                    rules.push(name);
+                    rule_inputs.push(rsp_file.map(|r| r.path.clone()));
+                    let rule = rules.len() as u32 - 1;
+                    compile_rules[flags.index()] = Some(rule);
                     rule
                 }
             },
             (kind, _) => {
-                let name = match (kind, &rsp) {
-                    (ActionKind::Archive, Some(_)) => format!("ar-rsp.{target}"),
-                    (ActionKind::Archive, None) => format!("ar.{target}"),
-                    (ActionKind::Link | ActionKind::LinkWholeArchive, Some(_)) => format!("link-rsp.{target}"),
-                    (ActionKind::Link, None) => format!("link.{target}"),
-                    (ActionKind::LinkWholeArchive, None) => format!("link-whole.{target}"),
-                    (ActionKind::ForeignMake, _) => "foreign-make".into(),
-                    (ActionKind::Bundle, Some(_)) => "bundle-rsp".into(),
-                    (ActionKind::Bundle, None) => "bundle".into(),
-                    // A compile without flags (the planner gives every compile some).
-                    _ => format!("cc.{target}"),
-                };
+                let name = rule_name(graph, action, rsp.is_some());
                 match other_rules.get(&name) {
                     Some(&rule) => rule,
                     None => {
-                        // Compile and response-file rules are written where first used; the
-                        // others are in the toolchain sections.
-                        let written_here =
-                            kind == ActionKind::Compile || (rsp.is_some() && kind != ActionKind::Archive);
-                        let text = written_here.then_some(&mut rule_text);
-                        let rule = new_rule(name.clone(), text, None);
+                        // Archive rules and the rules of foreign makes and bundles are written
+                        // at the top; compiles without flags and response-file links and
+                        // bundles where first used.
+                        let template = match (kind, rsp.is_some()) {
+                            (ActionKind::Archive, _) | (ActionKind::ForeignMake, _) | (ActionKind::Bundle, false) => {
+                                None
+                            }
+                            (ActionKind::Link | ActionKind::LinkWholeArchive, false) => None,
+                            (_, true) => kind.response_file_command().map(|r| r.command),
+                            (_, false) => kind.command(),
+                        };
+                        if let Some(template) = template {
+                            let command =
+                                rule_command(graph, kind, target, template, &FlagsSpelling::EdgeBinding, None);
+                            write_rule(&mut rule_text, &name, &command, kind, rsp.is_some(), "$out");
+                        }
+                        rules.push(name.clone());
+                        rule_inputs.push(None);
+                        let rule = rules.len() as u32 - 1;
                         other_rules.insert(name, rule);
                         rule
                     }
                 }
             }
         };
-        let rsp = rsp.map(|words| escape_value(&crate::shell::response_file(&words)).into_owned());
-        edges.push(Edge { action: index, rule, prelude, flag_sets, rule_text, rsp });
+        let rsp = rsp.map(|words| escape_value(&shell::response_file(&words)).into_owned());
+        edges.push(Edge { action: id, rule, prelude, flag_sets, rule_text, rsp });
     }
     EdgePlan { edges, weights, rules, rule_inputs }
 }
 
-/// Pass 2: the text of `edges`, with what each needs defined first.
-fn write_edges(graph: &BuildGraph, plan: &EdgePlan, spelled: &[String], edges: &[Edge]) -> String {
+/// The compile rule of the flag set `flags` of `action`: `cc.<unit>.<configuration>`.
+fn compile_rule_name(graph: &BuildGraph, action: &Action, flags: FlagSetId) -> String {
+    match (&action.owner, graph.config_name(action)) {
+        (Some(owner), Some(config)) => format!("cc.{owner}.{config}"),
+        _ => format!("cc.{}", graph.flag_set(flags).name),
+    }
+}
+
+/// Pass 2: the text of `edges`, with what each needs defined first; `spelled` holds the
+/// spelled words of every set that has one list of its own.
+fn write_edges(graph: &BuildGraph, plan: &EdgePlan, spelled: &[Option<String>], edges: &[Edge]) -> String {
     let mut text = String::with_capacity(edges.len() * 128);
     for edge in edges {
-        let action = &graph.actions[edge.action];
+        let action = graph.action(edge.action);
         text.push_str(&edge.prelude);
         for &id in &edge.flag_sets {
             define_flags(graph, id, spelled, &mut text);
@@ -316,11 +414,12 @@ fn write_edges(graph: &BuildGraph, plan: &EdgePlan, spelled: &[String], edges: &
             let _ = writeln!(text, "  rsp = {rsp}");
             continue;
         }
-        if matches!(action.kind, ActionKind::ForeignMake | ActionKind::Bundle) {
+        let uses = |var| action.kind.command().is_some_and(|c| c.steps.iter().any(|s| s.contains(&Word::Var(var))));
+        if uses(Var::Args) {
             let _ = writeln!(text, "  args = {}", command_words(&action.args));
         }
         if let (Some(flags), false) = (action.flags, action.kind == ActionKind::Compile) {
-            let _ = writeln!(text, "  ldflags = ${{{}}}", graph.flag_sets[flags.index()].name);
+            let _ = writeln!(text, "  ldflags = ${{{}}}", graph.flag_set(flags).name);
         }
     }
     text
@@ -329,8 +428,8 @@ fn write_edges(graph: &BuildGraph, plan: &EdgePlan, spelled: &[String], edges: &
 /// One edge to write: its action, its rule (an index into the rule names) and the text that
 /// must come before it.
 struct Edge {
-    /// The action's index in the graph.
-    action: usize,
+    /// The action.
+    action: crate::graph::ActionId,
     /// The rule's index.
     rule: u32,
     /// A configuration heading before it (usually empty).
@@ -344,26 +443,24 @@ struct Edge {
     rsp: Option<String>,
 }
 
-/// Writes the variable of flag set `id`; `spelled` holds each set's own words, spelled.
-fn define_flags(graph: &BuildGraph, id: FlagSetId, spelled: &[String], out: &mut String) {
+/// Writes the variable of flag set `id`; `spelled` holds the spelled words of every set that
+/// has one list of its own.
+fn define_flags(graph: &BuildGraph, id: FlagSetId, spelled: &[Option<String>], out: &mut String) {
     let reference = |name: &str| format!("${{{name}}}");
-    let spell = |set: FlagSetId| spelled[set.index()].as_str().into();
-    let value = super::flag_set_value(graph, id, &reference, &spell);
+    let mut spell = |set: FlagSetId, words: &[String], out: &mut String| match &spelled[set.index()] {
+        Some(text) => out.push_str(text),
+        None => out.push_str(&command_words(words)),
+    };
+    let value = graph.flag_set_value(id, &reference, &mut spell);
     let sep = if value.is_empty() { "" } else { " " };
-    let _ = writeln!(out, "{} ={sep}{value}", graph.flag_sets[id.index()].name);
+    let _ = writeln!(out, "{} ={sep}{value}", graph.flag_set(id).name);
 }
 
 /// Writes the `build` line of `action` with `rule`; `response_file` is an extra implicit input
 /// (the compile flags' response file).
-fn write_edge(
-    graph: &BuildGraph,
-    action: &crate::graph::Action,
-    rule: &str,
-    response_file: Option<&str>,
-    out: &mut String,
-) {
+fn write_edge(graph: &BuildGraph, action: &Action, rule: &str, response_file: Option<&str>, out: &mut String) {
     // Straight into `out`: this runs once per edge, 100,000 times in a large project.
-    let push_paths = |out: &mut String, separator: &str, files: &[crate::graph::FileId]| {
+    let push_paths = |out: &mut String, separator: &str, files: &[FileId]| {
         if !files.is_empty() {
             out.push_str(separator);
         }

@@ -184,7 +184,9 @@ impl Project {
         self.runtime = spygen.runtime.as_ref().map(module_ref);
         if let Some(b) = &spygen.build_dir {
             if b.get_ref().is_empty() {
-                return Err(Error::input("`build-dir` is empty").at(at(b.span())));
+                return Err(Error::input("`build-dir` is empty")
+                    .at(at(b.span()))
+                    .help("name a directory relative to spy.toml, such as `build`, or remove the key"));
             }
             self.build_dir = paths::absolute(Path::new(b.get_ref()), &self.root);
         }

@@ -265,7 +265,9 @@ impl UnitSpec {
                     .help("put the vendored library in a module directory with its own spygen.toml"));
             }
         } else if let Some(suffix) = &self.suffix {
-            return Err(Error::input("`suffix` applies to programs, not modules").at(at(suffix.span())));
+            return Err(Error::input("`suffix` applies to programs, not modules")
+                .at(at(suffix.span()))
+                .help("remove it: a module's archive suffix is the target's (`[suffixes] archive`)"));
         }
         let path_list = |items: Vec<Spanned<String>>| -> Vec<Located<PathBuf>> {
             items

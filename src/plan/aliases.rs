@@ -14,15 +14,15 @@ impl Planner<'_> {
     /// Phony aliases: per configuration, per target, per unit, and `all`; sets the defaults.
     pub(super) fn aliases(&mut self, outputs_by_unit: &[Vec<(ConfigId, FileId)>]) -> Result<()> {
         let mut aliases: Vec<(String, Vec<FileId>)> = Vec::new();
-        let mut by_config: Vec<Vec<FileId>> = vec![Vec::new(); self.graph.configs.len()];
+        let mut by_config: Vec<Vec<FileId>> = vec![Vec::new(); self.graph.config_count()];
         for outs in outputs_by_unit {
             for &(c, f) in outs {
                 by_config[c.index()].push(f);
             }
         }
         let mut targets: Vec<(String, Vec<FileId>)> = Vec::new();
-        for (i, config) in self.graph.configs.iter().enumerate() {
-            let mut files = by_config[i].clone();
+        for (id, config) in self.graph.configs() {
+            let mut files = by_config[id.index()].clone();
             files.sort_by(|a, b| self.graph.path(*a).cmp(self.graph.path(*b)));
             match targets.iter_mut().find(|(t, _)| *t == config.target) {
                 Some((_, v)) => v.extend(files.iter().copied()),
@@ -33,8 +33,7 @@ impl Planner<'_> {
         aliases.extend(targets);
         let reserved: HashSet<String> =
             aliases.iter().map(|(n, _)| n.clone()).chain(["all".to_string(), "build.ninja".to_string()]).collect();
-        for (u, outs) in outputs_by_unit.iter().enumerate() {
-            let unit = &self.units.units[u];
+        for ((_, unit), outs) in self.units.iter().zip(outputs_by_unit) {
             if reserved.contains(&unit.name) {
                 return Err(Error::input(format!(
                     "the name `{}` is also a build alias (a target or configuration)",
@@ -44,16 +43,14 @@ impl Planner<'_> {
                 .help("rename the module or program"));
             }
             let files: Vec<FileId> =
-                outs.iter().filter(|(c, _)| self.graph.configs[c.index()].available).map(|&(_, f)| f).collect();
+                outs.iter().filter(|(c, _)| self.graph.config(*c).available).map(|&(_, f)| f).collect();
             aliases.push((unit.name.clone(), files));
         }
         let defaults: Vec<FileId> = self
             .graph
-            .configs
-            .iter()
-            .enumerate()
+            .configs()
             .filter(|(_, c)| c.available)
-            .flat_map(|(i, _)| by_config[i].iter().copied())
+            .flat_map(|(id, _)| by_config[id.index()].iter().copied())
             .collect();
         aliases.push(("all".to_string(), defaults));
         for (name, files) in &aliases {
@@ -63,14 +60,13 @@ impl Planner<'_> {
             action.outputs.push(out);
             self.graph.add_action(action)?;
         }
-        self.graph.defaults = self
+        let defaults = self
             .graph
-            .configs
-            .iter()
-            .filter(|c| c.available)
-            .map(|c| c.name())
-            .filter_map(|n| self.graph.find_file(&n))
+            .configs()
+            .filter(|(_, c)| c.available)
+            .filter_map(|(_, c)| self.graph.find_file(&c.name()))
             .collect();
+        self.graph.set_defaults(defaults);
         Ok(())
     }
 
@@ -82,6 +78,7 @@ impl Planner<'_> {
         self.add_inputs(manifests);
         let inputs = std::mem::take(&mut self.inputs);
         let mut action = Action::new(ActionKind::Regenerate);
+        action.args = self.options.regen_args(&self.project.root, &self.build_dir);
         let mut files: Vec<String> = inputs.keys().map(|p| self.rel(p)).collect();
         files.sort();
         files.dedup();

@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::sources::PlannedSource;
-use super::{FRAGMENT_FILE, Planner, UnitConfig};
+use super::{Planner, UnitConfig, UnitId};
 use crate::error::{Error, Result};
-use crate::graph::{ActionKind, FileId, FileList, FlagSet, FlagSetId, ToolId};
+use crate::graph::{ActionKind, FileId, FileList, FlagPart, FlagSet, FlagSetId, ToolId};
 use crate::manifest::{ForeignMake, Unit, UnitKind};
+use crate::options::FRAGMENT_FILE;
 use crate::paths;
 use crate::toolchain::Toolchain;
 
@@ -72,10 +73,10 @@ impl Planner<'_> {
     }
 
     /// The exports of a program: its own, then those of every module it links, once each.
-    pub(super) fn exports(&self, unit: usize, closure: &[usize]) -> Vec<String> {
+    pub(super) fn exports(&self, unit: UnitId, closure: &[UnitId]) -> Vec<String> {
         let mut exports: Vec<String> = Vec::new();
         for &u in std::iter::once(&unit).chain(closure) {
-            for e in &self.units.units[u].exports {
+            for e in &self.units[u].exports {
                 if !exports.contains(e) {
                     exports.push(e.clone());
                 }
@@ -89,20 +90,19 @@ impl Planner<'_> {
     pub(super) fn bundle(
         &mut self,
         ctx: &UnitConfig,
-        closure: &[usize],
-        archives: &HashMap<usize, FileId>,
+        closure: &[UnitId],
+        archives: &HashMap<UnitId, FileId>,
     ) -> Result<FileId> {
-        let unit = &self.units.units[ctx.unit];
+        let unit = &self.units[ctx.unit];
         reactor_flags(unit, ctx.toolchain)?;
-        let runtime = self.units.runtime.filter(|rt| closure.contains(rt));
-        let order: Vec<usize> =
+        let runtime = self.units.runtime().filter(|rt| closure.contains(rt));
+        let order: Vec<UnitId> =
             runtime.into_iter().chain(closure.iter().copied().filter(|&d| Some(d) != runtime)).collect();
         let inputs: Vec<FileId> = order.iter().filter_map(|d| archives.get(d).copied()).collect();
         let out =
             self.graph.file(&format!("{}/{}{}", ctx.config.dir(), unit.name, program_suffix(unit, ctx.toolchain)));
         let mut args = vec![
-            "bundle".to_string(),
-            "--target".into(),
+            "--target".to_string(),
             ctx.config.target.clone(),
             "--build-type".into(),
             ctx.config.build_type.clone(),
@@ -129,12 +129,12 @@ impl Planner<'_> {
         &mut self,
         ctx: &UnitConfig,
         objects: Vec<FileId>,
-        closure: &[usize],
-        archives: &HashMap<usize, FileId>,
+        closure: &[UnitId],
+        archives: &HashMap<UnitId, FileId>,
         cc: ToolId,
-        parent: FlagSetId,
+        base: FlagSetId,
     ) -> Result<FileId> {
-        let unit = &self.units.units[ctx.unit];
+        let unit = &self.units[ctx.unit];
         let toolchain = ctx.toolchain;
         let mut words = Vec::new();
         for s in Self::settings(unit, ctx.config) {
@@ -142,12 +142,12 @@ impl Planner<'_> {
         }
         let mut exports = self.exports(ctx.unit, closure);
         for &d in closure {
-            for s in Self::settings(&self.units.units[d], ctx.config) {
+            for s in Self::settings(&self.units[d], ctx.config) {
                 words.extend(s.ldflags.iter().cloned());
             }
         }
         for &d in closure {
-            for lib in &self.units.units[d].system_libs {
+            for lib in &self.units[d].system_libs {
                 let flags = self.syslibs.flags(lib, &mut self.warnings);
                 words.extend(flags.libs);
             }
@@ -165,7 +165,8 @@ impl Planner<'_> {
         }
         words.extend(toolchain.link.export_flags(&exports));
         let name = format!("ldflags.{}.{}", unit.name, ctx.config.name());
-        let ldflags = self.graph.add_flag_set(FlagSet { parent: Some(parent), ..FlagSet::new(name, words) });
+        let ldflags =
+            self.graph.add_flag_set(FlagSet { name, parts: vec![FlagPart::Ref(base), FlagPart::Words(words)] });
         let suffix = program_suffix(unit, toolchain);
         let stem = format!("{}/{}", ctx.config.dir(), unit.name);
         let out = self.graph.file(&format!("{stem}{suffix}"));

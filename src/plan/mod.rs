@@ -3,7 +3,6 @@
 
 mod aliases;
 mod closure;
-pub mod launcher;
 mod link;
 mod sources;
 mod syslib;
@@ -16,191 +15,31 @@ use std::sync::Arc;
 use crate::error::{Error, Location, Result};
 use crate::fsutil::Stamp;
 use crate::graph::{
-    Action, ActionKind, BuildGraph, ConfigId, Configuration, FileId, FileList, FlagSet, FlagSetId, Tool, ToolId,
-    ToolRole,
+    Action, ActionKind, BuildGraph, ConfigId, Configuration, FileId, FileList, FlagPart, FlagSet, FlagSetId,
+    GraphSettings, Tool, ToolId, ToolRole,
 };
-use crate::lower::make_fragment::FragmentInput;
-use crate::manifest::{LoadOptions, Project, Settings, Unit, UnitKind};
+use crate::manifest::{Project, Settings, Unit, UnitKind};
+use crate::options::GenOptions;
 use crate::paths;
-use crate::toolchain::{Db, FlagOptions, Resolution, Toolchain};
+use crate::toolchain::{Db, FlagOptions, Resolution, Toolchain, launcher};
 
 use closure::Closures;
 use sources::PlannedSource;
-pub use units::Units;
+pub use units::{UnitId, Units};
 
-/// The includable make fragment spygen writes in the build directory.
-pub const FRAGMENT_FILE: &str = "spygen.mk";
-
-/// What `spygen gen` was asked for.
-#[derive(Debug, Clone, Default)]
-pub struct GenOptions {
-    /// The project directory (holding spy.toml) or the manifest itself.
-    pub project_dir: PathBuf,
-    /// `--no-spy-toml` and `--extra-vm-module`.
-    pub load: LoadOptions,
-    /// `--build-dir`, overriding the project's.
-    pub build_dir: Option<PathBuf>,
-    /// `--target`: only these targets; each must be installed.
-    pub targets: Vec<String>,
-    /// `--build-type`: only these build types.
-    pub build_types: Vec<String>,
-    /// Warnings are errors in every compile.
-    pub warning_as_error: bool,
-    /// The user descriptor directory, passed on to the regeneration command.
-    pub toolchain_dir: Option<PathBuf>,
-    /// The spygen executable, for the regeneration command.
-    pub spygen_exe: PathBuf,
-    /// Which build files to write.
-    pub format: Format,
-    /// Do not write compile_commands.json (`--no-compdb`).
-    pub no_compdb: bool,
-    /// `--launcher` values (or `$SPYGEN_LAUNCHER`), in order.
-    pub launchers: Vec<launcher::LauncherArg>,
-    /// `--link-jobs`: the depth of ninja's link pool.
-    pub link_jobs: Option<u32>,
-    /// Do not check that launcher programs are installed (`spygen graph`, which shows none).
-    pub skip_launcher_check: bool,
-    /// `--compdb-config`: the configuration compile_commands.json describes.
-    pub compdb_config: Option<String>,
-    /// The environment variables the generation reads (the tools' overrides the descriptors
-    /// name, such as `CC` and `AR`, and pkg-config's), with the values it saw (empty: unset).
-    /// Captured once, from the process or, under `--no-env`, from `--env` alone.
-    pub env: BTreeMap<String, String>,
-}
-
-/// The environment variables pkg-config's answers depend on.
-pub const PKG_CONFIG_ENV: [&str; 3] = ["PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR"];
-
-impl GenOptions {
-    /// The value the generation sees for environment variable `name` (`None`: unset or empty).
-    pub fn env_var(&self, name: &str) -> Option<String> {
-        self.env.get(name).filter(|v| !v.is_empty()).cloned()
-    }
-
-    /// The arguments of `spygen` that repeat this generation when run from `build_dir` for the
-    /// project in `root`: every option, spelled out, and every environment value it reads
-    /// (`--no-env`, then `--env NAME=VALUE` for each one set), with paths relative to the build
-    /// directory. They are both the build files' regeneration command and the key of the no-op
-    /// record, so nothing that shapes the output can be in one and missing from the other.
-    pub fn regen_args(&self, root: &Path, build_dir: &Path) -> Vec<String> {
-        let rel = |p: &Path| paths::to_slash(&paths::relative(p, build_dir));
-        let mut cmd = vec!["gen".to_string(), rel(root), "--build-dir".into(), ".".into()];
-        if self.load.no_spy_toml {
-            cmd.push("--no-spy-toml".into());
-        }
-        for m in &self.load.extra_vm_modules {
-            cmd.push("--extra-vm-module".into());
-            cmd.push(rel(m));
-        }
-        for t in &self.targets {
-            cmd.push("--target".into());
-            cmd.push(t.clone());
-        }
-        for b in &self.build_types {
-            cmd.push("--build-type".into());
-            cmd.push(b.clone());
-        }
-        if self.warning_as_error {
-            cmd.push("--warning-as-error".into());
-        }
-        if self.no_compdb {
-            cmd.push("--no-compdb".into());
-        }
-        if let Some(c) = &self.compdb_config {
-            cmd.push("--compdb-config".into());
-            cmd.push(c.clone());
-        }
-        for l in &self.launchers {
-            cmd.push("--launcher".into());
-            cmd.push(l.to_arg());
-        }
-        if let Some(n) = self.link_jobs {
-            cmd.push("--link-jobs".into());
-            cmd.push(n.to_string());
-        }
-        if self.format != Format::Ninja {
-            cmd.push("--format".into());
-            cmd.push(self.format.as_str().into());
-        }
-        if let Some(d) = &self.toolchain_dir {
-            cmd.push("--toolchain-dir".into());
-            cmd.push(rel(&paths::absolute(d, &paths::current_dir())));
-        }
-        // The environment as this generation saw it: ninja and make may run with another.
-        cmd.push("--no-env".into());
-        for (name, value) in self.env.iter().filter(|(_, v)| !v.is_empty()) {
-            cmd.push("--env".into());
-            cmd.push(format!("{name}={value}"));
-        }
-        cmd
-    }
-}
-
-/// The result of planning: the graph plus what the lowerings need around it.
+/// The result of planning: the graph, and what the generation needs besides it.
 #[derive(Debug)]
 pub struct Plan {
-    /// The actions of every configuration.
+    /// The actions of every configuration, with the settings the writers need.
     pub graph: BuildGraph,
     /// Where the build files go (absolute).
     pub build_dir: PathBuf,
     /// Warnings to print (missing toolchains, pkg-config fallbacks).
     pub warnings: Vec<String>,
-    /// The spygen command re-running this generation, run from the build dir.
-    pub regen_command: Vec<String>,
-    /// The project manifest, relative to the build dir, for the header comment.
-    pub project_manifest: String,
-    /// What `spygen.mk` is made of.
-    pub fragment: FragmentInput,
-    /// How many links ninja runs at once (the depth of its `link` pool).
-    pub link_jobs: u32,
     /// The files and directories whose change re-runs spygen (absolute, sorted), each with its
     /// stamp from before it was read: the inputs of the regeneration action.
     pub regen_inputs: Vec<(PathBuf, Option<Stamp>)>,
 }
-
-/// Which build files `spygen gen` writes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Format {
-    /// `build.ninja` (the default).
-    #[default]
-    Ninja,
-    /// A GNU `Makefile`.
-    Make,
-    /// Both.
-    All,
-}
-
-impl Format {
-    /// The name used on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Ninja => "ninja",
-            Format::Make => "make",
-            Format::All => "all",
-        }
-    }
-
-    /// Every file a generation writes, build files first; all are outputs of regeneration.
-    pub fn generated_files(self, compdb: bool) -> Vec<&'static str> {
-        let mut files = match self {
-            Format::Ninja => vec![NINJA_FILE],
-            Format::Make => vec![MAKEFILE],
-            Format::All => vec![NINJA_FILE, MAKEFILE],
-        };
-        files.push(FRAGMENT_FILE);
-        if compdb {
-            files.push(COMPDB_FILE);
-        }
-        files
-    }
-}
-
-/// The ninja build file's name.
-pub const NINJA_FILE: &str = "build.ninja";
-/// The Makefile's name.
-pub const MAKEFILE: &str = "Makefile";
-/// The compilation database's name.
-pub const COMPDB_FILE: &str = "compile_commands.json";
 
 /// Reads the project `options` name (`spy.toml` unless `--no-spy-toml`, plus
 /// `--extra-vm-module`), for [`build_dir`] and [`plan`].
@@ -210,147 +49,31 @@ pub fn load_project(options: &GenOptions) -> Result<Project> {
 
 /// Plans `project` (read by [`load_project`]) for the wanted configurations.
 pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
-    let build_dir = build_dir(options, project);
     let units = Units::load(project)?;
-    let mut planner = Planner {
-        db,
-        options,
-        project,
-        units: &units,
-        build_dir: build_dir.clone(),
-        graph: BuildGraph::new(),
-        warnings: Vec::new(),
-        inputs: BTreeMap::new(),
-        tools: HashMap::new(),
-        launchers: std::collections::BTreeMap::new(),
-        syslibs: syslib::Cache::new(&options.env),
-        unit_dirs: Vec::new(),
-        owners: units.units.iter().map(|u| Arc::from(u.name.as_str())).collect(),
-        public_includes: Vec::new(),
-        includes: vec![None; units.units.len()],
-        patterns: crate::manifest::glob::PatternCache::default(),
-    };
-    planner.unit_dirs = units.units.iter().map(|u| planner.rel(&u.dir)).collect();
-    for u in &units.units {
-        let words: Vec<String> = u.public_include_dirs.iter().map(|d| format!("-I{}", planner.rel(&d.value))).collect();
-        let set =
-            (!words.is_empty()).then(|| planner.graph.add_flag_set(FlagSet::new(format!("public.{}", u.name), words)));
-        planner.public_includes.push(set);
-    }
+    let mut planner = Planner::new(db, options, project, &units);
     planner.check_target_names()?;
     planner.check_include_dirs()?;
     let configs = planner.configurations()?;
     let effective = planner.effective_targets()?;
     let sources = planner.expand_all_sources()?;
     let closures =
-        Closures::new(&units, |u| planner.public_includes[u].is_some() || !units.units[u].system_libs.is_empty());
+        Closures::new(&units, |u| planner.public_includes[u.index()].is_some() || !units[u].system_libs.is_empty());
     // Programs link everything they depend on; modules only see their dependencies' interfaces.
-    let closure: Vec<Vec<usize>> = (0..units.units.len())
-        .map(|u| if units.units[u].kind == UnitKind::Module { Vec::new() } else { closures.all(&units, u) })
+    let links: Vec<Vec<UnitId>> = units
+        .iter()
+        .map(|(u, unit)| if unit.kind == UnitKind::Module { Vec::new() } else { closures.all(&units, u) })
         .collect();
     let source_count: usize = sources.iter().map(Vec::len).sum();
     // Per configuration: a source, its object and its compile action for each source file.
     planner.graph.reserve(source_count * (1 + configs.len()), source_count * configs.len());
-    let mut outputs_by_unit: Vec<Vec<(ConfigId, FileId)>> = vec![Vec::new(); units.units.len()];
-    for (config_id, toolchain) in configs {
-        let config = planner.graph.configs[config_id.index()].clone();
-        let flag_options =
-            FlagOptions { build_type: config.build_type.clone(), warning_as_error: options.warning_as_error };
-        let base_cflags = planner
-            .graph
-            .add_flag_set(FlagSet::new(format!("cflags.{}", config.name()), toolchain.flags.cflags(&flag_options)));
-        let base_ldflags = planner
-            .graph
-            .add_flag_set(FlagSet::new(format!("ldflags.{}", config.name()), toolchain.flags.ldflags(&flag_options)));
-        let cc = planner.tool(toolchain, ToolRole::Compiler);
-        let ar = planner.tool(toolchain, ToolRole::Archiver);
-        planner.launcher_tool(toolchain);
-        let mut archives: HashMap<usize, FileId> = HashMap::new();
-        for &u in &units.topo {
-            let unit = &units.units[u];
-            if !effective[u].contains(&config.target) {
-                continue;
-            }
-            let object_prefix = format!("{}/obj/{}/", config.dir(), unit.name);
-            let ctx = UnitConfig { unit: u, config: &config, config_id, toolchain, object_prefix };
-            if let Some(foreign) = &unit.foreign_make {
-                let out = planner.foreign_make(&ctx, foreign, &sources[u])?;
-                archives.insert(u, out);
-                outputs_by_unit[u].push((config_id, out));
-                continue;
-            }
-            let cflags = planner.unit_cflags(&ctx, base_cflags, &closures)?;
-            let extra = planner.extra_sources(u, &config)?;
-            let mut objects = Vec::with_capacity(sources[u].len() + extra.len());
-            for src in sources[u].iter().chain(&extra) {
-                objects.push(planner.compile(&ctx, src, cc, cflags)?);
-            }
-            if unit.kind == UnitKind::Module {
-                if objects.is_empty() {
-                    continue;
-                }
-                let out = planner.graph.file(&format!("{}/{}{}", config.dir(), unit.name, toolchain.suffixes.archive));
-                let mut action = planner.unit_action(ActionKind::Archive, &ctx);
-                action.tool = Some(ar);
-                action.inputs = objects.into();
-                action.outputs = FileList::from_slice(&[out]);
-                planner.graph.add_action(action)?;
-                archives.insert(u, out);
-                outputs_by_unit[u].push((config_id, out));
-            } else if unit.kind == UnitKind::WasmBundle {
-                let out = planner.bundle(&ctx, &closure[u], &archives)?;
-                outputs_by_unit[u].push((config_id, out));
-            } else {
-                let out = planner.link(&ctx, objects, &closure[u], &archives, cc, base_ldflags)?;
-                outputs_by_unit[u].push((config_id, out));
-            }
-        }
+    let mut outputs = vec![Vec::new(); units.len()];
+    for (config, toolchain) in configs {
+        let unit_inputs = UnitInputs { effective: &effective, sources: &sources, closures: &closures, links: &links };
+        planner.plan_configuration(config, toolchain, &unit_inputs, &mut outputs)?;
     }
-    planner.aliases(&outputs_by_unit)?;
-    let regen_command = options.regen_args(&project.root, &build_dir);
+    planner.aliases(&outputs)?;
     let regen_inputs = planner.regeneration()?;
-    planner.graph.check_acyclic()?;
-    planner.graph.check_text()?;
-    // Absolute paths written into build files besides the graph's (spygen.mk, the spygen
-    // command): the working directory or an install path could hold anything.
-    let runtime_includes = units.runtime.iter().flat_map(|&rt| &units.units[rt].public_include_dirs);
-    for path in [&build_dir, &options.spygen_exe].into_iter().chain(runtime_includes.map(|d| &d.value)) {
-        match path.to_str() {
-            Some(text) if text.chars().any(char::is_control) => {
-                return Err(crate::graph::control_character_error("the path", text));
-            }
-            Some(_) => {}
-            None => {
-                return Err(Error::input(format!("the path {path:?} is not UTF-8: build files are text"))
-                    .help("use a directory whose path is UTF-8"));
-            }
-        }
-    }
-    let project_manifest =
-        project.manifest.as_ref().map(|m| planner.rel(&m.path)).unwrap_or_else(|| planner.rel(&project.root));
-    let fragment = FragmentInput {
-        source: project_manifest.clone(),
-        include_dirs: units
-            .runtime
-            .map(|rt| units.units[rt].public_include_dirs.iter().map(|d| d.value.clone()).collect())
-            .unwrap_or_default(),
-        libdir_base: units.runtime.map(|_| build_dir.clone()),
-        warning_as_error: options.warning_as_error,
-        launchers: planner.launchers.iter().map(|(t, l)| (t.clone(), l.words.clone())).collect(),
-        env: options.env.clone(),
-    };
-    let link_jobs =
-        options.link_jobs.or(project.link_jobs.as_ref().map(|j| j.value)).unwrap_or_else(launcher::default_link_jobs);
-    Ok(Plan {
-        graph: planner.graph,
-        build_dir,
-        warnings: planner.warnings,
-        regen_command,
-        project_manifest,
-        fragment,
-        link_jobs,
-        regen_inputs,
-    })
+    planner.finish(regen_inputs)
 }
 
 /// The build directory `options` ask for: `--build-dir`, else the project's.
@@ -361,14 +84,37 @@ pub fn build_dir(options: &GenOptions, project: &Project) -> PathBuf {
     }
 }
 
+/// What planning one configuration needs to know of every unit, computed once.
+struct UnitInputs<'p> {
+    /// The targets each unit is built for.
+    effective: &'p [BTreeSet<String>],
+    /// Each unit's sources.
+    sources: &'p [Vec<PlannedSource>],
+    /// Transitive dependencies.
+    closures: &'p Closures,
+    /// What each program links (nothing for modules), nearest first.
+    links: &'p [Vec<UnitId>],
+}
+
 /// One unit in one configuration.
 struct UnitConfig<'a> {
-    unit: usize,
+    unit: UnitId,
     config: &'a Configuration,
     config_id: ConfigId,
     toolchain: &'a Toolchain,
     /// `<target>/<build type>/obj/<unit>/`: where its objects go.
     object_prefix: String,
+}
+
+/// A unit's include flag set, made on first use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Includes {
+    /// Not made yet.
+    Unknown,
+    /// The unit has no include flags.
+    None,
+    /// Its set.
+    Set(FlagSetId),
 }
 
 struct Planner<'a> {
@@ -382,9 +128,8 @@ struct Planner<'a> {
     /// Files and directories whose change must re-run spygen (absolute), each with its stamp
     /// from before it was first read.
     inputs: BTreeMap<PathBuf, Option<Stamp>>,
-    tools: HashMap<(String, bool), ToolId>,
     /// Each generated target's compiler launcher, checked (targets without one are absent).
-    launchers: std::collections::BTreeMap<String, launcher::Launcher>,
+    launchers: BTreeMap<String, launcher::Launcher>,
     syslibs: syslib::Cache,
     /// Each unit's directory relative to the build dir (computed once).
     unit_dirs: Vec<String>,
@@ -393,13 +138,156 @@ struct Planner<'a> {
     /// Each unit's `-I` flags for its public include dirs, as a set inlined into its own and
     /// its dependents' include sets (`None`: it has none).
     public_includes: Vec<Option<FlagSetId>>,
-    /// Each unit's shared include flag set, once made (`Some(None)`: it has none).
-    includes: Vec<Option<Option<FlagSetId>>>,
+    /// Each unit's shared include flag set.
+    includes: Vec<Includes>,
     /// Source patterns, each compiled once.
     patterns: crate::manifest::glob::PatternCache,
 }
 
 impl<'a> Planner<'a> {
+    fn new(db: &'a Db, options: &'a GenOptions, project: &'a Project, units: &'a Units) -> Planner<'a> {
+        let mut planner = Planner {
+            db,
+            options,
+            project,
+            units,
+            build_dir: build_dir(options, project),
+            graph: BuildGraph::new(),
+            warnings: Vec::new(),
+            inputs: BTreeMap::new(),
+            launchers: BTreeMap::new(),
+            syslibs: syslib::Cache::new(&options.env),
+            unit_dirs: Vec::new(),
+            owners: units.iter().map(|(_, u)| Arc::from(u.name.as_str())).collect(),
+            public_includes: Vec::new(),
+            includes: vec![Includes::Unknown; units.len()],
+            patterns: crate::manifest::glob::PatternCache::default(),
+        };
+        planner.unit_dirs = units.iter().map(|(_, u)| planner.rel(&u.dir)).collect();
+        for (_, u) in units.iter() {
+            let words: Vec<String> =
+                u.public_include_dirs.iter().map(|d| format!("-I{}", planner.rel(&d.value))).collect();
+            let set = (!words.is_empty())
+                .then(|| planner.graph.add_flag_set(FlagSet::words(format!("public.{}", u.name), words)));
+            planner.public_includes.push(set);
+        }
+        planner
+    }
+
+    /// Plans every unit built for configuration `config_id` (of `toolchain`), dependencies
+    /// first; records each unit's output in `outputs`.
+    fn plan_configuration(
+        &mut self,
+        config_id: ConfigId,
+        toolchain: &Toolchain,
+        inputs: &UnitInputs,
+        outputs: &mut [Vec<(ConfigId, FileId)>],
+    ) -> Result<()> {
+        let config = self.graph.config(config_id).clone();
+        let flag_options =
+            FlagOptions { build_type: config.build_type.clone(), warning_as_error: self.options.warning_as_error };
+        let base_cflags = self
+            .graph
+            .add_flag_set(FlagSet::words(format!("cflags.{}", config.name()), toolchain.flags.cflags(&flag_options)));
+        let base_ldflags = self
+            .graph
+            .add_flag_set(FlagSet::words(format!("ldflags.{}", config.name()), toolchain.flags.ldflags(&flag_options)));
+        let cc = self.tool(toolchain, ToolRole::Compiler);
+        let ar = self.tool(toolchain, ToolRole::Archiver);
+        self.launcher_tool(toolchain);
+        let mut archives: HashMap<UnitId, FileId> = HashMap::new();
+        for &u in self.units.topo() {
+            let unit = &self.units[u];
+            if !inputs.effective[u.index()].contains(&config.target) {
+                continue;
+            }
+            let object_prefix = format!("{}/obj/{}/", config.dir(), unit.name);
+            let ctx = UnitConfig { unit: u, config: &config, config_id, toolchain, object_prefix };
+            let sources = &inputs.sources[u.index()];
+            if let Some(foreign) = &unit.foreign_make {
+                let out = self.foreign_make(&ctx, foreign, sources)?;
+                archives.insert(u, out);
+                outputs[u.index()].push((config_id, out));
+                continue;
+            }
+            let cflags = self.unit_cflags(&ctx, base_cflags, inputs.closures)?;
+            let extra = self.extra_sources(u, &config)?;
+            let mut objects = Vec::with_capacity(sources.len() + extra.len());
+            for src in sources.iter().chain(&extra) {
+                objects.push(self.compile(&ctx, src, cc, cflags)?);
+            }
+            let links = &inputs.links[u.index()];
+            let out = match unit.kind {
+                UnitKind::Module if objects.is_empty() => continue,
+                UnitKind::Module => {
+                    let out = self.archive(&ctx, objects, ar)?;
+                    archives.insert(u, out);
+                    out
+                }
+                UnitKind::WasmBundle => self.bundle(&ctx, links, &archives)?,
+                _ => self.link(&ctx, objects, links, &archives, cc, base_ldflags)?,
+            };
+            outputs[u.index()].push((config_id, out));
+        }
+        Ok(())
+    }
+
+    /// Adds the action archiving a module's `objects`; returns the archive.
+    fn archive(&mut self, ctx: &UnitConfig, objects: Vec<FileId>, ar: ToolId) -> Result<FileId> {
+        let unit = &self.units[ctx.unit];
+        let out = self.graph.file(&format!("{}/{}{}", ctx.config.dir(), unit.name, ctx.toolchain.suffixes.archive));
+        let mut action = self.unit_action(ActionKind::Archive, ctx);
+        action.tool = Some(ar);
+        action.inputs = objects.into();
+        action.outputs = FileList::from_slice(&[out]);
+        self.graph.add_action(action)?;
+        Ok(out)
+    }
+
+    /// Checks the graph and adds the settings the writers need; the plan is complete.
+    fn finish(mut self, regen_inputs: Vec<(PathBuf, Option<Stamp>)>) -> Result<Plan> {
+        let options = self.options;
+        // Absolute paths written into build files besides the graph's (spygen.mk, the spygen
+        // command): the working directory or an install path could hold anything.
+        let utf8 = |path: &Path| -> Result<String> {
+            path.to_str().map(str::to_string).ok_or_else(|| {
+                Error::input(format!("the path {path:?} is not UTF-8: build files are text"))
+                    .help("use a directory whose path is UTF-8")
+            })
+        };
+        let runtime_include_dirs = match self.units.runtime() {
+            Some(rt) => Some(
+                self.units[rt].public_include_dirs.iter().map(|d| utf8(&d.value)).collect::<Result<Vec<String>>>()?,
+            ),
+            None => None,
+        };
+        let project_manifest = match &self.project.manifest {
+            Some(m) => self.rel(&m.path),
+            None => self.rel(&self.project.root),
+        };
+        let compdb_config = match &options.compdb_config {
+            Some(name) => Some(self.graph.find_config(name)?),
+            None => None,
+        };
+        let link_jobs = options
+            .link_jobs
+            .or(self.project.link_jobs.as_ref().map(|j| j.value))
+            .unwrap_or_else(launcher::default_link_jobs);
+        self.graph.set_settings(GraphSettings {
+            build_dir: utf8(&self.build_dir)?,
+            project_manifest,
+            spygen_exe: utf8(&options.spygen_exe)?,
+            link_jobs,
+            compdb_config,
+            warning_as_error: options.warning_as_error,
+            runtime_include_dirs,
+            env: options.env.clone(),
+        });
+        self.graph.check_acyclic()?;
+        self.graph.check_text()?;
+        Ok(Plan { graph: self.graph, build_dir: self.build_dir, warnings: self.warnings, regen_inputs })
+    }
+
     /// Adds inputs of the generation; a path read twice keeps its first (earlier) stamp.
     fn add_inputs(&mut self, inputs: impl IntoIterator<Item = (PathBuf, Option<Stamp>)>) {
         for (path, stamp) in inputs {
@@ -422,15 +310,13 @@ impl<'a> Planner<'a> {
     }
 
     fn unknown_target(&self, name: &str, at: &Location) -> Error {
-        Error::input(format!("unknown target `{name}`; valid targets: {}", self.db.names().join(", ")))
-            .at(at.clone())
-            .help("use one of those names, or define the target with a descriptor in --toolchain-dir")
+        self.db.unknown_target(name).in_file(at.clone())
     }
 
     /// Every include directory must be a path build files can carry: the headers found in it
     /// are read back from compilers' depfiles (see [`paths::UNSUPPORTED_PATH_CHARACTERS`]).
     fn check_include_dirs(&self) -> Result<()> {
-        for unit in &self.units.units {
+        for (_, unit) in self.units.iter() {
             for dir in unit.public_include_dirs.iter().chain(&unit.include_dirs) {
                 let rel = self.rel(&dir.value);
                 if let Some(c) = paths::unsupported_character(&rel) {
@@ -450,7 +336,7 @@ impl<'a> Planner<'a> {
         for t in self.project.targets.iter().flatten() {
             check(&t.value, &t.location)?;
         }
-        for unit in &self.units.units {
+        for (_, unit) in self.units.iter() {
             for t in unit.targets.iter().flatten() {
                 check(&t.value, &t.location)?;
             }
@@ -516,12 +402,7 @@ impl<'a> Planner<'a> {
             } else if let Some(list) = &self.project.build_types {
                 for bt in list {
                     if !toolchain.flags.build_types.contains_key(&bt.value) {
-                        return Err(Error::input(format!(
-                            "unknown build type `{}` for target `{target}`; valid build types: {}",
-                            bt.value,
-                            toolchain.build_type_names().join(", ")
-                        ))
-                        .at(bt.location.clone()));
+                        return Err(toolchain.unknown_build_type(&bt.value).in_file(bt.location.clone()));
                     }
                 }
                 list.iter().map(|b| b.value.clone()).collect()
@@ -541,25 +422,27 @@ impl<'a> Planner<'a> {
     /// dependencies) or every target all its dependencies support.
     fn effective_targets(&self) -> Result<Vec<BTreeSet<String>>> {
         let all: BTreeSet<String> = self.db.names().into_iter().map(str::to_string).collect();
-        let mut eff: Vec<BTreeSet<String>> = vec![BTreeSet::new(); self.units.units.len()];
-        for &u in &self.units.topo {
-            let unit = &self.units.units[u];
+        let mut eff: Vec<BTreeSet<String>> = vec![BTreeSet::new(); self.units.len()];
+        for &u in self.units.topo() {
+            let unit = &self.units[u];
             let mut supported = all.clone();
-            for dep in &self.units.deps[u] {
-                supported = supported.intersection(&eff[dep.unit]).cloned().collect();
+            for dep in self.units.deps(u) {
+                supported = supported.intersection(&eff[dep.unit.index()]).cloned().collect();
             }
             if matches!(unit.kind, UnitKind::Reactor | UnitKind::WasmBundle) {
                 supported.retain(|t| self.db.get(t).is_ok_and(|tc| tc.link.reactor.is_some()));
             }
-            eff[u] = match &unit.targets {
+            eff[u.index()] = match &unit.targets {
                 None => supported,
                 Some(list) => {
                     for t in list {
                         if !supported.contains(&t.value) {
-                            let dep = self.units.deps[u]
+                            let dep = self
+                                .units
+                                .deps(u)
                                 .iter()
-                                .find(|d| !eff[d.unit].contains(&t.value))
-                                .map(|d| &self.units.units[d.unit]);
+                                .find(|d| !eff[d.unit.index()].contains(&t.value))
+                                .map(|d| &self.units[d.unit]);
                             let dep_name = dep.map_or("?", |d| d.name.as_str());
                             return Err(Error::input(format!(
                                 "{} `{}` is built for `{}`, but the module `{dep_name}` it depends on does not support `{}`",
@@ -579,9 +462,11 @@ impl<'a> Planner<'a> {
         Ok(eff)
     }
 
+    /// The tool of `toolchain` with `role` (its compiler or archiver), added on first use: the
+    /// resolved command, or the preferred one when the toolchain is not installed (its
+    /// configurations are left out of the default build).
     fn tool(&mut self, toolchain: &Toolchain, role: ToolRole) -> ToolId {
-        let key = (toolchain.name.clone(), role == ToolRole::Compiler);
-        if let Some(&id) = self.tools.get(&key) {
+        if let Some(id) = self.graph.find_tool(&toolchain.name, role) {
             return id;
         }
         let tool = if role == ToolRole::Compiler { &toolchain.compiler } else { &toolchain.archiver };
@@ -589,18 +474,17 @@ impl<'a> Planner<'a> {
             Resolution::Found(r) => r.command,
             Resolution::Missing { .. } => tool.preferred_command(&|k| options_env(self.options, k)),
         };
-        let id = self.graph.add_tool(Tool { target: toolchain.name.clone(), role, command });
-        self.tools.insert(key, id);
-        id
+        self.graph.add_tool(Tool { target: toolchain.name.clone(), role, command })
     }
 
     /// Adds the compiler launcher of `toolchain`'s target as a tool, when it has one.
     fn launcher_tool(&mut self, toolchain: &Toolchain) {
         let Some(l) = self.launchers.get(&toolchain.name) else { return };
-        let tool = Tool { target: toolchain.name.clone(), role: ToolRole::Launcher, command: l.words.clone() };
-        if !self.graph.tools.contains(&tool) {
-            self.graph.add_tool(tool);
-        }
+        self.graph.add_tool(Tool {
+            target: toolchain.name.clone(),
+            role: ToolRole::Launcher,
+            command: l.words.clone(),
+        });
     }
 
     /// Settings of `unit` that apply in `config`: overall, then target, then build type.
@@ -615,8 +499,10 @@ impl<'a> Planner<'a> {
         out
     }
 
-    fn unit_cflags(&mut self, ctx: &UnitConfig, parent: FlagSetId, closures: &Closures) -> Result<FlagSetId> {
-        let unit = &self.units.units[ctx.unit];
+    /// The compile flags of `ctx`'s unit: the configuration's (`base`), the unit's defines
+    /// and cflags (overall, then target, then build type), then its include flags.
+    fn unit_cflags(&mut self, ctx: &UnitConfig, base: FlagSetId, closures: &Closures) -> Result<FlagSetId> {
+        let unit = &self.units[ctx.unit];
         let mut words = Vec::new();
         for s in Self::settings(unit, ctx.config) {
             words.extend(s.defines.iter().map(|d| format!("-D{d}")));
@@ -624,36 +510,41 @@ impl<'a> Planner<'a> {
         for s in Self::settings(unit, ctx.config) {
             words.extend(s.cflags.iter().cloned());
         }
-        let suffix = self.unit_includes(ctx.unit, closures);
+        let mut parts = vec![FlagPart::Ref(base), FlagPart::Words(words)];
+        parts.extend(self.unit_includes(ctx.unit, closures).map(FlagPart::Ref));
         let name = format!("cflags.{}.{}", unit.name, ctx.config.name());
-        Ok(self.graph.add_flag_set(FlagSet { parent: Some(parent), suffix, ..FlagSet::new(name, words) }))
+        Ok(self.graph.add_flag_set(FlagSet { name, parts }))
     }
 
     /// The include flags of a unit, the same in every configuration, so defined once and
     /// shared: its private and public include dirs, those of everything it depends on (nearest
     /// first), and the system libraries' compile flags. `None` when there are none.
-    fn unit_includes(&mut self, u: usize, closures: &Closures) -> Option<FlagSetId> {
-        if let Some(known) = self.includes[u] {
-            return known;
+    fn unit_includes(&mut self, u: UnitId, closures: &Closures) -> Option<FlagSetId> {
+        match self.includes[u.index()] {
+            Includes::Unknown => {}
+            Includes::None => return None,
+            Includes::Set(id) => return Some(id),
         }
         let closure = closures.interfaces(u);
-        let unit = &self.units.units[u];
+        let unit = &self.units[u];
         let words: Vec<String> = unit.include_dirs.iter().map(|d| format!("-I{}", self.rel(&d.value))).collect();
         let mut inline: Vec<FlagSetId> =
-            std::iter::once(&u).chain(&closure).filter_map(|&d| self.public_includes[d]).collect();
+            std::iter::once(&u).chain(&closure).filter_map(|&d| self.public_includes[d.index()]).collect();
         let mut syslib_words = Vec::new();
         for &d in std::iter::once(&u).chain(&closure) {
-            for lib in &self.units.units[d].system_libs {
+            for lib in &self.units[d].system_libs {
                 syslib_words.extend(self.syslibs.flags(lib, &mut self.warnings).cflags);
             }
         }
         if !syslib_words.is_empty() {
-            inline.push(self.graph.add_flag_set(FlagSet::new(format!("system-libs.{}", unit.name), syslib_words)));
+            inline.push(self.graph.add_flag_set(FlagSet::words(format!("system-libs.{}", unit.name), syslib_words)));
         }
         let id = (!words.is_empty() || !inline.is_empty()).then(|| {
-            self.graph.add_flag_set(FlagSet { inline, ..FlagSet::new(format!("includes.{}", unit.name), words) })
+            let mut parts = vec![FlagPart::Words(words)];
+            parts.extend(inline.into_iter().map(FlagPart::Inline));
+            self.graph.add_flag_set(FlagSet { name: format!("includes.{}", unit.name), parts })
         });
-        self.includes[u] = Some(id);
+        self.includes[u.index()] = id.map_or(Includes::None, Includes::Set);
         id
     }
 
@@ -661,7 +552,7 @@ impl<'a> Planner<'a> {
     fn unit_action(&self, kind: ActionKind, ctx: &UnitConfig) -> Action {
         let mut action = Action::new(kind);
         action.config = Some(ctx.config_id);
-        action.owner = Some(self.owners[ctx.unit].clone());
+        action.owner = Some(self.owners[ctx.unit.index()].clone());
         action
     }
 
@@ -680,7 +571,7 @@ impl<'a> Planner<'a> {
         action.inputs.push(src_file);
         action.outputs.push(obj_file);
         self.graph.add_action(action).map_err(|e| {
-            let unit = &self.units.units[ctx.unit];
+            let unit = &self.units[ctx.unit];
             e.at(unit.location.clone())
                 .help(format!("two sources of `{}` map to the object {object}; rename one", unit.name))
         })?;

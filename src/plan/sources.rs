@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Planner;
+use super::{Planner, UnitId};
 use crate::error::{Error, Result};
 use crate::fsutil::Stamp;
 use crate::graph::Configuration;
@@ -171,10 +171,10 @@ fn short_stem(stem: String) -> String {
 
 impl Planner<'_> {
     /// Expands one pattern list, recording directories read; no match is an error at the entry.
-    pub(super) fn expand(&mut self, u: usize, patterns: &[Located<String>]) -> Result<Vec<PlannedSource>> {
-        let unit = &self.units.units[u];
+    pub(super) fn expand(&mut self, u: UnitId, patterns: &[Located<String>]) -> Result<Vec<PlannedSource>> {
+        let unit = &self.units[u];
         let found = expand_patterns(unit, patterns, &self.patterns)?;
-        let planned = plan_sources(&found, unit, patterns, &self.unit_dirs[u], &self.build_dir)?;
+        let planned = plan_sources(&found, unit, patterns, &self.unit_dirs[u.index()], &self.build_dir)?;
         self.add_inputs(found.dirs);
         self.add_warnings(found.warnings);
         Ok(planned)
@@ -183,7 +183,7 @@ impl Planner<'_> {
     /// Every unit's sources. Listing directories is most of the work and each unit's is
     /// independent, so the units are split over two threads (this machine's cores).
     pub(super) fn expand_all_sources(&mut self) -> Result<Vec<Vec<PlannedSource>>> {
-        let units = &self.units.units;
+        let units = self.units.all();
         let half = units.len().div_ceil(2);
         let (unit_dirs, build_dir, cache) = (&self.unit_dirs, &self.build_dir, &self.patterns);
         let expand_range = |range: std::ops::Range<usize>| -> Vec<Result<(Vec<PlannedSource>, Found)>> {
@@ -214,13 +214,14 @@ impl Planner<'_> {
             out.push(planned);
         }
         if out.len() != units.len() {
-            return Err(Error::env("listing source directories failed in a worker thread"));
+            return Err(Error::env("listing source directories failed in a worker thread")
+                .help("run spygen again; if it fails again, report it as a bug"));
         }
         Ok(out)
     }
 
-    pub(super) fn extra_sources(&mut self, u: usize, config: &Configuration) -> Result<Vec<PlannedSource>> {
-        let unit = &self.units.units[u];
+    pub(super) fn extra_sources(&mut self, u: UnitId, config: &Configuration) -> Result<Vec<PlannedSource>> {
+        let unit = &self.units[u];
         let mut out = Vec::new();
         if let Some((s, _)) = unit.per_target.get(&config.target) {
             out.extend(self.expand(u, &s.extra_sources)?);

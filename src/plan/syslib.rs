@@ -29,9 +29,9 @@ pub struct Cache {
 
 impl Cache {
     /// A cache asking pkg-config with the variables `env` (those of
-    /// [`super::PKG_CONFIG_ENV`] are used; an empty value unsets the variable).
+    /// [`crate::options::PKG_CONFIG_ENV`] are used; an empty value unsets the variable).
     pub fn new(env: &std::collections::BTreeMap<String, String>) -> Cache {
-        let env = super::PKG_CONFIG_ENV
+        let env = crate::options::PKG_CONFIG_ENV
             .iter()
             .map(|name| (name.to_string(), env.get(*name).cloned().unwrap_or_default()))
             .collect();

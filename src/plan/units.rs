@@ -8,11 +8,22 @@ use crate::error::{Error, Location, Result};
 use crate::manifest::{self, ModuleRef, Project, Unit};
 use crate::source::SourceFile;
 
+/// A unit (module or program) of the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnitId(u32);
+
+impl UnitId {
+    /// Its position among the units (for side tables indexed alike).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// A dependency edge: the unit depended on and where the dependency is written.
 #[derive(Debug, Clone)]
 pub struct Dep {
-    /// Index of the unit depended on.
-    pub unit: usize,
+    /// The unit depended on.
+    pub unit: UnitId,
     /// Where it is written (`None` for the implicit runtime dependency).
     pub from: Option<Location>,
 }
@@ -21,18 +32,61 @@ pub struct Dep {
 #[derive(Debug)]
 pub struct Units {
     /// Every unit: modules in load order, then programs.
-    pub units: Vec<Unit>,
+    units: Vec<Unit>,
     /// Direct dependencies of each unit.
-    pub deps: Vec<Vec<Dep>>,
+    deps: Vec<Vec<Dep>>,
     /// Module manifests read (inputs of the build files).
     pub manifests: Vec<SourceFile>,
     /// The runtime module, if the project names one.
-    pub runtime: Option<usize>,
-    /// Unit indices, dependencies before dependents.
-    pub topo: Vec<usize>,
+    runtime: Option<UnitId>,
+    /// Every unit, dependencies before dependents.
+    topo: Vec<UnitId>,
+}
+
+impl std::ops::Index<UnitId> for Units {
+    type Output = Unit;
+
+    fn index(&self, u: UnitId) -> &Unit {
+        &self.units[u.index()]
+    }
 }
 
 impl Units {
+    /// How many units there are.
+    pub fn len(&self) -> usize {
+        self.units.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+
+    /// Every unit with its id, modules in load order, then programs.
+    pub fn iter(&self) -> impl Iterator<Item = (UnitId, &Unit)> {
+        self.units.iter().enumerate().map(|(i, u)| (UnitId(i as u32), u))
+    }
+
+    /// Every unit, in the order of their ids.
+    pub fn all(&self) -> &[Unit] {
+        &self.units
+    }
+
+    /// The direct dependencies of `u`.
+    pub fn deps(&self, u: UnitId) -> &[Dep] {
+        &self.deps[u.index()]
+    }
+
+    /// Every unit, dependencies before dependents.
+    pub fn topo(&self) -> &[UnitId] {
+        &self.topo
+    }
+
+    /// The runtime module, if the project names one.
+    pub fn runtime(&self) -> Option<UnitId> {
+        self.runtime
+    }
+
     /// Loads every module reachable from `project` and checks the dependency graph.
     pub fn load(project: &Project) -> Result<Units> {
         let mut loader = Loader::default();
@@ -61,7 +115,8 @@ impl Units {
             }
         }
         loader.check_names()?;
-        let topo = loader.topo_order()?;
+        let topo = loader.topo_order()?.into_iter().map(|u| UnitId(u as u32)).collect();
+        let runtime = runtime.map(|r| UnitId(r as u32));
         Ok(Units { units: loader.units, deps: loader.deps, manifests: loader.manifests, runtime, topo })
     }
 }
@@ -117,6 +172,7 @@ impl Loader {
     }
 
     fn add_dep(&mut self, from: usize, to: usize, at: Option<Location>) {
+        let to = UnitId(to as u32);
         if !self.deps[from].iter().any(|d| d.unit == to) {
             self.deps[from].push(Dep { unit: to, from: at });
         }
@@ -163,16 +219,17 @@ impl Loader {
             while let Some(&mut (u, ref mut next)) = stack.last_mut() {
                 if let Some(dep) = self.deps[u].get(*next) {
                     *next += 1;
-                    match state[dep.unit] {
+                    let d = dep.unit.index();
+                    match state[d] {
                         State::New => {
-                            state[dep.unit] = State::Active;
-                            stack.push((dep.unit, 0));
+                            state[d] = State::Active;
+                            stack.push((d, 0));
                         }
                         State::Active => {
-                            let start = stack.iter().position(|&(x, _)| x == dep.unit).unwrap_or(0);
+                            let start = stack.iter().position(|&(x, _)| x == d).unwrap_or(0);
                             let mut names: Vec<&str> =
                                 stack[start..].iter().map(|&(x, _)| self.units[x].name.as_str()).collect();
-                            names.push(&self.units[dep.unit].name);
+                            names.push(&self.units[d].name);
                             let err = Error::input(format!("dependency cycle: {}", names.join(" -> ")))
                                 .help("a module cannot depend on itself, directly or through others; remove one of these deps");
                             return Err(match &dep.from {

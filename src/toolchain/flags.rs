@@ -87,3 +87,27 @@ impl BuildFlags {
         out
     }
 }
+
+/// What code built for one configuration outside the graph needs (a vendored library's
+/// Makefile, a flags query): the tools, the composed flags and the runtime's library
+/// directory. [`super::Toolchain::config_flags`] is the one place they are put together, for
+/// `spygen flags` in every format and for the make fragment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFlags {
+    /// The compiler's command words, or why there is none (what was tried, how to install it).
+    pub cc: Result<Vec<String>, String>,
+    /// The archiver's command words, or why there is none.
+    pub ar: Result<Vec<String>, String>,
+    /// Compile flags ([`BuildFlags::cflags`]), then `-I <dir>` for each include directory.
+    pub cflags: Vec<String>,
+    /// Link flags ([`BuildFlags::ldflags`]).
+    pub ldflags: Vec<String>,
+    /// `-L<dir>` of the runtime's archives for this configuration, when known.
+    pub libdir: Option<String>,
+    /// Object file suffix.
+    pub obj_suffix: String,
+    /// Archive suffix.
+    pub lib_suffix: String,
+    /// Program suffix.
+    pub exe_suffix: String,
+}

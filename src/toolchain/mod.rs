@@ -3,6 +3,7 @@
 
 mod descriptor;
 mod flags;
+pub mod launcher;
 mod tool;
 pub mod tool_cache;
 
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use descriptor::Descriptor;
-pub use flags::{BuildFlags, FlagOptions};
+pub use flags::{BuildFlags, ConfigFlags, FlagOptions};
 pub use tool::{Candidate, Resolution, ResolvedTool, Tool};
 
 use crate::error::{Error, Result};
@@ -140,7 +141,8 @@ impl Toolchain {
                 return Err(Error::input(format!(
                     "toolchain `{name}`: every `{key}` candidate needs a non-empty `command`"
                 ))
-                .at(source.location(source.text.find(&format!("[{key}]")).unwrap_or(0))));
+                .at(source.location(source.text.find(&format!("[{key}]")).unwrap_or(0)))
+                .help(format!("list at least one candidate with its command words: `candidates = [{{ command = [\"cc\"] }}]` under [{key}]")));
             }
         }
         let suffixes = d.suffixes.unwrap_or_default();
@@ -191,6 +193,43 @@ impl Toolchain {
         }
     }
 
+    /// The tools and composed flags of this target in one configuration (see
+    /// [`ConfigFlags`]): tools resolved with `env`, include directories appended to the compile
+    /// flags as `-I <dir>`, and the runtime's library directory when given.
+    pub fn config_flags(
+        &self,
+        opts: &FlagOptions,
+        include_dirs: &[String],
+        libdir: Option<String>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> ConfigFlags {
+        let tool = |tool: &Tool| match tool.resolve(env) {
+            Resolution::Found(r) => Ok(r.command),
+            Resolution::Missing { tried } => Err(format!(
+                "no {} for target `{}` on this machine (tried: {}); to install: {}",
+                tool.role,
+                self.name,
+                tried.join("; "),
+                self.install_hint
+            )),
+        };
+        let mut cflags = self.flags.cflags(opts);
+        for dir in include_dirs {
+            cflags.push("-I".into());
+            cflags.push(dir.clone());
+        }
+        ConfigFlags {
+            cc: tool(&self.compiler),
+            ar: tool(&self.archiver),
+            cflags,
+            ldflags: self.flags.ldflags(opts),
+            libdir,
+            obj_suffix: self.suffixes.object.clone(),
+            lib_suffix: self.suffixes.archive.clone(),
+            exe_suffix: self.suffixes.executable.clone(),
+        }
+    }
+
     /// The build types this toolchain knows, in order.
     pub fn build_type_names(&self) -> Vec<&str> {
         self.flags.build_types.keys().map(String::as_str).collect()
@@ -198,15 +237,21 @@ impl Toolchain {
 
     /// Checks that `build_type` is known, naming the valid ones otherwise.
     pub fn check_build_type(&self, build_type: &str) -> Result<()> {
-        if self.flags.build_types.contains_key(build_type) {
-            Ok(())
-        } else {
-            Err(Error::usage(format!(
-                "unknown build type `{build_type}` for target `{}`; valid build types: {}",
-                self.name,
-                self.build_type_names().join(", ")
-            )))
-        }
+        if self.flags.build_types.contains_key(build_type) { Ok(()) } else { Err(self.unknown_build_type(build_type)) }
+    }
+
+    /// The error for a build type this toolchain does not know (a usage error; attach the
+    /// location with [`Error::in_file`] when a file names it).
+    pub fn unknown_build_type(&self, build_type: &str) -> Error {
+        Error::usage(format!(
+            "unknown build type `{build_type}` for target `{}`; valid build types: {}",
+            self.name,
+            self.build_type_names().join(", ")
+        ))
+        .help(format!(
+            "use one of those, or define it with a `[build-types.{build_type}]` table in the `{}` descriptor",
+            self.name
+        ))
     }
 }
 
@@ -273,11 +318,15 @@ impl Db {
 
     /// The toolchain of `target`; an unknown name is a usage error listing the valid ones.
     pub fn get(&self, target: &str) -> Result<&Toolchain> {
-        self.toolchains.get(target).ok_or_else(|| {
-            Error::usage(format!("unknown target `{target}`; valid targets: {}", self.names().join(", "))).help(
-                format!("add a descriptor `{target}.toml` to a directory given with --toolchain-dir to define it"),
-            )
-        })
+        self.toolchains.get(target).ok_or_else(|| self.unknown_target(target))
+    }
+
+    /// The error for a target no descriptor defines (a usage error; attach the location with
+    /// [`Error::in_file`] when a file names it).
+    pub fn unknown_target(&self, target: &str) -> Error {
+        Error::usage(format!("unknown target `{target}`; valid targets: {}", self.names().join(", "))).help(format!(
+            "use one of those names, or define the target with a descriptor `{target}.toml` in a directory given with --toolchain-dir"
+        ))
     }
 
     /// Target names, sorted.

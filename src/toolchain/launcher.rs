@@ -164,12 +164,11 @@ pub fn check_arg_targets(db: &Db, args: &[LauncherArg]) -> Result<()> {
         if let Some(t) = &a.target
             && db.get(t).is_err()
         {
-            return Err(Error::usage(format!(
-                "unknown target `{t}` in `{}`; valid targets: {}",
-                a.shown(),
-                db.names().join(", ")
-            ))
-            .help("write TARGET=COMMAND for one target's launcher; to set an environment variable for the launcher, write `env NAME=value COMMAND`"));
+            let err = db.unknown_target(t);
+            let help = err.help.clone().unwrap_or_default();
+            return Err(Error { message: format!("{} (in `{}`)", err.message, a.shown()), ..err }.help(format!(
+                "{help}; write TARGET=COMMAND for one target's launcher (to set an environment variable for the launcher, write `env NAME=value COMMAND`)"
+            )));
         }
     }
     Ok(())

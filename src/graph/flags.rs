@@ -1,0 +1,186 @@
+//! Flag sets: named lists of flags built from parts, so that what many commands share is kept
+//! once. The order of a set's words is the order of its parts, and nothing else:
+//!
+//! - [`FlagPart::Words`]: words of its own;
+//! - [`FlagPart::Ref`]: another set, which build files define once as a variable and refer to
+//!   (a configuration's base flags, a unit's include flags shared by its configurations);
+//! - [`FlagPart::Inline`]: another set whose words are copied in (a dependency's public include
+//!   flags, kept once in the graph but spelled out in every dependent's include set).
+//!
+//! A unit's compile flags are `[Ref(base), Words(defines, cflags), Ref(includes)]`; its include
+//! set is `[Words(-I private), Inline(public of itself and each dependency)...]`.
+
+use super::{BuildGraph, FlagSetId};
+
+/// One part of a flag set (see the module documentation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlagPart {
+    /// Words of the set's own, unquoted.
+    Words(Vec<String>),
+    /// Another set, referred to by name where build files have variables.
+    Ref(FlagSetId),
+    /// Another set, its words copied in.
+    Inline(FlagSetId),
+}
+
+/// A named list of flags, made of parts in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagSet {
+    /// Unique name, e.g. `cflags.tinyenc.wasi-release`: the variable build files define.
+    pub name: String,
+    /// Its parts, in order.
+    pub parts: Vec<FlagPart>,
+}
+
+impl FlagSet {
+    /// A set of `words` named `name`.
+    pub fn words(name: impl Into<String>, words: Vec<String>) -> FlagSet {
+        FlagSet { name: name.into(), parts: vec![FlagPart::Words(words)] }
+    }
+
+    /// The sets it refers to or copies, in order.
+    pub fn referenced(&self) -> impl Iterator<Item = FlagSetId> + '_ {
+        self.parts.iter().filter_map(|p| match p {
+            FlagPart::Ref(id) | FlagPart::Inline(id) => Some(*id),
+            FlagPart::Words(_) => None,
+        })
+    }
+
+    /// The sets it refers to by name, in order.
+    pub fn refs(&self) -> impl Iterator<Item = FlagSetId> + '_ {
+        self.parts.iter().filter_map(|p| match p {
+            FlagPart::Ref(id) => Some(*id),
+            _ => None,
+        })
+    }
+
+    /// Its own words, without those of the sets it refers to or copies.
+    pub fn own_words(&self) -> impl Iterator<Item = &String> + '_ {
+        self.parts.iter().flat_map(|p| match p {
+            FlagPart::Words(w) => w.as_slice(),
+            _ => &[],
+        })
+    }
+}
+
+impl BuildGraph {
+    /// A flag set's words, every part expanded in order.
+    pub fn expand_flags(&self, id: FlagSetId) -> Vec<String> {
+        let mut words = Vec::new();
+        self.expand_flags_into(id, &mut words);
+        words
+    }
+
+    fn expand_flags_into(&self, id: FlagSetId, out: &mut Vec<String>) {
+        for part in &self.flag_set(id).parts {
+            match part {
+                FlagPart::Words(w) => out.extend(w.iter().cloned()),
+                FlagPart::Ref(r) | FlagPart::Inline(r) => self.expand_flags_into(*r, out),
+            }
+        }
+    }
+
+    /// The sets `id` refers to by name that are not `defined` yet, then `id` itself, each
+    /// marked defined: the variables a build file must define, in order, before using `id`.
+    pub fn flag_sets_to_define(&self, id: FlagSetId, defined: &mut [bool], out: &mut Vec<FlagSetId>) {
+        if std::mem::replace(&mut defined[id.index()], true) {
+            return;
+        }
+        for r in self.flag_set(id).refs() {
+            self.flag_sets_to_define(r, defined, out);
+        }
+        out.push(id);
+    }
+
+    /// The length in bytes of every set's expanded words, each followed by a space, by set.
+    pub fn flag_set_lengths(&self) -> Vec<usize> {
+        let mut lengths = vec![0usize; self.flag_set_count()];
+        // Sets refer only to earlier ones: one pass.
+        for (id, set) in self.flag_sets() {
+            lengths[id.index()] = set
+                .parts
+                .iter()
+                .map(|p| match p {
+                    FlagPart::Words(w) => w.iter().map(|w| w.len() + 1).sum(),
+                    FlagPart::Ref(r) | FlagPart::Inline(r) => lengths[r.index()],
+                })
+                .sum();
+        }
+        lengths
+    }
+
+    /// The value of flag set `id`'s variable in a build file: each part in order, words
+    /// appended by `spell` (given the set they belong to and the words), referenced sets
+    /// spelled by `reference` (given the name), copied sets spelled out; empty parts leave no
+    /// double space.
+    pub fn flag_set_value(
+        &self,
+        id: FlagSetId,
+        reference: &dyn Fn(&str) -> String,
+        spell: &mut dyn FnMut(FlagSetId, &[String], &mut String),
+    ) -> String {
+        let mut value = String::new();
+        self.push_flag_set_value(id, reference, spell, &mut value);
+        value
+    }
+
+    fn push_flag_set_value(
+        &self,
+        id: FlagSetId,
+        reference: &dyn Fn(&str) -> String,
+        spell: &mut dyn FnMut(FlagSetId, &[String], &mut String),
+        value: &mut String,
+    ) {
+        for part in &self.flag_set(id).parts {
+            if let FlagPart::Inline(r) = part {
+                self.push_flag_set_value(*r, reference, spell, value);
+                continue;
+            }
+            let before = value.len();
+            if before > 0 {
+                value.push(' ');
+            }
+            let start = value.len();
+            match part {
+                FlagPart::Words(w) => spell(id, w, value),
+                FlagPart::Ref(r) => value.push_str(&reference(&self.flag_set(*r).name)),
+                FlagPart::Inline(_) => {}
+            }
+            if value.len() == start {
+                value.truncate(before);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(list: &[&str]) -> FlagPart {
+        FlagPart::Words(list.iter().map(|w| w.to_string()).collect())
+    }
+
+    #[test]
+    fn a_flag_set_expands_its_parts_in_order() {
+        let mut g = BuildGraph::new();
+        let base = g.add_flag_set(FlagSet { name: "b".into(), parts: vec![words(&["-O2"])] });
+        let public = g.add_flag_set(FlagSet { name: "p".into(), parts: vec![words(&["-Ipub"])] });
+        let inc =
+            g.add_flag_set(FlagSet { name: "i".into(), parts: vec![words(&["-Iinc"]), FlagPart::Inline(public)] });
+        let child = g.add_flag_set(FlagSet {
+            name: "c".into(),
+            parts: vec![FlagPart::Ref(base), words(&["-DX"]), FlagPart::Ref(inc)],
+        });
+        assert_eq!(g.expand_flags(child), ["-O2", "-DX", "-Iinc", "-Ipub"]);
+        assert_eq!(g.flag_set_lengths()[child.index()], "-O2 -DX -Iinc -Ipub ".len());
+        let mut defined = vec![false; g.flag_set_count()];
+        let mut order = Vec::new();
+        g.flag_sets_to_define(child, &mut defined, &mut order);
+        assert_eq!(order, [base, inc, child], "referenced sets first; copied ones are not defined");
+        let value = g.flag_set_value(child, &|name| format!("${name}"), &mut |_, w, out| out.push_str(&w.join(" ")));
+        assert_eq!(value, "$b -DX $i");
+        let value = g.flag_set_value(inc, &|name| format!("${name}"), &mut |_, w, out| out.push_str(&w.join(" ")));
+        assert_eq!(value, "-Iinc -Ipub");
+    }
+}

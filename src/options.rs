@@ -1,0 +1,163 @@
+//! What a generation is asked for ([`GenOptions`]) and which files it writes ([`Format`]):
+//! shared by the planner, the generation step and the command line, below all of them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::manifest::LoadOptions;
+use crate::paths;
+use crate::toolchain::launcher;
+
+/// The includable make fragment spygen writes in the build directory.
+pub const FRAGMENT_FILE: &str = "spygen.mk";
+
+/// What `spygen gen` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct GenOptions {
+    /// The project directory (holding spy.toml) or the manifest itself.
+    pub project_dir: PathBuf,
+    /// `--no-spy-toml` and `--extra-vm-module`.
+    pub load: LoadOptions,
+    /// `--build-dir`, overriding the project's.
+    pub build_dir: Option<PathBuf>,
+    /// `--target`: only these targets; each must be installed.
+    pub targets: Vec<String>,
+    /// `--build-type`: only these build types.
+    pub build_types: Vec<String>,
+    /// Warnings are errors in every compile.
+    pub warning_as_error: bool,
+    /// The user descriptor directory, passed on to the regeneration command.
+    pub toolchain_dir: Option<PathBuf>,
+    /// The spygen executable, for the regeneration command.
+    pub spygen_exe: PathBuf,
+    /// Which build files to write.
+    pub format: Format,
+    /// Do not write compile_commands.json (`--no-compdb`).
+    pub no_compdb: bool,
+    /// `--launcher` values (or `$SPYGEN_LAUNCHER`), in order.
+    pub launchers: Vec<launcher::LauncherArg>,
+    /// `--link-jobs`: the depth of ninja's link pool.
+    pub link_jobs: Option<u32>,
+    /// Do not check that launcher programs are installed (`spygen graph`, which shows none).
+    pub skip_launcher_check: bool,
+    /// `--compdb-config`: the configuration compile_commands.json describes.
+    pub compdb_config: Option<String>,
+    /// Generate even if no input changed since the last generation (`--force`).
+    pub force: bool,
+    /// The environment variables the generation reads (the tools' overrides the descriptors
+    /// name, such as `CC` and `AR`, and pkg-config's), with the values it saw (empty: unset).
+    /// Captured once, from the process or, under `--no-env`, from `--env` alone.
+    pub env: BTreeMap<String, String>,
+}
+
+/// The environment variables pkg-config's answers depend on.
+pub const PKG_CONFIG_ENV: [&str; 3] = ["PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR"];
+
+impl GenOptions {
+    /// The value the generation sees for environment variable `name` (`None`: unset or empty).
+    pub fn env_var(&self, name: &str) -> Option<String> {
+        self.env.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+
+    /// The arguments of `spygen` that repeat this generation when run from `build_dir` for the
+    /// project in `root`: every option, spelled out, and every environment value it reads
+    /// (`--no-env`, then `--env NAME=VALUE` for each one set), with paths relative to the build
+    /// directory. They are both the build files' regeneration command and the key of the no-op
+    /// record, so nothing that shapes the output can be in one and missing from the other.
+    pub fn regen_args(&self, root: &Path, build_dir: &Path) -> Vec<String> {
+        let rel = |p: &Path| paths::to_slash(&paths::relative(p, build_dir));
+        let mut cmd = vec!["gen".to_string(), rel(root), "--build-dir".into(), ".".into()];
+        if self.load.no_spy_toml {
+            cmd.push("--no-spy-toml".into());
+        }
+        for m in &self.load.extra_vm_modules {
+            cmd.push("--extra-vm-module".into());
+            cmd.push(rel(m));
+        }
+        for t in &self.targets {
+            cmd.push("--target".into());
+            cmd.push(t.clone());
+        }
+        for b in &self.build_types {
+            cmd.push("--build-type".into());
+            cmd.push(b.clone());
+        }
+        if self.warning_as_error {
+            cmd.push("--warning-as-error".into());
+        }
+        if self.no_compdb {
+            cmd.push("--no-compdb".into());
+        }
+        if let Some(c) = &self.compdb_config {
+            cmd.push("--compdb-config".into());
+            cmd.push(c.clone());
+        }
+        for l in &self.launchers {
+            cmd.push("--launcher".into());
+            cmd.push(l.to_arg());
+        }
+        if let Some(n) = self.link_jobs {
+            cmd.push("--link-jobs".into());
+            cmd.push(n.to_string());
+        }
+        if self.format != Format::Ninja {
+            cmd.push("--format".into());
+            cmd.push(self.format.as_str().into());
+        }
+        if let Some(d) = &self.toolchain_dir {
+            cmd.push("--toolchain-dir".into());
+            cmd.push(rel(&paths::absolute(d, &paths::current_dir())));
+        }
+        // The environment as this generation saw it: ninja and make may run with another.
+        cmd.push("--no-env".into());
+        for (name, value) in self.env.iter().filter(|(_, v)| !v.is_empty()) {
+            cmd.push("--env".into());
+            cmd.push(format!("{name}={value}"));
+        }
+        cmd
+    }
+}
+
+/// Which build files `spygen gen` writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// `build.ninja` (the default).
+    #[default]
+    Ninja,
+    /// A GNU `Makefile`.
+    Make,
+    /// Both.
+    All,
+}
+
+impl Format {
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Ninja => "ninja",
+            Format::Make => "make",
+            Format::All => "all",
+        }
+    }
+
+    /// Every file a generation writes, build files first; all are outputs of regeneration.
+    pub fn generated_files(self, compdb: bool) -> Vec<&'static str> {
+        let mut files = match self {
+            Format::Ninja => vec![NINJA_FILE],
+            Format::Make => vec![MAKEFILE],
+            Format::All => vec![NINJA_FILE, MAKEFILE],
+        };
+        files.push(FRAGMENT_FILE);
+        if compdb {
+            files.push(COMPDB_FILE);
+        }
+        files
+    }
+}
+
+/// The ninja build file's name.
+pub const NINJA_FILE: &str = "build.ninja";
+/// The Makefile's name.
+pub const MAKEFILE: &str = "Makefile";
+/// The compilation database's name.
+pub const COMPDB_FILE: &str = "compile_commands.json";
