@@ -41,11 +41,12 @@ fn every_target_build_type_and_option_combination() {
 #[test]
 fn cc_and_ar_come_last_in_the_helper_order_and_match_toolchains() {
     for target in TARGETS {
-        let cc = flags(&["--target", target, "--cc"]);
-        let ar = flags(&["--target", target, "--ar"]);
-        if cc.is_empty() || ar.is_empty() {
+        // `--cc` and `--ar` fail when the tool is missing.
+        if !require_target(target) {
             continue;
         }
+        let cc = flags(&["--target", target, "--cc"]);
+        let ar = flags(&["--target", target, "--ar"]);
         let all =
             flags(&["--ar", "--cc", "--libdir", "--ldflags", "--cflags", "--target", target, "--runtime-root", "/R"]);
         let cflags = flags(&["--target", target, "--cflags", "--runtime-root", "/R"]);
@@ -199,17 +200,7 @@ fn make_and_json_formats() {
         "--runtime-root",
         "/RUNTIME",
     ]));
-    let redacted: String = out
-        .lines()
-        .map(|l| {
-            if l.starts_with("CC :=") || l.starts_with("AR :=") {
-                format!("{} <resolved tool>\n", &l[..5])
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
-    insta::assert_snapshot!(redacted);
+    machine_filters(Path::new("/RUNTIME")).bind(|| insta::assert_snapshot!(out));
     let json: serde_json::Value = serde_json::from_str(&run_ok(spygen().args([
         "flags",
         "--format",
@@ -292,7 +283,7 @@ fn probe_answers_are_remembered_until_their_witness_file_changes() {
             (
                 "tc/probed.toml",
                 "triplet = \"probed-none\"\ninstall = \"create the marker\"\n\
-                 [compiler]\ncandidates = [{ command = [\"cc\"], probe = [\"sh\", \"-c\", \"test -f \\\"$SPYGEN_TEST_WITNESS\\\" && echo \\\"$SPYGEN_TEST_WITNESS\\\"\"] }]\n\
+                 [compiler]\ncandidates = [{ command = [\"cc\"], probe = [\"sh\", \"-c\", \"echo run >> \\\"$SPYGEN_TEST_WITNESS.runs\\\"; test -f \\\"$SPYGEN_TEST_WITNESS\\\" && echo \\\"$SPYGEN_TEST_WITNESS\\\"\"] }]\n\
                  [archiver]\ncandidates = [{ command = [\"ar\"] }]\n",
             ),
         ],
@@ -308,11 +299,17 @@ fn probe_answers_are_remembered_until_their_witness_file_changes() {
     assert_eq!(cc(&cache).1.trim(), "cc");
     let stored = std::fs::read_to_string(cache.join("tools.json")).unwrap();
     assert!(stored.contains(&witness.display().to_string()), "{stored}");
-    // Remembered: the answer holds while the witness is unchanged...
-    assert_eq!(cc(&cache).0, 0);
+    // Remembered: the answer holds while the witness is unchanged, and the probe does not
+    // run again...
+    let probe_runs =
+        || std::fs::read_to_string(root.join("install/marker.py.runs")).unwrap_or_default().lines().count();
+    assert_eq!(probe_runs(), 1);
+    assert_eq!(cc(&cache).1.trim(), "cc");
+    assert_eq!(probe_runs(), 1, "the remembered answer is used");
     // ... and an uninstall (the witness is gone) is noticed at once.
     std::fs::remove_file(&witness).unwrap();
     let (code, out, err) = cc(&cache);
+    assert_eq!(probe_runs(), 2, "the probe runs again");
     assert_eq!((code, out.as_str()), (1, ""), "{err}");
     assert!(err.contains("no compiler for target `probed`") && err.contains("failed"), "{err}");
 }

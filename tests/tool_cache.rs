@@ -50,7 +50,7 @@ fn ziglang_installed() -> bool {
     let ok = Command::new("python3").args(["-c", "import ziglang"]).status().is_ok_and(|s| s.success());
     if !ok {
         assert!(!in_ci(), "ziglang is missing in CI: pip install ziglang");
-        eprintln!("SKIPPED: ziglang is not installed here (pip install ziglang)");
+        skipped("ziglang is not installed here (to install: pip install ziglang)");
     }
     ok
 }

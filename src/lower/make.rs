@@ -287,3 +287,59 @@ fn write_rule(graph: &BuildGraph, action: &Action, extra: &[&str], recipe: &[Str
         let _ = writeln!(out, "\t{line}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lower::fixture::Fixture;
+
+    /// The rules part of the Makefile: from the first configuration heading to the header
+    /// dependencies.
+    fn rules(f: &Fixture) -> String {
+        let text = lower_make(&f.graph, &crate::lower::compile_response_files(&f.graph)).makefile;
+        let start = text.find("\n\n# configuration ").unwrap_or(0);
+        let end = text.find("\n# header dependencies").unwrap_or(text.len());
+        text[start..end].to_string()
+    }
+
+    #[test]
+    fn paths_are_escaped_for_make() {
+        assert_eq!(escape_path("my dir/a$b:c#.o"), "my\\ dir/a$$b\\:c\\#.o");
+    }
+
+    #[test]
+    fn compiles_name_their_command_stamp_and_prefix_the_launcher() {
+        let mut f = Fixture::new(true);
+        f.compiles(&["../m/src/a.c", "../m/src/my dir/b$.c"]);
+        insta::assert_snapshot!(rules(&f));
+        let stamps = lower_make(&f.graph, &[]).stamps;
+        assert_eq!(stamps.len(), 1, "one stamp for the unit's compiles: {stamps:?}");
+        assert_eq!(stamps[0].0, ".spygen/commands/wasi-release/m.cc");
+        assert_eq!(stamps[0].1, "ccache zig cc -O2 -DSPY_RELEASE -DM=1 -I../m/src -I../dep/include\n");
+    }
+
+    #[test]
+    fn archives_and_links_run_the_same_commands_as_ninja() {
+        let mut f = Fixture::new(false);
+        let objects = f.compiles(&["../m/src/a.c"]);
+        f.archive(&objects);
+        f.link(&["wasi/release/obj/m/a.o", "wasi/release/m.a"], true);
+        insta::assert_snapshot!(rules(&f));
+    }
+
+    #[test]
+    fn a_foreign_make_shares_the_jobserver_and_a_bundle_is_touched() {
+        let mut f = Fixture::new(false);
+        f.foreign_make();
+        f.bundle(&["wasi/release/m.a"]);
+        insta::assert_snapshot!(rules(&f));
+    }
+
+    #[test]
+    fn the_makefile_regenerates_itself_on_every_run_and_never_deletes_a_generated_file() {
+        let mut f = Fixture::new(false);
+        f.aliases_and_regeneration(&["wasi/release/m.a"]);
+        let text = lower_make(&f.graph, &[]).makefile;
+        insta::assert_snapshot!(&text[text.find("\n# aliases").unwrap_or(0)..]);
+    }
+}

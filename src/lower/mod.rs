@@ -1,5 +1,8 @@
 //! Lowering: turning the build graph into files other tools read. One file per output format.
 
+#[cfg(test)]
+mod fixture;
+
 pub mod compdb;
 pub mod dot;
 pub mod graph_json;

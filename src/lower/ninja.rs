@@ -487,6 +487,13 @@ fn write_edge(graph: &BuildGraph, action: &Action, rule: &str, response_file: Op
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lower::fixture::Fixture;
+
+    /// The edges part of build.ninja: everything between the toolchain rules and the aliases.
+    fn edges(f: &Fixture) -> String {
+        let parts = lower_ninja_parts(&f.graph, &crate::lower::compile_response_files(&f.graph));
+        parts[1..parts.len() - 1].concat()
+    }
 
     #[test]
     fn paths_and_values_are_escaped() {
@@ -496,5 +503,67 @@ mod tests {
             command_words(&["-Wl,--export=spy_mod$encode".to_string(), "-I../a b".to_string()]),
             "'-Wl,--export=spy_mod$$encode' '-I../a b'"
         );
+    }
+
+    #[test]
+    fn the_preamble_defines_spygen_regeneration_the_link_pool_and_each_toolchains_rules() {
+        let mut f = Fixture::new(true);
+        f.aliases_and_regeneration(&[]);
+        insta::assert_snapshot!(lower_ninja_parts(&f.graph, &[])[0]);
+    }
+
+    #[test]
+    fn compiles_share_one_rule_per_unit_whose_flags_are_variables_defined_once() {
+        let mut f = Fixture::new(true);
+        f.compiles(&["../m/src/a.c", "../m/src/my dir/b$.c"]);
+        insta::assert_snapshot!(edges(&f));
+    }
+
+    #[test]
+    fn archives_and_links_bind_only_what_differs_per_edge() {
+        let mut f = Fixture::new(false);
+        let objects = f.compiles(&["../m/src/a.c"]);
+        f.archive(&objects);
+        f.link(&["wasi/release/obj/m/a.o", "wasi/release/m.a"], false);
+        insta::assert_snapshot!(edges(&f));
+    }
+
+    #[test]
+    fn a_reactor_links_every_archive_member() {
+        let mut f = Fixture::new(false);
+        f.link(&["wasi/release/m.a"], true);
+        insta::assert_snapshot!(edges(&f));
+    }
+
+    #[test]
+    fn a_foreign_make_and_a_bundle_pass_their_arguments() {
+        let mut f = Fixture::new(false);
+        f.foreign_make();
+        f.bundle(&["wasi/release/m.a", "../vendor/lib/build/wasi/release/liblib.a"]);
+        let parts = lower_ninja_parts(&f.graph, &[]);
+        // Their rules (after the link pool, before the toolchains), then their edges.
+        let rules = parts[0].split("# a library's").nth(1).and_then(|r| r.split("# toolchain").next());
+        insta::assert_snapshot!(format!("# a library's{}{}", rules.unwrap_or_default(), edges(&f)));
+    }
+
+    #[test]
+    fn words_past_the_command_line_limit_go_through_response_files() {
+        let mut f = Fixture::new(false);
+        let long: Vec<String> = (0..400).map(|i| format!("../m/src/{:0>90}.c", i)).collect();
+        let long: Vec<&str> = long.iter().map(String::as_str).collect();
+        let objects = f.compiles(&long);
+        f.archive(&objects);
+        let text = edges(&f);
+        assert!(text.contains("build wasi/release/m.a: ar-rsp.wasi wasi/release/obj/m/"), "archive rule");
+        let rsp_line = text.lines().find(|l| l.starts_with("  rsp = ")).unwrap_or_default();
+        assert_eq!(rsp_line.split(' ').count() - 4, 400, "every object in the response file");
+    }
+
+    #[test]
+    fn aliases_regeneration_and_defaults_close_the_file() {
+        let mut f = Fixture::new(false);
+        f.aliases_and_regeneration(&["wasi/release/m.a"]);
+        let parts = lower_ninja_parts(&f.graph, &[]);
+        insta::assert_snapshot!(parts.last().unwrap());
     }
 }

@@ -201,7 +201,11 @@ pub fn resolve(target: &str, launcher: Launcher) -> Result<Launcher> {
 /// (links, emscripten's with LTO above all, take far more memory than compiles), then one
 /// per 4 cores.
 pub fn default_link_jobs() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    link_jobs_for(std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// [`default_link_jobs`] on a machine of `cores` cores.
+fn link_jobs_for(cores: usize) -> u32 {
     (cores / 4).max(1) as u32
 }
 
@@ -268,12 +272,8 @@ mod tests {
     }
 
     #[test]
-    fn small_machines_link_one_at_a_time() {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let jobs = default_link_jobs();
-        assert!(jobs >= 1);
-        if cores < 8 {
-            assert_eq!(jobs, 1);
-        }
+    fn machines_of_up_to_seven_cores_link_one_at_a_time_and_larger_ones_one_per_four_cores() {
+        let jobs: Vec<u32> = [1, 2, 7, 8, 11, 12, 64].into_iter().map(link_jobs_for).collect();
+        assert_eq!(jobs, [1, 1, 1, 2, 2, 3, 16]);
     }
 }

@@ -50,8 +50,28 @@ pub fn require_target(target: &str) -> bool {
     if in_ci() {
         panic!("toolchain `{target}` is missing in CI: {hint}");
     }
-    eprintln!("SKIPPED: toolchain `{target}` is not installed here ({hint})");
+    skipped(&format!("toolchain `{target}` is not installed here (to install: {hint})"));
     false
+}
+
+/// The file each skipped test adds a line to; `tests/run-all.sh` prints how many were skipped
+/// and why.
+pub fn skip_log() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt")
+}
+
+/// Says that the running test is skipped and why: on stderr past the test harness's capture
+/// (which swallows a passing test's `eprintln!`), and in [`skip_log`]. The test then returns,
+/// and the harness reports it as passed: this line is what tells the two apart.
+pub fn skipped(reason: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let line = format!("SKIPPED {test}: {reason}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(skip_log());
+    if let Ok(mut log) = log {
+        let _ = log.write_all(line.as_bytes());
+    }
 }
 
 /// Whether the program `name` is on PATH; in CI its absence fails the test.
@@ -62,7 +82,7 @@ pub fn require_program(name: &str, install: &str) -> bool {
     if in_ci() {
         panic!("`{name}` is missing in CI: {install}");
     }
-    eprintln!("SKIPPED: `{name}` is not installed here ({install})");
+    skipped(&format!("`{name}` is not installed here (to install: {install})"));
     false
 }
 
@@ -72,20 +92,38 @@ pub fn which(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
 }
 
-/// build.ninja text with what depends on this machine replaced by a placeholder: spygen's
-/// path, the resolved tools, the link pool's default depth (it follows the cores).
-pub fn redact_ninja(text: &str) -> String {
-    let text = text.replace(env!("CARGO_BIN_EXE_spygen"), "<spygen>");
-    text.lines()
-        .map(|l| {
-            let tool_var = (l.starts_with("cc.") || l.starts_with("ar.")) && l.contains(" = ");
-            if l.starts_with("spygen = ") || tool_var || l.starts_with("  depth = ") {
-                format!("{} = <resolved on this machine>\n", l.split(" = ").next().unwrap())
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect()
+/// insta settings that replace what depends on this machine in generated files, so one
+/// snapshot holds everywhere: `root` (a temporary directory) by `<tmp>`, spygen's path by
+/// `<spygen>`, the tools resolved here (`cc.wasi = ...`, `SPYGEN_CC_wasi_debug := ...`, the
+/// tool words starting a JSON command or database entry) by a placeholder, and the link pool's
+/// default depth (it follows the cores).
+pub fn machine_filters(root: &Path) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    settings.add_filter(&regex_escape(&root.display().to_string()), "<tmp>");
+    settings.add_filter(&regex_escape(env!("CARGO_BIN_EXE_spygen")), "<spygen>");
+    // ninja and make tool variables, the fragment's tools, `spygen flags --format make`.
+    settings.add_filter(
+        r"(?m)^((?:cc|ar)\.[\w-]+ :?=|SPYGEN_(?:CC|AR)_[\w-]+ :?=|(?:CC|AR) :?=) .*$",
+        "$1 <resolved on this machine>",
+    );
+    settings.add_filter(r"(?m)^  depth = \d+$", "  depth = <cores>");
+    // The words of a tool starting a command: before -MMD (compile), rcs (archive), -o (link).
+    settings.add_filter(r#""arguments": \[(?:"[^"]*", )*?"-MMD""#, r#""arguments": ["<cc>", "-MMD""#);
+    settings.add_filter(r#"("command": \[\n)(?:\s+"[^"]*",\n)*?(\s+)"(-MMD|rcs|-o)","#, "$1$2\"<tool>\",\n$2\"$3\",");
+    settings
+}
+
+/// `text` with regex metacharacters escaped.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The repository root.

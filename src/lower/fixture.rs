@@ -1,0 +1,158 @@
+//! Hand-built graphs for the writers' tests: one action kind at a time, in one configuration
+//! (`wasi-release`) whose tools are `zig cc` and `zig ar`, so each lowering rule has a small
+//! snapshot of its own.
+
+use crate::graph::{
+    Action, ActionKind, BuildGraph, ConfigId, Configuration, FileList, FlagPart, FlagSet, FlagSetId, GraphSettings,
+    Tool, ToolId, ToolRole,
+};
+
+/// A graph with the configuration, tools and settings every test shares, and no action.
+pub struct Fixture {
+    /// The graph being built.
+    pub graph: BuildGraph,
+    /// wasi-release.
+    pub config: ConfigId,
+    /// `zig cc`.
+    pub cc: ToolId,
+    /// `zig ar`.
+    pub ar: ToolId,
+    /// The configuration's base compile flags.
+    pub base_cflags: FlagSetId,
+    /// The configuration's base link flags.
+    pub base_ldflags: FlagSetId,
+}
+
+fn words(list: &[&str]) -> Vec<String> {
+    list.iter().map(|w| w.to_string()).collect()
+}
+
+impl Fixture {
+    /// The shared part; `launcher` adds a compiler launcher (`ccache`).
+    pub fn new(launcher: bool) -> Fixture {
+        let mut graph = BuildGraph::new();
+        graph.set_settings(GraphSettings {
+            build_dir: "/p/build".into(),
+            project_manifest: "../spy.toml".into(),
+            spygen_exe: "/bin/spygen".into(),
+            link_jobs: 1,
+            ..GraphSettings::default()
+        });
+        let config =
+            graph.add_config(Configuration { target: "wasi".into(), build_type: "release".into(), available: true });
+        let tool = |role, command: &[&str]| Tool { target: "wasi".into(), role, command: words(command) };
+        let cc = graph.add_tool(tool(ToolRole::Compiler, &["zig", "cc"]));
+        let ar = graph.add_tool(tool(ToolRole::Archiver, &["zig", "ar"]));
+        if launcher {
+            graph.add_tool(tool(ToolRole::Launcher, &["ccache"]));
+        }
+        let base_cflags = graph.add_flag_set(FlagSet::words("cflags.wasi-release", words(&["-O2", "-DSPY_RELEASE"])));
+        let base_ldflags = graph.add_flag_set(FlagSet::words("ldflags.wasi-release", words(&["-flto"])));
+        Fixture { graph, config, cc, ar, base_cflags, base_ldflags }
+    }
+
+    /// A new action of `kind` of unit `owner` in wasi-release.
+    fn action(&self, kind: ActionKind, owner: &str) -> Action {
+        let mut action = Action::new(kind);
+        action.config = Some(self.config);
+        action.owner = Some(owner.into());
+        action
+    }
+
+    fn files(&mut self, paths: &[&str]) -> FileList {
+        paths.iter().map(|p| self.graph.file(p)).collect()
+    }
+
+    /// Module `m`'s compiles of `sources` (to `wasi/release/obj/m/<stem>.o`) with its flags:
+    /// the base, a define, then its include set (a private dir and a dependency's public one).
+    pub fn compiles(&mut self, sources: &[&str]) -> Vec<String> {
+        let public = self.graph.add_flag_set(FlagSet::words("public.dep", words(&["-I../dep/include"])));
+        let includes = self.graph.add_flag_set(FlagSet {
+            name: "includes.m".into(),
+            parts: vec![FlagPart::Words(words(&["-I../m/src"])), FlagPart::Inline(public)],
+        });
+        let cflags = self.graph.add_flag_set(FlagSet {
+            name: "cflags.m.wasi-release".into(),
+            parts: vec![FlagPart::Ref(self.base_cflags), FlagPart::Words(words(&["-DM=1"])), FlagPart::Ref(includes)],
+        });
+        let mut objects = Vec::new();
+        for src in sources {
+            let stem = src.rsplit('/').next().unwrap_or(src).trim_end_matches(".c");
+            let object = format!("wasi/release/obj/m/{stem}.o");
+            let mut action = self.action(ActionKind::Compile, "m");
+            action.tool = Some(self.cc);
+            action.flags = Some(cflags);
+            action.inputs = self.files(&[src]);
+            action.outputs = self.files(&[&object]);
+            self.graph.add_action(action).unwrap();
+            objects.push(object);
+        }
+        objects
+    }
+
+    /// Module `m`'s archive of `objects`.
+    pub fn archive(&mut self, objects: &[String]) {
+        let mut action = self.action(ActionKind::Archive, "m");
+        action.tool = Some(self.ar);
+        let objects: Vec<&str> = objects.iter().map(String::as_str).collect();
+        action.inputs = self.files(&objects);
+        action.outputs = self.files(&["wasi/release/m.a"]);
+        self.graph.add_action(action).unwrap();
+    }
+
+    /// Program `p`'s link of `inputs`, whole-archive when `reactor`.
+    pub fn link(&mut self, inputs: &[&str], reactor: bool) {
+        let ldflags = self.graph.add_flag_set(FlagSet {
+            name: "ldflags.p.wasi-release".into(),
+            parts: vec![FlagPart::Ref(self.base_ldflags), FlagPart::Words(words(&["-Wl,--export=spy_p$f"]))],
+        });
+        let kind = if reactor { ActionKind::LinkWholeArchive } else { ActionKind::Link };
+        let mut action = self.action(kind, "p");
+        action.tool = Some(self.cc);
+        action.flags = Some(ldflags);
+        action.inputs = self.files(inputs);
+        action.outputs = self.files(&["wasi/release/p.wasm"]);
+        self.graph.add_action(action).unwrap();
+    }
+
+    /// Vendored library `lib`'s own make run, reading spygen.mk.
+    pub fn foreign_make(&mut self) {
+        let mut action = self.action(ActionKind::ForeignMake, "lib");
+        action.args =
+            words(&["-C", "../vendor/lib", "TARGET=wasi", "BUILD_TYPE=release", "SPYGEN_MK=../../build/spygen.mk"]);
+        action.implicit = self.files(&["../vendor/lib/src/lib.c", "spygen.mk"]);
+        action.outputs = self.files(&["../vendor/lib/build/wasi/release/liblib.a"]);
+        self.graph.add_action(action).unwrap();
+    }
+
+    /// Program `b`'s wasm bundle of `archives`, exporting `spy_b$f`.
+    pub fn bundle(&mut self, archives: &[&str]) {
+        let mut action = self.action(ActionKind::Bundle, "b");
+        let mut args = words(&["--target", "wasi", "--build-type", "release", "--cache-dir", "wasm-bundles"]);
+        args.extend(words(archives));
+        args.extend(words(&["--export", "spy_b$f", "-o", "wasi/release/b.wasm"]));
+        action.args = args;
+        action.inputs = self.files(archives);
+        action.outputs = self.files(&["wasi/release/b.wasm"]);
+        self.graph.add_action(action).unwrap();
+    }
+
+    /// The aliases `wasi-release` and `all` naming `outputs`, the default, and the action
+    /// regenerating build.ninja from `../spy.toml`.
+    pub fn aliases_and_regeneration(&mut self, outputs: &[&str]) {
+        for name in ["wasi-release", "all"] {
+            let mut action = Action::new(ActionKind::Phony);
+            action.inputs = self.files(outputs);
+            action.outputs = self.files(&[name]);
+            self.graph.add_action(action).unwrap();
+        }
+        let default = self.graph.file("wasi-release");
+        self.graph.set_defaults(vec![default]);
+        let mut action = Action::new(ActionKind::Regenerate);
+        action.args = words(&["gen", "..", "--build-dir", ".", "--no-env"]);
+        action.inputs = self.files(&["../spy.toml"]);
+        action.outputs = self.files(&["build.ninja"]);
+        action.implicit_outputs = self.files(&["spygen.mk"]);
+        self.graph.add_action(action).unwrap();
+    }
+}
