@@ -237,10 +237,3 @@ fn sorted<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 fn mtime_of(path: &Path) -> std::time::SystemTime {
     std::fs::metadata(path).unwrap().modified().unwrap()
 }
-
-fn touch(path: &Path) {
-    // Ninja compares nanosecond mtimes; a short pause keeps "now" after the last build's outputs.
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    let file = std::fs::File::options().append(true).open(path).unwrap();
-    file.set_modified(std::time::SystemTime::now()).unwrap();
-}

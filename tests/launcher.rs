@@ -463,13 +463,6 @@ fn depfiles_and_incremental_rebuilds_are_the_same_through_a_launcher() {
     demo.check_programs("debug");
 }
 
-fn touch(path: &Path) {
-    // Ninja compares nanosecond mtimes; a short pause keeps "now" after the last build's outputs.
-    std::thread::sleep(Duration::from_millis(20));
-    let file = std::fs::File::options().append(true).open(path).unwrap();
-    file.set_modified(std::time::SystemTime::now()).unwrap();
-}
-
 /// The launcher line of build.ninja for the native target, if any.
 fn native_launcher(demo: &Demo) -> Option<String> {
     demo.build_ninja().lines().find_map(|l| l.strip_prefix("launcher.native = ").map(str::to_string))

@@ -98,23 +98,14 @@ fn make_and_ninja_build_the_same_artifacts_with_the_same_commands() {
     assert!(programs.contains("base64 hello aGVsbG8="), "{programs}");
 
     // Touching a header rebuilds its dependents under make too, and nothing else.
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    let header = with_make.join("runtime/src/runtime_internal.h");
-    std::fs::File::options().append(true).open(&header).unwrap().set_modified(std::time::SystemTime::now()).unwrap();
+    touch(&with_make.join("runtime/src/runtime_internal.h"));
     let out = run_ok(Command::new("make").arg("-C").arg(&make_build).arg("native-debug"));
     let compiled: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("CC ")).collect();
     assert!(!compiled.is_empty() && compiled.iter().all(|c| c.starts_with("native/debug/obj/runtime/src/")), "{out}");
     assert!(out.contains("LINK native/debug/encdemo") && !out.contains("MAKE "), "{out}");
 
     // Editing a vendored source re-runs its make, then relinks the glue's users; nothing else.
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    let vendored_src = with_make.join("out-of-tree/vendor/tinyenc/src/base64.c");
-    std::fs::File::options()
-        .append(true)
-        .open(&vendored_src)
-        .unwrap()
-        .set_modified(std::time::SystemTime::now())
-        .unwrap();
+    touch(&with_make.join("out-of-tree/vendor/tinyenc/src/base64.c"));
     let out = run_ok(Command::new("make").arg("-C").arg(&make_build).arg("native-debug"));
     let steps: Vec<&str> = out.lines().filter(|l| !l.starts_with("make")).collect();
     assert_eq!(steps[0], "MAKE ../../vendor/tinyenc/build/native/debug/libtinyenc.a", "{out}");
