@@ -188,3 +188,79 @@ fn an_unknown_configuration_lists_the_valid_ones() {
         assert!(err.contains("valid configurations: native-debug, native-release"), "{err}");
     }
 }
+
+#[test]
+fn path_names_the_chain_of_actions_from_a_source_to_a_program() {
+    if !require_target("native") {
+        return;
+    }
+    let demo = repo_root().join("examples/out-of-tree/demo");
+    let text = graph(&demo, &["--target", "native", "--path", "native/debug/encdemo", "base64.c"]);
+    assert_eq!(
+        text,
+        "native/debug/encdemo depends on ../../vendor/tinyenc/src/base64.c:\n  ../../vendor/tinyenc/src/base64.c\n    \
+         -> foreign-make (native-debug, tinyenc) [implicit input]\n  ../../vendor/tinyenc/build/native/debug/libtinyenc.a\n    \
+         -> link (native-debug, encdemo)\n  native/debug/encdemo\n"
+    );
+    let json: Value = serde_json::from_str(&graph(
+        &demo,
+        &["--target", "native", "--format", "json", "--path", "native-debug", "native/debug/encdemo"],
+    ))
+    .unwrap();
+    assert_eq!(json["depends"], true);
+    assert_eq!(json["steps"][1]["action"]["kind"], "phony");
+    let none = graph(&demo, &["--target", "native", "--path", "native/debug/whatis", "base64.c"]);
+    assert_eq!(none, "native/debug/whatis does not depend on ../../vendor/tinyenc/src/base64.c\n");
+}
+
+#[test]
+fn refs_list_what_rebuilds_when_a_file_changes() {
+    if !require_target("native") {
+        return;
+    }
+    let demo = repo_root().join("examples/out-of-tree/demo");
+    let text = graph(&demo, &["--target", "native", "--build-type", "debug", "--refs", "base64.c"]);
+    let files: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        files,
+        [
+            "../../vendor/tinyenc/build/native/debug/libtinyenc.a",
+            "native/debug/encdemo",
+            "native/debug/tinyenc_vectors",
+            "native-debug",
+            "native",
+            "tinyenc",
+            "encdemo",
+            "tinyenc_vectors",
+            "all",
+        ],
+        "the archive, the programs linking it, and the aliases naming them; not whatis"
+    );
+    let json: Value = serde_json::from_str(&graph(
+        &demo,
+        &[
+            "--target",
+            "native",
+            "--build-type",
+            "debug",
+            "--format",
+            "json",
+            "--refs",
+            "base64.c",
+            "--config",
+            "native-debug",
+        ],
+    ))
+    .unwrap();
+    let kinds: Vec<&str> = json["actions"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["foreign-make", "link", "link"]);
+}
+
+#[test]
+fn a_file_the_graph_does_not_have_is_a_usage_error_saying_how_to_name_one() {
+    let demo = repo_root().join("examples/out-of-tree/demo");
+    let (code, out, err) = run(spygen().arg("graph").arg(&demo).args(["--refs", "runtime.h"]));
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("no file `runtime.h` in the build graph"), "{err}");
+    assert!(err.contains("headers are not in the graph"), "{err}");
+}
