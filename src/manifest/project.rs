@@ -208,7 +208,7 @@ impl Project {
         }
         self.build_types = spygen.build_types.map(strings);
         for program in spygen.programs {
-            self.programs.push(program.into_unit(source, &self.root, true)?);
+            self.programs.push(program.into_unit(source, &self.root, crate::manifest::unit::Declared::Program)?);
         }
         Ok(())
     }

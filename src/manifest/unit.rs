@@ -204,71 +204,24 @@ pub fn is_valid_name(name: &str) -> bool {
 /// name cannot pass 255 bytes.
 pub const MAX_NAME_LEN: usize = 128;
 
+/// Where a unit is declared, which decides what it may say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declared {
+    /// In a module directory's spygen.toml.
+    Module,
+    /// As a `[[spygen.program]]` table of spy.toml.
+    Program,
+}
+
 impl UnitSpec {
-    /// Checks the spec and makes paths absolute against `dir`. `program` says whether it is a
-    /// `[[spygen.program]]` table (else a module manifest).
-    pub fn into_unit(self, source: &SourceFile, dir: &Path, program: bool) -> Result<Unit> {
+    /// Checks the spec and makes paths absolute against `dir`; `declared` says whether it is a
+    /// module manifest or a `[[spygen.program]]` table.
+    pub fn into_unit(self, source: &SourceFile, dir: &Path, declared: Declared) -> Result<Unit> {
         let at = |span: std::ops::Range<usize>| source.location(span.start);
-        let name = self.name.get_ref().clone();
-        if !is_valid_name(&name) {
-            return Err(Error::input(format!("`{name}` is not a valid name"))
-                .at(at(self.name.span()))
-                .help(format!(
-                    "use up to {MAX_NAME_LEN} letters, digits, `_` and `-`, not starting with `-` (it becomes part of output paths)"
-                )));
-        }
-        let kind = match (&self.kind, program) {
-            (None, false) => UnitKind::Module,
-            (None, true) => UnitKind::Executable,
-            (Some(k), true) => match k.get_ref().as_str() {
-                "executable" => UnitKind::Executable,
-                "reactor" => UnitKind::Reactor,
-                "wasm-bundle" => UnitKind::WasmBundle,
-                other => {
-                    return Err(Error::input(format!("unknown program kind `{other}`"))
-                        .at(at(k.span()))
-                        .help("use `executable` (native binary, wasi .wasm command, emscripten .js), `reactor` (wasi module without main) or `wasm-bundle` (a reactor of module archives, cached)"));
-                }
-            },
-            (Some(k), false) => {
-                return Err(Error::input("`kind` applies to programs, not modules")
-                    .at(at(k.span()))
-                    .help("declare programs as [[spygen.program]] in spy.toml"));
-            }
-        };
-        if program {
-            for (key, span) in [
-                ("public-include-dirs", self.public_include_dirs.as_ref().map(|s| s.span())),
-                ("public-headers", self.public_headers.as_ref().map(|s| s.span())),
-            ] {
-                if let Some(span) = span {
-                    return Err(Error::input(format!("`{key}` applies to modules, not programs"))
-                        .at(at(span))
-                        .help("nothing links a program, so it has no public interface; use `include-dirs`"));
-                }
-            }
-            if let Some(lib) = self.system_libs.first() {
-                return Err(Error::input("`system-lib` applies to modules, not programs").at(at(lib.span())).help(
-                    "declare the system library in the module that uses it; programs linking the module get its flags",
-                ));
-            }
-            if kind == UnitKind::WasmBundle
-                && let Some(src) = self.sources.first()
-            {
-                return Err(Error::input("a `wasm-bundle` links module archives only; it has no sources")
-                    .at(at(src.span()))
-                    .help("put the sources in a module and list it in `deps`"));
-            }
-            if let Some(f) = &self.foreign_make {
-                return Err(Error::input("`foreign-make` applies to modules, not programs")
-                    .at(at(f.span()))
-                    .help("put the vendored library in a module directory with its own spygen.toml"));
-            }
-        } else if let Some(suffix) = &self.suffix {
-            return Err(Error::input("`suffix` applies to programs, not modules")
-                .at(at(suffix.span()))
-                .help("remove it: a module's archive suffix is the target's (`[suffixes] archive`)"));
-        }
+        let name = self.checked_name(&at)?;
+        let kind = self.kind(declared, &at)?;
+        self.check_keys(kind, &at)?;
+        let foreign_make = self.foreign_make(dir, &at)?;
         let path_list = |items: Vec<Spanned<String>>| -> Vec<Located<PathBuf>> {
             items
                 .into_iter()
@@ -288,23 +241,19 @@ impl UnitSpec {
             let location = at(key.span());
             (key.into_inner(), (settings(spec), location))
         };
-        let foreign_make = match self.foreign_make {
-            None => None,
-            Some(f) => {
-                let f = f.into_inner();
-                if !f.archive.get_ref().contains("{target}") || !f.archive.get_ref().contains("{build_type}") {
-                    return Err(Error::input("a foreign-make `archive` must contain `{target}` and `{build_type}`")
-                        .at(at(f.archive.span()))
-                        .help(
-                            "each configuration needs its own archive, e.g. \"build/{target}/{build_type}/libfoo.a\"",
-                        ));
-                }
-                Some(ForeignMake {
-                    directory: paths::absolute(Path::new(f.directory.as_deref().unwrap_or(".")), dir),
-                    archive: Located { location: at(f.archive.span()), value: f.archive.into_inner() },
-                    args: f.args,
-                })
+        let system_lib = |s: Spanned<SystemLibSpec>| {
+            let location = at(s.span());
+            let s = s.into_inner();
+            SystemLib {
+                pkg_config: s.pkg_config,
+                fallback_cflags: s.fallback_cflags,
+                fallback_libs: s.fallback_libs,
+                location,
             }
+        };
+        let suffix = |(k, v): (Spanned<String>, String)| {
+            let location = at(k.span());
+            (k.into_inner(), Located { value: v, location })
         };
         Ok(Unit {
             foreign_make,
@@ -328,31 +277,97 @@ impl UnitSpec {
             deps: path_list(self.deps),
             targets: self.targets.map(strings),
             exports: self.exports.into_iter().map(|s| s.into_inner()).collect(),
-            system_libs: self
-                .system_libs
-                .into_iter()
-                .map(|s| {
-                    let location = at(s.span());
-                    let s = s.into_inner();
-                    SystemLib {
-                        pkg_config: s.pkg_config,
-                        fallback_cflags: s.fallback_cflags,
-                        fallback_libs: s.fallback_libs,
-                        location,
-                    }
-                })
-                .collect(),
-            suffix: self
-                .suffix
-                .map(|s| s.into_inner())
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| {
-                    let location = at(k.span());
-                    (k.into_inner(), Located { value: v, location })
-                })
-                .collect(),
+            system_libs: self.system_libs.into_iter().map(system_lib).collect(),
+            suffix: self.suffix.map(|s| s.into_inner()).unwrap_or_default().into_iter().map(suffix).collect(),
         })
+    }
+
+    /// The unit's name, checked: it becomes part of paths and build-file names.
+    fn checked_name(&self, at: &dyn Fn(std::ops::Range<usize>) -> Location) -> Result<String> {
+        let name = self.name.get_ref().clone();
+        if is_valid_name(&name) {
+            return Ok(name);
+        }
+        Err(Error::input(format!("`{name}` is not a valid name")).at(at(self.name.span())).help(format!(
+            "use up to {MAX_NAME_LEN} letters, digits, `_` and `-`, not starting with `-` (it becomes part of output paths)"
+        )))
+    }
+
+    /// The unit's kind: a module's is always [`UnitKind::Module`]; a program's is its `kind`
+    /// (an executable by default).
+    fn kind(&self, declared: Declared, at: &dyn Fn(std::ops::Range<usize>) -> Location) -> Result<UnitKind> {
+        match (&self.kind, declared) {
+            (None, Declared::Module) => Ok(UnitKind::Module),
+            (None, Declared::Program) => Ok(UnitKind::Executable),
+            (Some(k), Declared::Program) => match k.get_ref().as_str() {
+                "executable" => Ok(UnitKind::Executable),
+                "reactor" => Ok(UnitKind::Reactor),
+                "wasm-bundle" => Ok(UnitKind::WasmBundle),
+                other => Err(Error::input(format!("unknown program kind `{other}`"))
+                    .at(at(k.span()))
+                    .help("use `executable` (native binary, wasi .wasm command, emscripten .js), `reactor` (wasi module without main) or `wasm-bundle` (a reactor of module archives, cached)")),
+            },
+            (Some(k), Declared::Module) => Err(Error::input("`kind` applies to programs, not modules")
+                .at(at(k.span()))
+                .help("declare programs as [[spygen.program]] in spy.toml")),
+        }
+    }
+
+    /// Checks that the spec uses only the keys its kind of unit has: a program has no public
+    /// interface, system libraries or foreign make, a bundle no sources, a module no suffix.
+    fn check_keys(&self, kind: UnitKind, at: &dyn Fn(std::ops::Range<usize>) -> Location) -> Result<()> {
+        if kind == UnitKind::Module {
+            return match &self.suffix {
+                Some(suffix) => Err(Error::input("`suffix` applies to programs, not modules")
+                    .at(at(suffix.span()))
+                    .help("remove it: a module's archive suffix is the target's (`[suffixes] archive`)")),
+                None => Ok(()),
+            };
+        }
+        for (key, span) in [
+            ("public-include-dirs", self.public_include_dirs.as_ref().map(|s| s.span())),
+            ("public-headers", self.public_headers.as_ref().map(|s| s.span())),
+        ] {
+            if let Some(span) = span {
+                return Err(Error::input(format!("`{key}` applies to modules, not programs"))
+                    .at(at(span))
+                    .help("nothing links a program, so it has no public interface; use `include-dirs`"));
+            }
+        }
+        if let Some(lib) = self.system_libs.first() {
+            return Err(Error::input("`system-lib` applies to modules, not programs").at(at(lib.span())).help(
+                "declare the system library in the module that uses it; programs linking the module get its flags",
+            ));
+        }
+        if kind == UnitKind::WasmBundle
+            && let Some(src) = self.sources.first()
+        {
+            return Err(Error::input("a `wasm-bundle` links module archives only; it has no sources")
+                .at(at(src.span()))
+                .help("put the sources in a module and list it in `deps`"));
+        }
+        if let Some(f) = &self.foreign_make {
+            return Err(Error::input("`foreign-make` applies to modules, not programs")
+                .at(at(f.span()))
+                .help("put the vendored library in a module directory with its own spygen.toml"));
+        }
+        Ok(())
+    }
+
+    /// The module's `[foreign-make]` table, checked, its directory absolute against `dir`.
+    fn foreign_make(&self, dir: &Path, at: &dyn Fn(std::ops::Range<usize>) -> Location) -> Result<Option<ForeignMake>> {
+        let Some(f) = &self.foreign_make else { return Ok(None) };
+        let f = f.get_ref();
+        if !f.archive.get_ref().contains("{target}") || !f.archive.get_ref().contains("{build_type}") {
+            return Err(Error::input("a foreign-make `archive` must contain `{target}` and `{build_type}`")
+                .at(at(f.archive.span()))
+                .help("each configuration needs its own archive, e.g. \"build/{target}/{build_type}/libfoo.a\""));
+        }
+        Ok(Some(ForeignMake {
+            directory: paths::absolute(Path::new(f.directory.as_deref().unwrap_or(".")), dir),
+            archive: Located { location: at(f.archive.span()), value: f.archive.get_ref().clone() },
+            args: f.args.clone(),
+        }))
     }
 }
 
@@ -407,6 +422,6 @@ pub fn load_module(dir: &Path, referenced_from: Option<&Location>) -> Result<(Un
     }
     let source = SourceFile::read(&manifest)?;
     let spec: UnitSpec = source.parse()?;
-    let unit = spec.into_unit(&source, dir, false)?;
+    let unit = spec.into_unit(&source, dir, Declared::Module)?;
     Ok((unit, source))
 }
