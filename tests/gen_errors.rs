@@ -34,14 +34,19 @@ fn expect_error(edit: &[(&str, &str)], expected: &str) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
     project(&root);
-    run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")));
+    let options = gen_options(&root.join("p"));
+    generate_in_process(&options);
     let ninja = root.join("p/build/build.ninja");
     let before = std::fs::read(&ninja).unwrap();
     let mtime = std::fs::metadata(&ninja).unwrap().modified().unwrap();
     write_files(&root, edit);
-    let (code, out, err) = run(spygen().args(["gen", "-q"]).arg(root.join("p")));
-    assert_eq!(code, 1, "stdout: {out}\nstderr: {err}");
-    let err = err.replace(&format!("{}/", root.display()), "");
+    let db = spygen::toolchain::Db::load(None).unwrap();
+    let error = match spygen::generate(&db, &options) {
+        Ok(_) => panic!("expected an error with {expected:?}"),
+        Err(e) => e,
+    };
+    assert_eq!(error.exit_code(), 1, "{error}");
+    let err = error.to_string().replace(&format!("{}/", root.display()), "");
     assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
     assert!(err.contains("help: "), "every error says what to do:\n{err}");
     assert_eq!(std::fs::read(&ninja).unwrap(), before, "build.ninja must not change");

@@ -150,14 +150,35 @@ fn a_no_op_generation_writes_nothing_but_any_input_change_is_seen() {
 }
 
 #[test]
+fn the_library_generates_in_process_and_a_second_call_without_a_change_plans_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    modules(&root);
+    let options = gen_options(&root.join("p"));
+    let first = generate_in_process(&options);
+    assert_eq!(first.build_dir, root.join("p/build"));
+    let files = first.files.expect("the first generation plans and writes");
+    assert_eq!(files.names, ["build.ninja", "spygen.mk", "compile_commands.json"]);
+    assert_eq!(files.written, files.names, "all are new");
+    // rt and m1: a compile and an archive each; the aliases and the regeneration.
+    assert!(files.actions >= 4, "{} actions", files.actions);
+    assert_eq!(files.default_configs, ["native-debug"]);
+    let second = generate_in_process(&options);
+    assert!(second.files.is_none(), "no input changed: nothing planned or written");
+    let forced = generate_in_process(&spygen::GenOptions { force: true, ..options });
+    assert_eq!(forced.files.expect("forced").written, Vec::<&str>::new(), "same content: nothing rewritten");
+}
+
+#[test]
 fn no_compdb_writes_no_database_and_removes_a_stale_one() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().canonicalize().unwrap();
     modules(&root);
     let build = root.join("p/build");
-    run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")));
+    let options = gen_options(&root.join("p"));
+    generate_in_process(&options);
     assert!(build.join("compile_commands.json").is_file());
-    run_ok(spygen().args(["gen", "-q", "--no-compdb"]).arg(root.join("p")));
+    generate_in_process(&spygen::GenOptions { no_compdb: true, ..options });
     assert!(!build.join("compile_commands.json").exists(), "a stale database is removed");
     let text = ninja_text(&build);
     // The regeneration keeps the choice and no longer promises the database.
@@ -188,7 +209,7 @@ fn launcher_from_spy_toml_prefixes_compiles_only() {
             ),
         ],
     );
-    run_ok(spygen().args(["gen", "-q", "--no-compdb", "--link-jobs", "2"]).arg(root.join("p")));
+    generate_in_process(&spygen::GenOptions { no_compdb: true, link_jobs: Some(2), ..gen_options(&root.join("p")) });
     let text = ninja_text(&root.join("p/build"));
     machine_filters(&root).bind(|| insta::assert_snapshot!("launcher_build_ninja", text));
 

@@ -22,8 +22,14 @@ fn project(root: &Path, patterns: &str) {
     );
 }
 
-fn generate(root: &Path) -> (i32, String, String) {
-    run(spygen().args(["gen", "-q"]).arg(root))
+/// Generates `root` in this process (the library's `generate`): the exit code `spygen gen`
+/// would have and what it would print on stderr (warnings, or the error).
+fn generate(root: &Path) -> (i32, String) {
+    let db = spygen::toolchain::Db::load(None).unwrap();
+    match spygen::generate(&db, &gen_options(root)) {
+        Ok(generated) => (0, generated.warnings.iter().map(|w| format!("spygen: warning: {w}\n")).collect()),
+        Err(e) => (e.exit_code(), format!("spygen: error: {e}\n")),
+    }
 }
 
 /// The compile edges of build.ninja.
@@ -38,7 +44,7 @@ fn a_symbolic_link_loop_under_double_star_is_walked_once_and_named_in_a_warning(
     project(dir.path(), "\"src/**/*.c\"");
     std::os::unix::fs::symlink(".", dir.path().join("m/src/loop")).unwrap();
     std::os::unix::fs::symlink("..", dir.path().join("m/src/up")).unwrap();
-    let (code, _, err) = generate(dir.path());
+    let (code, err) = generate(dir.path());
     assert_eq!(code, 0, "{err}");
     assert_eq!(compiles(dir.path()).len(), 1, "a.c is compiled once");
     assert!(
@@ -54,13 +60,13 @@ fn a_link_out_of_the_module_is_not_followed_unless_the_pattern_starts_there() {
     project(dir.path(), "\"src/**/*.c\"");
     write_files(dir.path(), &[("shared/x.c", "int x(void) { return 2; }\n")]);
     std::os::unix::fs::symlink("../../shared", dir.path().join("m/src/shared")).unwrap();
-    let (code, _, err) = generate(dir.path());
+    let (code, err) = generate(dir.path());
     assert_eq!(code, 0, "{err}");
     assert_eq!(compiles(dir.path()).len(), 1);
     assert!(err.contains("m/src/shared is a symbolic link leading out of"), "{err}");
     std::fs::write(dir.path().join("m/spygen.toml"), "name = \"m\"\nsources = [\"src/*.c\", \"../shared/**/*.c\"]\n")
         .unwrap();
-    let (code, _, err) = generate(dir.path());
+    let (code, err) = generate(dir.path());
     assert_eq!((code, err.as_str()), (0, ""));
     assert_eq!(compiles(dir.path()).len(), 2);
 }
@@ -69,11 +75,11 @@ fn a_link_out_of_the_module_is_not_followed_unless_the_pattern_starts_there() {
 fn an_absolute_or_malformed_pattern_is_refused_at_its_entry() {
     let dir = tempfile::tempdir().unwrap();
     project(dir.path(), "\"src/*.c\", \"/**/*.c\"");
-    let (code, _, err) = generate(dir.path());
+    let (code, err) = generate(dir.path());
     assert_eq!(code, 1);
     assert!(err.contains("m/spygen.toml:2:23: `/**/*.c` is an absolute pattern"), "{err}");
     std::fs::write(dir.path().join("m/spygen.toml"), "name = \"m\"\nsources = [\"src/[ab.c\"]\n").unwrap();
-    let (code, _, err) = generate(dir.path());
+    let (code, err) = generate(dir.path());
     assert_eq!(code, 1);
     assert!(err.contains("m/spygen.toml:2:12: `src/[ab.c` is not a valid pattern"), "{err}");
 }
@@ -112,7 +118,7 @@ fn an_unreadable_directory_a_pattern_must_list_is_an_error_naming_it() {
 fn a_directory_named_as_a_source_is_said_to_be_one() {
     let dir = tempfile::tempdir().unwrap();
     project(dir.path(), "\"src\"");
-    let (code, _, err) = generate(dir.path());
+    let (code, err) = generate(dir.path());
     assert_eq!(code, 1);
     assert!(err.contains("m/spygen.toml:2:12:") && err.contains("m/src is a directory, not a source file"), "{err}");
     assert!(err.contains("`src/*.c`"), "{err}");
@@ -124,12 +130,12 @@ fn file_names_no_build_file_can_spell_are_refused_naming_the_file_and_the_patter
     project(dir.path(), "\"src/*.c\"");
     let bad = dir.path().join("m/src").join(std::ffi::OsStr::from_bytes(b"caf\xe9.c"));
     std::fs::write(&bad, "int c;\n").unwrap();
-    let (code, _, err) = generate(dir.path());
+    let (code, err) = generate(dir.path());
     assert_eq!(code, 1);
     assert!(err.contains("m/spygen.toml:2:12:") && err.contains(r#"caf\xE9.c"#) && err.contains("not UTF-8"), "{err}");
     std::fs::remove_file(&bad).unwrap();
     std::fs::write(dir.path().join("m/src/new\nline.c"), "int n;\n").unwrap();
-    let (code, _, err) = generate(dir.path());
+    let (code, err) = generate(dir.path());
     assert_eq!(code, 1);
     assert!(err.contains(r#"new\nline.c"#) && err.contains("holds a control character"), "{err}");
 }
@@ -149,7 +155,7 @@ fn sources_with_names_near_the_file_name_limit_build() {
         assert_eq!(name.len(), 249);
         write_files(dir.path(), &[(&format!("m/src/{name}"), &format!("int f_{tail}(void) {{ return 0; }}\n"))]);
     }
-    let (code, _, err) = generate(dir.path());
+    let (code, err) = generate(dir.path());
     assert_eq!(code, 0, "{err}");
     assert_eq!(compiles(dir.path()).len(), 3);
     run_ok(Command::new("ninja").arg("-C").arg(dir.path().join("build")));
@@ -165,7 +171,7 @@ fn paths_build_files_cannot_carry_are_refused_at_the_entry_naming_the_character(
     project(dir.path(), "\"src/*.c\"");
     // ninja would split `a*b` when reading the compiler's depfile and rebuild it every time.
     write_files(dir.path(), &[("m/src/a*b.c", "int ab;\n")]);
-    let (code, _, err) = generate(dir.path());
+    let (code, err) = generate(dir.path());
     assert_eq!(code, 1);
     assert!(err.contains("m/spygen.toml:2:12:") && err.contains("a*b.c holds `*`: ninja cannot read it back"), "{err}");
     std::fs::remove_file(dir.path().join("m/src/a*b.c")).unwrap();
@@ -175,7 +181,7 @@ fn paths_build_files_cannot_carry_are_refused_at_the_entry_naming_the_character(
         "name = \"m\"\nsources = [\"src/*.c\"]\npublic-include-dirs = [\"inc(1)\"]\n",
     )
     .unwrap();
-    let (code, _, err) = generate(dir.path());
+    let (code, err) = generate(dir.path());
     assert_eq!(code, 1);
     assert!(err.contains("m/spygen.toml:3:24:") && err.contains("inc(1) holds `(`"), "{err}");
     assert!(!dir.path().join("build").exists(), "nothing written");

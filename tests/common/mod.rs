@@ -234,3 +234,20 @@ pub fn touch(path: &Path) {
     let content = std::fs::read(path).unwrap();
     std::fs::write(path, content).unwrap();
 }
+
+/// The options of generating `project` in this process, as `spygen gen PROJECT --no-env`
+/// would: no environment variable read, the spygen under test in the regeneration command.
+pub fn gen_options(project: &Path) -> spygen::GenOptions {
+    spygen::GenOptions {
+        project_dir: project.to_path_buf(),
+        spygen_exe: PathBuf::from(env!("CARGO_BIN_EXE_spygen")),
+        ..spygen::GenOptions::default()
+    }
+}
+
+/// Generates with `options` in this process through the library (`spygen::generate`), with the
+/// embedded toolchain descriptors; an error fails the test, showing it as the CLI would.
+pub fn generate_in_process(options: &spygen::GenOptions) -> spygen::Generated {
+    let db = spygen::toolchain::Db::load(None).unwrap_or_else(|e| panic!("{e}"));
+    spygen::generate(&db, options).unwrap_or_else(|e| panic!("{e}"))
+}
