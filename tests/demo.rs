@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
@@ -64,8 +64,29 @@ fn check_encdemo_output(out: &str, what: &str) {
     assert_eq!(out, expected, "{what}");
 }
 
+/// The demo generated for `targets` in debug and built by ninja, in a copy of the examples:
+/// (the copy's guard, the examples, the demo, its build directory).
+fn built_demo(targets: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let (tmp, examples) = examples_copy();
+    let demo = examples.join("out-of-tree/demo");
+    let mut command = spygen();
+    command.args(["gen", "-q", "--build-type", "debug"]);
+    for t in targets {
+        command.args(["--target", t]);
+    }
+    run_ok(command.arg(&demo));
+    let build = demo.join("build");
+    ninja(&build, &[]);
+    (tmp, examples, demo, build)
+}
+
+/// The ninja steps of `out` (`CC ...`, `LINK ...`), without ninja's `[n/m]` prefix.
+fn steps(out: &str) -> Vec<&str> {
+    out.lines().filter_map(|l| l.split("] ").nth(1)).collect()
+}
+
 #[test]
-fn demo_builds_runs_and_rebuilds_incrementally() {
+fn every_target_builds_and_the_programs_agree_with_coreutils_and_file() {
     if !require_program("ninja", "apt-get install ninja-build") || !require_target("native") {
         return;
     }
@@ -123,12 +144,16 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
             assert_eq!(ours, theirs);
         }
     }
-
     // Nothing to do the second time.
     assert!(ninja(&build, &[]).contains("no work to do"));
+}
 
-    // A private header of the runtime: only the objects including it rebuild, then the
-    // archive and the programs over it.
+#[test]
+fn a_private_header_rebuilds_only_the_objects_including_it_then_the_archive_and_programs() {
+    if !require_program("ninja", "apt-get install ninja-build") || !require_target("native") {
+        return;
+    }
+    let (_tmp, examples, _, build) = built_demo(&["native"]);
     let src_dir = examples.join("runtime/src");
     let includers: Vec<String> = std::fs::read_dir(&src_dir)
         .unwrap()
@@ -147,46 +172,64 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
     );
     assert!(out.contains("AR native/debug/runtime.a") && out.contains("LINK native/debug/encdemo"), "{out}");
     assert!(!out.contains("MAKE "), "the vendored library does not use the runtime:\n{out}");
-    ninja(&build, &[]); // the other configurations catch up with the header too
+}
 
-    // The vendored library is built by its own Makefile: editing one of its private headers
-    // re-runs that make for the configuration, which rebuilds the archive, then the programs
-    // linking it relink; spygen compiles nothing.
+#[test]
+fn a_vendored_library_is_rebuilt_by_its_own_make_and_an_unchanged_archive_relinks_nothing() {
+    if !require_program("ninja", "apt-get install ninja-build") || !require_target("native") {
+        return;
+    }
+    let (_tmp, examples, _, build) = built_demo(&["native"]);
+    // Editing one of its private headers re-runs its make, which rebuilds the archive; then
+    // the programs linking it relink, and spygen compiles nothing.
     touch(&examples.join("out-of-tree/vendor/tinyenc/src/tinyenc_tables.h"));
     let out = ninja(&build, &["native-debug"]);
-    let steps: Vec<&str> = out.lines().filter_map(|l| l.split("] ").nth(1)).collect();
-    assert_eq!(steps.first(), Some(&"MAKE ../../vendor/tinyenc/build/native/debug/libtinyenc.a"), "{out}");
-    assert_eq!(sorted(steps[1..].iter().copied()), ["LINK native/debug/encdemo", "LINK native/debug/tinyenc_vectors"]);
+    let ran = steps(&out);
+    assert_eq!(ran.first(), Some(&"MAKE ../../vendor/tinyenc/build/native/debug/libtinyenc.a"), "{out}");
+    assert_eq!(sorted(ran[1..].iter().copied()), ["LINK native/debug/encdemo", "LINK native/debug/tinyenc_vectors"]);
     // An input change that leaves the archive as it was (its Makefile) re-runs make, and
     // nothing after it (restat).
     touch(&examples.join("out-of-tree/vendor/tinyenc/Makefile"));
     let out = ninja(&build, &["native-debug"]);
-    let steps: Vec<&str> = out.lines().filter_map(|l| l.split("] ").nth(1)).collect();
-    assert_eq!(steps, ["MAKE ../../vendor/tinyenc/build/native/debug/libtinyenc.a"], "{out}");
-    ninja(&build, &[]);
+    assert_eq!(steps(&out), ["MAKE ../../vendor/tinyenc/build/native/debug/libtinyenc.a"], "{out}");
+}
 
-    // Touching a manifest re-runs spygen (which writes nothing new), then nothing else.
-    let manifest = examples.join("out-of-tree/spyvm_tinyenc/spygen.toml");
-    touch(&manifest);
+#[test]
+fn touching_a_manifest_reruns_spygen_which_rewrites_nothing_and_nothing_else_runs() {
+    if !require_program("ninja", "apt-get install ninja-build") || !require_target("native") {
+        return;
+    }
+    let (_tmp, examples, _, build) = built_demo(&["native"]);
+    touch(&examples.join("out-of-tree/spyvm_tinyenc/spygen.toml"));
     let mtime = mtime_of(&build.join("build.ninja"));
     let out = ninja(&build, &["native-debug"]);
-    assert!(out.contains("REGEN build.ninja"), "{out}");
-    assert!(!out.contains("CC "), "{out}");
+    assert_eq!(steps(&out), ["REGEN build.ninja"], "{out}");
     assert_eq!(mtime_of(&build.join("build.ninja")), mtime);
     assert!(ninja(&build, &[]).contains("no work to do"));
+}
 
-    // Editing a module's source rebuilds its archive, then the bundle over it (a new key).
-    if require_target("wasi") {
-        let glue = examples.join("out-of-tree/spyvm_tinyenc/src/spyvm_tinyenc.c");
-        let mut text = std::fs::read_to_string(&glue).unwrap();
-        text.push_str("\nint spy_tinyenc_edited(void) { return 1; }\n");
-        std::fs::write(&glue, text).unwrap();
-        let out = ninja(&build, &["wasi-debug"]);
-        assert!(out.contains("AR wasi/debug/spyvm_tinyenc.a"), "{out}");
-        assert!(out.contains("BUNDLE wasi/debug/tinyenc_bundle.wasm") && out.contains("linked"), "{out}");
+#[test]
+fn editing_a_module_source_rebuilds_its_archive_then_the_bundle_over_it() {
+    if !require_program("ninja", "apt-get install ninja-build") || !require_target("wasi") {
+        return;
     }
+    let (_tmp, examples, _, build) = built_demo(&["wasi"]);
+    let glue = examples.join("out-of-tree/spyvm_tinyenc/src/spyvm_tinyenc.c");
+    let mut text = std::fs::read_to_string(&glue).unwrap();
+    text.push_str("\nint spy_tinyenc_edited(void) { return 1; }\n");
+    std::fs::write(&glue, text).unwrap();
+    let out = ninja(&build, &["wasi-debug"]);
+    assert!(out.contains("AR wasi/debug/spyvm_tinyenc.a"), "{out}");
+    // A new cache key: the bundle is linked, not found.
+    assert!(out.contains("BUNDLE wasi/debug/tinyenc_bundle.wasm") && out.contains("linked"), "{out}");
+}
 
-    // A new source file in a globbed directory is picked up without running spygen by hand.
+#[test]
+fn a_new_source_in_a_globbed_directory_is_built_without_running_spygen_by_hand() {
+    if !require_program("ninja", "apt-get install ninja-build") || !require_target("native") {
+        return;
+    }
+    let (_tmp, examples, _, build) = built_demo(&["native"]);
     std::fs::write(
         examples.join("out-of-tree/spyvm_tinyenc/src/extra_new.c"),
         "int spy_tinyenc_extra(void) { return 7; }\n",
@@ -197,14 +240,20 @@ fn demo_builds_runs_and_rebuilds_incrementally() {
         out.contains("REGEN build.ninja") && out.contains("CC native/debug/obj/spyvm_tinyenc/src/extra_new.o"),
         "{out}"
     );
+}
 
-    // Running spygen again by hand with nothing changed leaves build.ninja alone.
+#[test]
+fn running_gen_again_with_nothing_changed_leaves_build_ninja_alone() {
+    if !require_program("ninja", "apt-get install ninja-build") || !require_target("native") {
+        return;
+    }
+    let (_tmp, _, demo, build) = built_demo(&["native"]);
     let mtime = mtime_of(&build.join("build.ninja"));
-    assert!(generate(&demo).contains("unchanged"));
+    let out = run_ok(spygen().args(["gen", "--build-type", "debug", "--target", "native"]).arg(&demo));
+    assert!(out.contains("unchanged (no input changed)"), "{out}");
     assert_eq!(mtime_of(&build.join("build.ninja")), mtime);
 }
 
-/// Runs tinyenc's own test vectors on every available target; returns how many targets ran.
 /// Runs the library's test vectors built for every installed target of `build_type`; each must
 /// pass all 18.
 fn run_vectors(build: &Path, build_type: &str) {

@@ -265,38 +265,48 @@ fn launcher_errors_point_at_the_manifest() {
     assert!(err.contains("unknown target `wasm64`") && err.contains("--launcher wasm64=ccache"), "{err}");
 }
 
-/// A launcher given by a relative path: on the command line it is relative to the current
-/// directory, in spy.toml to spy.toml; either way build files name it absolutely, so ninja's
-/// regeneration (from the build dir) finds it, and removing it is noticed by a no-op `gen`.
-/// A project's per-target `none` holds under a `--launcher` for every target; `spygen graph`
-/// does not need the launcher installed; `spygen flags --format make` gives the project's.
+/// The modules and a launcher script `p/tools/ccwrap` (it runs the compile it is given);
+/// returns the script's path.
+fn project_with_a_launcher_script(root: &Path) -> std::path::PathBuf {
+    modules(root);
+    let wrapper = root.join("p/tools/ccwrap");
+    write_files(root, &[("p/tools/ccwrap", "#!/bin/sh\n# a launcher: runs the compile it is given\nexec \"$@\"\n")]);
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    wrapper
+}
+
+/// spy.toml naming the launcher script for every target, and none for wasi.
+const SPY_TOML_WITH_LAUNCHER: &str = "extra-vm-modules = [\"../m1\"]\n[spygen]\nruntime = \"../rt\"\n\
+     targets = [\"native\", \"wasi\"]\nlauncher = \"tools/ccwrap\"\n[spygen.launcher-for]\nwasi = \"none\"\n";
+
 #[test]
-fn launcher_paths_precedence_graph_and_flags() {
+fn a_launcher_path_on_the_command_line_is_relative_to_here_and_the_regeneration_keeps_it() {
     if !require_program("ninja", "apt-get install ninja-build") || !require_target("native") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().canonicalize().unwrap();
-    modules(&root);
-    let wrapper = root.join("p/tools/ccwrap");
-    write_files(&root, &[("p/tools/ccwrap", "#!/bin/sh\n# a launcher: runs the compile it is given\nexec \"$@\"\n")]);
-    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let wrapper = project_with_a_launcher_script(&root);
     let build = root.join("p/build");
-
-    // On the command line, relative to the current directory (here the project's parent).
     run_ok(spygen().args(["gen", "-q", "p", "--target", "native", "--launcher", "p/tools/ccwrap"]).current_dir(&root));
     let text = ninja_text(&build);
     assert!(text.contains(&format!("\nlauncher.native = {}\n", wrapper.display())), "{text}");
     assert!(text.contains(&format!("--launcher {}", wrapper.display())), "the regeneration keeps it: {text}");
     // ninja regenerates from the build dir when spy.toml changes, and builds through it.
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    let spy = std::fs::read_to_string(root.join("p/spy.toml")).unwrap();
-    std::fs::write(root.join("p/spy.toml"), format!("{spy}# touched\n")).unwrap();
+    touch(&root.join("p/spy.toml"));
     let out = run_ok(std::process::Command::new("ninja").arg("-C").arg(&build).arg("-v"));
     assert!(out.contains("REGEN") || out.contains("spygen gen"), "{out}");
     assert!(out.contains(&format!("{} cc -MMD", wrapper.display())), "{out}");
-    // Removing the launcher is an input change: the same gen, a no-op before, plans again and
-    // says so.
+}
+
+#[test]
+fn removing_a_launcher_is_an_input_change_the_no_op_check_notices() {
+    if !require_target("native") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let wrapper = project_with_a_launcher_script(&root);
     let generate = || {
         let mut cmd = spygen();
         cmd.args(["gen", "p", "--target", "native", "--launcher"]).arg(&wrapper).current_dir(&root);
@@ -304,39 +314,44 @@ fn launcher_paths_precedence_graph_and_flags() {
     };
     run_ok(&mut generate());
     assert!(run_ok(&mut generate()).contains("unchanged (no input changed)"));
-    std::fs::rename(&wrapper, root.join("p/tools/gone")).unwrap();
+    std::fs::remove_file(&wrapper).unwrap();
     let (code, _, err) = run(&mut generate());
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no `") && err.contains("ccwrap` file"), "{err}");
-    std::fs::rename(root.join("p/tools/gone"), &wrapper).unwrap();
+}
 
-    // In spy.toml, relative to spy.toml, whatever the current directory; a per-target `none`
-    // there beats `--launcher` for every target.
-    std::fs::write(
-        root.join("p/spy.toml"),
-        "extra-vm-modules = [\"../m1\"]\n[spygen]\nruntime = \"../rt\"\ntargets = [\"native\", \"wasi\"]\n\
-         launcher = \"tools/ccwrap\"\n[spygen.launcher-for]\nwasi = \"none\"\n",
-    )
-    .unwrap();
-    run_ok(spygen().args(["gen", "-q", "--no-compdb"]).arg(root.join("p")).current_dir("/"));
-    let text = ninja_text(&build);
+#[test]
+fn a_launcher_in_spy_toml_is_relative_to_it_and_a_per_target_none_beats_a_launcher_for_every_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let wrapper = project_with_a_launcher_script(&root);
+    std::fs::write(root.join("p/spy.toml"), SPY_TOML_WITH_LAUNCHER).unwrap();
+    // Whatever the current directory.
+    let options = gen_options(&root.join("p"));
+    generate_in_process(&spygen::GenOptions { no_compdb: true, ..options.clone() });
+    let text = ninja_text(&root.join("p/build"));
     assert!(text.contains(&format!("\nlauncher.native = {}\n", wrapper.display())), "{text}");
     assert!(!text.contains("launcher.wasi"), "{text}");
-    run_ok(spygen().args(["gen", "-q", "--no-compdb", "--launcher", "env"]).arg(root.join("p")));
-    let text = ninja_text(&build);
+    run_ok(spygen().args(["gen", "-q", "--no-compdb", "--launcher", "env"]).arg(root.join("p")).current_dir("/"));
+    let text = ninja_text(&root.join("p/build"));
     assert!(text.contains("\nlauncher.native = env\n") && !text.contains("launcher.wasi"), "{text}");
+}
 
-    // spygen flags --format make: the project's launcher, or an empty LAUNCHER.
+#[test]
+fn flags_format_make_gives_the_projects_launcher_and_graph_does_not_need_it_installed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let wrapper = project_with_a_launcher_script(&root);
+    std::fs::write(root.join("p/spy.toml"), SPY_TOML_WITH_LAUNCHER).unwrap();
     let flags = |target: &str| {
         run_ok(spygen().args(["flags", "--format", "make", "--target", target]).current_dir(root.join("p")))
     };
     assert!(flags("native").contains(&format!("\nLAUNCHER := {}\n", wrapper.display())));
     assert!(flags("wasi").contains("\nLAUNCHER :=\n"));
-
-    // spygen graph shows no launcher, so one that is missing does not stop it.
+    // A missing launcher stops gen, pointing at spy.toml; graph shows no launcher.
     std::fs::remove_file(&wrapper).unwrap();
     let (code, _, err) = run(spygen().args(["gen", "-q"]).arg(root.join("p")));
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 1, "an error in spy.toml: {err}");
     assert!(err.contains("spy.toml:5:12"), "{err}");
     run_ok(spygen().args(["graph", "--format", "json"]).arg(root.join("p")));
 }
