@@ -136,6 +136,17 @@ fn write_project(root: &Path, specs: &[ModuleSpec]) -> Project {
     Project { modules }
 }
 
+/// Generates build.ninja and the Makefile for the project in `root` into `dir`, in this process.
+fn generate(root: &Path, dir: &Path) -> Result<(), TestCaseError> {
+    let options = spygen::GenOptions {
+        format: spygen::Format::All,
+        build_dir: Some(dir.to_path_buf()),
+        ..gen_options(root)
+    };
+    let db = spygen::toolchain::Db::load(None).unwrap();
+    spygen::generate(&db, &options).map(|_| ()).map_err(|e| TestCaseError::fail(format!("gen failed: {e}")))
+}
+
 /// Runs `cmd`; a failure is a test-case error carrying the command and its output.
 fn check(cmd: &mut Command) -> Result<String, TestCaseError> {
     let (code, out, err) = run(cmd);
@@ -151,7 +162,7 @@ fn check(cmd: &mut Command) -> Result<String, TestCaseError> {
 /// the whole build (`make -n`).
 fn generate_and_parse(root: &Path, build: &str) -> Result<(), TestCaseError> {
     let dir = root.join(build);
-    check(spygen().args(["gen", "-q", "--format", "all", "--build-dir"]).arg(&dir).arg(root))?;
+    generate(root, &dir)?;
     let text = std::fs::read(dir.join("build.ninja")).unwrap();
     let mut edges = 0;
     for statement in ninja_build_syntax::parse(&text) {
@@ -182,7 +193,7 @@ fn steps(out: &str) -> [usize; 4] {
 /// output, then the rebuilds: none, one object, one module.
 fn build_and_rebuild(root: &Path, project: &Project, tool: &str) -> Result<(), TestCaseError> {
     let dir = root.join(format!("build-{tool}"));
-    check(spygen().args(["gen", "-q", "--format", "all", "--build-dir"]).arg(&dir).arg(root))?;
+    generate(root, &dir)?;
     let build = || {
         let mut cmd = Command::new(tool);
         cmd.arg("-C").arg(&dir);
