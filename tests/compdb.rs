@@ -46,10 +46,10 @@ fn gen_writes_the_native_database_and_every_command_compiles() {
     }
     let (_tmp, examples) = examples_copy();
     let demo = examples.join("out-of-tree/demo");
-    run_ok(spygen().args(["gen", "-q"]).arg(&demo));
+    generate_in_process(&gen_options(&demo));
     let build = demo.join("build");
     let text = std::fs::read_to_string(build.join("compile_commands.json"))
-        .expect("`spygen gen` writes compile_commands.json in the build directory");
+        .expect("a generation writes compile_commands.json in the build directory");
     assert!(text.ends_with("]\n"));
     // The same as `spygen graph --format compdb` with no --config, and as --config native-debug.
     assert_eq!(run_ok(spygen().args(["graph", "--format", "compdb"]).arg(&demo)), text);
