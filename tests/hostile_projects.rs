@@ -138,11 +138,8 @@ fn write_project(root: &Path, specs: &[ModuleSpec]) -> Project {
 
 /// Generates build.ninja and the Makefile for the project in `root` into `dir`, in this process.
 fn generate(root: &Path, dir: &Path) -> Result<(), TestCaseError> {
-    let options = spygen::GenOptions {
-        format: spygen::Format::All,
-        build_dir: Some(dir.to_path_buf()),
-        ..gen_options(root)
-    };
+    let options =
+        spygen::GenOptions { format: spygen::Format::All, build_dir: Some(dir.to_path_buf()), ..gen_options(root) };
     let db = spygen::toolchain::Db::load(None).unwrap();
     spygen::generate(&db, &options).map(|_| ()).map_err(|e| TestCaseError::fail(format!("gen failed: {e}")))
 }
