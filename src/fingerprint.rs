@@ -16,9 +16,12 @@ pub const FILE: &str = ".spygen-inputs";
 /// generation reads, see [`crate::options::GenOptions::regen_args`]), PATH, which decides which
 /// tools are found, and the link pool's default depth, which follows the machine's cores. The
 /// current directory is not part of it: the request's paths are relative to the build directory.
-pub fn header(request: &[String], exe: &Path) -> String {
+/// `probe_env` are the variables tool probes read, with their values (a switched virtualenv or
+/// pyenv version may resolve zig to another package's binary).
+pub fn header(request: &[String], exe: &Path, probe_env: &[(String, String)]) -> String {
+    let probe_env: String = probe_env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     format!(
-        "spygen-inputs v2 {} {}\n{}\nPATH={}\ndefault-link-jobs={}\n",
+        "spygen-inputs v3 {} {}\n{}\nPATH={}\ndefault-link-jobs={}\n{probe_env}",
         env!("CARGO_PKG_VERSION"),
         exe.display(),
         crate::shell::join(request),

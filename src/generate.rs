@@ -58,7 +58,8 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     let build_dir = plan::build_dir(options, &project);
     let lock = BuildLock::acquire(&build_dir, waiting)?;
     fsutil::remove_stale_temporaries(&build_dir, &[NINJA_FILE, MAKEFILE, FRAGMENT_FILE, COMPDB_FILE]);
-    let header = fingerprint::header(&options.regen_args(&project.root, &build_dir), &options.spygen_exe);
+    let (probe_env, probe_files) = db.probe_inputs();
+    let header = fingerprint::header(&options.regen_args(&project.root, &build_dir), &options.spygen_exe, &probe_env);
     if !options.force && fingerprint::up_to_date(&build_dir, &header) {
         lock.keep();
         return Ok(Generated { build_dir, files: None, warnings: Vec::new() });
@@ -66,8 +67,11 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     let mut timer = Timer::new();
     // Stamped before planning looks at them: spygen itself and the PATH directories (a missing
     // one is recorded as missing: creating it later, with a compiler in it, is a change).
-    let mut inputs: Vec<(PathBuf, Option<Stamp>)> =
-        std::iter::once(options.spygen_exe.clone()).chain(fingerprint::path_dirs()).map(stamped).collect();
+    let mut inputs: Vec<(PathBuf, Option<Stamp>)> = std::iter::once(options.spygen_exe.clone())
+        .chain(fingerprint::path_dirs())
+        .chain(probe_files)
+        .map(stamped)
+        .collect();
     let plan = plan::plan(db, options, &project)?;
     timer.lap("plan");
     // Everything is computed before anything is written: an error leaves every file as it was.
@@ -93,8 +97,9 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     }
     timer.lap("lower compile_commands.json");
     inputs.extend(plan.regen_inputs.iter().cloned());
-    // A launcher given by path (one found on PATH is covered by the PATH directories).
-    for (_, tool) in plan.graph.tools().filter(|(_, t)| t.role == crate::graph::ToolRole::Launcher) {
+    // Every program the build files run by its path: an upgrade (a new zig in the ziglang
+    // package) changes its stamp, and the next generation resolves the tools again.
+    for (_, tool) in plan.graph.tools() {
         if let Some(program) = tool.command.first().filter(|p| p.contains('/')) {
             inputs.push(stamped(PathBuf::from(program)));
         }

@@ -141,7 +141,7 @@ fn a_no_op_generation_writes_nothing_but_any_input_change_is_seen() {
 
     // The environment is an input: another CC regenerates.
     run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")).env("CC", "gcc"));
-    assert!(ninja_text(&build).contains("\ncc.native = gcc\n"));
+    assert!(ninja_text(&build).contains(&format!("\ncc.native = {}\n", program_path("gcc"))));
     // So is a manifest.
     std::fs::write(root.join("m1/spygen.toml"), "name = \"m1\"\nsources = [\"m1.c\"]\ndefines = [\"NEW=1\"]\n")
         .unwrap();
@@ -167,6 +167,27 @@ fn the_library_generates_in_process_and_a_second_call_without_a_change_plans_not
     assert!(second.files.is_none(), "no input changed: nothing planned or written");
     let forced = generate_in_process(&spygen::GenOptions { force: true, ..options });
     assert_eq!(forced.files.expect("forced").written, Vec::<&str>::new(), "same content: nothing rewritten");
+}
+
+#[test]
+fn tools_are_written_by_absolute_path_and_a_replaced_tool_is_a_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    modules(&root);
+    // A compiler wrapper given by name in CC, found on PATH: written by its path.
+    let wrapper = root.join("p/tools/mycc");
+    write_files(&root, &[("p/tools/mycc", "#!/bin/sh\nexec cc \"$@\"\n")]);
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let env = [("CC".to_string(), wrapper.display().to_string())].into_iter().collect();
+    let options = spygen::GenOptions { env, ..gen_options(&root.join("p")) };
+    generate_in_process(&options);
+    let text = ninja_text(&root.join("p/build"));
+    assert!(text.contains(&format!("\ncc.native = {}\n", wrapper.display())), "{text}");
+    assert!(text.contains(&format!("\nar.native = {}\n", program_path("ar"))), "{text}");
+    assert!(generate_in_process(&options).files.is_none(), "nothing changed");
+    // An upgrade: the program is replaced. The next generation resolves the tools again.
+    touch(&wrapper);
+    assert!(generate_in_process(&options).files.is_some(), "the replaced tool is seen");
 }
 
 #[test]
@@ -228,7 +249,8 @@ fn launcher_from_spy_toml_prefixes_compiles_only() {
         }
     }
     assert_eq!(uses, 3, "rt, m1 and app compile through ccache on native");
-    assert!(text.contains("\nlauncher.native = ccache\n") && !text.contains("launcher.wasi"), "wasi has none");
+    let launcher = format!("\nlauncher.native = {}\n", program_path("ccache"));
+    assert!(text.contains(&launcher) && !text.contains("launcher.wasi"), "wasi has none");
     assert!(text.contains("pool link\n  depth = 2\n"));
     assert_eq!(text.matches("  pool = link\n").count(), 4, "link and link-whole rules of both targets");
     // The regeneration keeps the command-line choice.
@@ -296,7 +318,7 @@ fn a_launcher_path_on_the_command_line_is_relative_to_here_and_the_regeneration_
     touch(&root.join("p/spy.toml"));
     let out = run_ok(std::process::Command::new("ninja").arg("-C").arg(&build).arg("-v"));
     assert!(out.contains("REGEN") || out.contains("spygen gen"), "{out}");
-    assert!(out.contains(&format!("{} cc -MMD", wrapper.display())), "{out}");
+    assert!(out.contains(&format!("{} {} -MMD", wrapper.display(), program_path("cc"))), "{out}");
 }
 
 #[test]
@@ -334,7 +356,10 @@ fn a_launcher_in_spy_toml_is_relative_to_it_and_a_per_target_none_beats_a_launch
     assert!(!text.contains("launcher.wasi"), "{text}");
     run_ok(spygen().args(["gen", "-q", "--no-compdb", "--launcher", "env"]).arg(root.join("p")).current_dir("/"));
     let text = ninja_text(&root.join("p/build"));
-    assert!(text.contains("\nlauncher.native = env\n") && !text.contains("launcher.wasi"), "{text}");
+    assert!(
+        text.contains(&format!("\nlauncher.native = {}\n", program_path("env"))) && !text.contains("launcher.wasi"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -196,7 +196,7 @@ fn ccache_serves_a_clean_rebuild_from_its_cache() {
     demo.generate(&build_types, &["--launcher", "ccache"]);
 
     let text = demo.build_ninja();
-    assert!(text.lines().any(|l| l == "launcher.native = ccache"), "{text}");
+    assert!(text.lines().any(|l| l == format!("launcher.native = {}", program_path("ccache"))), "{text}");
     let commands: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("  command = ")).collect();
     let compiles: Vec<&&str> = commands.iter().filter(|c| c.contains(" -c $in")).collect();
     assert!(!compiles.is_empty(), "{text}");
@@ -338,7 +338,7 @@ fn distcc_sends_every_compile_to_distccd() {
     let tmp = tempfile::tempdir().unwrap();
     let daemon = Distccd::start(tmp.path());
     demo.generate(&["debug"], &["--launcher", "distcc"]);
-    assert!(demo.build_ninja().lines().any(|l| l == "launcher.native = distcc"));
+    assert!(demo.build_ninja().lines().any(|l| l == format!("launcher.native = {}", program_path("distcc"))));
 
     let mut ninja = demo.ninja(&["-j", "4"]);
     daemon.client(&mut ninja, &tmp.path().join("distcc-state"));
@@ -485,7 +485,7 @@ fn launcher_per_target_none_environment_and_words() {
     let debug = ["debug"];
 
     demo.generate(&debug, &["--launcher", "native=ccache"]);
-    assert_eq!(native_launcher(&demo).as_deref(), Some("ccache"));
+    assert_eq!(native_launcher(&demo).as_deref(), Some(program_path("ccache").as_str()));
     demo.generate(&debug, &["--launcher", "wasi=ccache"]);
     assert_eq!(native_launcher(&demo), None, "another target's launcher");
     demo.generate(&debug, &["--launcher", "ccache", "--launcher", "native=none"]);
@@ -496,26 +496,31 @@ fn launcher_per_target_none_environment_and_words() {
 
     // The environment variable; --launcher wins over it for the targets it names.
     run_ok(demo.gen_command(&debug, &[]).env("SPYGEN_LAUNCHER", "ccache"));
-    assert_eq!(native_launcher(&demo).as_deref(), Some("ccache"));
+    assert_eq!(native_launcher(&demo).as_deref(), Some(program_path("ccache").as_str()));
     // Ninja re-runs spygen (a manifest changed) without the variable: the launcher stays.
     touch(&demo.project.join("spy.toml"));
     let out = run_ok(&mut demo.ninja(&["build.ninja"]));
     assert!(out.contains("REGEN build.ninja"), "{out}");
-    assert_eq!(native_launcher(&demo).as_deref(), Some("ccache"), "after regeneration");
+    assert_eq!(native_launcher(&demo).as_deref(), Some(program_path("ccache").as_str()), "after regeneration");
     run_ok(demo.gen_command(&debug, &["--launcher", "native=none"]).env("SPYGEN_LAUNCHER", "ccache"));
     assert_eq!(native_launcher(&demo), None, "--launcher over $SPYGEN_LAUNCHER");
     run_ok(demo.gen_command(&debug, &[]).env("SPYGEN_LAUNCHER", "native=ccache"));
-    assert_eq!(native_launcher(&demo).as_deref(), Some("ccache"), "TARGET=CMD in the variable");
+    assert_eq!(native_launcher(&demo).as_deref(), Some(program_path("ccache").as_str()), "TARGET=CMD in the variable");
     run_ok(demo.gen_command(&debug, &["--launcher", "wasi=none"]).env("SPYGEN_LAUNCHER", "ccache"));
-    assert_eq!(native_launcher(&demo).as_deref(), Some("ccache"), "the variable fills the targets --launcher leaves");
+    assert_eq!(
+        native_launcher(&demo).as_deref(),
+        Some(program_path("ccache").as_str()),
+        "the variable fills the targets --launcher leaves"
+    );
 
     // Several words: the launcher's own arguments go with it (`env` runs the compile with one
     // more variable), and the compile works.
     demo.generate(&debug, &["--launcher", "env SPYGEN_TEST_LAUNCHER=1"]);
     let launcher = native_launcher(&demo).unwrap();
-    assert_eq!(launcher.split_whitespace().collect::<Vec<_>>(), ["env", "SPYGEN_TEST_LAUNCHER=1"], "{launcher}");
+    let env = program_path("env");
+    assert_eq!(launcher.split_whitespace().collect::<Vec<_>>(), [env.as_str(), "SPYGEN_TEST_LAUNCHER=1"], "{launcher}");
     let out = run_ok(&mut demo.ninja(&["-v", "native/debug/obj/runtime/src/alloc.o"]));
-    assert!(out.contains("env SPYGEN_TEST_LAUNCHER=1 "), "{out}");
+    assert!(out.contains(&format!("{env} SPYGEN_TEST_LAUNCHER=1 ")), "{out}");
     assert!(demo.build.join("native/debug/obj/runtime/src/alloc.o").is_file(), "{out}");
 }
 

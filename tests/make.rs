@@ -213,11 +213,15 @@ fn make_with_a_launcher_and_a_link_wrapper() {
     let ninja_cmds = run_ok(Command::new("ninja").arg("-C").arg(&build).args(["-t", "commands", "all"]));
     let make_cmds = run_ok(Command::new("make").arg("-C").arg(&build).args(["-n", "V=1", "all"]));
     let (ninja_cc, make_cc) = (compile_lines(&ninja_cmds), compile_lines(&make_cmds));
-    assert!(!ninja_cc.is_empty() && ninja_cc.iter().all(|l| l.starts_with("ccache cc ")), "{ninja_cc:?}");
+    let launched = format!("{} {} ", program_path("ccache"), program_path("cc"));
+    assert!(!ninja_cc.is_empty() && ninja_cc.iter().all(|l| l.starts_with(&launched)), "{ninja_cc:?}");
     assert_eq!(ninja_cc, make_cc);
     // Links and archives never go through the launcher.
     for l in make_cmds.lines().chain(ninja_cmds.lines()) {
-        if l.contains(" rcs ") || l.starts_with("cc -o ") || l.contains(" -o native/debug/encdemo") {
+        if l.contains(" rcs ")
+            || l.starts_with(&format!("{} -o ", program_path("cc")))
+            || l.contains(" -o native/debug/encdemo")
+        {
             assert!(!l.contains("ccache"), "{l}");
         }
     }
@@ -230,7 +234,11 @@ fn make_with_a_launcher_and_a_link_wrapper() {
             .env("CCACHE_DIR", cache.path()),
     );
     let links: Vec<&str> = out.lines().filter(|l| l.contains(" -o native/") && !l.contains(" -c ")).collect();
-    assert!(links.len() >= 6 && links.iter().all(|l| l.starts_with("flock .link-lock cc -o ")), "{links:?}");
+    assert!(
+        links.len() >= 6
+            && links.iter().all(|l| l.starts_with(&format!("flock .link-lock {} -o ", program_path("cc")))),
+        "{links:?}"
+    );
     let vectors = run_ok(&mut Command::new(build.join("native/debug/tinyenc_vectors")));
     assert!(vectors.starts_with("ok "), "{vectors}");
     let encdemo = run_ok(&mut Command::new(build.join("native/release/encdemo")));

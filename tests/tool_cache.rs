@@ -64,7 +64,8 @@ fn switching_the_interpreter_through_the_environment_switches_the_remembered_ans
     shim(dir.path());
     let cwd = dir.path();
     let (code, out, err) = wasi_cc(dir.path(), cwd, None);
-    assert_eq!((code, out.as_str()), (0, "python3 -m ziglang cc\n"), "{err}");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.ends_with("/ziglang/zig cc\n"), "the zig binary inside the package, no interpreter: {out}");
     let probed = runs(dir.path());
     assert!(probed >= 1);
     // The same setup again: answered from memory, no interpreter started.
@@ -75,7 +76,7 @@ fn switching_the_interpreter_through_the_environment_switches_the_remembered_ans
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no compiler for target `wasi`") && err.contains("pip install ziglang"), "{err}");
     // Back: found again.
-    assert_eq!(wasi_cc(dir.path(), cwd, None).1, "python3 -m ziglang cc\n");
+    assert!(wasi_cc(dir.path(), cwd, None).1.ends_with("/ziglang/zig cc\n"));
 }
 
 #[test]

@@ -99,7 +99,7 @@ pub struct KeyMaterial {
     pub exports: Vec<String>,
     /// The link command, output path left as `{out}`.
     pub link_command: Vec<String>,
-    /// How many of `link_command`'s first words are the compiler (`python3 -m ziglang cc`: 4).
+    /// How many of `link_command`'s first words are the compiler (`/path/to/ziglang/zig cc`: 2).
     pub compiler_words: usize,
     /// The linker's version line.
     pub linker_version: String,

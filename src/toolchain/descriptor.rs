@@ -56,6 +56,11 @@ pub struct CandidateSpec {
     pub probe: Option<Vec<String>>,
     /// What decides the probe's answer besides the program's file (see [`ProbeInputs`]).
     pub probe_inputs: Option<ProbeInputs>,
+    /// The command build files run once the candidate is found, when it is not `command`
+    /// itself: `{probe}` stands for the file the probe printed first. For zig from PyPI,
+    /// `["{probe}", "cc"]` with a probe printing the `zig` binary inside the package, so no
+    /// Python interpreter starts per compile.
+    pub runs: Option<Vec<String>>,
 }
 
 /// What a probe's remembered answer depends on, for a program that is a shim choosing what

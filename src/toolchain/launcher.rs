@@ -174,12 +174,18 @@ pub fn check_arg_targets(db: &Db, args: &[LauncherArg]) -> Result<()> {
     Ok(())
 }
 
-/// `launcher` with its program checked: on PATH, or (given by path) an existing file. A missing
-/// program is an error naming where it was set.
-pub fn resolve(target: &str, launcher: Launcher) -> Result<Launcher> {
+/// `launcher` with its program checked and, when found on PATH, written by its path: an
+/// existing file when given by path. A missing program is an error naming where it was set.
+pub fn resolve(target: &str, mut launcher: Launcher) -> Result<Launcher> {
     let program = &launcher.words[0];
-    let found = if program.contains('/') { Path::new(program).is_file() } else { which::which(program).is_ok() };
-    if found {
+    if program.contains('/') && Path::new(program).is_file() {
+        return Ok(launcher);
+    }
+    if !program.contains('/')
+        && let Ok(found) = which::which(program)
+    {
+        // By its path, as every tool: PATH at build time does not change what runs.
+        launcher.words[0] = found.to_string_lossy().into_owned();
         return Ok(launcher);
     }
     let message = format!(

@@ -329,6 +329,25 @@ impl Db {
         ))
     }
 
+    /// What the tools' probes read besides the programs, over every toolchain, without
+    /// repeats: environment variables with their values now, and files (see
+    /// [`Tool::probe_inputs`]).
+    pub fn probe_inputs(&self) -> (Vec<(String, String)>, Vec<PathBuf>) {
+        let (mut env, mut files) = (Vec::new(), Vec::new());
+        for t in self.toolchains.values() {
+            for tool in [&t.compiler, &t.archiver] {
+                let (e, f) = tool.probe_inputs();
+                env.extend(e);
+                files.extend(f);
+            }
+        }
+        env.sort();
+        env.dedup();
+        files.sort();
+        files.dedup();
+        (env, files)
+    }
+
     /// Target names, sorted.
     pub fn names(&self) -> Vec<&str> {
         self.toolchains.keys().map(String::as_str).collect()

@@ -30,6 +30,9 @@ pub struct Candidate {
     pub probe: Option<Vec<String>>,
     /// What decides the probe's answer besides the program's file.
     pub probe_inputs: ProbeInputs,
+    /// The command build files run when it is found, if not `command` (`{probe}`: the file the
+    /// probe printed first).
+    pub runs: Option<Vec<String>>,
 }
 
 /// The outcome of looking a tool up on this machine.
@@ -47,14 +50,16 @@ pub enum Resolution {
 /// A tool found on this machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedTool {
-    /// The command words to put in build files (as written in the descriptor or `$CC`).
+    /// The command words to put in build files: the program that does the work, by its
+    /// absolute path (so PATH at build time does not change which compiler runs, and no
+    /// interpreter starts per command), then the words after it in the descriptor or `$CC`.
     pub command: Vec<String>,
-    /// Where the program (first word) was found.
+    /// The program (the first word of `command`).
     pub program: PathBuf,
     /// Where the command came from (`$CC`, `candidate 2`).
     pub origin: String,
     /// A file identifying the installation, printed by the candidate's probe (for zig from
-    /// PyPI, `ziglang/__init__.py`): an upgrade changes it.
+    /// PyPI, the `zig` binary inside the package): an upgrade changes it.
     pub witness: Option<PathBuf>,
 }
 
@@ -71,6 +76,7 @@ impl Tool {
                     command: c.command,
                     probe: c.probe,
                     probe_inputs: c.probe_inputs.unwrap_or_default(),
+                    runs: c.runs,
                 })
                 .collect(),
             version_args: spec.version_args,
@@ -100,7 +106,7 @@ impl Tool {
             let var = self.env.as_deref().unwrap_or_default();
             return match which::which(&words[0]) {
                 Ok(program) => Resolution::Found(ResolvedTool {
-                    command: words,
+                    command: absolute_command(&program, &words[1..]),
                     program,
                     origin: format!("${var}"),
                     witness: None,
@@ -133,8 +139,21 @@ impl Tool {
                     }
                 }
             }
+            let (command, program) = match &candidate.runs {
+                Some(runs) => {
+                    let Some(printed) = witness.as_deref() else {
+                        tried.push(format!("{shown}: `runs` names {{probe}}, but the probe printed no file"));
+                        continue;
+                    };
+                    let words: Vec<String> =
+                        runs.iter().map(|w| w.replace("{probe}", &printed.to_string_lossy())).collect();
+                    let Some(first) = words.first().map(PathBuf::from) else { continue };
+                    (words, first)
+                }
+                None => (absolute_command(&program, &candidate.command[1..]), program),
+            };
             return Resolution::Found(ResolvedTool {
-                command: candidate.command.clone(),
+                command,
                 program,
                 origin: format!("candidate {}", i + 1),
                 witness,
@@ -142,6 +161,27 @@ impl Tool {
         }
         Resolution::Missing { tried }
     }
+}
+
+impl Tool {
+    /// What its candidates' probes read besides the programs: the environment variables, and
+    /// the files (see `ProbeInputs`), as they are now. A change to one may resolve the tool to
+    /// another program, so generations record them.
+    pub fn probe_inputs(&self) -> (Vec<(String, String)>, Vec<PathBuf>) {
+        let mut env = Vec::new();
+        let mut files = Vec::new();
+        for c in self.candidates.iter().filter(|c| c.probe.is_some()) {
+            env.extend(c.probe_inputs.env.iter().map(|v| (v.clone(), std::env::var(v).unwrap_or_default())));
+            files.extend(deciding_files(&c.probe_inputs));
+        }
+        (env, files)
+    }
+}
+
+/// `program` (absolute, as `which` found it: a symbolic link is kept, as ccache's masquerade
+/// directories need) followed by `args`.
+fn absolute_command(program: &Path, args: &[String]) -> Vec<String> {
+    std::iter::once(program.to_string_lossy().into_owned()).chain(args.iter().cloned()).collect()
 }
 
 impl ResolvedTool {
@@ -287,6 +327,7 @@ mod tests {
                     command: c.iter().map(|s| s.to_string()).collect(),
                     probe: None,
                     probe_inputs: ProbeInputs::default(),
+                    runs: None,
                 })
                 .collect(),
             version_args: vec![],
@@ -299,7 +340,8 @@ mod tests {
         let env = |k: &str| (k == "CC").then(|| "sh -x".to_string());
         match t.resolve(&env) {
             Resolution::Found(r) => {
-                assert_eq!(r.command, ["sh", "-x"]);
+                assert_eq!(r.command, [which::which("sh").unwrap().to_string_lossy().as_ref(), "-x"]);
+                assert!(Path::new(&r.command[0]).is_absolute());
                 assert_eq!(r.origin, "$CC");
             }
             other => panic!("expected sh to be found, got {other:?}"),
@@ -321,11 +363,32 @@ mod tests {
     }
 
     #[test]
+    fn a_found_tool_runs_by_its_absolute_path_or_as_runs_says_with_the_probed_file() {
+        let t = tool(None, &[&["sh", "-e"]]);
+        match t.resolve(&|_| None) {
+            Resolution::Found(r) => {
+                assert_eq!(r.command, [which::which("sh").unwrap().to_string_lossy().as_ref(), "-e"]);
+                assert_eq!(r.program, which::which("sh").unwrap());
+            }
+            other => panic!("expected sh, got {other:?}"),
+        }
+        // The probe prints a file (here sh's own path); `runs` puts it in place of the command.
+        let mut t = tool(None, &[&["sh", "-c", "true"]]);
+        let sh = which::which("sh").unwrap().to_string_lossy().into_owned();
+        t.candidates[0].probe = Some(vec!["sh".into(), "-c".into(), format!("echo {sh}")]);
+        t.candidates[0].runs = Some(vec!["{probe}".into(), "cc".into()]);
+        match t.resolve(&|_| None) {
+            Resolution::Found(r) => assert_eq!(r.command, [sh.as_str(), "cc"]),
+            other => panic!("expected the probed program, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn a_failing_probe_skips_the_candidate() {
         let mut t = tool(None, &[&["sh"], &["sh", "-e"]]);
         t.candidates[0].probe = Some(vec!["false".into()]);
         match t.resolve(&|_| None) {
-            Resolution::Found(r) => assert_eq!(r.command, ["sh", "-e"]),
+            Resolution::Found(r) => assert_eq!(r.command[1..], ["-e"]),
             other => panic!("expected the second candidate, got {other:?}"),
         }
     }

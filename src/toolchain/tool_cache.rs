@@ -3,8 +3,9 @@
 //!
 //! Each answer is stored under its question and PATH (see [`key`]: answers under different
 //! PATHs, a shell's, cargo's, ninja's, coexist), with a fingerprint of the files it depends on:
-//! the program, and the file the probe printed (for zig from PyPI: `ziglang/__init__.py`). A
-//! change to them (an upgrade, an uninstall) makes the answer stale and it is asked again.
+//! the program, and the file the probe printed (for zig from PyPI: the `zig` binary inside the
+//! package). A change to them (an upgrade, an uninstall) makes the answer stale and it is
+//! asked again.
 //! Only positive probe answers are kept: an install must be noticed at once.
 
 use std::collections::BTreeMap;

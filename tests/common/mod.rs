@@ -104,7 +104,7 @@ pub fn machine_filters(root: &Path) -> insta::Settings {
     settings.add_filter(&regex_escape(env!("CARGO_BIN_EXE_spygen")), "<spygen>");
     // ninja and make tool variables, the fragment's tools, `spygen flags --format make`.
     settings.add_filter(
-        r"(?m)^((?:cc|ar)\.[\w-]+ :?=|SPYGEN_(?:CC|AR)_[\w-]+ :?=|(?:CC|AR) :?=) .*$",
+        r"(?m)^((?:cc|ar|launcher)\.[\w-]+ :?=|SPYGEN_(?:CC|AR|LAUNCHER)_[\w-]+ :?=|(?:CC|AR|LAUNCHER) :?=) [^$\n].*$",
         "$1 <resolved on this machine>",
     );
     settings.add_filter(r"(?m)^  depth = \d+$", "  depth = <cores>");
@@ -250,4 +250,9 @@ pub fn gen_options(project: &Path) -> spygen::GenOptions {
 pub fn generate_in_process(options: &spygen::GenOptions) -> spygen::Generated {
     let db = spygen::toolchain::Db::load(None).unwrap_or_else(|e| panic!("{e}"));
     spygen::generate(&db, options).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The absolute path of `name` on PATH, as spygen writes a tool into build files.
+pub fn program_path(name: &str) -> String {
+    which(name).unwrap_or_else(|| panic!("`{name}` is not on PATH")).display().to_string()
 }
