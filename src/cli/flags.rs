@@ -60,7 +60,8 @@ enum FlagsFormat {
 }
 
 pub(super) fn werror_from_env() -> bool {
-    std::env::var("SPY_WERROR").is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"))
+    // Exactly SPy's helper: `1` or `true`, nothing else.
+    std::env::var("SPY_WERROR").is_ok_and(|v| v == "1" || v == "true")
 }
 
 pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {

@@ -38,12 +38,17 @@ pub fn lower_make_fragment(db: &Db, graph: &BuildGraph) -> String {
                 missing.extend(flags.cc.as_ref().err().into_iter().chain(flags.ar.as_ref().err()).cloned());
             }
             defs.push_str(&config_variables(&flags, &launcher, &|var| format!("SPYGEN_{var}_{}_{bt}", t.name)));
+            // With SPY_WERROR, the warning-as-error flags replace the warning flags.
+            let werror = t.config_flags(&FlagOptions { warning_as_error: true, ..opts }, &[], None, &env);
+            defs.push_str(&crate::lower::make_syntax::assign(
+                &format!("SPYGEN_CFLAGS_WERROR_{}_{bt}", t.name),
+                &crate::shell::join(&werror.cflags),
+            ));
         }
         if !missing.is_empty() {
             let _ = writeln!(defs, "SPYGEN_MISSING_{} := {}", t.name, escape_value(&missing.join(", ")));
         }
         let _ = writeln!(defs, "SPYGEN_BUILD_TYPES_{} := {}", t.name, t.build_type_names().join(" "));
-        let _ = writeln!(defs, "SPYGEN_WERROR_{} := {}", t.name, words(&t.flags.warning_as_error));
     }
     let defs: String = defs.lines().map(|l| format!("{}\n", l.trim_end())).collect();
     TEMPLATE

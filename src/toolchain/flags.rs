@@ -22,7 +22,7 @@ pub struct BuildFlags {
     pub target: Vec<String>,
     /// Warning flags.
     pub warnings: Vec<String>,
-    /// Added after `warnings` when warnings are errors.
+    /// Used instead of `warnings` when warnings are errors (as SPy's helper does).
     pub warning_as_error: Vec<String>,
     /// Link flags of the target.
     pub ldflags: Vec<String>,
@@ -66,17 +66,16 @@ impl BuildFlags {
         self.build_types.get(&opts.build_type).unwrap_or(&EMPTY)
     }
 
-    /// Compile flags in their documented order: base, target, build type, warnings.
+    /// Compile flags in their documented order: base, target, build type, then the warning
+    /// flags, or with warnings as errors the `warning-as-error` ones instead (exactly SPy's
+    /// helper: `-Werror -Wno-unreachable-code` replaces `-Werror=implicit-function-declaration`).
     /// Include directories (`-I`) are appended by the caller.
     pub fn cflags(&self, opts: &FlagOptions) -> Vec<String> {
         let mut out = Vec::new();
         out.extend_from_slice(&self.base);
         out.extend_from_slice(&self.target);
         out.extend_from_slice(&self.build_type(opts).cflags);
-        out.extend_from_slice(&self.warnings);
-        if opts.warning_as_error {
-            out.extend_from_slice(&self.warning_as_error);
-        }
+        out.extend_from_slice(if opts.warning_as_error { &self.warning_as_error } else { &self.warnings });
         out
     }
 
