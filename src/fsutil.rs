@@ -113,6 +113,107 @@ fn holds(path: &Path, parts: &[&[u8]]) -> Result<bool> {
     Ok(meta.len() == len as u64 && std::fs::read(path).is_ok_and(|old| same_content(&old, parts)))
 }
 
+/// A generated file written as it is produced, with [`write_if_changed`]'s guarantees and
+/// bounded memory: while the new bytes equal the old file's, nothing is written; at the first
+/// difference a temporary file beside it gets the old bytes so far, then everything after.
+/// [`StreamedFile::finish`] says whether the content changed and hands over the temporary file,
+/// which the caller renames over the old one with the other generated files.
+#[derive(Debug)]
+pub struct StreamedFile {
+    /// The file being replaced.
+    path: std::path::PathBuf,
+    /// The old file, read along while the new bytes are the same (`None`: none, or differing).
+    old: Option<std::io::BufReader<std::fs::File>>,
+    /// How many bytes so far equal the old file's.
+    same: u64,
+    /// The new content, from the first difference on.
+    temp: Option<std::io::BufWriter<tempfile::NamedTempFile>>,
+    /// Scratch space for the old bytes compared with the new.
+    scratch: Vec<u8>,
+}
+
+impl StreamedFile {
+    /// Starts writing `path`; an error when something other than a regular file is in the way.
+    pub fn new(path: &Path) -> Result<StreamedFile> {
+        let mut file = StreamedFile { path: path.to_path_buf(), old: None, same: 0, temp: None, scratch: Vec::new() };
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() => {
+                let old = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+                file.old = Some(std::io::BufReader::with_capacity(1 << 20, old));
+            }
+            Ok(meta) => {
+                return Err(Error::env(format!("cannot write {}: {} is in the way", path.display(), kind_of(&meta)))
+                    .help("move it away: spygen writes a generated file there"));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.diverge()?,
+            Err(e) => return Err(Error::io("read", path, e)),
+        }
+        Ok(file)
+    }
+
+    /// From here on the content differs: a temporary file gets the old bytes so far.
+    fn diverge(&mut self) -> Result<()> {
+        let mut temp = std::io::BufWriter::with_capacity(1 << 20, temporary_with(&self.path, &[], None)?);
+        if self.old.take().is_some() && self.same > 0 {
+            let old = std::fs::File::open(&self.path).map_err(|e| Error::io("read", &self.path, e))?;
+            std::io::copy(&mut std::io::Read::take(old, self.same), &mut temp)
+                .map_err(|e| Error::io("copy", &self.path, e))?;
+        }
+        self.temp = Some(temp);
+        Ok(())
+    }
+
+    /// The end of the content: `None` when it is exactly the old file's (nothing was written),
+    /// else the temporary file holding it, dated `mtime` when given.
+    pub fn finish(mut self, mtime: Option<SystemTime>) -> Result<Option<tempfile::NamedTempFile>> {
+        if let Some(old) = &mut self.old {
+            let at_end = std::io::BufRead::fill_buf(old).map_err(|e| Error::io("read", &self.path, e))?.is_empty();
+            if at_end {
+                return Ok(None);
+            }
+            // The old file goes on: the new content is a prefix of it.
+            self.diverge()?;
+        }
+        let Some(temp) = self.temp.take() else { return Ok(None) };
+        let temp = temp.into_inner().map_err(|e| Error::io("write", &self.path, e.into_error()))?;
+        if let Some(t) = mtime {
+            temp.as_file().set_modified(t).map_err(|e| Error::io("set the modification time of", temp.path(), e))?;
+        }
+        Ok(Some(temp))
+    }
+}
+
+impl Write for StreamedFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        if let Some(old) = &mut self.old {
+            self.scratch.resize(buf.len(), 0);
+            match std::io::Read::read_exact(old, &mut self.scratch) {
+                Ok(()) if self.scratch == buf => {
+                    self.same += buf.len() as u64;
+                    return Ok(());
+                }
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+                Err(e) => return Err(e),
+            }
+            self.diverge().map_err(|e| std::io::Error::other(e.to_string()))?;
+        }
+        match &mut self.temp {
+            Some(temp) => temp.write_all(buf),
+            None => Err(std::io::Error::other("the streamed file was not started")),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.temp.as_mut().map_or(Ok(()), |t| t.flush())
+    }
+}
+
 /// What a file system entry that is not a regular file is, for messages.
 pub fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
@@ -134,6 +235,16 @@ pub fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
+/// The permissions of generated files: readable by all, as any file the user's tools write
+/// (the umask applies); a temporary file would otherwise keep its private 0600.
+static GENERATED_FILE_MODE: std::sync::LazyLock<std::fs::Permissions> =
+    std::sync::LazyLock::new(|| std::os::unix::fs::PermissionsExt::from_mode(0o666));
+
+/// The permissions a generated file is created with (see [`GENERATED_FILE_MODE`]).
+pub fn generated_file_mode() -> std::fs::Permissions {
+    GENERATED_FILE_MODE.clone()
+}
+
 /// `parts` in a new temporary file beside `path` (its directory created if need be).
 fn temporary_with(path: &Path, parts: &[&[u8]], mtime: Option<SystemTime>) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
@@ -145,6 +256,7 @@ fn temporary_with(path: &Path, parts: &[&[u8]], mtime: Option<SystemTime>) -> Re
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(TEMP_SUFFIX)
+        .permissions(GENERATED_FILE_MODE.clone())
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
     for part in parts {
@@ -204,6 +316,50 @@ fn same_content(old: &[u8], parts: &[&[u8]]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Streams `chunks` over `path` and renames the result into place; whether it was written.
+    fn stream(path: &Path, chunks: &[&[u8]]) -> bool {
+        let mut file = StreamedFile::new(path).unwrap();
+        for c in chunks {
+            file.write_all(c).unwrap();
+        }
+        match file.finish(None).unwrap() {
+            Some(temp) => {
+                temp.persist(path).unwrap();
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn a_streamed_file_is_written_only_when_its_content_changes_wherever_the_change_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.json");
+        assert!(stream(&path, &[b"abc", b"def"]), "a new file");
+        assert_eq!(std::fs::read(&path).unwrap(), b"abcdef");
+        let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+        assert!(!stream(&path, &[b"ab", b"cdef"]), "the same bytes, in other chunks");
+        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), before, "untouched");
+        for (chunks, expected) in [
+            (&[&b"abc"[..], b"xef"][..], &b"abcxef"[..]),
+            (&[&b"abcxef"[..], b"gh"], b"abcxefgh"),
+            (&[&b"abcx"[..]], b"abcx"),
+            (&[], b""),
+        ] {
+            assert!(stream(&path, chunks), "{expected:?}");
+            assert_eq!(std::fs::read(&path).unwrap(), expected);
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["db.json"], "no temporary file left");
+    }
+
+    #[test]
+    fn a_directory_in_a_streamed_files_place_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = StreamedFile::new(dir.path()).unwrap_err();
+        assert!(err.message.contains("a directory is in the way"), "{err}");
+    }
 
     #[test]
     fn unchanged_content_keeps_mtime() {

@@ -74,28 +74,6 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         .collect();
     let plan = plan::plan(db, options, &project)?;
     timer.lap("plan");
-    // Everything is computed before anything is written: an error leaves every file as it was.
-    let mut files: Vec<(&'static str, Vec<String>)> = Vec::new();
-    // Compile flags too long for a command line, in response files both lowerings name.
-    let response_files = lower::compile_response_files(&plan.graph);
-    if options.format != Format::Make {
-        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan.graph, &response_files)));
-        timer.lap("lower build.ninja");
-    }
-    let mut stamps: Vec<(String, String)> =
-        response_files.iter().flatten().map(|r| (r.path.clone(), r.content.clone())).collect();
-    if options.format != Format::Ninja {
-        let make = lower::lower_make(&plan.graph, &response_files);
-        files.push((MAKEFILE, vec![make.makefile]));
-        stamps.extend(make.stamps);
-        timer.lap("lower Makefile");
-    }
-    files.push((FRAGMENT_FILE, vec![lower::make_fragment::lower_make_fragment(db, &plan.graph)]));
-    timer.lap("lower spygen.mk");
-    if !options.no_compdb {
-        files.push((COMPDB_FILE, lower::compdb::lower_compdb_parts(&plan.graph, None)));
-    }
-    timer.lap("lower compile_commands.json");
     inputs.extend(plan.regen_inputs.iter().cloned());
     // Every program the build files run by its path: an upgrade (a new zig in the ziglang
     // package) changes its stamp, and the next generation resolves the tools again.
@@ -113,6 +91,36 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
             ahead.as_secs()
         ));
     }
+    // Everything is computed before anything is renamed into place: an error leaves every file
+    // as it was.
+    let mut files: Vec<(&'static str, Vec<String>)> = Vec::new();
+    // Compile flags too long for a command line, in response files both lowerings name.
+    let response_files = lower::compile_response_files(&plan.graph);
+    if options.format != Format::Make {
+        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan.graph, &response_files)));
+        timer.lap("lower build.ninja");
+    }
+    let mut stamps: Vec<(String, String)> =
+        response_files.iter().flatten().map(|r| (r.path.clone(), r.content.clone())).collect();
+    if options.format != Format::Ninja {
+        let make = lower::lower_make(&plan.graph, &response_files);
+        files.push((MAKEFILE, vec![make.makefile]));
+        stamps.extend(make.stamps);
+        timer.lap("lower Makefile");
+    }
+    files.push((FRAGMENT_FILE, vec![lower::make_fragment::lower_make_fragment(db, &plan.graph)]));
+    timer.lap("lower spygen.mk");
+    // The database can pass a gigabyte: it is streamed to a temporary file as it is formatted
+    // (only from its first difference with the old one), never held in memory.
+    let compdb_path = plan.build_dir.join(COMPDB_FILE);
+    let compdb = if options.no_compdb {
+        None
+    } else {
+        let mut file = fsutil::StreamedFile::new(&compdb_path)?;
+        lower::compdb::write_compdb(&plan.graph, None, &mut file).map_err(|e| Error::io("write", &compdb_path, e))?;
+        Some(file.finish(Some(mtime))?)
+    };
+    timer.lap("lower compile_commands.json");
     let paths: Vec<PathBuf> = files.iter().map(|(name, _)| plan.build_dir.join(name)).collect();
     let parts: Vec<Vec<&[u8]>> = files.iter().map(|(_, parts)| parts.iter().map(|p| p.as_bytes()).collect()).collect();
     let mut batch: Vec<FileToWrite> =
@@ -122,13 +130,27 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     let stamp_paths: Vec<PathBuf> = stamps.iter().map(|(p, _)| plan.build_dir.join(p)).collect();
     let stamp_parts: Vec<[&[u8]; 1]> = stamps.iter().map(|(_, text)| [text.as_bytes()]).collect();
     batch.extend(stamp_paths.iter().zip(&stamp_parts).map(|(p, parts)| FileToWrite { path: p, parts, mtime: None }));
-    let outcomes = fsutil::write_files_if_changed(&batch)?;
-    let outcomes = &outcomes[..paths.len()];
+    let mut outcomes = fsutil::write_files_if_changed(&batch)?;
+    outcomes.truncate(paths.len());
+    let mut names: Vec<&'static str> = files.iter().map(|(name, _)| *name).collect();
+    let mut paths = paths;
+    if let Some(temp) = compdb {
+        let outcome = match temp {
+            Some(temp) => {
+                temp.persist(&compdb_path).map_err(|e| Error::io("replace", &compdb_path, e.error))?;
+                WriteOutcome::Written
+            }
+            None => WriteOutcome::Unchanged,
+        };
+        names.push(COMPDB_FILE);
+        paths.push(compdb_path.clone());
+        outcomes.push(outcome);
+    }
     remove_stale_stamps(&plan.build_dir, &stamp_paths);
     if future.is_some() {
         // An unchanged build file older than an input from the future would look out of date
         // to ninja for ever: it gets the input's time too.
-        for (path, outcome) in paths.iter().zip(outcomes) {
+        for (path, outcome) in paths.iter().zip(&outcomes) {
             if *outcome == WriteOutcome::Unchanged && stamp(path).is_some_and(|s| s.mtime_ns < nanos(mtime)) {
                 let _ = std::fs::File::options().write(true).open(path).and_then(|f| f.set_modified(mtime));
             }
@@ -144,11 +166,11 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     fingerprint::record(&plan.build_dir, &header, &inputs);
     timer.lap("record inputs");
     lock.keep();
-    let written = files.iter().zip(outcomes).filter(|(_, o)| **o == WriteOutcome::Written).map(|(f, _)| f.0).collect();
+    let written = names.iter().zip(&outcomes).filter(|(_, o)| **o == WriteOutcome::Written).map(|(n, _)| *n).collect();
     let result = Generated {
         build_dir: plan.build_dir.clone(),
         files: Some(GeneratedFiles {
-            names: files.iter().map(|(name, _)| *name).collect(),
+            names,
             written,
             actions: plan.graph.action_count(),
             default_configs: plan.graph.configs().filter(|(_, c)| c.available).map(|(_, c)| c.name()).collect(),

@@ -244,6 +244,7 @@ fn place_output(bundle: &Path, output: &Path) -> Result<()> {
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(crate::fsutil::TEMP_SUFFIX)
+        .permissions(crate::fsutil::generated_file_mode())
         .tempfile_in(&dir)
         .map_err(|e| Error::io("create a temporary file in", &dir, e))?;
     std::fs::copy(bundle, tmp.path()).map_err(|e| Error::io("copy the bundle to", tmp.path(), e))?;

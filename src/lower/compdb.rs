@@ -4,10 +4,16 @@
 //! Each entry is `{"directory", "file", "arguments", "output"}`: `directory` is the absolute
 //! build directory, and `file`, `output` and every path in `arguments` are relative to it,
 //! spelled exactly as in the command ninja runs (the compile template's words,
-//! [`BuildGraph::action_words`]), so the database and the build cannot drift apart. A database describes one configuration, since
-//! an editor can only use one set of flags per file: by default the first `native` one.
+//! [`BuildGraph::action_words`]), so the database and the build cannot drift apart. A
+//! database describes one configuration, since an editor can only use one set of flags per
+//! file: by default the first `native` one.
+//!
+//! The database is written as it is formatted ([`write_compdb`]), a few entries at a time: in
+//! a chain of 1,000 modules each entry carries hundreds of include flags, and the whole file
+//! (over a gigabyte) is never held in memory.
 
 use std::collections::HashMap;
+use std::io::Write;
 
 use crate::graph::{Action, ActionKind, BuildGraph, ConfigId, FlagSetId, Var, Word};
 
@@ -15,12 +21,14 @@ use crate::graph::{Action, ActionKind, BuildGraph, ConfigId, FlagSetId, Var, Wor
 /// [`compdb_config`](crate::graph::GraphSettings::compdb_config), else its
 /// [`default_compdb_config`](BuildGraph::default_compdb_config)), in the graph's action order.
 pub fn lower_compdb(graph: &BuildGraph, config: Option<ConfigId>) -> String {
-    lower_compdb_parts(graph, config).concat()
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_compdb(graph, config, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
-/// [`lower_compdb`] in consecutive parts: a large database is formatted in two halves, on two
-/// threads.
-pub fn lower_compdb_parts(graph: &BuildGraph, config: Option<ConfigId>) -> Vec<String> {
+/// [`lower_compdb`], written to `out` as it is formatted, in chunks of about a megabyte.
+pub fn write_compdb(graph: &BuildGraph, config: Option<ConfigId>, out: &mut dyn Write) -> std::io::Result<()> {
     let config = config.or(graph.settings().compdb_config).or_else(|| graph.default_compdb_config());
     let actions: Vec<&Action> = graph
         .actions()
@@ -48,17 +56,17 @@ pub fn lower_compdb_parts(graph: &BuildGraph, config: Option<ConfigId>) -> Vec<S
         });
     }
     let template = ActionKind::Compile.command().map(|c| c.main_step()).unwrap_or_default();
-    let entries = |range: std::ops::Range<usize>| -> String {
-        let mut out = String::with_capacity(range.len() * 256);
-        for index in range {
+    // Appends entry `index` to `out`.
+    let entry = |index: usize, out: &mut String| {
+        {
             let a = actions[index];
-            let (Some(tool), Some(&src), Some(&obj)) = (a.tool, a.inputs.first(), a.outputs.first()) else { continue };
+            let (Some(tool), Some(&src), Some(&obj)) = (a.tool, a.inputs.first(), a.outputs.first()) else { return };
             let (src, obj) = (graph.path(src), graph.path(obj));
             out.push_str(if index == 0 { "\n" } else { ",\n" });
             out.push_str("  {\n    \"directory\": ");
             out.push_str(&directory);
             out.push_str(",\n    \"file\": ");
-            push_json_str(&mut out, src);
+            push_json_str(out, src);
             out.push_str(",\n    \"arguments\": [");
             let mut sep = "";
             // `raw`: already JSON (a flag set's rendered words).
@@ -73,46 +81,41 @@ pub fn lower_compdb_parts(graph: &BuildGraph, config: Option<ConfigId>) -> Vec<S
             };
             for word in template {
                 match *word {
-                    Word::Lit(text) => push(&mut out, text, false),
-                    Word::Var(Var::Tool) => graph.tool(tool).command.iter().for_each(|w| push(&mut out, w, false)),
+                    Word::Lit(text) => push(out, text, false),
+                    Word::Var(Var::Tool) => graph.tool(tool).command.iter().for_each(|w| push(out, w, false)),
                     Word::Var(Var::Flags) => {
                         if let Some(flags) = a.flags.and_then(|f| rendered.get(&f)).filter(|f| !f.is_empty()) {
-                            push(&mut out, flags, true);
+                            push(out, flags, true);
                         }
                     }
-                    Word::Var(Var::Inputs) => push(&mut out, src, false),
-                    Word::Var(Var::Output) => push(&mut out, obj, false),
-                    Word::Var(Var::Depfile) => push(&mut out, &format!("{obj}.d"), false),
+                    Word::Var(Var::Inputs) => push(out, src, false),
+                    Word::Var(Var::Output) => push(out, obj, false),
+                    Word::Var(Var::Depfile) => push(out, &format!("{obj}.d"), false),
                     // Tools reading the database want the compiler, not ccache or distcc.
                     Word::Var(Var::Launcher) => {}
                     Word::Var(other) => {
                         for w in graph.expand_words(a, &[Word::Var(other)], false) {
-                            push(&mut out, &w, false);
+                            push(out, &w, false);
                         }
                     }
                 }
             }
             out.push_str("],\n    \"output\": ");
-            push_json_str(&mut out, obj);
+            push_json_str(out, obj);
             out.push_str("\n  }");
         }
-        out
     };
-    let mut parts = vec!["[".to_string()];
-    if actions.len() < 2048 {
-        parts.push(entries(0..actions.len()));
-    } else {
-        let middle = actions.len() / 2;
-        let (a, b) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| entries(middle..actions.len()));
-            (entries(0..middle), other.join())
-        });
-        parts.push(a);
-        // The worker only formats text; should it fail anyway, format its half here.
-        parts.push(b.unwrap_or_else(|_| entries(middle..actions.len())));
+    out.write_all(b"[")?;
+    let mut chunk = String::with_capacity(2 << 20);
+    for index in 0..actions.len() {
+        entry(index, &mut chunk);
+        if chunk.len() >= 1 << 20 {
+            out.write_all(chunk.as_bytes())?;
+            chunk.clear();
+        }
     }
-    parts.push(if actions.is_empty() { "]\n" } else { "\n]\n" }.to_string());
-    parts
+    out.write_all(chunk.as_bytes())?;
+    out.write_all(if actions.is_empty() { b"]\n" } else { b"\n]\n" })
 }
 
 /// Appends `text` as a JSON string literal.
