@@ -64,8 +64,12 @@ struct Config {
     outputs: Vec<String>,
     /// Per archive (not the vendored library's): its path under the baseline's directory, and
     /// each compile's source and flags after the configuration's base flags.
-    archives: Vec<(String, Vec<(String, Vec<String>)>)>,
+    archives: Vec<(String, Vec<Compile>)>,
 }
+
+/// One compile of the Makefile way: the source (relative to spygen's build directory) and the
+/// unit's flags that follow the configuration's base flags.
+type Compile = (String, Vec<String>);
 
 /// What ninja builds and the Makefile way compiles, from `spygen graph --format json` with
 /// the build directory `build` (paths are relative to it).
