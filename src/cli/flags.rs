@@ -105,7 +105,7 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
     let include_dirs: Vec<String> =
         runtime.iter().flat_map(|r| &r.include_dirs).map(|d| d.display().to_string()).collect();
     let libdir = runtime.as_ref().map(|r| r.libdir(target, &args.build_type));
-    let flags = toolchain.config_flags(&options, &include_dirs, libdir, &process_env);
+    let flags = toolchain.config_flags(&options, &include_dirs, libdir);
     let text = match args.format {
         FlagsFormat::Shell => shell_text(args, toolchain, &flags)?,
         FlagsFormat::Make => make_text(args, db, toolchain, project.as_ref(), &flags)?,
@@ -158,7 +158,8 @@ fn make_text(
         Some(Err(e)) => Err(e.to_string()),
         None => Ok(None),
     };
-    out += &make_syntax::config_variables(flags, &launcher, &|var| var.to_string());
+    out +=
+        &make_syntax::config_variables(flags, &toolchain.config_tools(&process_env), &launcher, &|var| var.to_string());
     Ok(out)
 }
 

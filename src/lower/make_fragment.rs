@@ -27,19 +27,18 @@ pub fn lower_make_fragment(db: &Db, graph: &BuildGraph) -> String {
     for t in db.iter() {
         let _ = writeln!(defs, "\n# {}: {} ({})", t.name, t.description, t.triplet);
         let launcher = Ok(graph.find_tool(&t.name, ToolRole::Launcher).map(|l| graph.tool(l).command.clone()));
-        let mut missing = Vec::new();
+        let tools = t.config_tools(&env);
+        let missing: Vec<String> =
+            tools.cc.as_ref().err().into_iter().chain(tools.ar.as_ref().err()).cloned().collect();
         for bt in t.build_type_names() {
             // Warnings as errors and the runtime's include dirs are added when make runs
             // (SPY_WERROR, SPYGEN_INCLUDES).
             let opts = FlagOptions { build_type: bt.to_string(), warning_as_error: false };
             let libdir = runtime.map(|_| format!("-L{}/{}/{bt}", settings.build_dir, t.name));
-            let flags = t.config_flags(&opts, &[], libdir, &env);
-            if missing.is_empty() {
-                missing.extend(flags.cc.as_ref().err().into_iter().chain(flags.ar.as_ref().err()).cloned());
-            }
-            defs.push_str(&config_variables(&flags, &launcher, &|var| format!("SPYGEN_{var}_{}_{bt}", t.name)));
+            let flags = t.config_flags(&opts, &[], libdir);
+            defs.push_str(&config_variables(&flags, &tools, &launcher, &|var| format!("SPYGEN_{var}_{}_{bt}", t.name)));
             // With SPY_WERROR, the warning-as-error flags replace the warning flags.
-            let werror = t.config_flags(&FlagOptions { warning_as_error: true, ..opts }, &[], None, &env);
+            let werror = t.config_flags(&FlagOptions { warning_as_error: true, ..opts }, &[], None);
             defs.push_str(&crate::lower::make_syntax::assign(
                 &format!("SPYGEN_CFLAGS_WERROR_{}_{bt}", t.name),
                 &crate::shell::join(&werror.cflags),

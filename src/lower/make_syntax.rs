@@ -1,6 +1,6 @@
 //! GNU make syntax helpers shared by the Makefile, the includable fragment and `flags --format make`.
 
-use crate::toolchain::ConfigFlags;
+use crate::toolchain::{ConfigFlags, ConfigTools};
 
 /// `text` escaped for the right-hand side of a make variable assignment: `$` doubles, and `#`
 /// (which would start a comment) is backslash-escaped. make halves the backslashes before an
@@ -58,6 +58,7 @@ pub fn assign(name: &str, value: &str) -> String {
 /// The one writer of these variables, for both.
 pub fn config_variables(
     flags: &ConfigFlags,
+    tools: &ConfigTools,
     launcher: &std::result::Result<Option<Vec<String>>, String>,
     name: &dyn Fn(&str) -> String,
 ) -> String {
@@ -66,8 +67,8 @@ pub fn config_variables(
         Ok(words) => out.push_str(&assign(&name(var), &crate::shell::join(words))),
         Err(why) => out.push_str(&format!("{} = $(error {})\n", name(var), escape_value(&why.replace('\n', " ")))),
     };
-    words_or_error("CC", &flags.cc);
-    words_or_error("AR", &flags.ar);
+    words_or_error("CC", &tools.cc);
+    words_or_error("AR", &tools.ar);
     words_or_error("LAUNCHER", &launcher.clone().map(Option::unwrap_or_default));
     for (var, value) in [
         ("CFLAGS", crate::shell::join(&flags.cflags)),

@@ -87,16 +87,23 @@ impl BuildFlags {
     }
 }
 
+/// A target's tools as found on this machine ([`super::Toolchain::config_tools`]): their
+/// command words, or why there is none (what was tried, how to install it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigTools {
+    /// The compiler.
+    pub cc: Result<Vec<String>, String>,
+    /// The archiver.
+    pub ar: Result<Vec<String>, String>,
+}
+
 /// What code built for one configuration outside the graph needs (a vendored library's
-/// Makefile, a flags query): the tools, the composed flags and the runtime's library
-/// directory. [`super::Toolchain::config_flags`] is the one place they are put together, for
-/// `spygen flags` in every format and for the make fragment.
+/// Makefile, a flags query): the composed flags and the runtime's library directory.
+/// [`super::Toolchain::config_flags`] is the one place they are put together, for `spygen
+/// flags` in every format and for the make fragment. Finding the tools is separate
+/// ([`ConfigTools`]): a plain flag query runs no lookup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigFlags {
-    /// The compiler's command words, or why there is none (what was tried, how to install it).
-    pub cc: Result<Vec<String>, String>,
-    /// The archiver's command words, or why there is none.
-    pub ar: Result<Vec<String>, String>,
     /// Compile flags ([`BuildFlags::cflags`]), then `-I <dir>` for each include directory.
     pub cflags: Vec<String>,
     /// Link flags ([`BuildFlags::ldflags`]).

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use descriptor::Descriptor;
-pub use flags::{BuildFlags, ConfigFlags, FlagOptions};
+pub use flags::{BuildFlags, ConfigFlags, ConfigTools, FlagOptions};
 pub use tool::{Candidate, Resolution, ResolvedTool, Tool};
 
 use crate::error::{Error, Result};
@@ -193,16 +193,27 @@ impl Toolchain {
         }
     }
 
-    /// The tools and composed flags of this target in one configuration (see
-    /// [`ConfigFlags`]): tools resolved with `env`, include directories appended to the compile
-    /// flags as `-I <dir>`, and the runtime's library directory when given.
-    pub fn config_flags(
-        &self,
-        opts: &FlagOptions,
-        include_dirs: &[String],
-        libdir: Option<String>,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> ConfigFlags {
+    /// The composed flags of this target in one configuration (see [`ConfigFlags`]): include
+    /// directories appended to the compile flags as `-I <dir>`, and the runtime's library
+    /// directory when given.
+    pub fn config_flags(&self, opts: &FlagOptions, include_dirs: &[String], libdir: Option<String>) -> ConfigFlags {
+        let mut cflags = self.flags.cflags(opts);
+        for dir in include_dirs {
+            cflags.push("-I".into());
+            cflags.push(dir.clone());
+        }
+        ConfigFlags {
+            cflags,
+            ldflags: self.flags.ldflags(opts),
+            libdir,
+            obj_suffix: self.suffixes.object.clone(),
+            lib_suffix: self.suffixes.archive.clone(),
+            exe_suffix: self.suffixes.executable.clone(),
+        }
+    }
+
+    /// This target's compiler and archiver as found on this machine, resolved with `env`.
+    pub fn config_tools(&self, env: &dyn Fn(&str) -> Option<String>) -> ConfigTools {
         let tool = |tool: &Tool| match tool.resolve(env) {
             Resolution::Found(r) => Ok(r.command),
             Resolution::Missing { tried } => Err(format!(
@@ -213,21 +224,7 @@ impl Toolchain {
                 self.install_hint
             )),
         };
-        let mut cflags = self.flags.cflags(opts);
-        for dir in include_dirs {
-            cflags.push("-I".into());
-            cflags.push(dir.clone());
-        }
-        ConfigFlags {
-            cc: tool(&self.compiler),
-            ar: tool(&self.archiver),
-            cflags,
-            ldflags: self.flags.ldflags(opts),
-            libdir,
-            obj_suffix: self.suffixes.object.clone(),
-            lib_suffix: self.suffixes.archive.clone(),
-            exe_suffix: self.suffixes.executable.clone(),
-        }
+        ConfigTools { cc: tool(&self.compiler), ar: tool(&self.archiver) }
     }
 
     /// The build types this toolchain knows, in order.

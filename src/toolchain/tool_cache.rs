@@ -24,7 +24,15 @@ pub struct Answer {
     pub fingerprint: String,
     /// The answer (a version line, or the file a probe printed).
     pub value: String,
+    /// When it was stored (seconds since 1970): the oldest answers go first when the cache is
+    /// full.
+    #[serde(default)]
+    pub stored: u64,
 }
+
+/// How many answers the cache keeps: a few PATHs (a shell's, ninja's, an IDE's) × a few
+/// questions; answers under PATHs no longer used (a test's temporary directory) age out.
+const MAX_ANSWERS: usize = 48;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Store {
@@ -56,20 +64,45 @@ pub fn fingerprint(files: &[&Path]) -> String {
     out
 }
 
-/// The remembered answer for `key`; the caller checks its fingerprint.
-pub fn lookup(key: &str) -> Option<Answer> {
-    let text = std::fs::read_to_string(cache_file()?).ok()?;
-    let store: Store = serde_json::from_str(&text).ok()?;
-    store.answers.get(key).cloned()
+/// The cache file's answers, read once per process.
+fn stored() -> &'static std::sync::Mutex<Store> {
+    static STORE: std::sync::OnceLock<std::sync::Mutex<Store>> = std::sync::OnceLock::new();
+    STORE.get_or_init(|| {
+        let store = cache_file()
+            .and_then(|file| std::fs::read_to_string(file).ok())
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        std::sync::Mutex::new(store)
+    })
 }
 
-/// Remembers an answer. Best effort: an unwritable cache only costs speed.
+/// The remembered answer for `key`; the caller checks its fingerprint.
+pub fn lookup(key: &str) -> Option<Answer> {
+    stored().lock().ok()?.answers.get(key).cloned()
+}
+
+/// Remembers an answer, keeping the [`MAX_ANSWERS`] newest. Best effort: an unwritable cache
+/// only costs speed.
 pub fn remember(key: &str, fingerprint: &str, value: &str) {
     let Some(file) = cache_file() else { return };
-    let mut store: Store =
-        std::fs::read_to_string(&file).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
-    store.answers.insert(key.to_string(), Answer { fingerprint: fingerprint.to_string(), value: value.to_string() });
-    if let Ok(text) = serde_json::to_string_pretty(&store) {
+    let Ok(mut store) = stored().lock() else { return };
+    // Another process may have stored answers since this one read the file.
+    if let Some(on_disk) = std::fs::read_to_string(&file).ok().and_then(|t| serde_json::from_str::<Store>(&t).ok()) {
+        for (k, a) in on_disk.answers {
+            store.answers.entry(k).or_insert(a);
+        }
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let answer = Answer { fingerprint: fingerprint.to_string(), value: value.to_string(), stored: now };
+    store.answers.insert(key.to_string(), answer);
+    while store.answers.len() > MAX_ANSWERS {
+        let oldest = store.answers.iter().min_by_key(|(_, a)| a.stored).map(|(k, _)| k.clone());
+        match oldest {
+            Some(k) => store.answers.remove(&k),
+            None => break,
+        };
+    }
+    if let Ok(text) = serde_json::to_string(&*store) {
         let _ = crate::fsutil::write_if_changed(&file, text.as_bytes());
     }
 }
