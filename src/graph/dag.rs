@@ -235,6 +235,20 @@ mod tests {
     }
 
     #[test]
+    fn an_action_reading_what_a_later_action_writes_is_no_cycle() {
+        let mut g = BuildGraph::new();
+        let mut link = Action::new(ActionKind::Link);
+        link.inputs.push(g.file("late.o"));
+        link.outputs.push(g.file("prog"));
+        g.add_action(link).unwrap();
+        let mut compile = Action::new(ActionKind::Compile);
+        compile.inputs.push(g.file("late.c"));
+        compile.outputs.push(g.file("late.o"));
+        g.add_action(compile).unwrap();
+        assert!(g.check_acyclic().is_ok(), "out of order, yet acyclic: the sort says so");
+    }
+
+    #[test]
     fn the_path_names_every_action_from_the_dependency_to_the_dependent() {
         let g = graph();
         let dag = g.dag();
