@@ -21,9 +21,26 @@ pub struct SourceFile {
 impl SourceFile {
     /// Reads `path`; a missing or unreadable file is an error naming it.
     pub fn read(path: &Path) -> Result<SourceFile> {
-        let stamp = crate::fsutil::stamp(path);
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-        Ok(SourceFile { path: path.to_path_buf(), text, stamp })
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        // Linux's O_NONBLOCK: opening a FIFO in a file's place returns at once instead of
+        // waiting for a writer (reading a regular file is unaffected); its kind is then refused.
+        const O_NONBLOCK: i32 = 0o4000;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NONBLOCK)
+            .open(path)
+            .map_err(|e| Error::io("read", path, e))?;
+        // The stamp of the open file, before its content is read: an edit after this is seen
+        // as a change by the next generation.
+        let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
+        if !meta.is_file() {
+            return Err(Error::input(format!("{} is {}, not a file", path.display(), crate::fsutil::kind_of(&meta)))
+                .help("put the file there, or name another"));
+        }
+        let mut text = String::with_capacity(meta.len() as usize);
+        file.read_to_string(&mut text).map_err(|e| Error::io("read", path, e))?;
+        Ok(SourceFile { path: path.to_path_buf(), text, stamp: crate::fsutil::stamp_of(&meta) })
     }
 
     /// A source file from text already in memory (embedded descriptors).

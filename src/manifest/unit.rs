@@ -371,6 +371,63 @@ impl UnitSpec {
     }
 }
 
+/// Why the manifest of the module in `dir` cannot be read, when the reason is the directory or
+/// the manifest being missing or of another kind (`None`: another reason; the read error says
+/// it). `located` attaches where the module was named.
+fn missing_module(dir: &Path, manifest: &Path, located: &dyn Fn(Error) -> Error) -> Option<Error> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(m) => {
+            return Some(
+                located(Error::input(format!(
+                    "module directory {} is {}, not a directory",
+                    dir.display(),
+                    crate::fsutil::kind_of(&m)
+                )))
+                .help("name the directory holding the module's spygen.toml"),
+            );
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Some(
+                located(Error::input(format!("module directory {} does not exist", dir.display())))
+                    .help("fix the path; it is relative to the manifest that names it"),
+            );
+        }
+        Err(e) => {
+            return Some(
+                located(Error::io("read the module directory", dir, e))
+                    .help("check the directory's permissions (spygen must be able to list it)"),
+            );
+        }
+    }
+    match std::fs::metadata(manifest) {
+        Ok(m) if m.is_file() => {}
+        Ok(m) => {
+            return Some(
+                located(Error::input(format!(
+                    "{} is {}, not a manifest",
+                    manifest.display(),
+                    crate::fsutil::kind_of(&m)
+                )))
+                .help(format!("make {} a file with at least `name` and `sources`", manifest.display())),
+            );
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Some(
+                located(Error::input(format!("{} has no {MODULE_MANIFEST}", dir.display())))
+                    .help(format!("write {} with at least `name` and `sources`", manifest.display())),
+            );
+        }
+        Err(e) => {
+            return Some(
+                located(Error::io("read", manifest, e))
+                    .help("check the permissions of the module directory and its spygen.toml"),
+            );
+        }
+    }
+    None
+}
+
 /// The manifest file name of a module directory.
 pub const MODULE_MANIFEST: &str = "spygen.toml";
 
@@ -382,45 +439,11 @@ pub fn load_module(dir: &Path, referenced_from: Option<&Location>) -> Result<(Un
         Some(loc) => e.at(loc.clone()),
         None => e,
     };
-    match std::fs::metadata(dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(m) => {
-            return Err(located(Error::input(format!(
-                "module directory {} is {}, not a directory",
-                dir.display(),
-                crate::fsutil::kind_of(&m)
-            )))
-            .help("name the directory holding the module's spygen.toml"));
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(located(Error::input(format!("module directory {} does not exist", dir.display())))
-                .help("fix the path; it is relative to the manifest that names it"));
-        }
-        Err(e) => {
-            return Err(located(Error::io("read the module directory", dir, e))
-                .help("check the directory's permissions (spygen must be able to list it)"));
-        }
-    }
-    match std::fs::metadata(&manifest) {
-        Ok(m) if m.is_file() => {}
-        Ok(m) => {
-            return Err(located(Error::input(format!(
-                "{} is {}, not a manifest",
-                manifest.display(),
-                crate::fsutil::kind_of(&m)
-            )))
-            .help(format!("make {} a file with at least `name` and `sources`", manifest.display())));
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(located(Error::input(format!("{} has no {MODULE_MANIFEST}", dir.display())))
-                .help(format!("write {} with at least `name` and `sources`", manifest.display())));
-        }
-        Err(e) => {
-            return Err(located(Error::io("read", &manifest, e))
-                .help("check the permissions of the module directory and its spygen.toml"));
-        }
-    }
-    let source = SourceFile::read(&manifest)?;
+    // Read first; the reasons it could fail are looked for only when it does.
+    let source = match SourceFile::read(&manifest) {
+        Ok(source) => source,
+        Err(read_error) => return Err(missing_module(dir, &manifest, &located).unwrap_or(read_error)),
+    };
     let spec: UnitSpec = source.parse()?;
     let unit = spec.into_unit(&source, dir, Declared::Module)?;
     Ok((unit, source))
