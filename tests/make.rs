@@ -244,3 +244,38 @@ fn make_with_a_launcher_and_a_link_wrapper() {
     let encdemo = run_ok(&mut Command::new(build.join("native/release/encdemo")));
     assert!(encdemo.contains("base64 hello aGVsbG8="), "{encdemo}");
 }
+
+/// Under SPY_WERROR (exactly `1` or `true`, as SPy's flags helper reads it) the fragment's
+/// CFLAGS hold the warning-as-error flags in place of the warning flags; otherwise the warning
+/// flags. The runtime's include dirs follow either way.
+#[test]
+fn the_fragment_replaces_the_warning_flags_under_spy_werror() {
+    if !require_program("make", "apt-get install make") {
+        return;
+    }
+    let (_tmp, examples) = examples_copy();
+    let demo = examples.join("out-of-tree/demo");
+    run_ok(spygen().args(["gen", "-q", "--no-compdb"]).arg(&demo));
+    let probe = demo.join("build/probe.mk");
+    std::fs::write(&probe, "include spygen.mk\nprint: ; @echo $(CFLAGS)\n").unwrap();
+    let cflags = |werror: &str| {
+        run_ok(
+            Command::new("make")
+                .arg("-s")
+                .arg("-C")
+                .arg(demo.join("build"))
+                .args(["-f", "probe.mk", "print", "TARGET=native"])
+                .env("SPY_WERROR", werror),
+        )
+    };
+    for on in ["1", "true"] {
+        let flags = cflags(on);
+        assert!(flags.contains(" -Werror -Wno-unreachable-code -I "), "SPY_WERROR={on}: {flags}");
+        assert!(!flags.contains("-Werror=implicit-function-declaration"), "SPY_WERROR={on}: {flags}");
+    }
+    for off in ["", "0", "TRUE"] {
+        let flags = cflags(off);
+        assert!(flags.contains(" -Werror=implicit-function-declaration -I "), "SPY_WERROR={off:?}: {flags}");
+        assert!(!flags.contains("-Wno-unreachable-code"), "SPY_WERROR={off:?}: {flags}");
+    }
+}
