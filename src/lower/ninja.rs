@@ -12,7 +12,8 @@ use crate::shell;
 
 /// `path` escaped for a ninja build line: `$`, space and `:` are special there.
 pub fn escape_path(path: &str) -> Cow<'_, str> {
-    if !path.contains(['$', ' ', ':']) {
+    // Bytes, not characters: this runs for every path of every edge.
+    if !path.bytes().any(|b| matches!(b, b'$' | b' ' | b':')) {
         return Cow::Borrowed(path);
     }
     let mut out = String::with_capacity(path.len() + 4);
