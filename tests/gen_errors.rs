@@ -197,3 +197,33 @@ fn explicit_target_that_is_not_installed_is_an_error_with_the_install_hint() {
     assert!(ninja.contains("\ndefault native-debug native-release\n"), "{ninja}");
     assert!(ninja.contains("build ghost-debug: phony ghost-debug/"[..18].trim_end()), "ghost aliases are still there");
 }
+
+/// With many modules in spy.toml (read ahead on two threads), a missing module is still named
+/// where the loader first meets it: as a dependency of an earlier module when it is one, else
+/// at its own entry.
+#[test]
+fn among_many_modules_a_missing_one_is_named_where_it_is_first_met() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut listed = Vec::new();
+    for i in 0..40 {
+        // m0 depends on m39, which is missing.
+        let deps = if i == 0 { "deps = [\"../m39\"]\n" } else { "" };
+        if i != 39 {
+            files.push((format!("m{i}/spygen.toml"), format!("name = \"m{i}\"\nsources = [\"m.c\"]\n{deps}")));
+            files.push((format!("m{i}/m.c"), format!("int m{i}(void) {{ return {i}; }}\n")));
+        }
+        listed.push(format!("\"../m{i}\""));
+    }
+    files.push(("p/spy.toml".into(), format!("extra-vm-modules = [{}]\n", listed.join(", "))));
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    write_files(&root, &files);
+    let db = spygen::toolchain::Db::load(None).unwrap();
+    let err = spygen::generate(&db, &gen_options(&root.join("p"))).unwrap_err().to_string();
+    assert!(err.contains("m0/spygen.toml:3:") && err.contains("m39 does not exist"), "{err}");
+    // Without the dependency, at its entry in spy.toml.
+    std::fs::write(root.join("m0/spygen.toml"), "name = \"m0\"\nsources = [\"m.c\"]\n").unwrap();
+    let err = spygen::generate(&db, &gen_options(&root.join("p"))).unwrap_err().to_string();
+    assert!(err.contains("p/spy.toml:1:") && err.contains("m39 does not exist"), "{err}");
+}

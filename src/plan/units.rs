@@ -89,7 +89,7 @@ impl Units {
 
     /// Loads every module reachable from `project` and checks the dependency graph.
     pub fn load(project: &Project) -> Result<Units> {
-        let mut loader = Loader::default();
+        let mut loader = Loader { prefetched: prefetch(&project.extra_vm_modules), ..Loader::default() };
         let runtime = match &project.runtime {
             Some(r) => Some(loader.module(r)?),
             None => None,
@@ -121,8 +121,29 @@ impl Units {
     }
 }
 
+/// Reading a manifest is mostly waiting for the file system: the project's own list of modules
+/// (known before any is read) is read on two threads when it is long, and the loader takes the
+/// results, errors included, as it meets the modules in its own order.
+fn prefetch(modules: &[ModuleRef]) -> HashMap<PathBuf, Result<(Unit, SourceFile)>> {
+    if modules.len() < 32 {
+        return HashMap::new();
+    }
+    let read = |refs: &[ModuleRef]| -> Vec<(PathBuf, Result<(Unit, SourceFile)>)> {
+        refs.iter().map(|r| (r.dir.clone(), manifest::load_module(&r.dir, r.from.as_ref()))).collect()
+    };
+    let (first, second) = modules.split_at(modules.len() / 2);
+    let (a, b) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| read(second));
+        (read(first), other.join())
+    });
+    // A worker that failed only leaves its modules to be read in order.
+    a.into_iter().chain(b.unwrap_or_default()).collect()
+}
+
 #[derive(Default)]
 struct Loader {
+    /// Modules read ahead, by directory (see [`prefetch`]).
+    prefetched: HashMap<PathBuf, Result<(Unit, SourceFile)>>,
     units: Vec<Unit>,
     deps: Vec<Vec<Dep>>,
     manifests: Vec<SourceFile>,
@@ -162,7 +183,12 @@ impl Loader {
 
     /// Reads one module's manifest and adds it, without its dependencies.
     fn load(&mut self, r: &ModuleRef) -> Result<usize> {
-        let (unit, source) = manifest::load_module(&r.dir, r.from.as_ref())?;
+        let (unit, source) = match self.prefetched.remove(&r.dir) {
+            Some(Ok(read)) => read,
+            // An error names where the module is written: read again from this reference (the
+            // loader may meet the module first as another module's dependency).
+            _ => manifest::load_module(&r.dir, r.from.as_ref())?,
+        };
         let idx = self.units.len();
         self.by_dir.insert(r.dir.clone(), idx);
         self.units.push(unit);
