@@ -71,6 +71,11 @@ impl CommandTemplate {
     pub fn main_step(&self) -> &'static [Word] {
         self.steps.last().copied().unwrap_or(&[])
     }
+
+    /// Whether a step of the command has `var` (a depfile, arguments to bind).
+    pub fn uses(&self, var: Var) -> bool {
+        self.steps.iter().any(|s| s.contains(&Word::Var(var)))
+    }
 }
 
 /// The form of a command whose long words go into a response file (`<output>.rsp`, passed as

@@ -102,7 +102,7 @@ fn rule_command(
 /// for. `description` is what follows the kind's verb (usually `$out`).
 fn write_rule(out: &mut String, name: &str, command: &str, kind: ActionKind, rsp: bool, description: &str) {
     let _ = writeln!(out, "rule {name}\n  command = {command}");
-    if kind.command().is_some_and(|c| c.steps.iter().any(|s| s.contains(&Word::Var(Var::Depfile)))) {
+    if kind.command().is_some_and(|c| c.uses(Var::Depfile)) {
         out.push_str("  depfile = $out.d\n  deps = gcc\n");
     }
     if rsp {
@@ -119,7 +119,8 @@ fn write_rule(out: &mut String, name: &str, command: &str, kind: ActionKind, rsp
     }
 }
 
-/// The name of the rule of non-compile `action` (compiles have one rule per flag set).
+/// The name of the rule of non-compile `action` (compiles have one rule per flag set; `phony`
+/// is ninja's own).
 fn rule_name(graph: &BuildGraph, action: &Action, rsp: bool) -> String {
     let target = action.tool.map(|t| graph.tool(t).target.as_str()).unwrap_or_default();
     match (action.kind, rsp) {
@@ -165,7 +166,7 @@ pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFi
             .command()
             .map(|template| rule_command(graph, kind, "", template, &FlagsSpelling::EdgeBinding, Some(&action.args)));
         let output = action.outputs.first().map(|&f| graph.path(f)).unwrap_or_default();
-        write_rule(&mut out, "regen", &command.unwrap_or_default(), kind, false, output);
+        write_rule(&mut out, &rule_name(graph, action, false), &command.unwrap_or_default(), kind, false, output);
         out.push('\n');
     }
 
@@ -251,11 +252,11 @@ pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFi
 
     out.push_str("\n# aliases: per configuration, per target, per module and program; `all` is the default\n");
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Phony) {
-        write_edge(graph, action, "phony", None, &mut out);
+        write_edge(graph, action, &rule_name(graph, action, false), None, &mut out);
     }
     out.push_str("\n# regeneration\n");
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate) {
-        write_edge(graph, action, "regen", None, &mut out);
+        write_edge(graph, action, &rule_name(graph, action, false), None, &mut out);
         // A new spygen may write different files: it is an input too (by its path: `$spygen`
         // is a shell word, quoted when the path needs it).
         out.truncate(out.len() - 1);
@@ -415,8 +416,7 @@ fn write_edges(graph: &BuildGraph, plan: &EdgePlan, spelled: &[Option<String>], 
             let _ = writeln!(text, "  rsp = {rsp}");
             continue;
         }
-        let uses = |var| action.kind.command().is_some_and(|c| c.steps.iter().any(|s| s.contains(&Word::Var(var))));
-        if uses(Var::Args) {
+        if action.kind.command().is_some_and(|c| c.uses(Var::Args)) {
             let _ = writeln!(text, "  args = {}", command_words(&action.args));
         }
         if let (Some(flags), false) = (action.flags, action.kind == ActionKind::Compile) {
