@@ -252,14 +252,10 @@ pub fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
-/// The permissions of generated files: readable by all, as any file the user's tools write
-/// (the umask applies); a temporary file would otherwise keep its private 0600.
-static GENERATED_FILE_MODE: std::sync::LazyLock<std::fs::Permissions> =
-    std::sync::LazyLock::new(|| std::os::unix::fs::PermissionsExt::from_mode(0o666));
-
-/// The permissions a generated file is created with (see [`GENERATED_FILE_MODE`]).
+/// The permissions a generated file is created with: readable by all, as any file the user's
+/// tools write (the umask applies); a temporary file would otherwise keep its private 0600.
 pub fn generated_file_mode() -> std::fs::Permissions {
-    GENERATED_FILE_MODE.clone()
+    std::os::unix::fs::PermissionsExt::from_mode(0o666)
 }
 
 /// `parts` in a new temporary file beside `path` (its directory created if need be).
@@ -273,7 +269,7 @@ fn temporary_with(path: &Path, parts: &[&[u8]], mtime: Option<SystemTime>) -> Re
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(TEMP_SUFFIX)
-        .permissions(GENERATED_FILE_MODE.clone())
+        .permissions(generated_file_mode())
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
     for part in parts {
