@@ -58,8 +58,8 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     let build_dir = plan::build_dir(options, &project);
     let lock = BuildLock::acquire(&build_dir, waiting)?;
     fsutil::remove_stale_temporaries(&build_dir, &[NINJA_FILE, MAKEFILE, FRAGMENT_FILE, COMPDB_FILE]);
-    let (probe_env, probe_files) = db.probe_inputs();
-    let header = fingerprint::header(&options.regen_args(&project.root, &build_dir), &options.spygen_exe, &probe_env);
+    let header =
+        fingerprint::header(&options.regen_args(&project.root, &build_dir), &options.spygen_exe, &db.probe_env());
     if !options.force && fingerprint::up_to_date(&build_dir, &header) {
         lock.keep();
         return Ok(Generated { build_dir, files: None, warnings: Vec::new() });
@@ -69,7 +69,7 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     // one is recorded as missing: creating it later, with a compiler in it, is a change).
     let mut inputs: Vec<(PathBuf, Option<Stamp>)> = std::iter::once(options.spygen_exe.clone())
         .chain(fingerprint::path_dirs())
-        .chain(probe_files)
+        .chain(db.probe_files())
         .map(stamped)
         .collect();
     let plan = plan::plan(db, options, &project)?;

@@ -326,23 +326,27 @@ impl Db {
         ))
     }
 
-    /// What the tools' probes read besides the programs, over every toolchain, without
-    /// repeats: environment variables with their values now, and files (see
-    /// [`Tool::probe_inputs`]).
-    pub fn probe_inputs(&self) -> (Vec<(String, String)>, Vec<PathBuf>) {
-        let (mut env, mut files) = (Vec::new(), Vec::new());
-        for t in self.toolchains.values() {
-            for tool in [&t.compiler, &t.archiver] {
-                let (e, f) = tool.probe_inputs();
-                env.extend(e);
-                files.extend(f);
-            }
-        }
+    /// The environment variables the tools' probes read, over every toolchain, with their
+    /// values now, sorted, without repeats (see [`Tool::probe_env`]).
+    pub fn probe_env(&self) -> Vec<(String, String)> {
+        let mut env: Vec<_> = self.tools().flat_map(Tool::probe_env).collect();
         env.sort();
         env.dedup();
+        env
+    }
+
+    /// The files the tools' probes read, over every toolchain, sorted, without repeats (see
+    /// [`Tool::probe_files`]).
+    pub fn probe_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<_> = self.tools().flat_map(Tool::probe_files).collect();
         files.sort();
         files.dedup();
-        (env, files)
+        files
+    }
+
+    /// Every toolchain's compiler and archiver.
+    fn tools(&self) -> impl Iterator<Item = &Tool> {
+        self.toolchains.values().flat_map(|t| [&t.compiler, &t.archiver])
     }
 
     /// Target names, sorted.

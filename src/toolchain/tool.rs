@@ -164,17 +164,18 @@ impl Tool {
 }
 
 impl Tool {
-    /// What its candidates' probes read besides the programs: the environment variables, and
-    /// the files (see `ProbeInputs`), as they are now. A change to one may resolve the tool to
-    /// another program, so generations record them.
-    pub fn probe_inputs(&self) -> (Vec<(String, String)>, Vec<PathBuf>) {
-        let mut env = Vec::new();
-        let mut files = Vec::new();
-        for c in self.candidates.iter().filter(|c| c.probe.is_some()) {
-            env.extend(c.probe_inputs.env.iter().map(|v| (v.clone(), std::env::var(v).unwrap_or_default())));
-            files.extend(deciding_files(&c.probe_inputs));
-        }
-        (env, files)
+    /// The environment variables its candidates' probes read, with their values now (see
+    /// `ProbeInputs`). A change to one may resolve the tool to another program, so generations
+    /// record them.
+    pub fn probe_env(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        let probed = self.candidates.iter().filter(|c| c.probe.is_some());
+        probed.flat_map(|c| c.probe_inputs.env.iter().map(|v| (v.clone(), std::env::var(v).unwrap_or_default())))
+    }
+
+    /// The files its candidates' probes read besides the programs (see `ProbeInputs`), which
+    /// generations record for the same reason.
+    pub fn probe_files(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        self.candidates.iter().filter(|c| c.probe.is_some()).flat_map(|c| deciding_files(&c.probe_inputs))
     }
 }
 
