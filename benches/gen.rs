@@ -162,7 +162,7 @@ fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str
         "\n{modules} modules x {sources} sources ({} sources), {shape_name}, {n_configs} configuration(s):",
         modules * sources
     );
-    let build: PathBuf = root.join("p/build");
+    let build: PathBuf = root.join("p/build-spygen");
     // Like for like with `gn gen`: build files only (GN writes no compilation database unless
     // asked). The default, with compile_commands.json, is timed too where its size is sane.
     let full = || {

@@ -54,8 +54,13 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     // Before any input is read. File systems stamp files with a coarse clock (a tick of up to
     // 10 ms behind the precise one): the margin keeps a later edit's stamp later than this.
     let start = SystemTime::now() - Duration::from_millis(20);
+    let mut timer = Timer::new();
+    timer.lap("start-up");
     let project = plan::load_project(options)?;
     let build_dir = plan::build_dir(options, &project);
+    // Another tool's build files in the way: stop before anything is written, the lock file
+    // included. With --no-compdb an old compile_commands.json is deleted: it is checked too.
+    crate::ownership::check_replaceable(&build_dir, &options.format.generated_files(true))?;
     let lock = BuildLock::acquire(&build_dir, waiting)?;
     fsutil::remove_stale_temporaries(&build_dir, &[NINJA_FILE, MAKEFILE, FRAGMENT_FILE, COMPDB_FILE]);
     let header =
@@ -64,7 +69,7 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         lock.keep();
         return Ok(Generated { build_dir, files: None, warnings: Vec::new() });
     }
-    let mut timer = Timer::new();
+    timer.lap("load project, check inputs");
     // Stamped before planning looks at them: spygen itself and the PATH directories (a missing
     // one is recorded as missing: creating it later, with a compiler in it, is a change).
     let mut inputs: Vec<(PathBuf, Option<Stamp>)> = std::iter::once(options.spygen_exe.clone())
@@ -72,6 +77,7 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         .chain(db.probe_files())
         .map(stamped)
         .collect();
+    timer.lap("stamp tools");
     let plan = plan::plan(db, options, &project)?;
     timer.lap("plan");
     inputs.extend(plan.regen_inputs.iter().cloned());
@@ -287,6 +293,15 @@ impl BuildLock {
     }
 }
 
+/// When the command started (set by the CLI first thing): the timings' first phase is the
+/// start-up (argument parsing, the toolchain descriptors).
+static PROCESS_START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Notes the command's start, for [`Timer`].
+pub fn note_process_start() {
+    PROCESS_START.get_or_init(std::time::Instant::now);
+}
+
 /// Phase timings on stderr when `SPYGEN_TIMINGS=1` (for profiling generation).
 struct Timer {
     /// When the current phase started; `None` when timings are off.
@@ -295,7 +310,8 @@ struct Timer {
 
 impl Timer {
     fn new() -> Timer {
-        Timer { start: (std::env::var("SPYGEN_TIMINGS").as_deref() == Ok("1")).then(std::time::Instant::now) }
+        let on = std::env::var("SPYGEN_TIMINGS").as_deref() == Ok("1");
+        Timer { start: on.then(|| PROCESS_START.get().copied().unwrap_or_else(std::time::Instant::now)) }
     }
 
     fn lap(&mut self, phase: &str) {

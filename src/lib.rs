@@ -13,6 +13,7 @@ pub mod graph;
 pub mod lower;
 pub mod manifest;
 pub mod options;
+pub mod ownership;
 pub mod paths;
 pub mod plan;
 pub mod runtime;

@@ -42,7 +42,7 @@ fn archives() -> Option<(tempfile::TempDir, PathBuf)> {
         ],
     );
     run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")));
-    let build = root.join("p/build");
+    let build = root.join("p/build-spygen");
     run_ok(Command::new("ninja").arg("-C").arg(&build));
     Some((dir, build))
 }

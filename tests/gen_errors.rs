@@ -36,7 +36,7 @@ fn expect_error(edit: &[(&str, &str)], expected: &str) {
     project(&root);
     let options = gen_options(&root.join("p"));
     generate_in_process(&options);
-    let ninja = root.join("p/build/build.ninja");
+    let ninja = root.join("p/build-spygen/build.ninja");
     let before = std::fs::read(&ninja).unwrap();
     let mtime = std::fs::metadata(&ninja).unwrap().modified().unwrap();
     write_files(&root, edit);
@@ -51,7 +51,8 @@ fn expect_error(edit: &[(&str, &str)], expected: &str) {
     assert!(err.contains("help: "), "every error says what to do:\n{err}");
     assert_eq!(std::fs::read(&ninja).unwrap(), before, "build.ninja must not change");
     assert_eq!(std::fs::metadata(&ninja).unwrap().modified().unwrap(), mtime);
-    let leftovers: Vec<_> = std::fs::read_dir(root.join("p/build")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> =
+        std::fs::read_dir(root.join("p/build-spygen")).unwrap().map(|e| e.unwrap().file_name()).collect();
     let mut leftovers: Vec<String> = leftovers.iter().map(|n| n.to_string_lossy().into_owned()).collect();
     leftovers.sort();
     assert_eq!(
@@ -175,7 +176,7 @@ fn explicit_target_that_is_not_installed_is_an_error_with_the_install_hint() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("target `ghost` was asked for, but its toolchain is not installed"), "{err}");
     assert!(err.contains("help: apt-get install ghost-cc"), "{err}");
-    assert!(!root.join("p/build/build.ninja").exists());
+    assert!(!root.join("p/build-spygen/build.ninja").exists());
 
     // Not asked for explicitly: one warning line, and left out of `default`.
     write_files(
@@ -193,7 +194,7 @@ fn explicit_target_that_is_not_installed_is_an_error_with_the_install_hint() {
         err.contains("warning: toolchain `ghost` is not installed") && err.contains("apt-get install ghost-cc"),
         "{err}"
     );
-    let ninja = std::fs::read_to_string(root.join("p/build/build.ninja")).unwrap();
+    let ninja = std::fs::read_to_string(root.join("p/build-spygen/build.ninja")).unwrap();
     assert!(ninja.contains("\ndefault native-debug native-release\n"), "{ninja}");
     assert!(ninja.contains("build ghost-debug: phony ghost-debug/"[..18].trim_end()), "ghost aliases are still there");
 }

@@ -43,7 +43,7 @@ fn spaces_and_dollars_build_and_run() {
         ],
     );
     run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")));
-    let build = root.join("p/build");
+    let build = root.join("p/build-spygen");
     run_ok(Command::new("ninja").arg("-C").arg(&build));
     let out = run_ok(&mut Command::new(build.join("native/debug/app")));
     assert_eq!(out, "hi $there 42\n");
@@ -76,7 +76,7 @@ fn long_object_lists_go_through_a_response_file() {
     let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
     write_files(&root, &refs);
     run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")));
-    let build = root.join("p/build");
+    let build = root.join("p/build-spygen");
     let text = std::fs::read_to_string(build.join("build.ninja")).unwrap();
     assert!(text.contains("build native/debug/big.a: ar-rsp.native "), "big archive uses the response file rule");
     assert!(text.contains("build native/debug/small.a: ar.native "), "small archive keeps its objects inline");

@@ -35,13 +35,13 @@ fn extra_vm_module_adds_to_spy_toml_and_no_spy_toml_ignores_it() {
     let root = tmp.path().canonicalize().unwrap();
     modules(&root);
     run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")));
-    let text = ninja_text(&root.join("p/build"));
+    let text = ninja_text(&root.join("p/build-spygen"));
     assert!(text.contains("build native/debug/m1.a:") && text.contains("build native/debug/rt.a:"));
     assert!(!text.contains("m2"));
 
     // --extra-vm-module is additive, relative to the current directory.
     run_ok(spygen().args(["gen", "-q", "p", "--extra-vm-module", "m2"]).current_dir(&root));
-    let text = ninja_text(&root.join("p/build"));
+    let text = ninja_text(&root.join("p/build-spygen"));
     assert!(text.contains("build native/debug/m1.a:") && text.contains("build native/debug/m2.a:"));
     // ... and the regeneration command keeps it.
     assert!(text.contains("--extra-vm-module ../../m2"), "{text}");
@@ -100,7 +100,7 @@ fn system_libraries_come_from_pkg_config_honouring_pkg_config_path() {
     let (code, _, err) = run(spygen().args(["gen", "-q"]).arg(root.join("p")).env_remove("PKG_CONFIG_PATH"));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("m1/spygen.toml:4:1") && err.contains("pkg-config does not know `spygen-test-zz`"), "{err}");
-    let text = ninja_text(&root.join("p/build"));
+    let text = ninja_text(&root.join("p/build-spygen"));
     assert!(text.contains("-DZZ_FALLBACK") && text.contains("-lzz"), "{text}");
 
     // Found through PKG_CONFIG_PATH (a conda or /opt install): pkg-config's flags, on the
@@ -108,7 +108,7 @@ fn system_libraries_come_from_pkg_config_honouring_pkg_config_path() {
     let (code, _, err) =
         run(spygen().args(["gen", "-q"]).arg(root.join("p")).env("PKG_CONFIG_PATH", root.join("opt/lib/pkgconfig")));
     assert_eq!((code, err.as_str()), (0, ""));
-    let text = ninja_text(&root.join("p/build"));
+    let text = ninja_text(&root.join("p/build-spygen"));
     assert!(text.contains("\nincludes.m1 = -I../../rt -I/opt/zz/include -DZZ_FROM_PC\n"), "{text}");
     assert!(text.contains("\ncflags.m1.native-debug = ${cflags.native-debug} ${includes.m1}\n"), "{text}");
     assert!(text.contains("ldflags.app.native-debug = ${ldflags.native-debug} -L/opt/zz/lib -lzz"), "{text}");
@@ -120,7 +120,7 @@ fn a_no_op_generation_writes_nothing_but_any_input_change_is_seen() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().canonicalize().unwrap();
     modules(&root);
-    let build = root.join("p/build");
+    let build = root.join("p/build-spygen");
     run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")).env_remove("CC"));
     let listing = || -> Vec<(String, std::time::SystemTime)> {
         let mut v: Vec<_> = std::fs::read_dir(&build)
@@ -156,7 +156,7 @@ fn the_library_generates_in_process_and_a_second_call_without_a_change_plans_not
     modules(&root);
     let options = gen_options(&root.join("p"));
     let first = generate_in_process(&options);
-    assert_eq!(first.build_dir, root.join("p/build"));
+    assert_eq!(first.build_dir, root.join("p/build-spygen"));
     let files = first.files.expect("the first generation plans and writes");
     assert_eq!(files.names, ["build.ninja", "spygen.mk", "compile_commands.json"]);
     assert_eq!(files.written, files.names, "all are new");
@@ -181,7 +181,7 @@ fn tools_are_written_by_absolute_path_and_a_replaced_tool_is_a_change() {
     let env = [("CC".to_string(), wrapper.display().to_string())].into_iter().collect();
     let options = spygen::GenOptions { env, ..gen_options(&root.join("p")) };
     generate_in_process(&options);
-    let text = ninja_text(&root.join("p/build"));
+    let text = ninja_text(&root.join("p/build-spygen"));
     assert!(text.contains(&format!("\ncc.native = {}\n", wrapper.display())), "{text}");
     assert!(text.contains(&format!("\nar.native = {}\n", program_path("ar"))), "{text}");
     assert!(generate_in_process(&options).files.is_none(), "nothing changed");
@@ -195,7 +195,7 @@ fn no_compdb_writes_no_database_and_removes_a_stale_one() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().canonicalize().unwrap();
     modules(&root);
-    let build = root.join("p/build");
+    let build = root.join("p/build-spygen");
     let options = gen_options(&root.join("p"));
     generate_in_process(&options);
     assert!(build.join("compile_commands.json").is_file());
@@ -231,7 +231,7 @@ fn launcher_from_spy_toml_prefixes_compiles_only() {
         ],
     );
     generate_in_process(&spygen::GenOptions { no_compdb: true, link_jobs: Some(2), ..gen_options(&root.join("p")) });
-    let text = ninja_text(&root.join("p/build"));
+    let text = ninja_text(&root.join("p/build-spygen"));
     machine_filters(&root).bind(|| insta::assert_snapshot!("launcher_build_ninja", text));
 
     // Every mention of the launcher is a native compile rule's command.
@@ -270,10 +270,10 @@ fn launcher_errors_point_at_the_manifest() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("spy.toml:4:12") && err.contains("`no-such-launcher-xyz`"), "{err}");
     assert!(err.contains("--launcher native=none"), "{err}");
-    assert!(!root.join("p/build/build.ninja").exists());
+    assert!(!root.join("p/build-spygen/build.ninja").exists());
     // The command line overrides the manifest.
     run_ok(spygen().args(["gen", "-q", "--launcher", "none"]).arg(root.join("p")));
-    assert!(!ninja_text(&root.join("p/build")).contains("launcher."));
+    assert!(!ninja_text(&root.join("p/build-spygen")).contains("launcher."));
 
     let spy = "extra-vm-modules = [\"../m1\"]\n[spygen]\ntargets = [\"native\"]\n[spygen.launcher-for]\nwasm64 = \"ccache\"\n";
     std::fs::write(root.join("p/spy.toml"), spy).unwrap();
@@ -309,7 +309,7 @@ fn a_launcher_path_on_the_command_line_is_relative_to_here_and_the_regeneration_
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().canonicalize().unwrap();
     let wrapper = project_with_a_launcher_script(&root);
-    let build = root.join("p/build");
+    let build = root.join("p/build-spygen");
     run_ok(spygen().args(["gen", "-q", "p", "--target", "native", "--launcher", "p/tools/ccwrap"]).current_dir(&root));
     let text = ninja_text(&build);
     assert!(text.contains(&format!("\nlauncher.native = {}\n", wrapper.display())), "{text}");
@@ -351,11 +351,11 @@ fn a_launcher_in_spy_toml_is_relative_to_it_and_a_per_target_none_beats_a_launch
     // Whatever the current directory.
     let options = gen_options(&root.join("p"));
     generate_in_process(&spygen::GenOptions { no_compdb: true, ..options.clone() });
-    let text = ninja_text(&root.join("p/build"));
+    let text = ninja_text(&root.join("p/build-spygen"));
     assert!(text.contains(&format!("\nlauncher.native = {}\n", wrapper.display())), "{text}");
     assert!(!text.contains("launcher.wasi"), "{text}");
     run_ok(spygen().args(["gen", "-q", "--no-compdb", "--launcher", "env"]).arg(root.join("p")).current_dir("/"));
-    let text = ninja_text(&root.join("p/build"));
+    let text = ninja_text(&root.join("p/build-spygen"));
     assert!(
         text.contains(&format!("\nlauncher.native = {}\n", program_path("env"))) && !text.contains("launcher.wasi"),
         "{text}"

@@ -34,7 +34,7 @@ fn generate(root: &Path) -> (i32, String) {
 
 /// The compile edges of build.ninja.
 fn compiles(root: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(root.join("build/build.ninja")).unwrap();
+    let text = std::fs::read_to_string(root.join("build-spygen/build.ninja")).unwrap();
     text.lines().filter(|l| l.starts_with("build native/debug/obj/")).map(str::to_string).collect()
 }
 
@@ -158,10 +158,10 @@ fn sources_with_names_near_the_file_name_limit_build() {
     let (code, err) = generate(dir.path());
     assert_eq!(code, 0, "{err}");
     assert_eq!(compiles(dir.path()).len(), 3);
-    run_ok(Command::new("ninja").arg("-C").arg(dir.path().join("build")));
-    let objects = std::fs::read_dir(dir.path().join("build/native/debug/obj/m/src")).unwrap().count();
+    run_ok(Command::new("ninja").arg("-C").arg(dir.path().join("build-spygen")));
+    let objects = std::fs::read_dir(dir.path().join("build-spygen/native/debug/obj/m/src")).unwrap().count();
     assert!(objects >= 3, "three distinct objects (and their depfiles)");
-    let members = run_ok(Command::new("ar").arg("t").arg(dir.path().join("build/native/debug/m.a")));
+    let members = run_ok(Command::new("ar").arg("t").arg(dir.path().join("build-spygen/native/debug/m.a")));
     assert_eq!(members.lines().count(), 3, "{members}");
 }
 
@@ -184,5 +184,5 @@ fn paths_build_files_cannot_carry_are_refused_at_the_entry_naming_the_character(
     let (code, err) = generate(dir.path());
     assert_eq!(code, 1);
     assert!(err.contains("m/spygen.toml:3:24:") && err.contains("inc(1) holds `(`"), "{err}");
-    assert!(!dir.path().join("build").exists(), "nothing written");
+    assert!(!dir.path().join("build-spygen").exists(), "nothing written");
 }

@@ -264,7 +264,7 @@ fn a_path_holding_a_character_no_build_file_can_carry_is_refused_naming_it() {
         let (code, _, err) = run(spygen().args(["gen", "-q"]).arg(dir.path()));
         prop_assert_eq!(code, 1, "{}", err);
         prop_assert!(err.contains(&format!("holds `{c}`")), "{err}");
-        prop_assert!(!dir.path().join("build/build.ninja").exists());
+        prop_assert!(!dir.path().join("build-spygen/build.ninja").exists());
         Ok(())
     });
     if let Err(e) = result {

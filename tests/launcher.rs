@@ -591,7 +591,7 @@ fn the_link_pool_runs_one_link_at_a_time() {
     }
     let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
     write_files(&root, &refs);
-    let build = root.join("p/build");
+    let build = root.join("p/build-spygen");
     let is_link = |out: &str| out.starts_with("native/debug/prog") && !out.ends_with(".o");
 
     for (jobs, serial) in [("1", true), ("3", false)] {

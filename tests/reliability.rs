@@ -32,7 +32,7 @@ fn a_dependency_chain_of_fifty_thousand_modules_generates_without_overflowing_th
     write_chain(dir.path(), 50_000);
     let out = run_ok(spygen().args(["gen", "-q", "--target", "native", "--build-type", "debug"]).arg(dir.path()));
     assert_eq!(out, "");
-    let ninja = std::fs::read_to_string(dir.path().join("build/build.ninja")).unwrap();
+    let ninja = std::fs::read_to_string(dir.path().join("build-spygen/build.ninja")).unwrap();
     let archives = ninja.lines().filter(|l| l.starts_with("build native/debug/m") && l.contains(": ar")).count();
     assert_eq!(archives, 50_000);
 }
@@ -56,7 +56,7 @@ fn a_line_break_in_a_define_is_an_error_at_its_line_and_column_and_nothing_is_wr
     let (code, _, err) = run(spygen().args(["gen", "--target", "native"]).arg(dir.path()));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("m/spygen.toml:3:12: an entry of `defines` holds the control character U+000A"), "{err}");
-    assert!(!dir.path().join("build").exists(), "no build file is written");
+    assert!(!dir.path().join("build-spygen").exists(), "no build file is written");
 }
 
 #[test]
@@ -98,7 +98,7 @@ fn a_project_or_option_whose_path_holds_a_line_break_is_refused() {
     let (code, _, err) = run(spygen().args(["gen", "--target", "native", "."]).current_dir(&project));
     assert_eq!(code, 1);
     assert!(err.contains(r"a\nb/") && err.contains("holds a control character: no build file can carry it"), "{err}");
-    assert!(!project.join("build").exists());
+    assert!(!project.join("build-spygen").exists());
     let (code, _, err) = run(spygen().args(["gen", "--target", "native", "--launcher", "cc\nache"]).arg(dir.path()));
     assert_eq!(code, 2);
     assert!(err.contains(r#"--launcher "cc\nache" holds a control character"#), "{err}");
@@ -159,7 +159,7 @@ fn make_and_ninja_regenerate_once_when_a_manifest_is_dated_in_the_future() {
     let dir = tempfile::tempdir().unwrap();
     write_app_project(dir.path());
     run_ok(spygen().args(["gen", "-q", "--format", "all"]).arg(dir.path()));
-    let build = dir.path().join("build");
+    let build = dir.path().join("build-spygen");
     run_ok(std::process::Command::new("make").arg("-C").arg(&build));
     run_ok(std::process::Command::new("ninja").arg("-C").arg(&build));
     set_mtime(&dir.path().join("m/spygen.toml"), 3600);
@@ -187,7 +187,7 @@ fn interrupting_make_while_it_regenerates_deletes_no_generated_file() {
     let dir = tempfile::tempdir().unwrap();
     write_app_project(dir.path());
     run_ok(spygen().args(["gen", "-q", "--format", "all"]).arg(dir.path()));
-    let build = dir.path().join("build");
+    let build = dir.path().join("build-spygen");
     run_ok(std::process::Command::new("make").arg("-C").arg(&build));
     // A change that rewrites every generated file, then a spygen that lingers after writing
     // them, as a slow machine would, for the interrupt to land while make waits for it.
@@ -264,7 +264,7 @@ fn a_manifest_edited_while_gen_reads_the_project_is_seen_by_the_next_gen_and_by_
         cmd
     };
     run_ok(&mut generate());
-    let build = dir.path().join("build");
+    let build = dir.path().join("build-spygen");
     assert!(!std::fs::read_to_string(build.join("build.ninja")).unwrap().contains("VALUE=7"));
     // ninja first: its regeneration must see the edit (build.ninja is dated before it).
     let out = run_ok(std::process::Command::new("ninja").arg("-C").arg(&build).env("PATH", path_with(&bin)));
@@ -289,7 +289,7 @@ fn ninja_regenerates_with_the_options_and_environment_of_the_generation_it_comes
     }
     let dir = tempfile::tempdir().unwrap();
     write_app_project(dir.path());
-    let build = dir.path().join("build");
+    let build = dir.path().join("build-spygen");
     run_ok(spygen().args(["gen", "-q", "--compdb-config", "native-release"]).arg(dir.path()).env("CC", "gcc"));
     let check = || {
         let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
@@ -377,7 +377,7 @@ fn a_user_descriptors_environment_variable_is_an_input_of_the_no_op_check() {
     assert!(generate("cc").contains("no input changed"));
     let out = generate("gcc");
     assert!(!out.contains("no input changed"), "{out}");
-    let ninja = std::fs::read_to_string(dir.path().join("build/build.ninja")).unwrap();
+    let ninja = std::fs::read_to_string(dir.path().join("build-spygen/build.ninja")).unwrap();
     let cc = format!("\ncc.mytarget = {}\n", program_path("gcc"));
     assert!(ninja.contains(&cc) && ninja.contains("--env MY_CC=gcc"), "{ninja}");
 }
@@ -387,7 +387,7 @@ fn concurrent_generations_with_different_options_leave_a_record_that_matches_the
     let dir = tempfile::tempdir().unwrap();
     // Large enough that writing takes a while, for the two to interleave without the lock.
     write_chain(dir.path(), 400);
-    let build = dir.path().join("build");
+    let build = dir.path().join("build-spygen");
     for round in 0..12 {
         let spawn = |build_type: &str| {
             let mut cmd = spygen();
@@ -412,7 +412,7 @@ fn temporaries_left_by_a_killed_generation_are_removed_by_the_next() {
     let dir = tempfile::tempdir().unwrap();
     write_app_project(dir.path());
     run_ok(spygen().args(["gen", "-q"]).arg(dir.path()));
-    let build = dir.path().join("build");
+    let build = dir.path().join("build-spygen");
     // What `kill -9` left: spygen 0.1's temporary names and today's.
     let stale = [".compile_commands.json.tmp.4242", ".build.ninja.Ab3xYz.spygen-tmp"];
     for name in stale {
@@ -431,7 +431,7 @@ fn an_unwritable_later_output_leaves_every_earlier_one_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     write_app_project(dir.path());
     run_ok(spygen().args(["gen", "-q"]).arg(dir.path()));
-    let build = dir.path().join("build");
+    let build = dir.path().join("build-spygen");
     let ninja = build.join("build.ninja");
     let (before, mtime) = (std::fs::read(&ninja).unwrap(), std::fs::metadata(&ninja).unwrap().modified().unwrap());
     std::fs::remove_file(build.join("compile_commands.json")).unwrap();
@@ -459,7 +459,7 @@ fn a_generation_waits_while_another_holds_the_build_directory() {
     std::fs::write(dir.path().join("m/spygen.toml"), "name = \"m\"\nsources = [\"a.c\"]\ndefines = [\"VALUE=9\"]\n")
         .unwrap();
     // Hold the lock as a running generation does.
-    let lock = std::fs::File::options().write(true).open(dir.path().join("build/.spygen-lock")).unwrap();
+    let lock = std::fs::File::options().write(true).open(dir.path().join("build-spygen/.spygen-lock")).unwrap();
     lock.lock().unwrap();
     let child = spygen()
         .arg("gen")
@@ -469,13 +469,13 @@ fn a_generation_waits_while_another_holds_the_build_directory() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let ninja = std::fs::read_to_string(dir.path().join("build/build.ninja")).unwrap();
+    let ninja = std::fs::read_to_string(dir.path().join("build-spygen/build.ninja")).unwrap();
     assert!(!ninja.contains("VALUE=9"), "nothing is written while the other generation runs");
     drop(lock);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("spygen: waiting for another spygen gen in"));
-    assert!(std::fs::read_to_string(dir.path().join("build/build.ninja")).unwrap().contains("VALUE=9"));
+    assert!(std::fs::read_to_string(dir.path().join("build-spygen/build.ninja")).unwrap().contains("VALUE=9"));
 }
 
 #[test]
@@ -491,7 +491,7 @@ fn a_spygen_whose_path_needs_quoting_generates_build_files_that_ninja_and_make_r
     write_app_project(&project);
     let mut generate = std::process::Command::new(&exe);
     run_ok(generate.args(["gen", "-q", "--format", "all"]).arg(&project).env_remove("SPYGEN_LAUNCHER"));
-    let build = project.join("build");
+    let build = project.join("build-spygen");
     run_ok(std::process::Command::new("ninja").arg("-C").arg(&build));
     run_ok(std::process::Command::new("make").arg("-C").arg(&build));
     // Both regenerate through it.
@@ -527,7 +527,7 @@ fn make_rebuilds_after_a_define_a_compiler_or_a_source_list_change_as_ninja_does
         &[("m/spygen.toml", "name = \"m\"\nsources = [\"*.c\"]\n"), ("m/b.c", "int b(void) { return 2; }\n")],
     );
     run_ok(spygen().args(["gen", "-q", "--format", "make", "--build-type", "debug"]).arg(dir.path()));
-    let build = dir.path().join("build");
+    let build = dir.path().join("build-spygen");
     let make = || run_ok(std::process::Command::new("make").arg("-C").arg(&build));
     let app = || run_ok(&mut std::process::Command::new(build.join("native/debug/app")));
     make();
@@ -615,7 +615,7 @@ fn compile_and_link_commands_past_the_command_line_limit_go_through_response_fil
     let dir = tempfile::tempdir().unwrap();
     write_long_flags_project(dir.path());
     run_ok(spygen().args(["gen", "-q", "--format", "all", "--target", "native-static"]).arg(dir.path()));
-    let build = dir.path().join("build");
+    let build = dir.path().join("build-spygen");
     let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
     let rsp = std::fs::read_to_string(build.join(".spygen/rsp/cflags.m59.native-static-debug.rsp")).unwrap();
     assert!(rsp.len() > 128 * 1024, "the flags alone pass the limit: {} bytes", rsp.len());
@@ -643,7 +643,7 @@ fn archives_of_hundreds_of_long_object_paths_go_through_response_files() {
     let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
     write_files(dir.path(), &files);
     run_ok(spygen().args(["gen", "-q", "--format", "all"]).arg(dir.path()));
-    let build = dir.path().join("build");
+    let build = dir.path().join("build-spygen");
     let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
     let objects: usize = ninja.lines().find(|l| l.starts_with("build native/debug/big.a")).unwrap().len();
     assert!(objects > 128 * 1024, "the object list alone passes the limit: {objects} bytes");
@@ -733,7 +733,7 @@ fn a_wasm_bundle_of_archives_past_the_command_line_limit_is_built_by_ninja_and_m
     let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
     write_files(dir.path(), &files);
     run_ok(spygen().args(["gen", "-q", "--format", "all"]).arg(dir.path()));
-    let build = dir.path().join("build");
+    let build = dir.path().join("build-spygen");
     let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
     assert!(ninja.contains("build wasi/debug/everything.wasm: bundle-rsp "), "the bundle goes through a response file");
     run_ok(std::process::Command::new("ninja").arg("-C").arg(&build).arg("-j2"));
@@ -795,7 +795,7 @@ fn a_pkg_config_prefix_with_a_space_reaches_the_compiler_and_the_linker_as_one_w
     let pc_path = prefix.join("lib/pkgconfig");
     let (code, _, err) = run(spygen().args(["gen", "-q"]).arg(dir.path()).env("PKG_CONFIG_PATH", &pc_path));
     assert_eq!((code, err.as_str()), (0, ""), "pkg-config knows zz");
-    let ninja = std::fs::read_to_string(dir.path().join("build/build.ninja")).unwrap();
+    let ninja = std::fs::read_to_string(dir.path().join("build-spygen/build.ninja")).unwrap();
     let word = format!("'-I{}/include'", prefix.display());
     assert!(ninja.contains(&word), "one word: {word}\n{ninja}");
     // ninja's regeneration asks pkg-config with the PKG_CONFIG_PATH of the generation.
@@ -805,8 +805,11 @@ fn a_pkg_config_prefix_with_a_space_reaches_the_compiler_and_the_linker_as_one_w
     )
     .unwrap();
     let out = run_ok(
-        std::process::Command::new("ninja").arg("-C").arg(dir.path().join("build")).env_remove("PKG_CONFIG_PATH"),
+        std::process::Command::new("ninja")
+            .arg("-C")
+            .arg(dir.path().join("build-spygen"))
+            .env_remove("PKG_CONFIG_PATH"),
     );
     assert!(out.contains("REGEN build.ninja") && !out.contains("warning"), "{out}");
-    assert_eq!(run_ok(&mut std::process::Command::new(dir.path().join("build/native/debug/app"))), "42\n");
+    assert_eq!(run_ok(&mut std::process::Command::new(dir.path().join("build-spygen/native/debug/app"))), "42\n");
 }

@@ -44,6 +44,7 @@ enum Command {
 
 /// Runs spygen with the process arguments; returns the exit code.
 pub fn run() -> i32 {
+    crate::generate::note_process_start();
     let args = match bundle_cmd::expand_args_from(std::env::args_os().collect()) {
         Ok(args) => args,
         Err(e) => {

@@ -15,6 +15,10 @@ use crate::source::SourceFile;
 /// The project manifest's file name.
 pub const PROJECT_MANIFEST: &str = "spy.toml";
 
+/// The build directory under the project's directory when spy.toml names none. Not `build`:
+/// SPy writes there (`spy build` its build.ninja, the interpreter its wasm bundle cache).
+pub const DEFAULT_BUILD_DIR: &str = "build-spygen";
+
 /// The keys spygen reads from `spy.toml`. Other top-level keys belong to SPy and are ignored.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -147,7 +151,7 @@ impl Project {
             }
         };
         let mut project = Project {
-            build_dir: root.join("build"),
+            build_dir: root.join(DEFAULT_BUILD_DIR),
             root,
             manifest: None,
             runtime: None,
@@ -186,7 +190,7 @@ impl Project {
             if b.get_ref().is_empty() {
                 return Err(Error::input("`build-dir` is empty")
                     .at(at(b.span()))
-                    .help("name a directory relative to spy.toml, such as `build`, or remove the key"));
+                    .help("name a directory relative to spy.toml, such as `build-spygen`, or remove the key"));
             }
             self.build_dir = paths::absolute(Path::new(b.get_ref()), &self.root);
         }
