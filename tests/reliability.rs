@@ -619,7 +619,10 @@ fn compile_and_link_commands_past_the_command_line_limit_go_through_response_fil
     let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
     let rsp = std::fs::read_to_string(build.join(".spygen/rsp/cflags.m59.native-static-debug.rsp")).unwrap();
     assert!(rsp.len() > 128 * 1024, "the flags alone pass the limit: {} bytes", rsp.len());
-    assert!(ninja.contains(" @.spygen/rsp/cflags.m59.native-static-debug.rsp -c $in"), "the compile names them");
+    assert!(
+        ninja.contains(" @.spygen/rsp/cflags.m59.native-static-debug.rsp -frandom-seed=$out -c $in"),
+        "the compile names them"
+    );
     assert!(ninja.contains("build native-static/debug/app: link-rsp.native-static"), "the long link");
     build_with_ninja_then_make(&build, &build.join("native-static/debug/app"));
 }

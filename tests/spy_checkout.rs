@@ -100,3 +100,66 @@ fn spygens_own_build_files_are_replaced_even_after_its_record_is_deleted() {
         assert!(text.contains("TWO=2"), "{file} was regenerated:\n{text}");
     }
 }
+
+/// Every archive under `dir` (relative path → bytes).
+fn archives(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "a") {
+                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn two_checkouts_at_different_paths_build_byte_identical_archives() {
+    if !require_program("ninja", "apt-get install ninja-build") {
+        return;
+    }
+    for target in ["native", "native-static", "wasi", "emscripten"] {
+        if !require_target(target) {
+            return;
+        }
+    }
+    // The same tree twice, at paths of different lengths and depths.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let checkouts = [root.join("one/examples"), root.join("a/much/longer/second/checkout/examples")];
+    let mut built = Vec::new();
+    for examples in &checkouts {
+        copy_tree(&repo_root().join("examples"), examples);
+        let demo = examples.join("out-of-tree/demo");
+        run_ok(spygen().args(["gen", "-q"]).arg(&demo));
+        run_ok(std::process::Command::new("ninja").arg("-C").arg(demo.join("build")));
+        let mut all = archives(&demo.join("build"));
+        let vendored = archives(&examples.join("out-of-tree/vendor/tinyenc/build"));
+        all.extend(vendored.into_iter().map(|(k, v)| (format!("vendor/{k}"), v)));
+        built.push(all);
+    }
+    let (first, second) = (&built[0], &built[1]);
+    assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
+    // GCC 12 writes the working directory into its LTO objects (native release, with the
+    // system cc being GCC) whatever the path maps say: those are the one known exception.
+    let cc_is_gcc =
+        String::from_utf8_lossy(&std::process::Command::new("cc").arg("--version").output().unwrap().stdout)
+            .contains("Free Software Foundation");
+    let mut compared = 0;
+    for (name, bytes) in first {
+        if cc_is_gcc && name.contains("native/release/") {
+            continue;
+        }
+        assert!(&second[name] == bytes, "{name} differs between the two checkouts");
+        compared += 1;
+    }
+    // 2 archives per zig/emcc configuration (runtime, glue) + libmagic glue on native, and the
+    // vendored library per configuration.
+    assert!(compared >= 20, "only {compared} archives compared: {:?}", first.keys());
+}

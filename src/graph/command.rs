@@ -7,7 +7,7 @@
 //!
 //! | kind | command |
 //! |---|---|
-//! | compile | `<launcher> <cc> -MMD -MF <out>.d <cflags> -c <in> -o <out>` |
+//! | compile | `<launcher> <cc> -MMD -MF <out>.d <cflags> <object flags> -c <in> -o <out>` |
 //! | archive | `rm -f <out> && <ar> rcs <out> <in>` |
 //! | link | `<cc> -o <out> <in> <ldflags>` |
 //! | link-whole-archive | `<cc> -o <out> -Wl,--whole-archive <in> -Wl,--no-whole-archive <ldflags>` |
@@ -30,6 +30,8 @@ pub enum Var {
     Tool,
     /// The action's flags, expanded (or, for compiles whose flags are too long, `@<file>`).
     Flags,
+    /// The tool's flags for the one object a compile writes ([`super::Tool::object_flags`]).
+    ObjectFlags,
     /// The action's explicit inputs.
     Inputs,
     /// The action's first output.
@@ -103,6 +105,7 @@ const COMPILE: CommandTemplate = CommandTemplate {
         Lit("-MF"),
         v(Depfile),
         v(Flags),
+        v(ObjectFlags),
         Lit("-c"),
         v(Inputs),
         Lit("-o"),
@@ -235,6 +238,11 @@ impl BuildGraph {
                         self.visit_flags(flags, f);
                     }
                 }
+                Word::Var(ObjectFlags) => {
+                    if let Some(tool) = action.tool {
+                        self.tool(tool).object_flags_for(output()).for_each(|w| f(&w));
+                    }
+                }
                 Word::Var(Inputs) => action.inputs.iter().for_each(|&i| f(self.path(i))),
                 Word::Var(Output) => f(output()),
                 Word::Var(Depfile) => f(&format!("{}.d", output())),
@@ -266,11 +274,7 @@ mod tests {
     fn graph() -> BuildGraph {
         let mut g = BuildGraph::new();
         let config = g.add_config(Configuration { target: "wasi".into(), build_type: "debug".into(), available: true });
-        let tool = |role, command: &[&str]| Tool {
-            target: "wasi".into(),
-            role,
-            command: command.iter().map(|w| w.to_string()).collect(),
-        };
+        let tool = |role, command: &[&str]| Tool::new("wasi", role, command.iter().map(|w| w.to_string()).collect());
         let cc = g.add_tool(tool(ToolRole::Compiler, &["zig", "cc"]));
         g.add_tool(tool(ToolRole::Launcher, &["ccache"]));
         let cflags = g.add_flag_set(FlagSet::words("cflags.m.wasi-debug", vec!["-O0".into(), "-DX=a b".into()]));

@@ -118,9 +118,27 @@ pub struct Tool {
     pub role: ToolRole,
     /// The command words.
     pub command: Vec<String>,
+    /// Words a compiler gets for each object, `{object}` standing for the object's path
+    /// (`-frandom-seed={object}`: GCC's LTO objects differ on every compile without it); empty
+    /// for other tools.
+    pub object_flags: Vec<String>,
 }
 
+/// What stands for an object's path in [`Tool::object_flags`].
+pub const OBJECT_PLACEHOLDER: &str = "{object}";
+
 impl Tool {
+    /// A tool of `role` for `target` running `command`, with no per-object flags.
+    pub fn new(target: impl Into<String>, role: ToolRole, command: Vec<String>) -> Tool {
+        Tool { target: target.into(), role, command, object_flags: Vec::new() }
+    }
+
+    /// `object_flags` for the object `path`.
+    pub fn object_flags_for(&self, path: &str) -> impl Iterator<Item = String> + '_ {
+        let path = path.to_string();
+        self.object_flags.iter().map(move |w| w.replace(OBJECT_PLACEHOLDER, &path))
+    }
+
     /// The build-file variable holding the command: `cc.wasi`, `ar.native`.
     pub fn variable(&self) -> String {
         let role = match self.role {
@@ -676,8 +694,7 @@ mod tests {
     #[test]
     fn a_tool_is_kept_once_per_target_and_role() {
         let mut g = BuildGraph::new();
-        let tool =
-            |command: &str| Tool { target: "wasi".into(), role: ToolRole::Compiler, command: vec![command.into()] };
+        let tool = |command: &str| Tool::new("wasi", ToolRole::Compiler, vec![command.into()]);
         let cc = g.add_tool(tool("zig"));
         assert_eq!(g.add_tool(tool("other")), cc);
         assert_eq!(g.tool(cc).command, ["zig"]);

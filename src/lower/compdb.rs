@@ -140,11 +140,7 @@ mod tests {
         for t in targets {
             let config =
                 graph.add_config(Configuration { target: t.to_string(), build_type: "debug".into(), available: true });
-            let cc = graph.add_tool(Tool {
-                target: t.to_string(),
-                role: ToolRole::Compiler,
-                command: vec![format!("{t}-cc")],
-            });
+            let cc = graph.add_tool(Tool::new(*t, ToolRole::Compiler, vec![format!("{t}-cc")]));
             let flags = graph.add_flag_set(FlagSet::words(format!("cflags.{t}"), vec!["-DX=\"a b\"".into()]));
             let mut a = Action::new(ActionKind::Compile);
             a.config = Some(config);

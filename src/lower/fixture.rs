@@ -40,8 +40,11 @@ impl Fixture {
         });
         let config =
             graph.add_config(Configuration { target: "wasi".into(), build_type: "release".into(), available: true });
-        let tool = |role, command: &[&str]| Tool { target: "wasi".into(), role, command: words(command) };
-        let cc = graph.add_tool(tool(ToolRole::Compiler, &["zig", "cc"]));
+        let tool = |role, command: &[&str]| Tool::new("wasi", role, words(command));
+        let cc = graph.add_tool(Tool {
+            object_flags: words(&["-frandom-seed={object}"]),
+            ..tool(ToolRole::Compiler, &["zig", "cc"])
+        });
         let ar = graph.add_tool(tool(ToolRole::Archiver, &["zig", "ar"]));
         if launcher {
             graph.add_tool(tool(ToolRole::Launcher, &["ccache"]));

@@ -103,6 +103,11 @@ fn recipe_command(graph: &BuildGraph, action: &Action, template: CommandTemplate
                     (None, Some(flags)) => out.push(format!("$({})", graph.flag_set(flags).name)),
                     (None, None) => {}
                 },
+                Word::Var(Var::ObjectFlags) => {
+                    if let Some(t) = action.tool {
+                        out.extend(graph.tool(t).object_flags_for(output).map(|w| path(&w)));
+                    }
+                }
                 Word::Var(Var::Inputs) => {
                     let inputs: Vec<String> = action.inputs.iter().map(|&f| graph.path(f).to_string()).collect();
                     out.push(recipe_words(&inputs));

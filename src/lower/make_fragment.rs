@@ -48,6 +48,14 @@ pub fn lower_make_fragment(db: &Db, graph: &BuildGraph) -> String {
             let _ = writeln!(defs, "SPYGEN_MISSING_{} := {}", t.name, escape_value(&missing.join(", ")));
         }
         let _ = writeln!(defs, "SPYGEN_BUILD_TYPES_{} := {}", t.name, t.build_type_names().join(" "));
+        // Spelled with stand-ins, escaped, then given make's references: the including
+        // Makefile's directory, and the object a recipe writes (expanded when the recipe runs).
+        let (dir, object) = ("SPYGEN_STAND_IN_DIR", "SPYGEN_STAND_IN_OBJECT");
+        let path_map = words(&t.flags.path_map(dir, ".")).replace(dir, "$(CURDIR)");
+        let _ = writeln!(defs, "SPYGEN_PATH_MAP_{} := {path_map}", t.name);
+        let per_object: Vec<String> =
+            t.flags.per_object.iter().map(|w| w.replace(crate::graph::OBJECT_PLACEHOLDER, object)).collect();
+        let _ = writeln!(defs, "SPYGEN_OBJECT_CFLAGS_{} = {}", t.name, words(&per_object).replace(object, "$@"));
     }
     let defs: String = defs.lines().map(|l| format!("{}\n", l.trim_end())).collect();
     TEMPLATE

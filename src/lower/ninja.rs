@@ -81,6 +81,14 @@ fn rule_command(
                     FlagsSpelling::ResponseFile(path) => format!("@{}", command_words(&[path.to_string()])),
                     FlagsSpelling::EdgeBinding => "$ldflags".into(),
                 }),
+                Word::Var(Var::ObjectFlags) => {
+                    // Escaped with a stand-in for the path, which ninja's `$out` then spells.
+                    const STAND_IN: &str = "SPYGEN_OBJECT_PATH";
+                    let tool = kind.tool_role().and_then(|role| graph.find_tool(target, role));
+                    for word in tool.iter().flat_map(|&t| graph.tool(t).object_flags_for(STAND_IN)) {
+                        words.push(command_words(&[word]).replace(STAND_IN, "$out"));
+                    }
+                }
                 Word::Var(Var::Inputs) => words.push("$in".into()),
                 Word::Var(Var::Output) => words.push("$out".into()),
                 Word::Var(Var::Depfile) => words.push("$out.d".into()),

@@ -186,9 +186,9 @@ impl<'a> Planner<'a> {
         let config = self.graph.config(config_id).clone();
         let flag_options =
             FlagOptions { build_type: config.build_type.clone(), warning_as_error: self.options.warning_as_error };
-        let base_cflags = self
-            .graph
-            .add_flag_set(FlagSet::words(format!("cflags.{}", config.name()), toolchain.flags.cflags(&flag_options)));
+        let mut cflags = toolchain.flags.cflags(&flag_options);
+        cflags.extend(self.path_map_flags(toolchain));
+        let base_cflags = self.graph.add_flag_set(FlagSet::words(format!("cflags.{}", config.name()), cflags));
         let base_ldflags = self
             .graph
             .add_flag_set(FlagSet::words(format!("ldflags.{}", config.name()), toolchain.flags.ldflags(&flag_options)));
@@ -305,6 +305,19 @@ impl<'a> Planner<'a> {
     }
 
     /// `path` relative to the build dir, as build files spell it.
+    /// The flags making compiles record paths as seen from the project, whatever directory the
+    /// checkout is in: the build dir (where compiles run) as `.`, and the way up from it to the
+    /// project as nothing, so `../runtime/src/str.c` is `runtime/src/str.c` in debug info and
+    /// `__FILE__`.
+    fn path_map_flags(&self, toolchain: &Toolchain) -> Vec<String> {
+        let mut flags = toolchain.flags.path_map(&paths::to_slash(&self.build_dir), ".");
+        let up = self.rel(&self.project.root);
+        if up != "." && !up.is_empty() {
+            flags.extend(toolchain.flags.path_map(&format!("{up}/"), ""));
+        }
+        flags
+    }
+
     fn rel(&self, path: &Path) -> String {
         paths::to_slash(&paths::relative(path, &self.build_dir))
     }
@@ -474,17 +487,14 @@ impl<'a> Planner<'a> {
             Resolution::Found(r) => r.command,
             Resolution::Missing { .. } => tool.preferred_command(&|k| options_env(self.options, k)),
         };
-        self.graph.add_tool(Tool { target: toolchain.name.clone(), role, command })
+        let object_flags = if role == ToolRole::Compiler { toolchain.flags.per_object.clone() } else { Vec::new() };
+        self.graph.add_tool(Tool { object_flags, ..Tool::new(toolchain.name.clone(), role, command) })
     }
 
     /// Adds the compiler launcher of `toolchain`'s target as a tool, when it has one.
     fn launcher_tool(&mut self, toolchain: &Toolchain) {
         let Some(l) = self.launchers.get(&toolchain.name) else { return };
-        self.graph.add_tool(Tool {
-            target: toolchain.name.clone(),
-            role: ToolRole::Launcher,
-            command: l.words.clone(),
-        });
+        self.graph.add_tool(Tool::new(toolchain.name.clone(), ToolRole::Launcher, l.words.clone()));
     }
 
     /// Settings of `unit` that apply in `config`: overall, then target, then build type.

@@ -95,6 +95,12 @@ pub struct FlagSpec {
     pub warning_as_error: Option<Vec<String>>,
     /// Link flags of the target.
     pub ldflags: Option<Vec<String>>,
+    /// Flags making a compile record paths under `{from}` as under `{to}` (in debug info and
+    /// `__FILE__`): objects that do not depend on where the checkout is.
+    pub path_map: Option<Vec<String>>,
+    /// Flags each compile gets for its one object, `{object}` standing for the object's path
+    /// (`-frandom-seed={object}`).
+    pub per_object: Option<Vec<String>>,
 }
 
 /// Flags of one build type.
@@ -148,6 +154,8 @@ impl Descriptor {
                 warnings: f.warnings.or(df.warnings),
                 warning_as_error: f.warning_as_error.or(df.warning_as_error),
                 ldflags: f.ldflags.or(df.ldflags),
+                path_map: f.path_map.or(df.path_map),
+                per_object: f.per_object.or(df.per_object),
             }),
             (f, df) => f.or(df),
         };

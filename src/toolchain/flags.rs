@@ -26,6 +26,10 @@ pub struct BuildFlags {
     pub warning_as_error: Vec<String>,
     /// Link flags of the target.
     pub ldflags: Vec<String>,
+    /// The path-mapping flags, with `{from}` and `{to}` to fill in (see [`BuildFlags::path_map`]).
+    pub path_map: Vec<String>,
+    /// Flags each compile gets for its object, `{object}` standing for its path.
+    pub per_object: Vec<String>,
     /// Flags per build type, by name.
     pub build_types: BTreeMap<String, BuildTypeFlags>,
 }
@@ -48,6 +52,8 @@ impl BuildFlags {
             warnings: flags.warnings.unwrap_or_default(),
             warning_as_error: flags.warning_as_error.unwrap_or_default(),
             ldflags: flags.ldflags.unwrap_or_default(),
+            path_map: flags.path_map.unwrap_or_default(),
+            per_object: flags.per_object.unwrap_or_default(),
             build_types: build_types
                 .into_iter()
                 .map(|(name, spec)| {
@@ -77,6 +83,12 @@ impl BuildFlags {
         out.extend_from_slice(&self.build_type(opts).cflags);
         out.extend_from_slice(if opts.warning_as_error { &self.warning_as_error } else { &self.warnings });
         out
+    }
+
+    /// The flags making a compile record paths starting with `from` as starting with `to`
+    /// instead (none when the descriptor has no `path-map`).
+    pub fn path_map(&self, from: &str, to: &str) -> Vec<String> {
+        self.path_map.iter().map(|f| f.replace("{from}", from).replace("{to}", to)).collect()
     }
 
     /// Link flags: the target's, then the build type's.
