@@ -389,3 +389,49 @@ fn arguments_come_from_a_response_file_and_hundreds_of_archives_link() {
     cmd.args(["bundle", "--target", "wasi", "--cache-dir", "cache"]).args(&words).current_dir(root);
     assert!(run_ok(&mut cmd).contains("from the cache"));
 }
+
+#[test]
+fn a_release_bundle_links_lto_archives_without_flto_as_spys_own_bundle_link_does() {
+    if !require_target("wasi") || !require_program("ninja", "apt-get install ninja-build") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write_files(
+        &root,
+        &[
+            ("rt/spygen.toml", "name = \"rt\"\nsources = [\"rt.c\"]\n"),
+            ("rt/rt.c", "int rt_base(void) { return 1; }\n"),
+            ("a/spygen.toml", "name = \"a\"\nsources = [\"a.c\"]\n"),
+            ("a/a.c", "int rt_base(void);\nint a_get(void) { return 41 + rt_base(); }\n"),
+            (
+                "p/spy.toml",
+                "extra-vm-modules = [\"../a\"]\n[spygen]\nruntime = \"../rt\"\ntargets = [\"wasi\"]\nbuild-types = [\"release\"]\n",
+            ),
+        ],
+    );
+    run_ok(spygen().args(["gen", "-q"]).arg(root.join("p")));
+    let build = root.join("p/build-spygen");
+    run_ok(Command::new("ninja").arg("-C").arg(&build));
+    let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
+    assert!(ninja.contains("-flto"), "release objects are LTO objects");
+    let (code, _, err) = run(spygen()
+        .args(["bundle", "--target", "wasi", "--build-type", "release", "--cache-dir", "cache"])
+        .args(["wasi/release/rt.a", "wasi/release/a.a", "--export", "a_get", "-o", "out.wasm"])
+        .current_dir(&build));
+    assert_eq!(code, 0, "{err}");
+    let m = manifest(&entries(&build.join("cache"))[0]);
+    let command: Vec<&str> = m["link_command"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(!command.contains(&"-flto"), "{command:?}");
+    assert!(command.contains(&"-mexec-model=reactor"), "{command:?}");
+    if !require_program("node", "apt-get install nodejs") {
+        return;
+    }
+    let values = run_ok(
+        Command::new("node")
+            .arg(repo_root().join("tests/support/call-exports.mjs"))
+            .arg(build.join("out.wasm"))
+            .arg("a_get"),
+    );
+    assert_eq!(values.trim(), "42");
+}

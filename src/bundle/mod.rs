@@ -20,7 +20,7 @@ pub use cache::{CacheEntry, CacheLock, EntryInfo, GcOutcome, Listing, gc, is_key
 
 use crate::error::{Error, Result};
 use crate::graph::{ActionKind, Var, command};
-use crate::toolchain::{FlagOptions, Toolchain};
+use crate::toolchain::Toolchain;
 
 /// The cache directory's name inside a build directory.
 pub const CACHE_DIR: &str = "wasm-bundles";
@@ -120,8 +120,10 @@ fn link_command(
         .help("bundles are for wasi (see `[link] reactor` in the toolchain descriptor)"));
     };
     toolchain.check_build_type(&request.build_type)?;
-    let opts = FlagOptions { build_type: request.build_type.clone(), warning_as_error: false };
-    let mut flags = toolchain.flags.ldflags(&opts);
+    // The target's link flags, not the build type's: as SPy's own bundle link, no `-flto`
+    // (zig 0.13's wasm-ld aborts on it; archives of LTO objects are link-time optimised by
+    // wasm-ld all the same).
+    let mut flags = toolchain.flags.ldflags.clone();
     flags.extend(reactor.iter().cloned());
     flags.extend(toolchain.link.export_flags(exports));
     // The graph's command for reactors: every archive member kept.
