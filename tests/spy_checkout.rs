@@ -163,3 +163,92 @@ fn two_checkouts_at_different_paths_build_byte_identical_archives() {
     // vendored library per configuration.
     assert!(compared >= 20, "only {compared} archives compared: {:?}", first.keys());
 }
+
+/// SPy's bundle cache key, computed as SPy's interpreter computes it: sha256 over each archive's
+/// bytes in link order, then the version string `python -m ziglang version` prints.
+fn spy_cache_key(dir: &Path, archives: &[&str]) -> String {
+    let script = "import hashlib, subprocess, sys\n\
+                  h = hashlib.sha256()\n\
+                  for a in sys.argv[1:]:\n    h.update(open(a, 'rb').read())\n\
+                  v = subprocess.run([sys.executable, '-m', 'ziglang', 'version'], capture_output=True, text=True, check=True)\n\
+                  h.update(v.stdout.strip().encode())\n\
+                  print(h.hexdigest())\n";
+    run_ok(std::process::Command::new("python3").arg("-c").arg(script).args(archives).current_dir(dir))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn a_spy_compatible_bundle_lands_where_spys_interpreter_looks_and_spys_own_entries_are_hits() {
+    if !require_target("wasi") || !require_program("ninja", "apt-get install ninja-build") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write_files(
+        &root,
+        &[
+            ("rt/spygen.toml", "name = \"rt\"\nsources = [\"rt.c\"]\n"),
+            ("rt/rt.c", "int rt_base(void) { return 1; }\n"),
+            ("a/spygen.toml", "name = \"a\"\nsources = [\"a.c\"]\n"),
+            (
+                "a/a.c",
+                "int rt_base(void);\n__attribute__((export_name(\"a_get\"))) int a_get(void) { return 41 + rt_base(); }\n",
+            ),
+            (
+                "spy.toml",
+                "extra-vm-modules = [\"a\"]\n[spygen]\nruntime = \"rt\"\ntargets = [\"wasi\"]\nbuild-types = [\"release\"]\n",
+            ),
+        ],
+    );
+    run_ok(spygen().args(["gen", "-q"]).arg(&root));
+    let build = root.join("build-spygen");
+    run_ok(std::process::Command::new("ninja").arg("-C").arg(&build));
+    let archives = ["wasi/release/rt.a", "wasi/release/a.a"];
+    let cache = root.join("build/wasm-bundles");
+    let bundle = |extra: &[&str]| {
+        run(spygen()
+            .args(["bundle", "--spy-compatible", "--target", "wasi", "--build-type", "release", "--cache-dir"])
+            .arg(&cache)
+            .args(archives)
+            .args(extra)
+            .current_dir(&build))
+    };
+    let (code, out, err) = bundle(&["-o", "out.wasm"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("linked: out.wasm"), "{out}");
+    // Where SPy looks: <cache>/<its key>/bundle.wasm, with SPy's manifest keys.
+    let key = spy_cache_key(&build, &archives);
+    let entry = cache.join(&key);
+    assert!(entry.join("bundle.wasm").is_file(), "no entry {key}: {:?}", std::fs::read_dir(&cache).unwrap().count());
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(entry.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["cache_key"], key.as_str());
+    assert_eq!(manifest["archives"], serde_json::json!(archives));
+    assert!(manifest["zig_version"].as_str().is_some_and(|v| v.chars().next().is_some_and(|c| c.is_ascii_digit())));
+    let command: Vec<&str> = manifest["link_command"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(!command.contains(&"-flto") && !command.iter().any(|w| w.contains("--export")), "{command:?}");
+    // The export the C code marks is there.
+    if require_program("node", "apt-get install nodejs") {
+        let values = run_ok(
+            std::process::Command::new("node")
+                .arg(repo_root().join("tests/support/call-exports.mjs"))
+                .arg(build.join("out.wasm"))
+                .arg("a_get"),
+        );
+        assert_eq!(values.trim(), "42");
+    }
+    // Exports on the command line have no place in SPy's key.
+    let (code, _, err) = bundle(&["--export", "a_get"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("export_name"), "{err}");
+    // An entry SPy itself wrote (its three keys, no hash) is a hit: nothing is linked.
+    let spy_manifest =
+        serde_json::json!({"archives": archives, "zig_version": manifest["zig_version"], "cache_key": key});
+    std::fs::write(entry.join("manifest.json"), serde_json::to_string_pretty(&spy_manifest).unwrap()).unwrap();
+    let (code, out, err) = bundle(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("from the cache"), "{out}");
+    let listed = run_ok(spygen().args(["bundle", "--list", "--cache-dir"]).arg(&cache));
+    assert!(listed.contains(&format!("{key}  ok")), "{listed}");
+}

@@ -48,24 +48,43 @@ impl CacheLock {
     }
 }
 
-/// `manifest.json`: what went into a bundle and the bundle's own hash.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `manifest.json`: what went into a bundle and the bundle's own hash. An entry of SPy's
+/// cache (`--spy-compatible`) starts with SPy's own three keys; one SPy itself wrote has only
+/// those.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Manifest {
+    /// SPy's: the archives, in link order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archives: Option<Vec<String>>,
+    /// SPy's: zig's version string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zig_version: Option<String>,
+    /// SPy's: the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_key: Option<String>,
     /// The cache key (the entry's directory name).
+    #[serde(default)]
     pub key: String,
-    /// The sha256 of `bundle.wasm`.
+    /// The sha256 of `bundle.wasm` (empty in an entry SPy wrote, which records none).
+    #[serde(default)]
     pub bundle_sha256: String,
     /// The size of `bundle.wasm` in bytes.
+    #[serde(default)]
     pub bundle_size: u64,
     /// The archives, in link order.
+    #[serde(default)]
     pub inputs: Vec<InputRecord>,
     /// The exports, sorted.
+    #[serde(default)]
     pub exports: Vec<String>,
     /// The link command (`{out}` for the output).
+    #[serde(default)]
     pub link_command: Vec<String>,
     /// The toolchain and its linker's version.
+    #[serde(default)]
     pub toolchain: String,
     /// When it was linked (seconds since the epoch).
+    #[serde(default)]
     pub created: u64,
 }
 
@@ -120,7 +139,11 @@ impl CacheEntry {
         let result = (|| {
             link(&tmp.join(BUNDLE_FILE))?;
             let (bundle_sha256, bundle_size) = hash_file(&tmp.join(BUNDLE_FILE))?;
+            let spy = material.spy_zig_version.as_ref();
             let manifest = Manifest {
+                archives: spy.map(|_| material.inputs.iter().map(|i| i.path.clone()).collect()),
+                zig_version: spy.cloned(),
+                cache_key: spy.map(|_| self.key.clone()),
                 key: self.key.clone(),
                 bundle_sha256,
                 bundle_size,
@@ -178,6 +201,10 @@ fn verify_dir(dir: &Path) -> Result<bool, String> {
     let text =
         std::fs::read_to_string(dir.join(MANIFEST_FILE)).map_err(|e| format!("no readable {MANIFEST_FILE}: {e}"))?;
     let manifest: Manifest = serde_json::from_str(&text).map_err(|e| format!("{MANIFEST_FILE} is not valid: {e}"))?;
+    if manifest.bundle_sha256.is_empty() && manifest.cache_key.is_some() {
+        // SPy's own entry records no hash: present is all SPy asks of it.
+        return if dir.join(BUNDLE_FILE).is_file() { Ok(true) } else { Err(format!("no {BUNDLE_FILE}")) };
+    }
     let (sha, size) = hash_file(&dir.join(BUNDLE_FILE)).map_err(|e| e.message)?;
     if sha != manifest.bundle_sha256 || size != manifest.bundle_size {
         return Err(format!(

@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
 
-pub use cache::{CacheEntry, CacheLock, EntryInfo, GcOutcome, Listing, gc, is_key, list};
+pub use cache::{CacheEntry, CacheLock, EntryInfo, GcOutcome, Listing, Manifest, gc, is_key, list};
 
 use crate::error::{Error, Result};
 use crate::graph::{ActionKind, Var, command};
@@ -40,6 +40,22 @@ pub struct BundleRequest {
     pub output: Option<PathBuf>,
     /// Link even if the cache has the bundle.
     pub force_rebuild: bool,
+    /// How the entry is keyed and described.
+    pub scheme: KeyScheme,
+}
+
+/// How a bundle's cache entry is keyed and described.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyScheme {
+    /// spygen's own key: the archives' hashes, the exports, the link command and the linker's
+    /// version.
+    #[default]
+    Spygen,
+    /// SPy's (its interpreter's bundle cache): the sha256 of the archives' bytes in link order
+    /// followed by zig's version string, and a manifest with SPy's `archives`, `zig_version`
+    /// and `cache_key`, so SPy finds a bundle spygen linked and links nothing. Exports come
+    /// from the C code (`export_name` attributes): SPy's key has none.
+    Spy,
 }
 
 /// What happened.
@@ -103,6 +119,8 @@ pub struct KeyMaterial {
     pub compiler_words: usize,
     /// The linker's version line.
     pub linker_version: String,
+    /// For [`KeyScheme::Spy`]: zig's version string, as SPy keys on it.
+    pub spy_zig_version: Option<String>,
 }
 
 /// The link command of a bundle (the output as `{out}`), for `toolchain` and `request`.
@@ -148,6 +166,9 @@ pub fn key_material(toolchain: &Toolchain, request: &BundleRequest) -> Result<Ke
     exports.sort();
     exports.dedup();
     let link_command = link_command(toolchain, &compiler.command, request, &exports)?;
+    if request.scheme == KeyScheme::Spy {
+        return spy_key_material(request, compiler.command.clone(), link_command, linker_version);
+    }
     let mut hasher = Sha256::new();
     hasher.update(b"spygen wasm bundle v1\n");
     let mut inputs = Vec::new();
@@ -168,7 +189,84 @@ pub fn key_material(toolchain: &Toolchain, request: &BundleRequest) -> Result<Ke
     }
     hasher.update(format!("linker {linker_version}\n"));
     let compiler_words = compiler.command.len();
-    Ok(KeyMaterial { key: hex(&hasher.finalize()), inputs, exports, link_command, compiler_words, linker_version })
+    Ok(KeyMaterial {
+        key: hex(&hasher.finalize()),
+        inputs,
+        exports,
+        link_command,
+        compiler_words,
+        linker_version,
+        spy_zig_version: None,
+    })
+}
+
+/// The key SPy's interpreter computes for the same bundle: sha256 over each archive's bytes in
+/// link order, then zig's version string (`zig version`, which SPy asks `python -m ziglang`).
+fn spy_key_material(
+    request: &BundleRequest,
+    compiler: Vec<String>,
+    link_command: Vec<String>,
+    linker_version: String,
+) -> Result<KeyMaterial> {
+    if let Some(first) = request.exports.first() {
+        return Err(Error::usage(format!(
+            "--export {first}: SPy's bundle key covers no export list, so a SPy-compatible bundle takes none"
+        ))
+        .help("mark the exports in the C code (__attribute__((export_name(\"...\")))), as SPy's modules do"));
+    }
+    let zig = match compiler.as_slice() {
+        [program, cc, ..]
+            if cc == "cc" && Path::new(program).file_name().is_some_and(|n| n.to_string_lossy().starts_with("zig")) =>
+        {
+            program.clone()
+        }
+        _ => {
+            return Err(Error::usage(format!(
+                "SPy's bundle key is made with zig's version, but the compiler here is `{}`",
+                crate::shell::join(&compiler)
+            ))
+            .help("use zig for the target (pip install ziglang, as SPy does), or leave out --spy-compatible"));
+        }
+    };
+    let version = Command::new(&zig)
+        .arg("version")
+        .stdin(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .ok_or_else(|| {
+            Error::env(format!("`{zig} version` failed")).help("check the zig install with `spygen toolchains`")
+        })?;
+    let mut hasher = Sha256::new();
+    let mut inputs = Vec::new();
+    let mut buf = vec![0u8; 1 << 20];
+    for archive in &request.archives {
+        let mut file = std::fs::File::open(archive)
+            .map_err(|e| Error::io("read", archive, e).help("build the archive first (ninja or make)"))?;
+        let mut own = Sha256::new();
+        let mut size = 0u64;
+        loop {
+            let n = file.read(&mut buf).map_err(|e| Error::io("read", archive, e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            own.update(&buf[..n]);
+            size += n as u64;
+        }
+        inputs.push(InputRecord { path: archive.display().to_string(), size, sha256: hex(&own.finalize()) });
+    }
+    hasher.update(version.as_bytes());
+    Ok(KeyMaterial {
+        key: hex(&hasher.finalize()),
+        inputs,
+        exports: Vec::new(),
+        link_command,
+        compiler_words: compiler.len(),
+        linker_version,
+        spy_zig_version: Some(version),
+    })
 }
 
 /// Makes (or finds) the bundle and copies it to `request.output`. The cache's lock is held

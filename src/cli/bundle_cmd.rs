@@ -40,6 +40,12 @@ pub struct BundleArgs {
     /// `./build/wasm-bundles`).
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Key and describe the entry as SPy's interpreter does (sha256 of the archives' bytes
+    /// and zig's version; SPy's manifest keys), so SPy finds the bundle in its own cache
+    /// (`--cache-dir <SPy checkout>/build/wasm-bundles`) and links nothing. Takes no --export:
+    /// SPy's modules mark their exports in the C code.
+    #[arg(long)]
+    spy_compatible: bool,
     /// List the cache entries, most recently used first.
     #[arg(long, conflicts_with_all = ["archives", "gc"])]
     list: bool,
@@ -143,6 +149,7 @@ pub fn run(args: &BundleArgs, db: &Db) -> Result<()> {
         cache_dir: cache_dir.clone(),
         output: args.output.clone(),
         force_rebuild: args.force_rebuild,
+        scheme: if args.spy_compatible { bundle::KeyScheme::Spy } else { bundle::KeyScheme::Spygen },
     };
     let outcome = bundle::bundle(toolchain, &request)?;
     if let Some(note) = &outcome.repaired {
