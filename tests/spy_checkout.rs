@@ -252,3 +252,84 @@ fn a_spy_compatible_bundle_lands_where_spys_interpreter_looks_and_spys_own_entri
     let listed = run_ok(spygen().args(["bundle", "--list", "--cache-dir"]).arg(&cache));
     assert!(listed.contains(&format!("{key}  ok")), "{listed}");
 }
+
+/// A virtualenv holding `pip install ziglang==<version>`, as SPy's `pip install -e .` makes
+/// one; `None` (skipped, or a failure in CI) when one cannot be made here.
+fn virtualenv_with_zig(dir: &Path, version: &str) -> Option<std::path::PathBuf> {
+    let venv = dir.join("venv");
+    let made =
+        std::process::Command::new("python3").arg("-m").arg("venv").arg(&venv).status().is_ok_and(|s| s.success())
+            && std::process::Command::new(venv.join("bin/pip"))
+                .args(["install", "-q", "--disable-pip-version-check", &format!("ziglang=={version}")])
+                .status()
+                .is_ok_and(|s| s.success());
+    if made {
+        return Some(venv);
+    }
+    let why = format!("cannot make a virtualenv with ziglang=={version} (python3 -m venv, pip and PyPI needed)");
+    if in_ci() {
+        panic!("{why}");
+    }
+    skipped(&why);
+    None
+}
+
+#[test]
+fn a_required_zig_version_is_found_in_the_active_virtualenv_and_a_mismatch_is_an_error_with_the_install_command() {
+    if !require_target("wasi") || !require_program("ninja", "apt-get install ninja-build") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let Some(venv) = virtualenv_with_zig(&root, "0.13.0") else { return };
+    let project = root.join("p");
+    write_files(
+        &project,
+        &[
+            ("m/spygen.toml", "name = \"m\"\nsources = [\"m.c\"]\n"),
+            ("m/m.c", "int m(void) { return 1; }\n"),
+            (
+                "spy.toml",
+                "extra-vm-modules = [\"m\"]\n[spygen]\ntargets = [\"wasi\"]\nbuild-types = [\"debug\"]\n\n[spygen.require]\nzig = \"==0.13.0\"\n",
+            ),
+        ],
+    );
+    let in_venv = |cmd: &mut std::process::Command| {
+        cmd.env("VIRTUAL_ENV", &venv).current_dir(&project);
+    };
+    // The active environment's zig meets the requirement: the build files run it, by path.
+    let mut generate = spygen();
+    in_venv(generate.args(["gen", "-q", "."]));
+    run_ok(&mut generate);
+    let ninja = std::fs::read_to_string(project.join("build-spygen/build.ninja")).unwrap();
+    let cc_line = ninja.lines().find(|l| l.starts_with("cc.wasi = ")).unwrap();
+    assert!(
+        cc_line.starts_with(&format!("cc.wasi = {}/", venv.display())) && cc_line.ends_with("/ziglang/zig cc"),
+        "{cc_line}"
+    );
+    run_ok(std::process::Command::new("ninja").arg("-C").arg(project.join("build-spygen")));
+    let mut flags = spygen();
+    in_venv(flags.args(["flags", "--target", "wasi", "--cc"]));
+    assert_eq!(format!("{}\n", &cc_line["cc.wasi = ".len()..]), run_ok(&mut flags));
+    let mut toolchains = spygen();
+    in_venv(toolchains.arg("toolchains"));
+    assert!(run_ok(&mut toolchains).contains("requires  zig ==0.13.0: found 0.13.0, met"));
+
+    // Without the environment, the zig found is another version (unless it happens to be
+    // 0.13.0 too): an error at the requirement, with the command that installs the right one.
+    let listed: serde_json::Value =
+        serde_json::from_str(&run_ok(spygen().args(["toolchains", "--json"]).env_remove("VIRTUAL_ENV"))).unwrap();
+    let wasi = listed.as_array().unwrap().iter().find(|t| t["target"] == "wasi").unwrap();
+    if wasi["compiler"]["available"] == true {
+        let (code, _, err) = run(spygen().args(["gen", "-q"]).arg(&project).env_remove("VIRTUAL_ENV"));
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains("spy.toml:7:7: target `wasi` needs zig `==0.13.0`, but the compiler found is zig"),
+            "{err}"
+        );
+        assert!(err.contains("help: pip install 'ziglang==0.13.0'"), "{err}");
+        // Nothing was replaced: the build files still run the environment's zig.
+        let again = std::fs::read_to_string(project.join("build-spygen/build.ninja")).unwrap();
+        assert_eq!(again, ninja);
+    }
+}

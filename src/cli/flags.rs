@@ -11,6 +11,7 @@ use crate::lower::make_syntax;
 use crate::manifest::Project;
 use crate::runtime::{self, RuntimeLocation, RuntimeLookup};
 use crate::shell;
+use crate::toolchain::requirement::Requirements;
 use crate::toolchain::{ConfigFlags, Db, FlagOptions, Resolution, Tool, Toolchain, launcher, process_env};
 
 /// Options of `spygen flags`, the same as SPy's flags helper plus `--format`.
@@ -83,7 +84,9 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
     }
     let needs_runtime = args.format != FlagsFormat::Shell || args.cflags || args.libdir;
     // The project (read once): its runtime, and for `--format make` its launcher.
-    let wants_project = (needs_runtime && args.runtime_root.is_none()) || args.format == FlagsFormat::Make;
+    // `--cc`/`--ar` and JSON resolve tools, which meet the project's `[spygen.require]`.
+    let wants_project =
+        (needs_runtime && args.runtime_root.is_none()) || args.format != FlagsFormat::Shell || args.cc || args.ar;
     let project = if wants_project { Project::nearby(args.project.as_deref())? } else { None };
     let runtime = match needs_runtime {
         true => runtime::locate(args.runtime_root.as_deref(), project.as_ref())?,
@@ -106,16 +109,22 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
         runtime.iter().flat_map(|r| &r.include_dirs).map(|d| d.display().to_string()).collect();
     let libdir = runtime.as_ref().map(|r| r.libdir(target, &args.build_type));
     let flags = toolchain.config_flags(&options, &include_dirs, libdir);
+    let requirements = project.as_ref().map(Project::requirement_map).unwrap_or_default();
     let text = match args.format {
-        FlagsFormat::Shell => shell_text(args, toolchain, &flags)?,
-        FlagsFormat::Make => make_text(args, db, toolchain, project.as_ref(), &flags)?,
-        FlagsFormat::Json => json_text(args, toolchain, &options, runtime.as_ref(), &flags),
+        FlagsFormat::Shell => shell_text(args, toolchain, &flags, &requirements)?,
+        FlagsFormat::Make => make_text(args, db, toolchain, project.as_ref(), &flags, &requirements)?,
+        FlagsFormat::Json => json_text(args, toolchain, &options, runtime.as_ref(), &flags, &requirements),
     };
     print_out(&text)
 }
 
 /// The asked facts as shell words on one line.
-fn shell_text(args: &FlagsArgs, toolchain: &Toolchain, flags: &ConfigFlags) -> Result<String> {
+fn shell_text(
+    args: &FlagsArgs,
+    toolchain: &Toolchain,
+    flags: &ConfigFlags,
+    requirements: &Requirements,
+) -> Result<String> {
     let mut parts = Vec::new();
     if args.cflags {
         parts.push(shell::join(&flags.cflags));
@@ -128,10 +137,10 @@ fn shell_text(args: &FlagsArgs, toolchain: &Toolchain, flags: &ConfigFlags) -> R
     }
     // A missing tool is an error saying what was tried and how to install it.
     if args.cc {
-        parts.push(shell::join(&toolchain.require(&toolchain.compiler)?.command));
+        parts.push(shell::join(&toolchain.require_meeting(&toolchain.compiler, requirements)?.command));
     }
     if args.ar {
-        parts.push(shell::join(&toolchain.require(&toolchain.archiver)?.command));
+        parts.push(shell::join(&toolchain.require_meeting(&toolchain.archiver, requirements)?.command));
     }
     parts.retain(|p| !p.is_empty());
     Ok(format!("{}\n", parts.join(" ")))
@@ -144,6 +153,7 @@ fn make_text(
     toolchain: &Toolchain,
     project: Option<&Project>,
     flags: &ConfigFlags,
+    requirements: &Requirements,
 ) -> Result<String> {
     let target = &toolchain.name;
     let mut out = format!("# {target}/{} flags, written by `spygen flags --format make`.\n", args.build_type);
@@ -159,7 +169,9 @@ fn make_text(
         None => Ok(None),
     };
     out +=
-        &make_syntax::config_variables(flags, &toolchain.config_tools(&process_env), &launcher, &|var| var.to_string());
+        &make_syntax::config_variables(flags, &toolchain.config_tools(&process_env, requirements), &launcher, &|var| {
+            var.to_string()
+        });
     Ok(out)
 }
 
@@ -170,8 +182,9 @@ fn json_text(
     options: &FlagOptions,
     runtime: Option<&RuntimeLocation>,
     flags: &ConfigFlags,
+    requirements: &Requirements,
 ) -> String {
-    let tool_json = |tool: &Tool| match tool.resolve(&process_env) {
+    let tool_json = |tool: &Tool| match tool.resolve_with(&process_env, requirements) {
         Resolution::Found(r) => json!({
             "command": r.command,
             "program": r.program,

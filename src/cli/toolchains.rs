@@ -7,6 +7,7 @@ use super::print_out;
 use crate::error::Result;
 use crate::manifest::Project;
 use crate::toolchain::launcher::{self, Launcher};
+use crate::toolchain::requirement::Requirements;
 use crate::toolchain::{Db, Resolution, Tool, Toolchain, process_env};
 
 /// Options of `spygen toolchains`.
@@ -22,15 +23,48 @@ struct ToolReport {
     role: &'static str,
     resolution: Resolution,
     version: Option<String>,
+    /// The project's requirement on the tool's package, and how it stands.
+    requirement: Option<RequirementReport>,
 }
 
-fn report(tool: &Tool) -> ToolReport {
-    let resolution = tool.resolve(&process_env);
+/// A `[spygen.require]` entry against what is installed.
+struct RequirementReport {
+    package: String,
+    required: String,
+    /// The package version of the tool found (the one meeting it, else the first found).
+    found: Option<String>,
+    met: bool,
+    install: String,
+}
+
+fn report(tool: &Tool, requirements: &Requirements) -> ToolReport {
+    let resolution = tool.resolve_with(&process_env, requirements);
     let version = match &resolution {
         Resolution::Found(r) => r.version(&tool.version_args),
         Resolution::Missing { .. } => None,
     };
-    ToolReport { role: tool.role, resolution, version }
+    let requirement = tool.package.as_ref().and_then(|package| {
+        let required = requirements.get(&package.name)?;
+        let (found, met) = match &resolution {
+            Resolution::Found(r) => (r.package_version(package), true),
+            Resolution::Missing { .. } => match tool.resolve(&process_env) {
+                Resolution::Found(r) => (r.package_version(package), false),
+                Resolution::Missing { .. } => (None, false),
+            },
+        };
+        Some(RequirementReport {
+            package: package.name.clone(),
+            required: required.text.clone(),
+            found: found.map(|v| v.to_string()),
+            met,
+            install: package.install.replace("{requirement}", &required.text),
+        })
+    });
+    ToolReport { role: tool.role, resolution, version, requirement }
+}
+
+fn requirement_json(r: &RequirementReport) -> Value {
+    json!({ "package": r.package, "required": r.required, "found": r.found, "met": r.met, "install": r.install })
 }
 
 fn tool_json(r: &ToolReport) -> Value {
@@ -46,24 +80,31 @@ fn tool_json(r: &ToolReport) -> Value {
     }
 }
 
+/// The nearest project (for its launchers and requirements); a project that cannot be read is
+/// a warning: the toolchains are shown without its settings.
+fn nearby_project() -> Option<Project> {
+    Project::nearby(None).unwrap_or_else(|e| {
+        eprintln!("spygen: warning: toolchains shown without the project's settings: {e}");
+        None
+    })
+}
+
 /// Each target's compiler launcher as `spygen gen` run here would use it: from
 /// $SPYGEN_LAUNCHER, else the nearest spy.toml, else the descriptor.
-fn launchers(db: &Db) -> Vec<Option<Launcher>> {
+fn launchers(db: &Db, project: Option<&Project>) -> Vec<Option<Launcher>> {
     let args = launcher::args_and_env(&[], true);
     if let Err(e) = launcher::check_arg_targets(db, &args) {
         eprintln!("spygen: warning: {} (ignored)", e.message);
     }
-    let project = Project::nearby(None).unwrap_or_else(|e| {
-        eprintln!("spygen: warning: launchers shown without the project's settings: {e}");
-        None
-    });
-    db.iter().map(|t| launcher::for_target(t, project.as_ref(), &args)).collect()
+    db.iter().map(|t| launcher::for_target(t, project, &args)).collect()
 }
 
 pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
+    let project = nearby_project();
+    let requirements = project.as_ref().map(Project::requirement_map).unwrap_or_default();
     let reports: Vec<(&Toolchain, [ToolReport; 2])> =
-        db.iter().map(|t| (t, [report(&t.compiler), report(&t.archiver)])).collect();
-    let launchers = launchers(db);
+        db.iter().map(|t| (t, [report(&t.compiler, &requirements), report(&t.archiver, &requirements)])).collect();
+    let launchers = launchers(db, project.as_ref());
     let available = |tools: &[ToolReport; 2]| tools.iter().all(|t| matches!(t.resolution, Resolution::Found(_)));
     let text = if args.json {
         let list: Vec<Value> = reports
@@ -77,6 +118,7 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
                     "available": available(tools),
                     "build_types": t.build_type_names(),
                     "compiler": tool_json(&tools[0]),
+                    "requirement": tools.iter().find_map(|r| r.requirement.as_ref()).map(requirement_json),
                     "archiver": tool_json(&tools[1]),
                     "launcher": launcher.as_ref().map(|l| json!({
                         "command": l.words,
@@ -109,6 +151,14 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
                     Resolution::Missing { tried } => {
                         out += &format!("  {:<9} not found; tried: {}\n", r.role, tried.join("; "));
                     }
+                }
+            }
+            for r in tools.iter().filter_map(|r| r.requirement.as_ref()) {
+                let found = r.found.as_deref().map_or("none found".to_string(), |v| format!("found {v}"));
+                let verdict = if r.met { "met" } else { "NOT MET" };
+                out += &format!("  requires  {} {}: {found}, {verdict} (spy.toml)\n", r.package, r.required);
+                if !r.met {
+                    out += &format!("  install   {}\n", r.install);
                 }
             }
             if let Some(l) = launcher {

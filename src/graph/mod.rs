@@ -331,6 +331,9 @@ pub struct GraphSettings {
     pub runtime_include_dirs: Option<Vec<String>>,
     /// The environment variables the generation read, with the values it saw (empty: unset).
     pub env: BTreeMap<String, String>,
+    /// The tool versions the project requires, by package (`zig`), which the make fragment's
+    /// tools meet too.
+    pub requirements: crate::toolchain::requirement::Requirements,
 }
 
 /// Every configuration's actions in one graph.

@@ -27,7 +27,7 @@ pub fn lower_make_fragment(db: &Db, graph: &BuildGraph) -> String {
     for t in db.iter() {
         let _ = writeln!(defs, "\n# {}: {} ({})", t.name, t.description, t.triplet);
         let launcher = Ok(graph.find_tool(&t.name, ToolRole::Launcher).map(|l| graph.tool(l).command.clone()));
-        let tools = t.config_tools(&env);
+        let tools = t.config_tools(&env, &settings.requirements);
         let missing: Vec<String> =
             tools.cc.as_ref().err().into_iter().chain(tools.ar.as_ref().err()).cloned().collect();
         for bt in t.build_type_names() {

@@ -11,6 +11,7 @@ use super::unit::{Located, Unit, UnitSpec};
 use crate::error::{Error, Location, Result};
 use crate::paths;
 use crate::source::SourceFile;
+use crate::toolchain::requirement::{Requirements, VersionReq};
 
 /// The project manifest's file name.
 pub const PROJECT_MANIFEST: &str = "spy.toml";
@@ -39,6 +40,8 @@ struct SpygenSpec {
     #[serde(default)]
     launcher_for: BTreeMap<String, Spanned<String>>,
     link_jobs: Option<Spanned<i64>>,
+    #[serde(default)]
+    require: BTreeMap<String, Spanned<String>>,
     #[serde(default, rename = "program")]
     programs: Vec<UnitSpec>,
 }
@@ -86,9 +89,16 @@ pub struct Project {
     pub launcher_for: BTreeMap<String, Located<String>>,
     /// `link-jobs`: how many links ninja runs at once.
     pub link_jobs: Option<Located<u32>>,
+    /// `[spygen.require]`: the versions of tool packages the project needs (`zig = "==0.13.0"`).
+    pub requirements: BTreeMap<String, Located<VersionReq>>,
 }
 
 impl Project {
+    /// The required versions by package name, without where they are written.
+    pub fn requirement_map(&self) -> Requirements {
+        self.requirements.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()
+    }
+
     /// The nearest `spy.toml` in `start` or one of its parents.
     pub fn find(start: &Path) -> Option<PathBuf> {
         start.ancestors().map(|d| d.join(PROJECT_MANIFEST)).find(|p| p.is_file())
@@ -162,6 +172,7 @@ impl Project {
             launcher: None,
             launcher_for: BTreeMap::new(),
             link_jobs: None,
+            requirements: BTreeMap::new(),
         };
         if let (Some(path), false) = (manifest_path, options.no_spy_toml) {
             let source = SourceFile::read(&path)?;
@@ -211,6 +222,15 @@ impl Project {
             self.link_jobs = Some(Located { location, value });
         }
         self.build_types = spygen.build_types.map(strings);
+        for (package, text) in spygen.require {
+            let location = at(text.span());
+            let value = VersionReq::parse(text.get_ref()).map_err(|why| {
+                Error::input(format!("`{package}` requirement: {why}"))
+                    .at(location.clone())
+                    .help("write pip's spelling, e.g. `zig = \"==0.13.0\"` or `emcc = \">=3.1, <4\"`")
+            })?;
+            self.requirements.insert(package, Located { location, value });
+        }
         for program in spygen.programs {
             self.programs.push(program.into_unit(source, &self.root, crate::manifest::unit::Declared::Program)?);
         }

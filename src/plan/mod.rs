@@ -282,6 +282,7 @@ impl<'a> Planner<'a> {
             warning_as_error: options.warning_as_error,
             runtime_include_dirs,
             env: options.env.clone(),
+            requirements: self.project.requirement_map(),
         });
         self.graph.check_acyclic()?;
         self.graph.check_text()?;
@@ -369,6 +370,7 @@ impl<'a> Planner<'a> {
 
     /// The configurations to generate, each with its toolchain; adds them to the graph.
     fn configurations(&mut self) -> Result<Vec<(ConfigId, &'a Toolchain)>> {
+        self.check_requirement_names()?;
         let explicit = !self.options.targets.is_empty();
         let targets: Vec<String> = if explicit {
             for t in &self.options.targets {
@@ -388,13 +390,12 @@ impl<'a> Planner<'a> {
                 let l = if self.options.skip_launcher_check { l } else { launcher::resolve(&target, l)? };
                 self.launchers.insert(target.clone(), l);
             }
-            let missing: Vec<String> = [&toolchain.compiler, &toolchain.archiver]
-                .iter()
-                .filter_map(|tool| match tool.resolve(&|k| options_env(self.options, k)) {
-                    Resolution::Found(_) => None,
-                    Resolution::Missing { tried } => Some(format!("{} ({})", tool.role, tried.join("; "))),
-                })
-                .collect();
+            let mut missing = Vec::new();
+            for tool in [&toolchain.compiler, &toolchain.archiver] {
+                if let Some(why) = self.missing_tool(toolchain, tool)? {
+                    missing.push(why);
+                }
+            }
             let available = missing.is_empty();
             if !available {
                 if explicit {
@@ -483,12 +484,60 @@ impl<'a> Planner<'a> {
             return id;
         }
         let tool = if role == ToolRole::Compiler { &toolchain.compiler } else { &toolchain.archiver };
-        let command = match tool.resolve(&|k| options_env(self.options, k)) {
+        let command = match tool.resolve_with(&|k| options_env(self.options, k), &self.project.requirement_map()) {
             Resolution::Found(r) => r.command,
             Resolution::Missing { .. } => tool.preferred_command(&|k| options_env(self.options, k)),
         };
         let object_flags = if role == ToolRole::Compiler { toolchain.flags.per_object.clone() } else { Vec::new() };
         self.graph.add_tool(Tool { object_flags, ..Tool::new(toolchain.name.clone(), role, command) })
+    }
+
+    /// Every package `[spygen.require]` names must be one some toolchain's tools come from.
+    fn check_requirement_names(&self) -> Result<()> {
+        let known: BTreeSet<&str> = self
+            .db
+            .iter()
+            .flat_map(|t| [&t.compiler, &t.archiver])
+            .filter_map(|tool| tool.package.as_ref().map(|p| p.name.as_str()))
+            .collect();
+        for (name, required) in &self.project.requirements {
+            if !known.contains(name.as_str()) {
+                let list: Vec<&str> = known.iter().copied().collect();
+                return Err(Error::input(format!("`{name}` is not a tool package spygen knows a version of"))
+                    .at(required.location.clone())
+                    .help(format!("require one of: {}", list.join(", "))));
+            }
+        }
+        Ok(())
+    }
+
+    /// Why `tool` of `toolchain` cannot run here (`None` when it can). A tool installed in a
+    /// version the project's `[spygen.require]` rules out is an error at the requirement,
+    /// with the install command: the project said what it needs.
+    fn missing_tool(&self, toolchain: &Toolchain, tool: &crate::toolchain::Tool) -> Result<Option<String>> {
+        let env = |k: &str| options_env(self.options, k);
+        let requirement = tool.package.as_ref().and_then(|p| Some((p, self.project.requirements.get(&p.name)?)));
+        let tried = match tool.resolve_requiring(&env, requirement.map(|(_, r)| &r.value)) {
+            Resolution::Found(_) => return Ok(None),
+            Resolution::Missing { tried } => tried,
+        };
+        if let (Some((package, required)), Resolution::Found(found)) = (requirement, tool.resolve(&env)) {
+            let version =
+                found.package_version(package).map_or_else(|| "of no known version".into(), |v| v.to_string());
+            return Err(Error::input(format!(
+                "target `{}` needs {} `{}`, but the {} found is {} {version} ({}); tried: {}",
+                toolchain.name,
+                package.name,
+                required.value,
+                tool.role,
+                package.name,
+                found.program.display(),
+                tried.join("; ")
+            ))
+            .at(required.location.clone())
+            .help(package.install.replace("{requirement}", &required.value.text)));
+        }
+        Ok(Some(format!("{} ({})", tool.role, tried.join("; "))))
     }
 
     /// Adds the compiler launcher of `toolchain`'s target as a tool, when it has one.

@@ -44,6 +44,23 @@ pub struct ToolSpec {
     /// Arguments that make the tool print its version.
     #[serde(default)]
     pub version_args: Vec<String>,
+    /// The package the tool comes from, which a project may require a version of.
+    pub package: Option<PackageSpec>,
+}
+
+/// The package a tool comes from (`zig`, `emcc`, `cc`): what `[spygen.require]` in spy.toml
+/// names, how to ask its version, how to install a wanted one.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PackageSpec {
+    /// The name requirements use.
+    pub name: String,
+    /// Arguments after the tool's program that make it print the package's version
+    /// (`["version"]` for zig, whose `zig cc --version` is clang's).
+    pub version_args: Vec<String>,
+    /// How to install a version meeting a requirement: `{requirement}` is the requirement as
+    /// written (`pip install 'ziglang{requirement}'`).
+    pub install: String,
 }
 
 /// One way of running a tool.

@@ -4,14 +4,16 @@
 mod descriptor;
 mod flags;
 pub mod launcher;
+pub mod requirement;
 mod tool;
 pub mod tool_cache;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use descriptor::Descriptor;
+pub use descriptor::{Descriptor, PackageSpec};
 pub use flags::{BuildFlags, ConfigFlags, ConfigTools, FlagOptions};
+use requirement::Requirements;
 pub use tool::{Candidate, Resolution, ResolvedTool, Tool};
 
 use crate::error::{Error, Result};
@@ -181,7 +183,12 @@ impl Toolchain {
     /// `tool` (this toolchain's compiler or archiver) as found on this machine; missing, an
     /// error saying what was tried and how to install it.
     pub fn require(&self, tool: &Tool) -> Result<ResolvedTool> {
-        match tool.resolve(&process_env) {
+        self.require_meeting(tool, &Requirements::new())
+    }
+
+    /// [`Toolchain::require`], the tool meeting the project's `requirements`.
+    pub fn require_meeting(&self, tool: &Tool, requirements: &Requirements) -> Result<ResolvedTool> {
+        match tool.resolve_with(&process_env, requirements) {
             Resolution::Found(r) => Ok(r),
             Resolution::Missing { tried } => Err(Error::env(format!(
                 "no {} for target `{}` on this machine (tried: {})",
@@ -212,9 +219,10 @@ impl Toolchain {
         }
     }
 
-    /// This target's compiler and archiver as found on this machine, resolved with `env`.
-    pub fn config_tools(&self, env: &dyn Fn(&str) -> Option<String>) -> ConfigTools {
-        let tool = |tool: &Tool| match tool.resolve(env) {
+    /// This target's compiler and archiver as found on this machine, resolved with `env`,
+    /// meeting the project's `requirements`.
+    pub fn config_tools(&self, env: &dyn Fn(&str) -> Option<String>, requirements: &Requirements) -> ConfigTools {
+        let tool = |tool: &Tool| match tool.resolve_with(env, requirements) {
             Resolution::Found(r) => Ok(r.command),
             Resolution::Missing { tried } => Err(format!(
                 "no {} for target `{}` on this machine (tried: {}); to install: {}",

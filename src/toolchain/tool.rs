@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
-use super::descriptor::{ProbeInputs, ToolSpec};
+use super::descriptor::{PackageSpec, ProbeInputs, ToolSpec};
+use super::requirement::{Requirements, Version, VersionReq};
 use super::tool_cache;
 
 /// How a tool is looked up: an optional environment override and ordered candidates.
@@ -19,6 +20,8 @@ pub struct Tool {
     pub candidates: Vec<Candidate>,
     /// Arguments that make the tool print its version.
     pub version_args: Vec<String>,
+    /// The package it comes from, which projects may require a version of.
+    pub package: Option<PackageSpec>,
 }
 
 /// One way of running a tool.
@@ -80,6 +83,7 @@ impl Tool {
                 })
                 .collect(),
             version_args: spec.version_args,
+            package: spec.package,
         }
     }
 
@@ -102,15 +106,54 @@ impl Tool {
     /// Looks the tool up: the environment override if set, else the first candidate whose
     /// program is on PATH and whose probe (if any) passes.
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Resolution {
+        self.resolve_where(env, &|_| Ok(()))
+    }
+
+    /// [`Tool::resolve`], counting only a tool whose package version meets `requirement` (a
+    /// candidate that does not is passed over, saying so in `tried`). No requirement, or a
+    /// tool of no package: plain resolution.
+    pub fn resolve_requiring(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        requirement: Option<&VersionReq>,
+    ) -> Resolution {
+        let (Some(package), Some(requirement)) = (&self.package, requirement) else {
+            return self.resolve(env);
+        };
+        self.resolve_where(env, &|found: &ResolvedTool| match found.package_version(package) {
+            Some(v) if requirement.matches(&v) => Ok(()),
+            Some(v) => Err(format!("{} {v} does not meet `{requirement}`", package.name)),
+            None => Err(format!("`{} {}` printed no version", found.program.display(), package.version_args.join(" "))),
+        })
+    }
+
+    /// [`Tool::resolve_requiring`] with the requirement `requirements` has for this tool's package.
+    pub fn resolve_with(&self, env: &dyn Fn(&str) -> Option<String>, requirements: &Requirements) -> Resolution {
+        let requirement = self.package.as_ref().and_then(|p| requirements.get(&p.name));
+        self.resolve_requiring(env, requirement)
+    }
+
+    /// Resolution counting only a found tool `accept` takes (its error says why not).
+    fn resolve_where(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        accept: &dyn Fn(&ResolvedTool) -> Result<(), String>,
+    ) -> Resolution {
         if let Some(words) = self.env_override(env) {
             let var = self.env.as_deref().unwrap_or_default();
             return match which::which(&words[0]) {
-                Ok(program) => Resolution::Found(ResolvedTool {
-                    command: absolute_command(&program, &words[1..]),
-                    program,
-                    origin: format!("${var}"),
-                    witness: None,
-                }),
+                Ok(program) => {
+                    let found = ResolvedTool {
+                        command: absolute_command(&program, &words[1..]),
+                        program,
+                        origin: format!("${var}"),
+                        witness: None,
+                    };
+                    match accept(&found) {
+                        Ok(()) => Resolution::Found(found),
+                        Err(why) => Resolution::Missing { tried: vec![format!("${var}={}: {why}", words.join(" "))] },
+                    }
+                }
                 Err(_) => Resolution::Missing {
                     tried: vec![format!("${var}={}: `{}` is not on PATH", words.join(" "), words[0])],
                 },
@@ -122,6 +165,16 @@ impl Tool {
             let Some(first) = candidate.command.first() else {
                 continue;
             };
+            // `$VIRTUAL_ENV/bin/python`: the active environment's, when there is one.
+            let (first, probe) = match (expand_leading_var(first), candidate.probe.as_deref().map(expand_probe)) {
+                (Ok(first), None) => (first, None),
+                (Ok(first), Some(Ok(probe))) => (first, Some(probe)),
+                (Err(why), _) | (_, Some(Err(why))) => {
+                    tried.push(format!("{shown}: {why}"));
+                    continue;
+                }
+            };
+            let first = &first;
             let program = match which::which(first) {
                 Ok(p) => p,
                 Err(_) => {
@@ -130,7 +183,7 @@ impl Tool {
                 }
             };
             let mut witness = None;
-            if let Some(probe) = &candidate.probe {
+            if let Some(probe) = &probe {
                 match run_probe(probe, &candidate.probe_inputs, &program) {
                     Some(w) => witness = w,
                     None => {
@@ -152,12 +205,11 @@ impl Tool {
                 }
                 None => (absolute_command(&program, &candidate.command[1..]), program),
             };
-            return Resolution::Found(ResolvedTool {
-                command,
-                program,
-                origin: format!("candidate {}", i + 1),
-                witness,
-            });
+            let found = ResolvedTool { command, program, origin: format!("candidate {}", i + 1), witness };
+            match accept(&found) {
+                Ok(()) => return Resolution::Found(found),
+                Err(why) => tried.push(format!("{shown}: {why}")),
+            }
         }
         Resolution::Missing { tried }
     }
@@ -179,6 +231,26 @@ impl Tool {
     }
 }
 
+/// `word` with a leading `$NAME` (up to the first `/`) replaced by that variable's value; an
+/// unset or empty variable is an error saying so (the candidate does not count).
+fn expand_leading_var(word: &str) -> Result<String, String> {
+    let Some(rest) = word.strip_prefix('$') else { return Ok(word.to_string()) };
+    let (name, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Ok(format!("{value}{tail}")),
+        _ => Err(format!("${name} is not set")),
+    }
+}
+
+/// A probe command with its program's leading `$NAME` expanded (see [`expand_leading_var`]).
+fn expand_probe(probe: &[String]) -> Result<Vec<String>, String> {
+    let mut words = probe.to_vec();
+    if let Some(first) = words.first_mut() {
+        *first = expand_leading_var(first)?;
+    }
+    Ok(words)
+}
+
 /// `program` (absolute, as `which` found it: a symbolic link is kept, as ccache's masquerade
 /// directories need) followed by `args`.
 fn absolute_command(program: &Path, args: &[String]) -> Vec<String> {
@@ -198,6 +270,23 @@ impl ResolvedTool {
         }
         let version = self.query_version(version_args)?;
         tool_cache::remember(&key, &fingerprint, &version);
+        Some(version)
+    }
+
+    /// The version of the package the tool comes from (its program run with the package's
+    /// `version-args`), remembered on disk like [`ResolvedTool::version`].
+    pub fn package_version(&self, package: &PackageSpec) -> Option<Version> {
+        let key = tool_cache::key(&format!("package {} {}", self.program.display(), package.version_args.join(" ")));
+        let mut files: Vec<&Path> = vec![&self.program];
+        files.extend(self.witness.as_deref());
+        let fingerprint = tool_cache::fingerprint(&files);
+        if let Some(answer) = tool_cache::lookup(&key).filter(|a| a.fingerprint == fingerprint) {
+            return Version::parse(&answer.value);
+        }
+        let out = Command::new(&self.program).args(&package.version_args).stdin(Stdio::null()).output().ok()?;
+        let text = if out.stdout.iter().any(|b| !b.is_ascii_whitespace()) { out.stdout } else { out.stderr };
+        let version = Version::find_in(&String::from_utf8_lossy(&text))?;
+        tool_cache::remember(&key, &fingerprint, &version.to_string());
         Some(version)
     }
 
@@ -332,6 +421,7 @@ mod tests {
                 })
                 .collect(),
             version_args: vec![],
+            package: None,
         }
     }
 
