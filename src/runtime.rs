@@ -68,7 +68,7 @@ pub fn locate(runtime_root: Option<&Path>, project: Option<&Project>) -> Result<
     }
     Ok(RuntimeLookup::Found(RuntimeLocation {
         include_dirs,
-        build_dir: project.build_dir.clone(),
+        build_dir: project.layout.archive_root(&runtime.dir, &project.build_dir),
         found_by: format!("runtime module `{}` of {}", unit.name, shown.display()),
     }))
 }

@@ -333,3 +333,102 @@ fn a_required_zig_version_is_found_in_the_active_virtualenv_and_a_mismatch_is_an
         assert_eq!(again, ninja);
     }
 }
+
+/// A tree laid out as SPy's checkout is (our own small runtime and module, not SPy's code): the
+/// runtime in `spy/libspy`, an out-of-tree module in `examples/out-of-tree/spyvm_demo`, spy.toml
+/// at the top asking for SPy's layout, and the runtime's own reactor where SPy loads it.
+fn spy_shaped_tree(root: &Path) {
+    write_files(
+        root,
+        &[
+            (
+                "spy/libspy/spygen.toml",
+                "name = \"libspy\"\nsources = [\"src/*.c\"]\npublic-include-dirs = [\"include\"]\n",
+            ),
+            ("spy/libspy/include/spy.h", "int spy_answer(void);\n"),
+            (
+                "spy/libspy/src/answer.c",
+                "#include \"spy.h\"\n__attribute__((export_name(\"spy_answer\"))) int spy_answer(void) { return 42; }\n",
+            ),
+            (
+                "examples/out-of-tree/spyvm_demo/spygen.toml",
+                "name = \"spyvm_demo\"\nsources = [\"src/*.c\"]\npublic-include-dirs = [\"include\"]\n",
+            ),
+            ("examples/out-of-tree/spyvm_demo/include/spyvm_demo.h", "int spyvm_demo_twice(void);\n"),
+            (
+                "examples/out-of-tree/spyvm_demo/src/demo.c",
+                "#include \"spy.h\"\n#include \"spyvm_demo.h\"\nint spyvm_demo_twice(void) { return 2 * spy_answer(); }\n",
+            ),
+            (
+                "spy.toml",
+                "extra-vm-modules = [\"examples/out-of-tree/spyvm_demo\"]\n\n[spygen]\nruntime = \"spy/libspy\"\nlayout = \"spy\"\n\
+                 targets = [\"native\", \"wasi\"]\nbuild-types = [\"debug\", \"release\"]\n\n\
+                 # libspy.wasm, loaded by SPy's interpreter at start\n\
+                 [[spygen.program]]\nname = \"libspy_reactor\"\nkind = \"reactor\"\ndeps = [\"spy/libspy\"]\ntargets = [\"wasi\"]\n\
+                 output = \"spy/libspy/build/{target}/{build_type}/libspy.wasm\"\n",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn spys_layout_puts_every_archive_and_libspy_wasm_where_an_unmodified_spy_checkout_looks() {
+    if !require_target("wasi") || !require_program("ninja", "apt-get install ninja-build") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    spy_shaped_tree(&root);
+    run_ok(spygen().args(["gen", "-q"]).arg(&root));
+    run_ok(std::process::Command::new("ninja").arg("-C").arg(root.join("build-spygen")));
+    for target in ["native", "wasi"] {
+        for build_type in ["debug", "release"] {
+            // Where SPy's Makefiles put them and its modules' build_info() look.
+            let libspy = root.join(format!("spy/libspy/build/{target}/{build_type}/libspy.a"));
+            let module = root.join(format!("examples/out-of-tree/spyvm_demo/build/{target}/{build_type}/spyvm_demo.a"));
+            assert!(libspy.is_file(), "{}", libspy.display());
+            assert!(module.is_file(), "{}", module.display());
+            // spygen flags --libdir points there too.
+            let libdir = run_ok(
+                spygen().args(["flags", "--target", target, "--build-type", build_type, "--libdir"]).current_dir(&root),
+            );
+            assert_eq!(libdir.trim(), format!("-L{}", libspy.parent().unwrap().display()));
+        }
+    }
+    let wasm = root.join("spy/libspy/build/wasi/debug/libspy.wasm");
+    assert!(wasm.is_file() && root.join("spy/libspy/build/wasi/release/libspy.wasm").is_file());
+    // Archives are not duplicated in the build dir, which holds the objects.
+    let build = root.join("build-spygen");
+    assert!(!build.join("native/debug/libspy.a").exists() && build.join("native/debug/obj").is_dir());
+    // spygen.mk's LIBDIR agrees.
+    let fragment = std::fs::read_to_string(build.join("spygen.mk")).unwrap();
+    let expected = format!("SPYGEN_LIBDIR_wasi_debug := -L{}/spy/libspy/build/wasi/debug", root.display());
+    assert!(fragment.contains(&expected), "{expected}");
+    // The reactor SPy loads works: its export answers.
+    if require_program("node", "apt-get install nodejs") {
+        let values = run_ok(
+            std::process::Command::new("node")
+                .arg(repo_root().join("tests/support/call-exports.mjs"))
+                .arg(&wasm)
+                .arg("spy_answer"),
+        );
+        assert_eq!(values.trim(), "42");
+    }
+    // A second build has nothing to do: outputs outside the build dir are tracked as any other.
+    let again = run_ok(std::process::Command::new("ninja").arg("-C").arg(&build));
+    assert!(again.contains("no work to do"), "{again}");
+}
+
+#[test]
+fn an_unknown_layout_and_an_output_without_placeholders_are_errors_at_their_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), "layout = \"gn\"\n");
+    let (code, _, err) = run(spygen().args(["gen", "-q"]).arg(dir.path()));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("spy.toml:5:10: unknown `layout` `gn`"), "{err}");
+    let other = tempfile::tempdir().unwrap();
+    project(other.path(), "[[spygen.program]]\nname = \"p\"\nsources = [\"m/m.c\"]\noutput = \"bin/p\"\n");
+    let (code, _, err) = run(spygen().args(["gen", "-q"]).arg(other.path()));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("spy.toml:8:10: a program's `output` must contain `{target}` and `{build_type}`"), "{err}");
+}

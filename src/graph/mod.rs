@@ -329,6 +329,9 @@ pub struct GraphSettings {
     /// The runtime's public include directories (absolute), for the make fragment; `None`
     /// when the project names no runtime.
     pub runtime_include_dirs: Option<Vec<String>>,
+    /// The directory (absolute) holding the runtime archive's `<target>/<build type>/`: the
+    /// build dir, or the runtime's own `build/` in SPy's layout.
+    pub runtime_lib_root: String,
     /// The environment variables the generation read, with the values it saw (empty: unset).
     pub env: BTreeMap<String, String>,
     /// The tool versions the project requires, by package (`zig`), which the make fragment's

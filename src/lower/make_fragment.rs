@@ -34,7 +34,7 @@ pub fn lower_make_fragment(db: &Db, graph: &BuildGraph) -> String {
             // Warnings as errors and the runtime's include dirs are added when make runs
             // (SPY_WERROR, SPYGEN_INCLUDES).
             let opts = FlagOptions { build_type: bt.to_string(), warning_as_error: false };
-            let libdir = runtime.map(|_| format!("-L{}/{}/{bt}", settings.build_dir, t.name));
+            let libdir = runtime.map(|_| format!("-L{}/{}/{bt}", settings.runtime_lib_root, t.name));
             let flags = t.config_flags(&opts, &[], libdir);
             defs.push_str(&config_variables(&flags, &tools, &launcher, &|var| format!("SPYGEN_{var}_{}_{bt}", t.name)));
             // With SPY_WERROR, the warning-as-error flags replace the warning flags.

@@ -42,6 +42,7 @@ struct SpygenSpec {
     link_jobs: Option<Spanned<i64>>,
     #[serde(default)]
     require: BTreeMap<String, Spanned<String>>,
+    layout: Option<Spanned<String>>,
     #[serde(default, rename = "program")]
     programs: Vec<UnitSpec>,
 }
@@ -91,6 +92,30 @@ pub struct Project {
     pub link_jobs: Option<Located<u32>>,
     /// `[spygen.require]`: the versions of tool packages the project needs (`zig = "==0.13.0"`).
     pub requirements: BTreeMap<String, Located<VersionReq>>,
+    /// Where module archives go.
+    pub layout: Layout,
+}
+
+/// Where module archives go (`layout` under `[spygen]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// `<build dir>/<target>/<build type>/<module>.a`, everything in the build dir.
+    #[default]
+    BuildDir,
+    /// SPy's: `<module dir>/build/<target>/<build type>/<module>.a`, where SPy's own Makefiles
+    /// put them and its modules' `build_info()` look (objects stay in the build dir).
+    Spy,
+}
+
+impl Layout {
+    /// The directory holding `<target>/<build type>/` of the module in `module_dir`, whose
+    /// project builds into `build_dir`.
+    pub fn archive_root(self, module_dir: &Path, build_dir: &Path) -> PathBuf {
+        match self {
+            Layout::BuildDir => build_dir.to_path_buf(),
+            Layout::Spy => module_dir.join("build"),
+        }
+    }
 }
 
 impl Project {
@@ -173,6 +198,7 @@ impl Project {
             launcher_for: BTreeMap::new(),
             link_jobs: None,
             requirements: BTreeMap::new(),
+            layout: Layout::BuildDir,
         };
         if let (Some(path), false) = (manifest_path, options.no_spy_toml) {
             let source = SourceFile::read(&path)?;
@@ -222,6 +248,17 @@ impl Project {
             self.link_jobs = Some(Located { location, value });
         }
         self.build_types = spygen.build_types.map(strings);
+        if let Some(layout) = &spygen.layout {
+            self.layout = match layout.get_ref().as_str() {
+                "build-dir" => Layout::BuildDir,
+                "spy" => Layout::Spy,
+                other => {
+                    return Err(Error::input(format!("unknown `layout` `{other}`"))
+                        .at(at(layout.span()))
+                        .help("`build-dir` (the default: every output in the build dir) or `spy` (module archives in <module>/build/<target>/<build type>/, as SPy's Makefiles put them)"));
+                }
+            };
+        }
         for (package, text) in spygen.require {
             let location = at(text.span());
             let value = VersionReq::parse(text.get_ref()).map_err(|why| {

@@ -38,6 +38,7 @@ pub struct UnitSpec {
     system_libs: Vec<Spanned<SystemLibSpec>>,
     suffix: Option<Spanned<BTreeMap<Spanned<String>, String>>>,
     foreign_make: Option<Spanned<ForeignMakeSpec>>,
+    output: Option<Spanned<String>>,
     #[serde(default)]
     target: BTreeMap<Spanned<String>, SettingsSpec>,
     #[serde(default)]
@@ -189,6 +190,9 @@ pub struct Unit {
     /// Built by its own Makefile instead of by spygen (modules only); `sources` are then the
     /// files whose change re-runs make.
     pub foreign_make: Option<ForeignMake>,
+    /// Where the program goes instead of `<build dir>/<target>/<build type>/<name><suffix>`
+    /// (programs only): absolute, with `{target}` and `{build_type}`.
+    pub output: Option<Located<String>>,
 }
 
 /// A valid unit name: it becomes part of paths and ninja variable names.
@@ -222,6 +226,7 @@ impl UnitSpec {
         let kind = self.kind(declared, &at)?;
         self.check_keys(kind, &at)?;
         let foreign_make = self.foreign_make(dir, &at)?;
+        let output = self.output(dir, &at)?;
         let path_list = |items: Vec<Spanned<String>>| -> Vec<Located<PathBuf>> {
             items
                 .into_iter()
@@ -257,6 +262,7 @@ impl UnitSpec {
         };
         Ok(Unit {
             foreign_make,
+            output,
             name,
             kind,
             dir: dir.to_path_buf(),
@@ -317,6 +323,11 @@ impl UnitSpec {
     /// interface, system libraries or foreign make, a bundle no sources, a module no suffix.
     fn check_keys(&self, kind: UnitKind, at: &dyn Fn(std::ops::Range<usize>) -> Location) -> Result<()> {
         if kind == UnitKind::Module {
+            if let Some(output) = &self.output {
+                return Err(Error::input("`output` applies to programs, not modules").at(at(output.span())).help(
+                    "remove it: a module's archive goes to the project's layout (`layout = \"spy\"` under [spygen] puts it in <module>/build/)",
+                ));
+            }
             return match &self.suffix {
                 Some(suffix) => Err(Error::input("`suffix` applies to programs, not modules")
                     .at(at(suffix.span()))
@@ -355,6 +366,24 @@ impl UnitSpec {
     }
 
     /// The module's `[foreign-make]` table, checked, its directory absolute against `dir`.
+    /// A program's `output`, made absolute; it must name each configuration's own file.
+    fn output(&self, dir: &Path, at: &dyn Fn(std::ops::Range<usize>) -> Location) -> Result<Option<Located<String>>> {
+        let Some(output) = &self.output else { return Ok(None) };
+        let text = output.get_ref();
+        if !text.contains("{target}") || !text.contains("{build_type}") {
+            return Err(Error::input("a program's `output` must contain `{target}` and `{build_type}`")
+                .at(at(output.span()))
+                .help("each configuration needs its own file, e.g. \"spy/libspy/build/{target}/{build_type}/libspy.wasm\""));
+        }
+        let absolute = paths::absolute(Path::new(text), dir);
+        let Some(value) = absolute.to_str() else {
+            return Err(Error::input(format!("`output` {absolute:?} is not UTF-8: build files are text"))
+                .at(at(output.span()))
+                .help("use a path whose name is UTF-8"));
+        };
+        Ok(Some(Located { location: at(output.span()), value: value.to_string() }))
+    }
+
     fn foreign_make(&self, dir: &Path, at: &dyn Fn(std::ops::Range<usize>) -> Location) -> Result<Option<ForeignMake>> {
         let Some(f) = &self.foreign_make else { return Ok(None) };
         let f = f.get_ref();

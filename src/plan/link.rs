@@ -19,6 +19,24 @@ fn program_suffix<'a>(unit: &'a Unit, toolchain: &'a Toolchain) -> &'a str {
     unit.suffix.get(&toolchain.name).map_or(toolchain.suffixes.executable.as_str(), |s| s.value.as_str())
 }
 
+impl Planner<'_> {
+    /// Where a program goes, as (stem, suffix): `<target>/<build type>/<name>` and the
+    /// target's suffix, or the program's `output` (relative to the build dir) split before the
+    /// suffix when it ends with it (side outputs, emscripten's `.wasm`, go beside the stem).
+    fn program_output(&self, ctx: &UnitConfig, unit: &Unit) -> (String, String) {
+        let suffix = program_suffix(unit, ctx.toolchain).to_string();
+        let Some(output) = &unit.output else {
+            return (format!("{}/{}", ctx.config.dir(), unit.name), suffix);
+        };
+        let path = output.value.replace("{target}", &ctx.config.target).replace("{build_type}", &ctx.config.build_type);
+        let rel = self.rel(std::path::Path::new(&path));
+        match rel.strip_suffix(suffix.as_str()).filter(|_| !suffix.is_empty()) {
+            Some(stem) => (stem.to_string(), suffix),
+            None => (rel, String::new()),
+        }
+    }
+}
+
 /// `toolchain`'s reactor link flags, or the error that `unit` (a reactor or a wasm bundle)
 /// cannot be built for it.
 fn reactor_flags<'a>(unit: &Unit, toolchain: &'a Toolchain) -> Result<&'a [String]> {
@@ -99,8 +117,8 @@ impl Planner<'_> {
         let order: Vec<UnitId> =
             runtime.into_iter().chain(closure.iter().copied().filter(|&d| Some(d) != runtime)).collect();
         let inputs: Vec<FileId> = order.iter().filter_map(|d| archives.get(d).copied()).collect();
-        let out =
-            self.graph.file(&format!("{}/{}{}", ctx.config.dir(), unit.name, program_suffix(unit, ctx.toolchain)));
+        let (stem, suffix) = self.program_output(ctx, unit);
+        let out = self.graph.file(&format!("{stem}{suffix}"));
         let mut args = vec![
             "--target".to_string(),
             ctx.config.target.clone(),
@@ -167,8 +185,7 @@ impl Planner<'_> {
         let name = format!("ldflags.{}.{}", unit.name, ctx.config.name());
         let ldflags =
             self.graph.add_flag_set(FlagSet { name, parts: vec![FlagPart::Ref(base), FlagPart::Words(words)] });
-        let suffix = program_suffix(unit, toolchain);
-        let stem = format!("{}/{}", ctx.config.dir(), unit.name);
+        let (stem, suffix) = self.program_output(ctx, unit);
         let out = self.graph.file(&format!("{stem}{suffix}"));
         let mut action = self.unit_action(if reactor { ActionKind::LinkWholeArchive } else { ActionKind::Link }, ctx);
         action.tool = Some(cc);
@@ -177,7 +194,7 @@ impl Planner<'_> {
         action.inputs.extend(closure.iter().filter_map(|d| archives.get(d).copied()));
         action.outputs.push(out);
         for side in &toolchain.link.side_outputs {
-            if side != suffix {
+            if *side != suffix {
                 action.implicit_outputs.push(self.graph.file(&format!("{stem}{side}")));
             }
         }

@@ -235,7 +235,10 @@ impl<'a> Planner<'a> {
     /// Adds the action archiving a module's `objects`; returns the archive.
     fn archive(&mut self, ctx: &UnitConfig, objects: Vec<FileId>, ar: ToolId) -> Result<FileId> {
         let unit = &self.units[ctx.unit];
-        let out = self.graph.file(&format!("{}/{}{}", ctx.config.dir(), unit.name, ctx.toolchain.suffixes.archive));
+        let root = self.project.layout.archive_root(&unit.dir, &self.build_dir);
+        let dir =
+            if root == self.build_dir { ctx.config.dir() } else { format!("{}/{}", self.rel(&root), ctx.config.dir()) };
+        let out = self.graph.file(&format!("{dir}/{}{}", unit.name, ctx.toolchain.suffixes.archive));
         let mut action = self.unit_action(ActionKind::Archive, ctx);
         action.tool = Some(ar);
         action.inputs = objects.into();
@@ -281,6 +284,10 @@ impl<'a> Planner<'a> {
             compdb_config,
             warning_as_error: options.warning_as_error,
             runtime_include_dirs,
+            runtime_lib_root: match self.units.runtime() {
+                Some(rt) => utf8(&self.project.layout.archive_root(&self.units[rt].dir, &self.build_dir))?,
+                None => utf8(&self.build_dir)?,
+            },
             env: options.env.clone(),
             requirements: self.project.requirement_map(),
         });
