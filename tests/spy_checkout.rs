@@ -287,10 +287,10 @@ fn a_required_zig_version_is_found_in_the_active_virtualenv_and_a_mismatch_is_an
         &project,
         &[
             ("m/spygen.toml", "name = \"m\"\nsources = [\"m.c\"]\n"),
-            ("m/m.c", "int m(void) { return 1; }\n"),
+            ("m/m.c", "__attribute__((export_name(\"m\"))) int m(void) { return 1; }\n"),
             (
                 "spy.toml",
-                "extra-vm-modules = [\"m\"]\n[spygen]\ntargets = [\"wasi\"]\nbuild-types = [\"debug\"]\n\n[spygen.require]\nzig = \"==0.13.0\"\n",
+                "extra-vm-modules = [\"m\"]\n[spygen]\ntargets = [\"wasi\"]\nbuild-types = [\"debug\", \"release\"]\n\n[spygen.require]\nzig = \"==0.13.0\"\n",
             ),
         ],
     );
@@ -314,6 +314,26 @@ fn a_required_zig_version_is_found_in_the_active_virtualenv_and_a_mismatch_is_an
     let mut toolchains = spygen();
     in_venv(toolchains.arg("toolchains"));
     assert!(run_ok(&mut toolchains).contains("requires  zig ==0.13.0: found 0.13.0, met"));
+    // A release bundle of zig 0.13's LTO archives links under zig 0.13 (its wasm-ld aborts
+    // when the link itself is given -flto), keyed as SPy keys it.
+    let mut bundle = spygen();
+    in_venv(bundle.args(["bundle", "--spy-compatible", "--build-type", "release", "--cache-dir", "cache"]));
+    bundle.arg("build-spygen/wasi/release/m.a").args(["-o", "m.wasm"]);
+    run_ok(&mut bundle);
+    let entry =
+        std::fs::read_dir(project.join("cache")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(entry.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["zig_version"], "0.13.0");
+    if require_program("node", "apt-get install nodejs") {
+        let called = std::process::Command::new("node")
+            .arg(repo_root().join("tests/support/call-exports.mjs"))
+            .arg(project.join("m.wasm"))
+            .arg("m")
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&called.stdout).trim(), "1");
+    }
 
     // Without the environment, the zig found is another version (unless it happens to be
     // 0.13.0 too): an error at the requirement, with the command that installs the right one.

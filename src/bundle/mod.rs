@@ -42,6 +42,8 @@ pub struct BundleRequest {
     pub force_rebuild: bool,
     /// How the entry is keyed and described.
     pub scheme: KeyScheme,
+    /// The project's tool version requirements, which the linking compiler meets.
+    pub requirements: crate::toolchain::requirement::Requirements,
 }
 
 /// How a bundle's cache entry is keyed and described.
@@ -160,7 +162,7 @@ pub fn key_material(toolchain: &Toolchain, request: &BundleRequest) -> Result<Ke
     if request.archives.is_empty() {
         return Err(Error::usage("no archives to bundle").help("pass the runtime archive, then the module archives"));
     }
-    let compiler = toolchain.require(&toolchain.compiler)?;
+    let compiler = toolchain.require_meeting(&toolchain.compiler, &request.requirements)?;
     let linker_version = compiler.version(&toolchain.compiler.version_args).unwrap_or_else(|| "unknown".into());
     let mut exports = request.exports.clone();
     exports.sort();

@@ -150,6 +150,8 @@ pub fn run(args: &BundleArgs, db: &Db) -> Result<()> {
         output: args.output.clone(),
         force_rebuild: args.force_rebuild,
         scheme: if args.spy_compatible { bundle::KeyScheme::Spy } else { bundle::KeyScheme::Spygen },
+        // The nearest project's `[spygen.require]`: the zig that links is the one it pins.
+        requirements: Project::nearby(None)?.map(|p| p.requirement_map()).unwrap_or_default(),
     };
     let outcome = bundle::bundle(toolchain, &request)?;
     if let Some(note) = &outcome.repaired {
