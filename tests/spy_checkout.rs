@@ -415,6 +415,11 @@ fn spys_layout_puts_every_archive_and_libspy_wasm_where_an_unmodified_spy_checko
             assert_eq!(libdir.trim(), format!("-L{}", libspy.parent().unwrap().display()));
         }
     }
+    // The reactor links as SPy links libspy.wasm: the target's flags, no -flto (zig 0.13's
+    // wasm-ld aborts on SPy's runtime with it).
+    let ninja = std::fs::read_to_string(root.join("build-spygen/build.ninja")).unwrap();
+    let reactor_flags = ninja.lines().find(|l| l.starts_with("ldflags.libspy_reactor.wasi-release = ")).unwrap();
+    assert!(!reactor_flags.contains("-flto") && reactor_flags.contains("-mexec-model=reactor"), "{reactor_flags}");
     let wasm = root.join("spy/libspy/build/wasi/debug/libspy.wasm");
     assert!(wasm.is_file() && root.join("spy/libspy/build/wasi/release/libspy.wasm").is_file());
     // Archives are not duplicated in the build dir, which holds the objects.

@@ -183,8 +183,15 @@ impl Planner<'_> {
         }
         words.extend(toolchain.link.export_flags(&exports));
         let name = format!("ldflags.{}.{}", unit.name, ctx.config.name());
-        let ldflags =
-            self.graph.add_flag_set(FlagSet { name, parts: vec![FlagPart::Ref(base), FlagPart::Words(words)] });
+        // A reactor links with the target's flags, not the build type's: as SPy links
+        // libspy.wasm, without `-flto` (on which zig 0.13's wasm-ld aborts; wasm-ld optimises
+        // LTO objects across the link all the same).
+        let parts = if reactor {
+            vec![FlagPart::Words(toolchain.flags.ldflags.iter().cloned().chain(words).collect())]
+        } else {
+            vec![FlagPart::Ref(base), FlagPart::Words(words)]
+        };
+        let ldflags = self.graph.add_flag_set(FlagSet { name, parts });
         let (stem, suffix) = self.program_output(ctx, unit);
         let out = self.graph.file(&format!("{stem}{suffix}"));
         let mut action = self.unit_action(if reactor { ActionKind::LinkWholeArchive } else { ActionKind::Link }, ctx);
