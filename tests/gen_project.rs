@@ -239,7 +239,7 @@ fn launcher_from_spy_toml_prefixes_compiles_only() {
     let mut uses = 0;
     for (i, l) in lines.iter().enumerate() {
         if l.contains("${launcher.") {
-            assert!(l.starts_with("  command = ${launcher.native} ${cc.native} -MMD "), "{l}");
+            assert!(l.starts_with("  command = PWD=/proc/self/cwd ${launcher.native} ${cc.native} -MMD "), "{l}");
             assert!(
                 lines[i - 1].starts_with("rule cc.") && lines[i - 1].ends_with(".native-debug"),
                 "{}",

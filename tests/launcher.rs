@@ -201,7 +201,10 @@ fn ccache_serves_a_clean_rebuild_from_its_cache() {
     let compiles: Vec<&&str> = commands.iter().filter(|c| c.contains(" -c $in")).collect();
     assert!(!compiles.is_empty(), "{text}");
     for command in compiles {
-        assert!(command.starts_with("${launcher.native} ${cc.native} -MMD -MF $out.d "), "{command}");
+        assert!(
+            command.starts_with("PWD=/proc/self/cwd ${launcher.native} ${cc.native} -MMD -MF $out.d "),
+            "{command}"
+        );
     }
     for command in commands.iter().filter(|c| c.contains("${ar.native}") || c.contains("$ldflags")) {
         assert!(!command.contains("launcher"), "archives and links run without the launcher: {command}");

@@ -7,11 +7,11 @@
 //!
 //! | kind | command |
 //! |---|---|
-//! | compile | `<launcher> <cc> -MMD -MF <out>.d <cflags> <object flags> -c <in> -o <out>` |
+//! | compile | `PWD=/proc/self/cwd <launcher> <cc> -MMD -MF <out>.d <cflags> <object flags> -c <in> -o <out>` |
 //! | archive | `rm -f <out> && <ar> rcs <out> <in>` |
 //! | link | `<cc> -o <out> <in> <ldflags>` |
 //! | link-whole-archive | `<cc> -o <out> -Wl,--whole-archive <in> -Wl,--no-whole-archive <ldflags>` |
-//! | foreign-make | `make <args>` |
+//! | foreign-make | `PWD=/proc/self/cwd make <args>` |
 //! | bundle | `spygen bundle <args>` |
 //! | regenerate | `spygen <args> --regen` |
 //!
@@ -20,9 +20,17 @@
 
 use super::{Action, ActionKind, BuildGraph, FlagPart, FlagSetId};
 
+/// The working directory compilers are told they run in (`PWD`): the same path in every
+/// checkout. GCC and clang record `$PWD` (when it is the real working directory, as this
+/// link to it is) in debug info and GCC's LTO objects; the path map turns it into `.`.
+pub const PORTABLE_PWD: &str = "/proc/self/cwd";
+
 /// A variable of a command template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Var {
+    /// `PWD=/proc/self/cwd` ([`PORTABLE_PWD`]) before a compile or a foreign make, where a
+    /// shell runs the command (left out where tools read it: compile_commands.json).
+    Pwd,
     /// The compiler launcher of the action's target (ccache, distcc); nothing when it has
     /// none, and left out where tools read the command (compile_commands.json).
     Launcher,
@@ -99,6 +107,7 @@ const fn v(var: Var) -> Word {
 
 const COMPILE: CommandTemplate = CommandTemplate {
     steps: &[&[
+        v(Pwd),
         v(Launcher),
         v(Tool),
         Lit("-MMD"),
@@ -136,7 +145,7 @@ const LINK_WHOLE: CommandTemplate = CommandTemplate {
     ]],
 };
 const LINK_RSP_COMMAND: CommandTemplate = CommandTemplate { steps: &[&[v(Tool), v(AtRspfile)]] };
-const FOREIGN_MAKE: CommandTemplate = CommandTemplate { steps: &[&[v(Make), v(Args)]] };
+const FOREIGN_MAKE: CommandTemplate = CommandTemplate { steps: &[&[v(Pwd), v(Make), v(Args)]] };
 const BUNDLE: CommandTemplate = CommandTemplate { steps: &[&[v(Spygen), Lit("bundle"), v(Args)]] };
 const BUNDLE_RSP: ResponseFileCommand = ResponseFileCommand {
     command: CommandTemplate { steps: &[&[v(Spygen), Lit("bundle"), Lit("--args-from"), v(Rspfile)]] },
@@ -220,6 +229,11 @@ impl BuildGraph {
         for word in words {
             match word {
                 Word::Lit(text) => f(text),
+                Word::Var(Pwd) => {
+                    if launcher {
+                        f(&format!("PWD={PORTABLE_PWD}"));
+                    }
+                }
                 Word::Var(Launcher) => {
                     if launcher
                         && let Some(tool) = action.tool
@@ -318,9 +332,9 @@ mod tests {
         );
         let template = ActionKind::Compile.command().unwrap();
         assert_eq!(
-            g.expand_words(compile, template.main_step(), true)[0],
-            "ccache",
-            "with the launcher, it comes first"
+            g.expand_words(compile, template.main_step(), true)[..2],
+            ["PWD=/proc/self/cwd", "ccache"],
+            "as a shell runs it: the working directory compilers record, then the launcher"
         );
     }
 

@@ -91,8 +91,9 @@ pub fn write_compdb(graph: &BuildGraph, config: Option<ConfigId>, out: &mut dyn 
                     Word::Var(Var::Inputs) => push(out, src, false),
                     Word::Var(Var::Output) => push(out, obj, false),
                     Word::Var(Var::Depfile) => push(out, &format!("{obj}.d"), false),
-                    // Tools reading the database want the compiler, not ccache or distcc.
-                    Word::Var(Var::Launcher) => {}
+                    // Tools reading the database want the compiler, not ccache or distcc, and
+                    // the directory is the entry's own.
+                    Word::Var(Var::Launcher | Var::Pwd) => {}
                     Word::Var(other) => {
                         for w in graph.expand_words(a, &[Word::Var(other)], false) {
                             push(out, &w, false);

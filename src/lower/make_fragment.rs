@@ -51,7 +51,11 @@ pub fn lower_make_fragment(db: &Db, graph: &BuildGraph) -> String {
         // Spelled with stand-ins, escaped, then given make's references: the including
         // Makefile's directory, and the object a recipe writes (expanded when the recipe runs).
         let (dir, object) = ("SPYGEN_STAND_IN_DIR", "SPYGEN_STAND_IN_OBJECT");
-        let path_map = words(&t.flags.path_map(dir, ".")).replace(dir, "$(CURDIR)");
+        // The Makefile's directory, by the path make knows and by the link to it that compiles
+        // run from spygen's build files see as PWD.
+        let mut maps = t.flags.path_map(dir, ".");
+        maps.extend(t.flags.path_map(crate::graph::PORTABLE_PWD, "."));
+        let path_map = words(&maps).replace(dir, "$(CURDIR)");
         let _ = writeln!(defs, "SPYGEN_PATH_MAP_{} := {path_map}", t.name);
         let per_object: Vec<String> =
             t.flags.per_object.iter().map(|w| w.replace(crate::graph::OBJECT_PLACEHOLDER, object)).collect();

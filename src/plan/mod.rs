@@ -314,11 +314,13 @@ impl<'a> Planner<'a> {
 
     /// `path` relative to the build dir, as build files spell it.
     /// The flags making compiles record paths as seen from the project, whatever directory the
-    /// checkout is in: the build dir (where compiles run) as `.`, and the way up from it to the
-    /// project as nothing, so `../runtime/src/str.c` is `runtime/src/str.c` in debug info and
-    /// `__FILE__`.
+    /// checkout is in: their working directory, the build dir (as `PWD` spells it, the same in
+    /// every checkout), as `.`, and the way up from it to the project as nothing, so
+    /// `../runtime/src/str.c` is `runtime/src/str.c` in debug info and `__FILE__`.
     fn path_map_flags(&self, toolchain: &Toolchain) -> Vec<String> {
-        let mut flags = toolchain.flags.path_map(&paths::to_slash(&self.build_dir), ".");
+        // Compiles run with PWD set to this link to their working directory (see
+        // `graph::PORTABLE_PWD`): what they record of it is the same in every checkout.
+        let mut flags = toolchain.flags.path_map(crate::graph::PORTABLE_PWD, ".");
         let up = self.rel(&self.project.root);
         if up != "." && !up.is_empty() {
             flags.extend(toolchain.flags.path_map(&format!("{up}/"), ""));
