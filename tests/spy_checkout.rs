@@ -359,7 +359,8 @@ fn spy_shaped_tree(root: &Path) {
             ("spy/libspy/include/spy.h", "int spy_answer(void);\n"),
             (
                 "spy/libspy/src/answer.c",
-                "#include \"spy.h\"\n__attribute__((export_name(\"spy_answer\"))) int spy_answer(void) { return 42; }\n",
+                "#include \"spy.h\"\n__attribute__((export_name(\"spy_answer\"))) int spy_answer(void) { return 42; }\n\
+                 const char *spy_where(void) { return __FILE__; }\n",
             ),
             (
                 "examples/out-of-tree/spyvm_demo/spygen.toml",
@@ -406,6 +407,11 @@ fn spys_layout_puts_every_archive_and_libspy_wasm_where_an_unmodified_spy_checko
             assert_eq!(libdir.trim(), format!("-L{}", libspy.parent().unwrap().display()));
         }
     }
+    // A traceback names the source as the project does, not by the way from the build dir.
+    let archive = std::fs::read(root.join("spy/libspy/build/native/debug/libspy.a")).unwrap();
+    let holds = |text: &str| archive.windows(text.len()).any(|w| w == text.as_bytes());
+    assert!(holds("spy/libspy/src/answer.c") && !holds("../spy/libspy/src/answer.c"));
+    assert!(!holds(&root.display().to_string()), "no path of the checkout in the archive");
     // The reactor links as SPy links libspy.wasm: the target's flags, no -flto (zig 0.13's
     // wasm-ld aborts on SPy's runtime with it).
     let ninja = std::fs::read_to_string(root.join("build-spygen/build.ninja")).unwrap();
