@@ -80,19 +80,24 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The sha256 of a file, streamed in 1 MiB blocks, and its size.
 pub fn hash_file(path: &Path) -> Result<(String, u64)> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
     let mut hasher = Sha256::new();
+    let size = stream_file(path, &mut |block| hasher.update(block))?;
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// Reads `path` in 1 MiB blocks, handing each to `block`; returns its size.
+fn stream_file(path: &Path, block: &mut dyn FnMut(&[u8])) -> Result<u64> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
     let mut buf = vec![0u8; 1 << 20];
     let mut size = 0u64;
     loop {
         let n = file.read(&mut buf).map_err(|e| Error::io("read", path, e))?;
         if n == 0 {
-            break;
+            return Ok(size);
         }
-        hasher.update(&buf[..n]);
+        block(&buf[..n]);
         size += n as u64;
     }
-    Ok((hex(&hasher.finalize()), size))
 }
 
 /// One input as recorded in the manifest.
@@ -242,21 +247,13 @@ fn spy_key_material(
         })?;
     let mut hasher = Sha256::new();
     let mut inputs = Vec::new();
-    let mut buf = vec![0u8; 1 << 20];
     for archive in &request.archives {
-        let mut file = std::fs::File::open(archive)
-            .map_err(|e| Error::io("read", archive, e).help("build the archive first (ninja or make)"))?;
         let mut own = Sha256::new();
-        let mut size = 0u64;
-        loop {
-            let n = file.read(&mut buf).map_err(|e| Error::io("read", archive, e))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            own.update(&buf[..n]);
-            size += n as u64;
-        }
+        let size = stream_file(archive, &mut |block| {
+            hasher.update(block);
+            own.update(block);
+        })
+        .map_err(|e| e.help("build the archive first (ninja or make)"))?;
         inputs.push(InputRecord { path: archive.display().to_string(), size, sha256: hex(&own.finalize()) });
     }
     hasher.update(version.as_bytes());
