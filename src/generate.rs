@@ -108,6 +108,8 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     }
     let mut stamps: Vec<(String, String)> =
         response_files.iter().flatten().map(|r| (r.path.clone(), r.content.clone())).collect();
+    // The goals `spygen build` lists and checks.
+    stamps.push((lower::goals::GOALS_FILE.to_string(), lower::goals::goals_text(&plan.graph)));
     if options.format != Format::Ninja {
         let make = lower::lower_make(&plan.graph, &response_files);
         files.push((MAKEFILE, vec![make.makefile]));

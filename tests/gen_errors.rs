@@ -57,7 +57,7 @@ fn expect_error(edit: &[(&str, &str)], expected: &str) {
     leftovers.sort();
     assert_eq!(
         leftovers,
-        [".spygen-inputs", ".spygen-lock", "build.ninja", "compile_commands.json", "spygen.mk"],
+        [".spygen-goals", ".spygen-inputs", ".spygen-lock", "build.ninja", "compile_commands.json", "spygen.mk"],
         "no temporary or partial file"
     );
 }

@@ -1,5 +1,6 @@
 //! The command line: parse arguments, call the library, print. No build logic lives here.
 
+mod build_cmd;
 mod bundle_cmd;
 mod flags;
 mod gen_cmd;
@@ -36,6 +37,8 @@ enum Command {
     Toolchains(toolchains::ToolchainsArgs),
     /// Generate build files (build.ninja or Makefile, spygen.mk, compile_commands.json).
     Gen(gen_cmd::GenArgs),
+    /// Generate when needed, then build (ninja, else make); the exit status is the build's.
+    Build(build_cmd::BuildArgs),
     /// Print the build graph: Graphviz dot, JSON for tools, or compile_commands.json.
     Graph(graph_cmd::GraphArgs),
     /// Link archives into a wasi reactor through a content-addressed cache (--list, --gc).
@@ -61,7 +64,7 @@ pub fn run() -> i32 {
         }
     };
     match dispatch(cli) {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("spygen: error: {e}");
             e.exit_code()
@@ -69,9 +72,11 @@ pub fn run() -> i32 {
     }
 }
 
-fn dispatch(cli: Cli) -> Result<()> {
+/// Runs the command; its exit code (a build's is the backend's).
+fn dispatch(cli: Cli) -> Result<i32> {
     let reads_env = match &cli.command {
         Command::Gen(args) => args.project.reads_env(),
+        Command::Build(args) => args.project.reads_env(),
         Command::Graph(args) => args.project.reads_env(),
         _ => true,
     };
@@ -85,9 +90,11 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Flags(args) => flags::run(args, &load_db()?),
         Command::Toolchains(args) => toolchains::run(args, &load_db()?),
         Command::Gen(args) => gen_cmd::run(args, &load_db()?, toolchain_dir),
+        Command::Build(args) => return build_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Graph(args) => graph_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Bundle(args) => bundle_cmd::run(args, &load_db()?),
     }
+    .map(|()| 0)
 }
 
 /// Writes `text` to stdout; a closed pipe (`spygen flags | head`) is not an error.

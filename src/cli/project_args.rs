@@ -14,9 +14,10 @@ use crate::toolchain::Db;
 /// Which project, which configurations, where the build goes.
 #[derive(Debug, Args)]
 pub struct ProjectArgs {
-    /// The project directory (holding spy.toml), or spy.toml itself.
-    #[arg(default_value = ".", value_name = "PROJECT")]
-    pub project: PathBuf,
+    /// The project directory (holding spy.toml), or spy.toml itself (default: the nearest
+    /// spy.toml in the current directory or a parent).
+    #[arg(value_name = "PROJECT")]
+    pub project: Option<PathBuf>,
     /// Where build files and outputs go (default: `[spygen] build-dir`, else PROJECT/build).
     #[arg(long, value_name = "DIR")]
     pub build_dir: Option<PathBuf>,
@@ -79,7 +80,9 @@ pub fn check_text_arg(option: &str, value: &std::ffi::OsStr) -> Result<()> {
 impl ProjectArgs {
     /// Checks every value of these options with [`check_text_arg`].
     fn check_text(&self, toolchain_dir: Option<&Path>) -> Result<()> {
-        check_text_arg("PROJECT", self.project.as_os_str())?;
+        if let Some(project) = &self.project {
+            check_text_arg("PROJECT", project.as_os_str())?;
+        }
         for (option, path) in [("--build-dir", self.build_dir.as_deref()), ("--toolchain-dir", toolchain_dir)] {
             if let Some(p) = path {
                 check_text_arg(option, p.as_os_str())?;
@@ -151,9 +154,30 @@ impl ProjectArgs {
         }
     }
 
+    /// PROJECT, else the directory of the nearest spy.toml from `cwd` up, else (with modules
+    /// given on the command line, as SPy's `--extra-vm-module` runs do) `cwd`; with none of
+    /// these there is nothing to build: an error saying what a project is.
+    fn project_dir(&self, project: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
+        if let Some(p) = project {
+            return Ok(p.to_path_buf());
+        }
+        if let Some(manifest) = crate::manifest::Project::find(cwd) {
+            return Ok(manifest.parent().map(Path::to_path_buf).unwrap_or_default());
+        }
+        if !self.extra_vm_modules.is_empty() {
+            return Ok(cwd.to_path_buf());
+        }
+        Err(crate::plan::no_project_error(cwd, "or any parent directory"))
+    }
+
     /// The planner's options for the descriptors in `db`; `toolchain_dir` is passed on to the
     /// regeneration command.
     pub fn to_options(&self, db: &Db, toolchain_dir: Option<&Path>) -> Result<GenOptions> {
+        self.to_options_for(self.project.as_deref(), db, toolchain_dir)
+    }
+
+    /// [`ProjectArgs::to_options`] for the project `project` (`None`: found from here up).
+    pub fn to_options_for(&self, project: Option<&Path>, db: &Db, toolchain_dir: Option<&Path>) -> Result<GenOptions> {
         self.check_text(toolchain_dir)?;
         let cwd = paths::current_dir();
         let spygen_exe = std::env::current_exe().map_err(|e| {
@@ -162,7 +186,7 @@ impl ProjectArgs {
         })?;
         Ok(GenOptions {
             force: false,
-            project_dir: self.project.clone(),
+            project_dir: self.project_dir(project, &cwd)?,
             load: LoadOptions {
                 no_spy_toml: self.no_spy_toml,
                 extra_vm_modules: self.extra_vm_modules.iter().map(|p| paths::absolute(p, &cwd)).collect(),

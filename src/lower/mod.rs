@@ -5,6 +5,7 @@ mod fixture;
 
 pub mod compdb;
 pub mod dot;
+pub mod goals;
 pub mod graph_json;
 pub mod make;
 pub mod make_fragment;

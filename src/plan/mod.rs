@@ -44,13 +44,34 @@ pub struct Plan {
 /// Reads the project `options` name (`spy.toml` unless `--no-spy-toml`, plus
 /// `--extra-vm-module`), for [`build_dir`] and [`plan`].
 pub fn load_project(options: &GenOptions) -> Result<Project> {
-    Project::load(&options.project_dir, &options.load)
+    let project = Project::load(&options.project_dir, &options.load)?;
+    if project.manifest.is_none() && project.extra_vm_modules.is_empty() {
+        return Err(no_project_error(&project.root, ""));
+    }
+    Ok(project)
+}
+
+/// The error for a directory that holds no project (no spy.toml, no module given): `where`
+/// adds where else was looked.
+pub fn no_project_error(dir: &Path, also: &str) -> Error {
+    let place = if also.is_empty() { dir.display().to_string() } else { format!("{} {also}", dir.display()) };
+    Error::usage(format!("no spy.toml in {place}: nothing to build"))
+        .help("run spygen in a SPy project, or name one (`spygen gen examples/out-of-tree/demo`); a project is a directory with a spy.toml listing its modules, `extra-vm-modules = [\"path/to/module\"]`, each a directory with a spygen.toml; or give modules with --extra-vm-module")
 }
 
 /// Plans `project` (read by [`load_project`]) for the wanted configurations.
 pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
     let units = Units::load(project)?;
     let mut planner = Planner::new(db, options, project, &units);
+    if units.all().is_empty() {
+        let manifest = project
+            .manifest
+            .as_ref()
+            .map_or_else(|| project.root.display().to_string(), |m| m.path.display().to_string());
+        planner.warnings.push(format!(
+            "{manifest} names no module and no program: nothing to build (list modules in `extra-vm-modules`, or add a [[spygen.program]])"
+        ));
+    }
     planner.check_target_names()?;
     planner.check_include_dirs()?;
     let configs = planner.configurations()?;
