@@ -141,3 +141,57 @@ fn outside_any_project_build_says_what_a_project_is_and_writes_nothing() {
     let (code, _, err) = run(spygen().args(["build", "-j", "0"]).current_dir(dir.path()));
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn clean_removes_what_the_build_made_and_keeps_the_build_files_until_all() {
+    if !require_program("ninja", "apt-get install ninja-build") || !require_target("native") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    run_ok(spygen().arg("build").current_dir(dir.path()));
+    let build = dir.path().join("build-spygen");
+    std::fs::write(build.join("notes.txt"), "mine\n").unwrap();
+    let out = run_ok(spygen().arg("clean").current_dir(dir.path()));
+    // 4 objects (ninja keeps their header dependencies in its log, not in depfiles), 2 archives
+    // and 2 programs.
+    assert!(out.contains("removed 8 file(s)"), "{out}");
+    for gone in ["native/debug/app", "native/release/m.a", "native/debug/obj"] {
+        assert!(!build.join(gone).exists(), "{gone}");
+    }
+    assert!(build.join("build.ninja").is_file() && build.join("notes.txt").is_file());
+    // A build after a clean builds everything again.
+    run_ok(spygen().args(["build", "native-debug"]).current_dir(dir.path()));
+    assert_eq!(app(dir.path(), "debug"), "42\n");
+    run_ok(spygen().args(["clean", "--all"]).current_dir(dir.path()));
+    let left: Vec<String> =
+        std::fs::read_dir(&build).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(left, ["notes.txt"], "only what spygen and ninja did not write is left");
+    std::fs::remove_file(build.join("notes.txt")).unwrap();
+    run_ok(spygen().args(["clean", "--all"]).current_dir(dir.path()));
+    assert!(!build.exists(), "an empty build dir goes too");
+}
+
+#[test]
+fn clean_runs_a_vendored_makefiles_own_clean_and_the_makefile_has_clean_and_help_goals() {
+    if !require_program("make", "apt-get install make") || !require_target("native") {
+        return;
+    }
+    let (_tmp, examples) = examples_copy();
+    let demo = examples.join("out-of-tree/demo");
+    run_ok(spygen().args(["gen", "-q", "--format", "make", "--target", "native", "--build-type", "debug"]).arg(&demo));
+    let help = run_ok(Command::new("make").arg("-s").arg("-C").arg(demo.join("build")).arg("help"));
+    assert_eq!(
+        help,
+        "configurations: native-debug\ntargets: native\nmodules: runtime spyvm_tinyenc tinyenc spyvm_libmagic\n\
+         programs: encdemo whatis tinyenc_reactor tinyenc_vectors tinyenc_bundle\ndefault: all\n"
+    );
+    run_ok(Command::new("make").arg("-C").arg(demo.join("build")).arg("-j2"));
+    let vendored = examples.join("out-of-tree/vendor/tinyenc/build/native/debug");
+    assert!(vendored.join("libtinyenc.a").is_file() && vendored.join("obj").is_dir());
+    let out = run_ok(Command::new("make").arg("-s").arg("-C").arg(demo.join("build")).arg("clean"));
+    assert!(out.contains("spygen: removed"), "{out}");
+    assert!(!examples.join("out-of-tree/vendor/tinyenc/build").exists(), "the library's own `make clean` ran");
+    assert!(!demo.join("build/native/debug/encdemo").exists());
+    assert!(demo.join("build/Makefile").is_file());
+}

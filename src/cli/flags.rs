@@ -16,6 +16,12 @@ use crate::toolchain::{ConfigFlags, Db, FlagOptions, Resolution, Tool, Toolchain
 
 /// Options of `spygen flags`, the same as SPy's flags helper plus `--format`.
 #[derive(Debug, Args)]
+#[command(after_help = "EXAMPLES (in a project, for the runtime's -I and -L):
+  spygen flags --target wasi --cflags
+  spygen flags --target native-static --build-type release --ldflags --libdir --cc
+  CC=$(spygen flags --cc --target wasi); $CC $(spygen flags --cflags --target wasi) -c x.c
+  spygen flags --target wasi --format make > flags.mk
+  spygen flags --target wasi --format json")]
 pub struct FlagsArgs {
     /// The target (see `spygen toolchains`).
     #[arg(long, value_name = "T")]

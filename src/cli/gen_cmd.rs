@@ -13,6 +13,12 @@ use crate::toolchain::Db;
 
 /// Options of `spygen gen`.
 #[derive(Debug, Args)]
+#[command(after_help = "EXAMPLES:
+  spygen gen                            # the nearest project, into its build dir
+  spygen gen examples/out-of-tree/demo && ninja -C examples/out-of-tree/demo/build
+  spygen gen --format all --target native --build-type debug
+  spygen gen --launcher ccache --link-jobs 2
+  spygen gen --build-dir /tmp/out --env CC=clang")]
 pub struct GenArgs {
     #[command(flatten)]
     pub(super) project: ProjectArgs,
@@ -50,16 +56,24 @@ enum FormatArg {
     All,
 }
 
+impl GenArgs {
+    /// The generation these options ask for.
+    pub(super) fn options(&self, db: &Db, toolchain_dir: Option<&Path>) -> Result<crate::options::GenOptions> {
+        let mut options = self.project.to_options(db, toolchain_dir)?;
+        options.no_compdb = self.no_compdb;
+        options.compdb_config = self.compdb_config.clone();
+        options.format = match self.format {
+            FormatArg::Ninja => Format::Ninja,
+            FormatArg::Make => Format::Make,
+            FormatArg::All => Format::All,
+        };
+        options.force = self.force;
+        Ok(options)
+    }
+}
+
 pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> {
-    let mut options = args.project.to_options(db, toolchain_dir)?;
-    options.no_compdb = args.no_compdb;
-    options.compdb_config = args.compdb_config.clone();
-    options.format = match args.format {
-        FormatArg::Ninja => Format::Ninja,
-        FormatArg::Make => Format::Make,
-        FormatArg::All => Format::All,
-    };
-    options.force = args.force;
+    let options = args.options(db, toolchain_dir)?;
     let quiet = args.quiet || args.regen;
     let waiting = |dir: &Path| {
         if !quiet {

@@ -30,6 +30,11 @@ pub enum GraphFormat {
 
 /// Options of `spygen graph`.
 #[derive(Debug, Args)]
+#[command(after_help = "EXAMPLES (in examples/out-of-tree/demo):
+  spygen graph --format dot --config native-debug | dot -Tsvg > graph.svg
+  spygen graph --format json | jq '.actions | length'
+  spygen graph --path native/debug/encdemo ../../runtime/src/str.c   # why is it rebuilt?
+  spygen graph --refs ../../runtime/src/str.c --config wasi-debug   # what uses it?")]
 pub struct GraphArgs {
     /// The project and its configurations, as for `spygen gen`.
     #[command(flatten)]

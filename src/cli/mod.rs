@@ -2,6 +2,7 @@
 
 mod build_cmd;
 mod bundle_cmd;
+mod clean_cmd;
 mod flags;
 mod gen_cmd;
 mod graph_cmd;
@@ -39,10 +40,22 @@ enum Command {
     Gen(gen_cmd::GenArgs),
     /// Generate when needed, then build (ninja, else make); the exit status is the build's.
     Build(build_cmd::BuildArgs),
+    /// Remove what the build made (--all: the build files and bundle cache too).
+    Clean(clean_cmd::CleanArgs),
     /// Print the build graph: Graphviz dot, JSON for tools, or compile_commands.json.
     Graph(graph_cmd::GraphArgs),
     /// Link archives into a wasi reactor through a content-addressed cache (--list, --gc).
     Bundle(bundle_cmd::BundleArgs),
+    /// Print a completion script for a shell: `source <(spygen completions bash)`.
+    #[command(after_help = "EXAMPLES:
+  source <(spygen completions bash)                               # this bash session
+  spygen completions bash > ~/.local/share/bash-completion/completions/spygen
+  spygen completions zsh > \"${fpath[1]}/_spygen\"
+  spygen completions fish > ~/.config/fish/completions/spygen.fish")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Runs spygen with the process arguments; returns the exit code.
@@ -77,6 +90,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
     let reads_env = match &cli.command {
         Command::Gen(args) => args.project.reads_env(),
         Command::Build(args) => args.project.reads_env(),
+        Command::Clean(args) => args.reads_env(),
         Command::Graph(args) => args.project.reads_env(),
         _ => true,
     };
@@ -91,8 +105,15 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Toolchains(args) => toolchains::run(args, &load_db()?),
         Command::Gen(args) => gen_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Build(args) => return build_cmd::run(args, &load_db()?, toolchain_dir),
+        Command::Clean(args) => clean_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Graph(args) => graph_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Bundle(args) => bundle_cmd::run(args, &load_db()?),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut text = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "spygen", &mut text);
+            print_out(&String::from_utf8_lossy(&text))
+        }
     }
     .map(|()| 0)
 }

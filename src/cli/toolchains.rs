@@ -12,6 +12,9 @@ use crate::toolchain::{Db, Resolution, Tool, Toolchain, process_env};
 
 /// Options of `spygen toolchains`.
 #[derive(Debug, Args)]
+#[command(after_help = "EXAMPLES:
+  spygen toolchains                     # what is installed, what is missing and how to get it
+  spygen toolchains --json | jq '.[] | select(.available) | .target'")]
 pub struct ToolchainsArgs {
     /// Print JSON instead of text.
     #[arg(long)]

@@ -337,6 +337,9 @@ pub struct GraphSettings {
     /// The tool versions the project requires, by package (`zig`), which the make fragment's
     /// tools meet too.
     pub requirements: crate::toolchain::requirement::Requirements,
+    /// The programs' names (their aliases are goals of their own kind; other unit aliases are
+    /// modules).
+    pub programs: std::collections::BTreeSet<String>,
 }
 
 /// Every configuration's actions in one graph.

@@ -57,12 +57,7 @@ impl GoalKind {
 pub fn goals(graph: &BuildGraph) -> Vec<(GoalKind, String)> {
     let configs: Vec<String> = graph.configs().map(|(_, c)| c.name()).collect();
     let targets: Vec<&str> = graph.configs().map(|(_, c)| c.target.as_str()).collect();
-    // The units that link something (programs), found in one pass over the actions.
-    let programs: std::collections::HashSet<&str> = graph
-        .actions()
-        .filter(|(_, a)| matches!(a.kind, ActionKind::Link | ActionKind::LinkWholeArchive | ActionKind::Bundle))
-        .filter_map(|(_, a)| a.owner.as_deref())
-        .collect();
+    let programs = &graph.settings().programs;
     let mut out = Vec::new();
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Phony) {
         let Some(&output) = action.outputs.first() else { continue };
@@ -73,7 +68,7 @@ pub fn goals(graph: &BuildGraph) -> Vec<(GoalKind, String)> {
             GoalKind::Configuration
         } else if targets.contains(&name.as_str()) {
             GoalKind::Target
-        } else if programs.contains(name.as_str()) {
+        } else if programs.contains(&name) {
             GoalKind::Program
         } else {
             GoalKind::Module

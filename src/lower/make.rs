@@ -233,6 +233,18 @@ pub fn lower_make(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -
         write_rule(graph, action, &[], &[], &mut out);
     }
 
+    // `make help` lists the goals as `spygen build --list` does; `make clean` is `spygen clean`
+    // with the generation's own arguments (so it plans the same outputs).
+    out.push_str("\n# help: the goals; clean: remove what the build made (spygen clean)\n.PHONY: help clean\nhelp:\n");
+    for line in super::goals::listing(&super::goals::goals(graph)).lines() {
+        let _ = writeln!(out, "\t@echo {}", recipe_words(&[line.to_string()]));
+    }
+    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate) {
+        let args: Vec<String> =
+            std::iter::once("clean".to_string()).chain(action.args.iter().skip(1).cloned()).collect();
+        let _ = writeln!(out, "clean:\n\t$(Q)$(SPYGEN) {}", recipe_words(&args));
+    }
+
     out.push_str(
         "\n# regeneration: make asks spygen on every run. spygen's record of its inputs (their exact\n\
          # stamps, not a comparison of dates) answers in milliseconds whether anything changed,\n\

@@ -31,8 +31,11 @@ impl Planner<'_> {
             aliases.push((config.name(), files));
         }
         aliases.extend(targets);
-        let reserved: HashSet<String> =
-            aliases.iter().map(|(n, _)| n.clone()).chain(["all".to_string(), "build.ninja".to_string()]).collect();
+        let reserved: HashSet<String> = aliases
+            .iter()
+            .map(|(n, _)| n.clone())
+            .chain(["all", "build.ninja", "clean", "help"].map(String::from))
+            .collect();
         for ((_, unit), outs) in self.units.iter().zip(outputs_by_unit) {
             if reserved.contains(&unit.name) {
                 return Err(Error::input(format!(

@@ -311,6 +311,12 @@ impl<'a> Planner<'a> {
             },
             env: options.env.clone(),
             requirements: self.project.requirement_map(),
+            programs: self
+                .units
+                .iter()
+                .filter(|(_, u)| u.kind != UnitKind::Module)
+                .map(|(_, u)| u.name.clone())
+                .collect(),
         });
         self.graph.check_acyclic()?;
         self.graph.check_text()?;
