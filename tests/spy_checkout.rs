@@ -176,25 +176,9 @@ fn a_spy_compatible_bundle_lands_where_spys_interpreter_looks_and_spys_own_entri
     }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
-    write_files(
-        &root,
-        &[
-            ("rt/spygen.toml", "name = \"rt\"\nsources = [\"rt.c\"]\n"),
-            ("rt/rt.c", "int rt_base(void) { return 1; }\n"),
-            ("a/spygen.toml", "name = \"a\"\nsources = [\"a.c\"]\n"),
-            (
-                "a/a.c",
-                "int rt_base(void);\n__attribute__((export_name(\"a_get\"))) int a_get(void) { return 41 + rt_base(); }\n",
-            ),
-            (
-                "spy.toml",
-                "extra-vm-modules = [\"a\"]\n[spygen]\nruntime = \"rt\"\ntargets = [\"wasi\"]\nbuild-types = [\"release\"]\n",
-            ),
-        ],
-    );
-    run_ok(spygen().args(["gen", "-q"]).arg(&root));
-    let build = root.join("build-spygen");
-    run_ok(std::process::Command::new("ninja").arg("-C").arg(&build));
+    let source =
+        "int rt_base(void);\n__attribute__((export_name(\"a_get\"))) int a_get(void) { return 41 + rt_base(); }\n";
+    let build = build_wasi_release_of_rt_and_a(&root, source, "");
     let archives = ["wasi/release/rt.a", "wasi/release/a.a"];
     let cache = root.join("build/wasm-bundles");
     let bundle = |extra: &[&str]| {
@@ -220,13 +204,7 @@ fn a_spy_compatible_bundle_lands_where_spys_interpreter_looks_and_spys_own_entri
     let command: Vec<&str> = manifest["link_command"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
     assert!(!command.contains(&"-flto") && !command.iter().any(|w| w.contains("--export")), "{command:?}");
     // The export the C code marks is there.
-    if require_program("node", "apt-get install nodejs") {
-        let values = run_ok(
-            std::process::Command::new("node")
-                .arg(repo_root().join("tests/support/call-exports.mjs"))
-                .arg(build.join("out.wasm"))
-                .arg("a_get"),
-        );
+    if let Some(values) = call_wasm_exports(&build.join("out.wasm"), &["a_get"]) {
         assert_eq!(values.trim(), "42");
     }
     // Exports on the command line have no place in SPy's key.
@@ -316,14 +294,8 @@ fn a_required_zig_version_is_found_in_the_active_virtualenv_and_a_mismatch_is_an
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(entry.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["zig_version"], "0.13.0");
-    if require_program("node", "apt-get install nodejs") {
-        let called = std::process::Command::new("node")
-            .arg(repo_root().join("tests/support/call-exports.mjs"))
-            .arg(project.join("m.wasm"))
-            .arg("m")
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8_lossy(&called.stdout).trim(), "1");
+    if let Some(values) = call_wasm_exports(&project.join("m.wasm"), &["m"]) {
+        assert_eq!(values.trim(), "1");
     }
 
     // Without the environment, the zig found is another version (unless it happens to be
@@ -427,13 +399,7 @@ fn spys_layout_puts_every_archive_and_libspy_wasm_where_an_unmodified_spy_checko
     let expected = format!("SPYGEN_LIBDIR_wasi_debug := -L{}/spy/libspy/build/wasi/debug", root.display());
     assert!(fragment.contains(&expected), "{expected}");
     // The reactor SPy loads works: its export answers.
-    if require_program("node", "apt-get install nodejs") {
-        let values = run_ok(
-            std::process::Command::new("node")
-                .arg(repo_root().join("tests/support/call-exports.mjs"))
-                .arg(&wasm)
-                .arg("spy_answer"),
-        );
+    if let Some(values) = call_wasm_exports(&wasm, &["spy_answer"]) {
         assert_eq!(values.trim(), "42");
     }
     // A second build has nothing to do: outputs outside the build dir are tracked as any other.

@@ -256,3 +256,38 @@ pub fn generate_in_process(options: &spygen::GenOptions) -> spygen::Generated {
 pub fn program_path(name: &str) -> String {
     which(name).unwrap_or_else(|| panic!("`{name}` is not on PATH")).display().to_string()
 }
+
+/// A project of a runtime `rt` (`rt_base()` returns 1) and a module `a` whose source is
+/// `a_source`, with its spy.toml in `project` (a directory under `root`, or `root` itself for
+/// ""), built for wasi release with ninja; returns the build directory.
+pub fn build_wasi_release_of_rt_and_a(root: &Path, a_source: &str, project: &str) -> PathBuf {
+    let up = if project.is_empty() { "" } else { "../" };
+    let spy_toml = format!(
+        "extra-vm-modules = [\"{up}a\"]\n[spygen]\nruntime = \"{up}rt\"\ntargets = [\"wasi\"]\nbuild-types = [\"release\"]\n"
+    );
+    let manifest = if project.is_empty() { "spy.toml".to_string() } else { format!("{project}/spy.toml") };
+    write_files(
+        root,
+        &[
+            ("rt/spygen.toml", "name = \"rt\"\nsources = [\"rt.c\"]\n"),
+            ("rt/rt.c", "int rt_base(void) { return 1; }\n"),
+            ("a/spygen.toml", "name = \"a\"\nsources = [\"a.c\"]\n"),
+            ("a/a.c", a_source),
+            (&manifest, &spy_toml),
+        ],
+    );
+    run_ok(spygen().args(["gen", "-q"]).arg(root.join(project)));
+    let build = root.join(project).join("build-spygen");
+    run_ok(Command::new("ninja").arg("-C").arg(&build));
+    build
+}
+
+/// What node prints calling the exports `calls` of the wasm module `wasm` in order (one value a
+/// line); `None` when node is missing here (the caller skips that part, said by
+/// [`require_program`]).
+pub fn call_wasm_exports(wasm: &Path, calls: &[&str]) -> Option<String> {
+    if !require_program("node", "apt-get install nodejs") {
+        return None;
+    }
+    Some(run_ok(Command::new("node").arg(repo_root().join("tests/support/call-exports.mjs")).arg(wasm).args(calls)))
+}
