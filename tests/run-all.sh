@@ -45,3 +45,20 @@ if [ -s "$skips" ]; then
 else
     echo "== no test skipped"
 fi
+
+# The Python wheel, as SPy's users install build tools: `pip install .` into a fresh virtualenv
+# puts spygen on its PATH; that spygen builds the demo's native configuration.
+echo "== pip install . into a fresh virtualenv"
+venv=$(mktemp -d)
+trap 'rm -rf "$venv"' EXIT
+python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check .
+"$venv/bin/spygen" --version | grep -qx "spygen $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+demo=$(mktemp -d)
+cp -r examples "$demo/"
+rm -rf "$demo"/examples/out-of-tree/demo/build "$demo"/examples/out-of-tree/vendor/*/build
+(cd "$demo/examples/out-of-tree/demo" && PATH="$venv/bin:$PATH" spygen build native-debug > "$demo/build.log" 2>&1) \
+    || { cat "$demo/build.log"; exit 1; }
+"$demo/examples/out-of-tree/demo/build/native/debug/encdemo" hello | grep -q "base64 hello aGVsbG8="
+rm -rf "$demo"
+echo "== the wheel's spygen built and ran the demo"
