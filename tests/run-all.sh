@@ -12,6 +12,7 @@ command -v emcc >/dev/null 2>&1 || need_apt+=(emscripten)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v file >/dev/null 2>&1 || need_apt+=(file)
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
+command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 command -v make >/dev/null 2>&1 || need_apt+=(make)
 command -v ccache >/dev/null 2>&1 || need_apt+=(ccache)
 # distcc and distccd; the package lists the installed compilers in /usr/lib/distcc, the only
