@@ -79,6 +79,7 @@ fn every_runnable_readme_example_runs_as_written() {
         ("make", "apt-get install make"),
         ("dot", "apt-get install graphviz"),
         ("jq", "apt-get install jq"),
+        ("ccache", "apt-get install ccache"),
     ] {
         if !require_program(program, install) {
             return;
