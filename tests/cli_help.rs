@@ -14,7 +14,7 @@ fn the_bash_completion_script_is_valid_bash_and_completes_every_subcommand() {
     let file = dir.path().join("spygen.bash");
     std::fs::write(&file, &script).unwrap();
     run_ok(Command::new("bash").arg("-n").arg(&file));
-    for sub in ["build", "gen", "flags", "toolchains", "graph", "bundle", "completions"] {
+    for sub in ["build", "run", "clean", "gen", "flags", "toolchains", "graph", "bundle", "completions"] {
         assert!(script.contains(sub), "{sub} is completed");
     }
     // Sourced, it registers the completion for spygen.
@@ -35,7 +35,7 @@ fn zsh_and_fish_get_completion_scripts_too() {
 
 #[test]
 fn every_subcommands_help_ends_with_examples() {
-    for sub in ["build", "gen", "flags", "toolchains", "graph", "bundle", "completions"] {
+    for sub in ["build", "run", "clean", "gen", "flags", "toolchains", "graph", "bundle", "completions"] {
         let help = run_ok(spygen().args([sub, "--help"]));
         assert!(help.contains("EXAMPLES"), "`spygen {sub} --help` has examples:\n{help}");
         assert!(help.contains(&format!("spygen {sub}")) || sub == "completions", "{help}");

@@ -52,7 +52,7 @@ pub struct BuildArgs {
 
 /// `--backend` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum BackendArg {
+pub(super) enum BackendArg {
     /// ninja (on PATH, else from the `ninja` PyPI package)
     Ninja,
     /// GNU make, 4.3 or newer
@@ -61,7 +61,7 @@ enum BackendArg {
 
 /// The tool running the build.
 #[derive(Debug)]
-enum Backend {
+pub(super) enum Backend {
     /// ninja: the program.
     Ninja(PathBuf),
     /// GNU make: the program.
@@ -101,7 +101,7 @@ fn find_make() -> std::result::Result<(PathBuf, String), String> {
 }
 
 /// The backend to use, and the line saying which one runs.
-fn choose_backend(choice: Option<BackendArg>) -> Result<(Backend, String)> {
+pub(super) fn choose_backend(choice: Option<BackendArg>) -> Result<(Backend, String)> {
     if choice != Some(BackendArg::Make)
         && let Some((ninja, what)) = find_ninja()
     {

@@ -7,6 +7,7 @@ mod flags;
 mod gen_cmd;
 mod graph_cmd;
 mod project_args;
+mod run_cmd;
 mod toolchains;
 
 use std::path::PathBuf;
@@ -42,6 +43,8 @@ enum Command {
     Build(build_cmd::BuildArgs),
     /// Remove what the build made (--all: the build files and bundle cache too).
     Clean(clean_cmd::CleanArgs),
+    /// Build one program and run it through its target's runner (node for wasi and emscripten).
+    Run(run_cmd::RunArgs),
     /// Print the build graph: Graphviz dot, JSON for tools, or compile_commands.json.
     Graph(graph_cmd::GraphArgs),
     /// Link archives into a wasi reactor through a content-addressed cache (--list, --gc).
@@ -91,6 +94,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Gen(args) => args.project.reads_env(),
         Command::Build(args) => args.project.reads_env(),
         Command::Clean(args) => args.reads_env(),
+        Command::Run(_) => true,
         Command::Graph(args) => args.project.reads_env(),
         _ => true,
     };
@@ -106,6 +110,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Gen(args) => gen_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Build(args) => return build_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Clean(args) => clean_cmd::run(args, &load_db()?, toolchain_dir),
+        Command::Run(args) => return run_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Graph(args) => graph_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Bundle(args) => bundle_cmd::run(args, &load_db()?),
         Command::Completions { shell } => {

@@ -12,7 +12,7 @@ use crate::paths;
 use crate::toolchain::Db;
 
 /// Which project, which configurations, where the build goes.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct ProjectArgs {
     /// The project directory (holding spy.toml), or spy.toml itself (default: the nearest
     /// spy.toml in the current directory or a parent).

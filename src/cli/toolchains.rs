@@ -66,6 +66,29 @@ fn report(tool: &Tool, requirements: &Requirements) -> ToolReport {
     ToolReport { role: tool.role, resolution, version, requirement }
 }
 
+/// How `spygen run` runs the target's programs here, as a line of the text listing.
+fn runner_line(t: &Toolchain) -> String {
+    match &t.runner {
+        None => format!("  {:<9} directly\n", "runner"),
+        Some(runner) => match runner.resolve(&process_env) {
+            Resolution::Found(found) => format!("  {:<9} {}\n", "runner", found.command.join(" ")),
+            Resolution::Missing { tried } => {
+                format!("  {:<9} not found; tried: {} (install node 18+)\n", "runner", tried.join("; "))
+            }
+        },
+    }
+}
+
+fn runner_json(t: &Toolchain) -> Value {
+    match &t.runner {
+        None => json!({ "available": true, "command": [] }),
+        Some(runner) => match runner.resolve(&process_env) {
+            Resolution::Found(found) => json!({ "available": true, "command": found.command }),
+            Resolution::Missing { tried } => json!({ "available": false, "tried": tried }),
+        },
+    }
+}
+
 fn requirement_json(r: &RequirementReport) -> Value {
     json!({ "package": r.package, "required": r.required, "found": r.found, "met": r.met, "install": r.install })
 }
@@ -123,6 +146,7 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
                     "compiler": tool_json(&tools[0]),
                     "requirement": tools.iter().find_map(|r| r.requirement.as_ref()).map(requirement_json),
                     "archiver": tool_json(&tools[1]),
+                    "runner": runner_json(t),
                     "launcher": launcher.as_ref().map(|l| json!({
                         "command": l.words,
                         "set_by": l.origin.to_string(),
@@ -164,6 +188,7 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
                     out += &format!("  install   {}\n", r.install);
                 }
             }
+            out += &runner_line(t);
             if let Some(l) = launcher {
                 let state = match launcher::resolve(&t.name, l.clone()) {
                     Ok(_) => "",

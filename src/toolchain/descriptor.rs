@@ -31,6 +31,9 @@ pub struct Descriptor {
     pub suffixes: Option<SuffixSpec>,
     /// How exports and program kinds are expressed on the link line.
     pub link: Option<LinkSpec>,
+    /// How a program of the target runs here (none: it runs directly): candidates resolved
+    /// like the compiler's, `{wasi-run}` standing for spygen's node WASI launcher script.
+    pub runner: Option<ToolSpec>,
 }
 
 /// A tool: candidate commands tried in order, and how to ask its version.
@@ -216,6 +219,7 @@ impl Descriptor {
             build_types,
             suffixes,
             link,
+            runner: self.runner.or(d.runner),
         }
     }
 }

@@ -118,6 +118,8 @@ pub struct Toolchain {
     pub suffixes: Suffixes,
     /// Export and reactor spellings.
     pub link: LinkConventions,
+    /// How its programs run here (`None`: directly).
+    pub runner: Option<Tool>,
     /// Where the descriptor came from.
     pub origin: Origin,
 }
@@ -160,6 +162,7 @@ impl Toolchain {
             install_hint: d.install.unwrap_or_else(|| "install the tools named above".into()),
             compiler: Tool::from_spec("compiler", compiler),
             archiver: Tool::from_spec("archiver", archiver),
+            runner: d.runner.map(|spec| Tool::from_spec("runner", spec)),
             launcher: d.launcher.unwrap_or_default(),
             launcher_location,
             flags,
