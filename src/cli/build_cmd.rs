@@ -186,7 +186,7 @@ pub fn run(args: &BuildArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i3
 }
 
 /// The exit status of a finished child (128 + the signal when one killed it).
-fn exit_code(status: std::process::ExitStatus) -> i32 {
+pub(super) fn exit_code(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use clap::Args;
 
-use super::build_cmd::{Backend, choose_backend};
+use super::build_cmd::{Backend, choose_backend, exit_code};
 use super::project_args::ProjectArgs;
 use crate::error::{Error, Result};
 use crate::generate::generate_reporting;
@@ -43,12 +43,6 @@ pub struct RunArgs {
     /// The program's arguments, after `--`.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
-}
-
-/// The exit status of a finished child (128 + the signal when one killed it).
-fn exit_code(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
 
 pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32> {
