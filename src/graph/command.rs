@@ -25,6 +25,9 @@ use super::{Action, ActionKind, BuildGraph, FlagPart, FlagSetId};
 /// link to it is) in debug info and GCC's LTO objects; the path map turns it into `.`.
 pub const PORTABLE_PWD: &str = "/proc/self/cwd";
 
+/// The shell word setting it, which [`Var::Pwd`] is in every writer.
+pub const PORTABLE_PWD_ASSIGNMENT: &str = "PWD=/proc/self/cwd";
+
 /// A variable of a command template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Var {
@@ -231,7 +234,7 @@ impl BuildGraph {
                 Word::Lit(text) => f(text),
                 Word::Var(Pwd) => {
                     if launcher {
-                        f(&format!("PWD={PORTABLE_PWD}"));
+                        f(PORTABLE_PWD_ASSIGNMENT);
                     }
                 }
                 Word::Var(Launcher) => {
@@ -336,6 +339,11 @@ mod tests {
             ["PWD=/proc/self/cwd", "ccache"],
             "as a shell runs it: the working directory compilers record, then the launcher"
         );
+    }
+
+    #[test]
+    fn the_pwd_assignment_names_the_portable_pwd() {
+        assert_eq!(PORTABLE_PWD_ASSIGNMENT, format!("PWD={PORTABLE_PWD}"));
     }
 
     #[test]

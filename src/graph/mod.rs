@@ -18,7 +18,7 @@ use hashbrown::HashTable;
 
 use crate::error::{Error, Result};
 
-pub use command::{CommandTemplate, PORTABLE_PWD, ResponseFileCommand, Var, Word};
+pub use command::{CommandTemplate, PORTABLE_PWD, PORTABLE_PWD_ASSIGNMENT, ResponseFileCommand, Var, Word};
 pub use dag::{Dag, DagNode, DependencyPath, EdgeKind, Refs, Step};
 pub use flags::{FlagPart, FlagSet};
 

@@ -119,7 +119,7 @@ fn recipe_command(graph: &BuildGraph, action: &Action, template: CommandTemplate
                 Word::Var(Var::Args) => out.push(recipe_words(&action.args)),
                 Word::Var(Var::Spygen) => out.push("$(SPYGEN)".into()),
                 Word::Var(Var::Make) => out.push("$(MAKE)".into()),
-                Word::Var(Var::Pwd) => out.push(format!("PWD={}", crate::graph::PORTABLE_PWD)),
+                Word::Var(Var::Pwd) => out.push(crate::graph::PORTABLE_PWD_ASSIGNMENT.into()),
             }
         }
         out.retain(|w| !w.is_empty());

@@ -97,7 +97,7 @@ fn rule_command(
                 Word::Var(Var::Args) => words.push(args.map_or("$args".into(), command_words)),
                 Word::Var(Var::Spygen) => words.push("$spygen".into()),
                 Word::Var(Var::Make) => words.push("make".into()),
-                Word::Var(Var::Pwd) => words.push(format!("PWD={}", crate::graph::PORTABLE_PWD)),
+                Word::Var(Var::Pwd) => words.push(crate::graph::PORTABLE_PWD_ASSIGNMENT.into()),
             }
         }
         words.retain(|w| !w.is_empty());
