@@ -68,6 +68,26 @@ pub(super) enum Backend {
     Make(PathBuf),
 }
 
+impl Backend {
+    /// The build file it runs.
+    pub(super) fn format(&self) -> Format {
+        match self {
+            Backend::Ninja(_) => Format::Ninja,
+            Backend::Make(_) => Format::Make,
+        }
+    }
+}
+
+/// make's job count when none is asked for: one per core (ninja chooses its own).
+pub(super) fn default_make_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The message for a generation waiting on another in the same build directory.
+pub(super) fn say_waiting(dir: &Path) {
+    eprintln!("spygen: waiting for another spygen gen in {}", dir.display());
+}
+
 /// How to get ninja, for the lines that say it is missing.
 const NINJA_HINT: &str = "pip install ninja, or apt-get install ninja-build";
 
@@ -161,12 +181,8 @@ pub fn run(args: &BuildArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i3
     let (project, goals) = project_and_goals(args);
     let (backend, which_line) = choose_backend(args.backend)?;
     let mut options = args.project.to_options_for(project.as_deref(), db, toolchain_dir)?;
-    options.format = match backend {
-        Backend::Ninja(_) => Format::Ninja,
-        Backend::Make(_) => Format::Make,
-    };
-    let waiting = |dir: &Path| eprintln!("spygen: waiting for another spygen gen in {}", dir.display());
-    let generated = generate_reporting(db, &options, &waiting)?;
+    options.format = backend.format();
+    let generated = generate_reporting(db, &options, &say_waiting)?;
     for w in &generated.warnings {
         eprintln!("spygen: warning: {w}");
     }
@@ -214,7 +230,7 @@ fn run_ninja(ninja: &Path, build_dir: &Path, args: &BuildArgs, goals: &[String])
 const VERBS: [&str; 6] = ["CC ", "AR ", "LINK ", "MAKE ", "BUNDLE ", "REGEN "];
 
 fn run_make(make: &Path, build_dir: &Path, args: &BuildArgs, goals: &[String]) -> Result<i32> {
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32));
+    let jobs = args.jobs.map_or_else(default_make_jobs, |j| j as usize);
     let mut base = Command::new(make);
     base.arg("-C").arg(build_dir).arg("--no-print-directory");
     if args.keep_going.is_some_and(|k| k != 1) {

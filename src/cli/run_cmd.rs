@@ -9,12 +9,11 @@ use std::process::{Command, Stdio};
 
 use clap::Args;
 
-use super::build_cmd::{Backend, choose_backend, exit_code};
+use super::build_cmd::{Backend, choose_backend, default_make_jobs, exit_code, say_waiting};
 use super::project_args::ProjectArgs;
 use crate::error::{Error, Result};
 use crate::generate::generate_reporting;
 use crate::graph::ActionKind;
-use crate::options::Format;
 use crate::toolchain::{Db, Resolution, process_env};
 
 /// spygen's node WASI launcher, written beside the build files when a runner names it.
@@ -49,12 +48,8 @@ pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32>
     let (backend, _) = choose_backend(None)?;
     let project_args = ProjectArgs::default();
     let mut options = project_args.to_options_for(args.project.as_deref(), db, toolchain_dir)?;
-    options.format = match backend {
-        Backend::Ninja(_) => Format::Ninja,
-        Backend::Make(_) => Format::Make,
-    };
-    let waiting = |dir: &Path| eprintln!("spygen: waiting for another spygen gen in {}", dir.display());
-    let generated = generate_reporting(db, &options, &waiting)?;
+    options.format = backend.format();
+    let generated = generate_reporting(db, &options, &say_waiting)?;
     let project = crate::plan::load_project(&options)?;
     let plan = crate::plan::plan(db, &options, &project)?;
     let graph = &plan.graph;
@@ -116,8 +111,11 @@ pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32>
         }
         Backend::Make(make) => {
             let mut cmd = Command::new(make);
-            let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-            cmd.arg("-C").arg(&build_dir).arg("--no-print-directory").arg(format!("-j{jobs}")).arg(output);
+            cmd.arg("-C")
+                .arg(&build_dir)
+                .arg("--no-print-directory")
+                .arg(format!("-j{}", default_make_jobs()))
+                .arg(output);
             cmd
         }
     };
