@@ -265,9 +265,12 @@ impl Drop for BuildLock {
     }
 }
 
+/// The lock file one generation at a time holds in the build directory.
+pub const LOCK_FILE: &str = ".spygen-lock";
+
 impl BuildLock {
     /// The name of the lock file in the build directory.
-    const FILE: &str = ".spygen-lock";
+    const FILE: &str = LOCK_FILE;
 
     fn acquire(build_dir: &Path, waiting: &dyn Fn(&Path)) -> Result<BuildLock> {
         if let Ok(meta) = std::fs::metadata(build_dir)

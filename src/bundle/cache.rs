@@ -301,6 +301,17 @@ pub fn list(cache_dir: &Path) -> Result<Listing> {
     read_listing(cache_dir)
 }
 
+/// Removes every entry of the cache and its own bookkeeping (lock, input-hash index), for
+/// `spygen clean --all`; anything else in the directory stays, and so does the directory then.
+/// Returns how many entries went.
+pub fn clear(cache_dir: &Path) -> Result<usize> {
+    let removed = gc(cache_dir, 0)?.removed.len();
+    for name in [LOCK_FILE, super::inputs::INDEX_FILE] {
+        let _ = std::fs::remove_file(cache_dir.join(name));
+    }
+    Ok(removed)
+}
+
 /// What pruning did.
 #[derive(Debug, Clone, Default)]
 pub struct GcOutcome {

@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
 
-pub use cache::{CacheEntry, CacheLock, EntryInfo, GcOutcome, Listing, Manifest, gc, is_key, list};
+pub use cache::{CacheEntry, CacheLock, EntryInfo, GcOutcome, Listing, Manifest, clear, gc, is_key, list};
 
 use crate::error::{Error, Result};
 use crate::graph::{ActionKind, Var, command};

@@ -69,7 +69,8 @@ pub fn run(args: &CleanArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
     let build_dir = &plan.build_dir;
     let mut removed = 0usize;
     let mut notes = Vec::new();
-    let mut foreign_dirs: Vec<(PathBuf, Vec<String>)> = Vec::new();
+    // Each foreign make module's arguments (`-C <dir> ...`, run from the build dir), once.
+    let mut foreign: Vec<Vec<String>> = Vec::new();
     for (_, action) in graph.actions() {
         if matches!(action.kind, ActionKind::Phony | ActionKind::Regenerate) {
             continue;
@@ -85,16 +86,16 @@ pub fn run(args: &CleanArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
                 removed += usize::from(remove_file(&p));
             }
         }
-        if action.kind == ActionKind::ForeignMake && !foreign_dirs.iter().any(|(_, a)| a.get(1) == action.args.get(1)) {
-            foreign_dirs.push((build_dir.clone(), action.args.clone()));
+        if action.kind == ActionKind::ForeignMake && !foreign.iter().any(|a| a.get(1) == action.args.get(1)) {
+            foreign.push(action.args.clone());
         }
     }
     // What a vendored library's Makefile builds besides its archive (objects, depfiles): its
     // own `clean` goal removes it, when it has one.
-    for (dir, make_args) in &foreign_dirs {
+    for make_args in &foreign {
         let run_make = |dry: bool| {
             let mut cmd = Command::new("make");
-            cmd.args(make_args).arg("clean").current_dir(dir).stdin(Stdio::null());
+            cmd.args(make_args).arg("clean").current_dir(build_dir).stdin(Stdio::null());
             if dry {
                 cmd.arg("-n").stdout(Stdio::null()).stderr(Stdio::null());
             }
@@ -110,11 +111,7 @@ pub fn run(args: &CleanArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
     if args.all {
         let cache = build_dir.join(crate::bundle::CACHE_DIR);
         if cache.is_dir() {
-            removed += crate::bundle::gc(&cache, 0)?.removed.len();
-            // The cache's own bookkeeping; anything else in it stays (and so does the directory).
-            for name in [".lock", "input-hashes.json"] {
-                remove_file(&cache.join(name));
-            }
+            removed += crate::bundle::clear(&cache)?;
         }
         // Generated files, each only when it is spygen's (another tool's is left alone).
         for name in crate::options::Format::All.generated_files(true) {
@@ -123,11 +120,15 @@ pub fn run(args: &CleanArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
             }
         }
         // spygen's own directory: response files and make's command stamps.
-        let _ = std::fs::remove_dir_all(build_dir.join(".spygen"));
+        let _ = std::fs::remove_dir_all(build_dir.join(crate::lower::SPYGEN_DIR));
         // spygen's records, and ninja's of builds in this directory (their outputs are gone).
-        for name in
-            [crate::lower::goals::GOALS_FILE, crate::fingerprint::FILE, ".spygen-lock", ".ninja_log", ".ninja_deps"]
-        {
+        for name in [
+            crate::lower::goals::GOALS_FILE,
+            crate::fingerprint::FILE,
+            crate::generate::LOCK_FILE,
+            ".ninja_log",
+            ".ninja_deps",
+        ] {
             remove_file(&build_dir.join(name));
         }
     }

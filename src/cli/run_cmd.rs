@@ -144,7 +144,7 @@ pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32>
         },
     };
     if words.iter().any(|w| w.contains("{wasi-run}")) {
-        let script = build_dir.join(".spygen/wasi-run.mjs");
+        let script = build_dir.join(crate::lower::SPYGEN_DIR).join("wasi-run.mjs");
         if let Some(dir) = script.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
         }

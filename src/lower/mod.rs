@@ -30,6 +30,9 @@ pub const RESPONSE_FILE_THRESHOLD: usize = 32 * 1024;
 /// The directory, relative to the build directory, of the response files spygen writes for
 /// compile flags too long for a command line.
 pub const RESPONSE_FILES_DIR: &str = ".spygen/rsp";
+/// spygen's own directory in the build directory, which [`RESPONSE_FILES_DIR`], make's command
+/// stamps and `spygen run`'s WASI launcher live in.
+pub const SPYGEN_DIR: &str = ".spygen";
 
 /// A response file written at generation: the flags of one unit in one configuration, too long
 /// for a command line. Compiles name it (`cc @file`) and depend on it, so that, written only
