@@ -51,10 +51,23 @@ pub fn up_to_date(build_dir: &Path, header: &str) -> bool {
     let Some(files) = text.strip_prefix(header) else {
         return false;
     };
-    files.lines().all(|line| match line.rsplit_once('\t') {
+    files.lines().all(|line| match entry(line) {
         Some((path, state)) => shown(stamp(Path::new(path))) == state,
         None => false,
     })
+}
+
+/// A record line's file and its state (`path\tstate`); `None` for a header line.
+fn entry(line: &str) -> Option<(&str, &str)> {
+    line.rsplit_once('\t')
+}
+
+/// The files the record in `build_dir` lists (none when there is no record).
+pub fn recorded_files(build_dir: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(build_dir.join(FILE)) else {
+        return Vec::new();
+    };
+    text.lines().filter_map(entry).map(|(path, _)| PathBuf::from(path)).collect()
 }
 
 /// Writes the record of `files` (absolute paths, each with its stamp taken before it was read),

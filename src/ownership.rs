@@ -17,8 +17,8 @@ use crate::options::{COMPDB_FILE, FRAGMENT_FILE, MAKEFILE, NINJA_FILE};
 /// The start of the first line spygen writes in each of its text build files.
 fn header_mark(name: &str) -> Option<&'static str> {
     match name {
-        NINJA_FILE => Some("# build.ninja for "),
-        MAKEFILE => Some("# Makefile for "),
+        NINJA_FILE => Some(crate::lower::ninja::HEADER_START),
+        MAKEFILE => Some(crate::lower::make::HEADER_START),
         FRAGMENT_FILE => Some("# spygen.mk: "),
         _ => None,
     }
@@ -41,22 +41,14 @@ fn has_header(path: &Path, name: &str) -> bool {
     line.starts_with(mark.as_bytes()) && (says(b"written by spygen") || says(b"written by `spygen gen`"))
 }
 
-/// The paths the build directory's generation record lists.
-fn recorded(build_dir: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(build_dir.join(crate::fingerprint::FILE)) else {
-        return Vec::new();
-    };
-    text.lines().filter_map(|line| line.rsplit_once('\t').map(|(path, _)| path.to_string())).collect()
-}
-
 /// Checks that each file of `names` in `build_dir` is either absent or spygen's, before a
 /// generation replaces or deletes them. The error names the first file that is another tool's
 /// and how to keep both (exit status 2: nothing was written).
 pub fn check_replaceable(build_dir: &Path, names: &[&str]) -> Result<()> {
     // The header first: reading a file's first line costs less than reading the record.
-    let mut record: Option<Vec<String>> = None;
+    let mut record: Option<Vec<std::path::PathBuf>> = None;
     let mut listed = |path: &Path| -> bool {
-        record.get_or_insert_with(|| recorded(build_dir)).iter().any(|p| Path::new(p) == path)
+        record.get_or_insert_with(|| crate::fingerprint::recorded_files(build_dir)).iter().any(|p| p == path)
     };
     for &name in names {
         let path = build_dir.join(name);

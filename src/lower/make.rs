@@ -128,6 +128,10 @@ fn recipe_command(graph: &BuildGraph, action: &Action, template: CommandTemplate
     steps.join(" && ")
 }
 
+/// How the Makefile's first line starts (the rest: `<project>, written by spygen. ...`), by
+/// which [`crate::ownership`] knows the file is spygen's.
+pub const HEADER_START: &str = "# Makefile for ";
+
 /// Writes the whole `Makefile` text of `graph` and its command stamps. `response_files` (from
 /// [`super::compile_response_files`], written beside it) hold the compile flags too long for a
 /// command line.
@@ -136,7 +140,7 @@ pub fn lower_make(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -
     let mut out = String::with_capacity(64 * 1024);
     let _ = writeln!(
         out,
-        "# Makefile for {}, written by spygen. Do not edit: edit the manifests instead;\n\
+        "{HEADER_START}{}, written by spygen. Do not edit: edit the manifests instead;\n\
          # make re-runs spygen when a manifest, a descriptor or a globbed directory changes.\n\
          # Goals: all (the default: every configuration whose toolchain is installed), one per\n\
          # configuration (wasi-release), per target (wasi), per module and program. V=1 shows commands.\n\

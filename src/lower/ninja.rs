@@ -148,6 +148,10 @@ fn rule_name(graph: &BuildGraph, action: &Action, rsp: bool) -> String {
     }
 }
 
+/// How build.ninja's first line starts (the rest: `<project>, written by spygen. ...`), by
+/// which [`crate::ownership`] knows the file is spygen's.
+pub const HEADER_START: &str = "# build.ninja for ";
+
 /// Writes the whole `build.ninja` text of `graph`.
 pub fn lower_ninja(graph: &BuildGraph) -> String {
     let response_files = super::compile_response_files(graph);
@@ -163,7 +167,7 @@ pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFi
     let mut out = String::with_capacity(64 * 1024);
     let _ = writeln!(
         out,
-        "# build.ninja for {}, written by spygen. Do not edit: edit the manifests instead;\n\
+        "{HEADER_START}{}, written by spygen. Do not edit: edit the manifests instead;\n\
          # ninja re-runs spygen when a manifest, a descriptor or a globbed directory changes.",
         settings.project_manifest
     );
