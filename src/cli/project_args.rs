@@ -167,7 +167,7 @@ impl ProjectArgs {
         if !self.extra_vm_modules.is_empty() {
             return Ok(cwd.to_path_buf());
         }
-        Err(crate::plan::no_project_error(cwd, "or any parent directory"))
+        Err(crate::plan::no_project_error(cwd, true))
     }
 
     /// The planner's options for the descriptors in `db`; `toolchain_dir` is passed on to the

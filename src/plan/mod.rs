@@ -46,15 +46,16 @@ pub struct Plan {
 pub fn load_project(options: &GenOptions) -> Result<Project> {
     let project = Project::load(&options.project_dir, &options.load)?;
     if project.manifest.is_none() && project.extra_vm_modules.is_empty() {
-        return Err(no_project_error(&project.root, ""));
+        return Err(no_project_error(&project.root, false));
     }
     Ok(project)
 }
 
-/// The error for a directory that holds no project (no spy.toml, no module given): `where`
-/// adds where else was looked.
-pub fn no_project_error(dir: &Path, also: &str) -> Error {
-    let place = if also.is_empty() { dir.display().to_string() } else { format!("{} {also}", dir.display()) };
+/// The error for a directory that holds no project (no spy.toml, no module given);
+/// `and_parents`: its parents were looked in too.
+pub fn no_project_error(dir: &Path, and_parents: bool) -> Error {
+    let also = if and_parents { " or any parent directory" } else { "" };
+    let place = format!("{}{also}", dir.display());
     Error::usage(format!("no spy.toml in {place}: nothing to build"))
         .help("run spygen in a SPy project, or name one (`spygen gen examples/out-of-tree/demo`); a project is a directory with a spy.toml listing its modules, `extra-vm-modules = [\"path/to/module\"]`, each a directory with a spygen.toml; or give modules with --extra-vm-module")
 }
