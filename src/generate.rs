@@ -110,6 +110,13 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         response_files.iter().flatten().map(|r| (r.path.clone(), r.content.clone())).collect();
     // The goals `spygen build` lists and checks.
     stamps.push((lower::goals::GOALS_FILE.to_string(), lower::goals::goals_text(&plan.graph)));
+    // The tests `spygen test` runs, and the node WASI launcher their runner may name.
+    stamps.push((lower::test_list::TESTS_FILE.to_string(), lower::test_list::test_list_text(&plan.graph)));
+    let wasi_run = crate::toolchain::runner::WASI_RUN_FILE;
+    let runners = plan.graph.tools().filter(|(_, t)| t.role == crate::graph::ToolRole::Runner);
+    if runners.flat_map(|(_, t)| &t.command).any(|w| w == wasi_run) {
+        stamps.push((wasi_run.to_string(), crate::toolchain::runner::WASI_RUN_SCRIPT.to_string()));
+    }
     if options.format != Format::Ninja {
         let make = lower::lower_make(&plan.graph, &response_files);
         files.push((MAKEFILE, vec![make.makefile]));

@@ -35,7 +35,9 @@ pub struct GenOptions {
     /// Do not write compile_commands.json (`--no-compdb`).
     pub no_compdb: bool,
     /// `--launcher` values (or `$SPYGEN_LAUNCHER`), in order.
-    pub launchers: Vec<launcher::LauncherArg>,
+    pub launchers: Vec<launcher::CommandArg>,
+    /// `--runner TARGET=CMD` values (or `$SPYGEN_RUNNER`), in order.
+    pub runners: Vec<launcher::CommandArg>,
     /// `--link-jobs`: the depth of ninja's link pool.
     pub link_jobs: Option<u32>,
     /// Do not check that launcher programs are installed (`spygen graph`, which shows none).
@@ -95,6 +97,10 @@ impl GenOptions {
         for l in &self.launchers {
             cmd.push("--launcher".into());
             cmd.push(l.to_arg());
+        }
+        for r in &self.runners {
+            cmd.push("--runner".into());
+            cmd.push(r.to_arg());
         }
         if let Some(n) = self.link_jobs {
             cmd.push("--link-jobs".into());

@@ -184,7 +184,7 @@ fn clean_runs_a_vendored_makefiles_own_clean_and_the_makefile_has_clean_and_help
     assert_eq!(
         help,
         "configurations: native-debug\ntargets: native\nmodules: runtime spyvm_tinyenc tinyenc spyvm_libmagic\n\
-         programs: encdemo whatis tinyenc_reactor tinyenc_vectors tinyenc_bundle\ndefault: all\n"
+         programs: encdemo whatis tinyenc_reactor tinyenc_vectors tinyenc_bundle\ntests: test-native-debug test\ndefault: all\n"
     );
     run_ok(Command::new("make").arg("-C").arg(demo.join("build")).arg("-j2"));
     let vendored = examples.join("out-of-tree/vendor/tinyenc/build/native/debug");

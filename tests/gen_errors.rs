@@ -57,7 +57,15 @@ fn expect_error(edit: &[(&str, &str)], expected: &str) {
     leftovers.sort();
     assert_eq!(
         leftovers,
-        [".spygen-goals", ".spygen-inputs", ".spygen-lock", "build.ninja", "compile_commands.json", "spygen.mk"],
+        [
+            ".spygen-goals",
+            ".spygen-inputs",
+            ".spygen-lock",
+            ".spygen-tests",
+            "build.ninja",
+            "compile_commands.json",
+            "spygen.mk"
+        ],
         "no temporary or partial file"
     );
 }

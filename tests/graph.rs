@@ -227,14 +227,17 @@ fn refs_list_what_rebuilds_when_a_file_changes() {
             "../../vendor/tinyenc/build/native/debug/libtinyenc.a",
             "native/debug/encdemo",
             "native/debug/tinyenc_vectors",
+            "native/debug/.test/tinyenc_vectors.passed",
             "native-debug",
             "native",
             "tinyenc",
             "encdemo",
             "tinyenc_vectors",
             "all",
+            "test-native-debug",
+            "test",
         ],
-        "the archive, the programs linking it, and the aliases naming them; not whatis"
+        "the archive, the programs linking it, the test running one, and the aliases naming them; not whatis"
     );
     let json: Value = serde_json::from_str(&graph(
         &demo,
@@ -253,7 +256,7 @@ fn refs_list_what_rebuilds_when_a_file_changes() {
     ))
     .unwrap();
     let kinds: Vec<&str> = json["actions"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["foreign-make", "link", "link"]);
+    assert_eq!(kinds, ["foreign-make", "link", "link", "test"]);
 }
 
 #[test]

@@ -150,10 +150,6 @@ pub(super) fn choose_backend(choice: Option<BackendArg>) -> Result<(Backend, Str
 /// project: `spygen build m` builds module `m`).
 fn project_and_goals(args: &BuildArgs) -> (Option<PathBuf>, Vec<String>) {
     let mut goals = args.goals.clone();
-    let is_project = |p: &Path| {
-        p.join(crate::manifest::PROJECT_MANIFEST).is_file()
-            || (p.is_file() && p.file_name().is_some_and(|n| n == crate::manifest::PROJECT_MANIFEST))
-    };
     match &args.project.project {
         Some(p) if is_project(p) => (Some(p.clone()), goals),
         Some(p) => {
@@ -162,6 +158,12 @@ fn project_and_goals(args: &BuildArgs) -> (Option<PathBuf>, Vec<String>) {
         }
         None => (None, goals),
     }
+}
+
+/// Whether `p` names a project: a spy.toml, or a directory holding one.
+pub(super) fn is_project(p: &Path) -> bool {
+    p.join(crate::manifest::PROJECT_MANIFEST).is_file()
+        || (p.is_file() && p.file_name().is_some_and(|n| n == crate::manifest::PROJECT_MANIFEST))
 }
 
 /// Checks `goals` against the build directory's goals file: an alias must be one of them (a

@@ -86,6 +86,10 @@ pub fn run(args: &CleanArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
                 removed += usize::from(remove_file(&p));
             }
         }
+        if let Some(report) = crate::plan::tests::report_of(action) {
+            // The report the test wrote beside its stamp.
+            removed += usize::from(remove_file(&build_dir.join(report)));
+        }
         if action.kind == ActionKind::ForeignMake && !foreign.iter().any(|a| a.get(1) == action.args.get(1)) {
             foreign.push(action.args.clone());
         }
@@ -124,6 +128,7 @@ pub fn run(args: &CleanArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
         // spygen's records, and ninja's of builds in this directory (their outputs are gone).
         for name in [
             crate::lower::goals::GOALS_FILE,
+            crate::lower::test_list::TESTS_FILE,
             crate::fingerprint::FILE,
             crate::generate::LOCK_FILE,
             ".ninja_log",

@@ -8,6 +8,7 @@ mod gen_cmd;
 mod graph_cmd;
 mod project_args;
 mod run_cmd;
+mod test_cmd;
 mod toolchains;
 
 use std::path::PathBuf;
@@ -45,6 +46,12 @@ enum Command {
     Clean(clean_cmd::CleanArgs),
     /// Build one program and run it through its target's runner (node for wasi and emscripten).
     Run(run_cmd::RunArgs),
+    /// Build the tests and run them on every installed configuration, through each target's
+    /// runner; print failures and a summary (--junit: JUnit XML too).
+    Test(test_cmd::TestArgs),
+    /// Run one test and write its report (what the build files' test actions run).
+    #[command(hide = true)]
+    TestOne(test_cmd::TestOneArgs),
     /// Print the build graph: Graphviz dot, JSON for tools, or compile_commands.json.
     Graph(graph_cmd::GraphArgs),
     /// Link archives into a wasi reactor through a content-addressed cache (--list, --gc).
@@ -94,7 +101,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Gen(args) => args.project.reads_env(),
         Command::Build(args) => args.project.reads_env(),
         Command::Clean(args) => args.reads_env(),
-        Command::Run(_) => true,
+        Command::Run(_) | Command::Test(_) | Command::TestOne(_) => true,
         Command::Graph(args) => args.project.reads_env(),
         _ => true,
     };
@@ -111,6 +118,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Build(args) => return build_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Clean(args) => clean_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Run(args) => return run_cmd::run(args, &load_db()?, toolchain_dir),
+        Command::Test(args) => return test_cmd::run(args, &load_db()?, toolchain_dir),
+        Command::TestOne(args) => return test_cmd::run_one(args),
         Command::Graph(args) => graph_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Bundle(args) => bundle_cmd::run(args, &load_db()?),
         Command::Completions { shell } => {

@@ -42,6 +42,11 @@ pub struct ProjectArgs {
     /// `launcher-for`), else for every target (the same order), else the descriptor's.
     #[arg(long = "launcher", value_name = "[TARGET=]CMD")]
     pub launchers: Vec<String>,
+    /// Run TARGET's programs (tests, `spygen run`) through CMD, e.g. `wasi=wasmtime run
+    /// --dir=.` (repeatable); `none`: directly. Also $SPYGEN_RUNNER (`T=CMD;T=CMD`; this wins
+    /// over it), then spy.toml's `[spygen.runner-for]`, then the descriptor's runner.
+    #[arg(long = "runner", value_name = "TARGET=CMD")]
+    pub runners: Vec<String>,
     /// How many links (and wasm bundles) ninja runs at once (its `link` pool). Default:
     /// $SPYGEN_LINK_JOBS, else spy.toml's `link-jobs`, else 1 on machines of up to 7 cores,
     /// one per 4 cores above.
@@ -52,7 +57,7 @@ pub struct ProjectArgs {
     /// PKG_CONFIG_LIBDIR, PKG_CONFIG_SYSROOT_DIR.
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,
-    /// Read no setting from the environment (CC, AR, PKG_CONFIG_*, SPY_WERROR, SPYGEN_LAUNCHER,
+    /// Read no setting from the environment (CC, AR, PKG_CONFIG_*, SPY_WERROR, SPYGEN_LAUNCHER, SPYGEN_RUNNER,
     /// SPYGEN_LINK_JOBS, SPYGEN_TOOLCHAIN_DIR): only from options and `--env`. The build files'
     /// regeneration command uses it, so that ninja or make, whatever their environment,
     /// regenerate exactly as the generation they come from did.
@@ -95,6 +100,7 @@ impl ProjectArgs {
             ("--target", &self.targets),
             ("--build-type", &self.build_types),
             ("--launcher", &self.launchers),
+            ("--runner", &self.runners),
             ("--env", &self.env),
         ] {
             for v in values {
@@ -200,6 +206,7 @@ impl ProjectArgs {
             format: Format::Ninja,
             no_compdb: false,
             launchers: crate::toolchain::launcher::args_and_env(&self.launchers, self.reads_env()),
+            runners: crate::toolchain::runner::args_and_env(&self.runners, self.reads_env()),
             link_jobs: self.link_jobs()?,
             skip_launcher_check: false,
             compdb_config: None,

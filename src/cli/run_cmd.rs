@@ -14,10 +14,8 @@ use super::project_args::ProjectArgs;
 use crate::error::{Error, Result};
 use crate::generate::generate_reporting;
 use crate::graph::ActionKind;
-use crate::toolchain::{Db, Resolution, process_env};
-
-/// spygen's node WASI launcher, written beside the build files when a runner names it.
-const WASI_RUN: &str = include_str!("../../templates/wasi-run.mjs");
+use crate::toolchain::Db;
+use crate::toolchain::runner::{self, Runner};
 
 /// Options of `spygen run`.
 #[derive(Debug, Args)]
@@ -39,6 +37,10 @@ pub struct RunArgs {
     /// The build type (default: the project's first).
     #[arg(long, value_name = "B")]
     build_type: Option<String>,
+    /// Run TARGET's programs through CMD (repeatable; `none`: directly), over $SPYGEN_RUNNER,
+    /// spy.toml's `[spygen.runner-for]` and the descriptor's runner.
+    #[arg(long = "runner", value_name = "TARGET=CMD")]
+    runners: Vec<String>,
     /// The program's arguments, after `--`.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
@@ -46,7 +48,7 @@ pub struct RunArgs {
 
 pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32> {
     let (backend, _) = choose_backend(None)?;
-    let project_args = ProjectArgs::default();
+    let project_args = ProjectArgs { runners: args.runners.clone(), ..ProjectArgs::default() };
     let mut options = project_args.to_options_for(args.project.as_deref(), db, toolchain_dir)?;
     options.format = backend.format();
     let generated = generate_reporting(db, &options, &say_waiting)?;
@@ -126,32 +128,21 @@ pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32>
         return Ok(exit_code(status));
     }
 
-    // The runner, as the target's descriptor says.
+    // The runner: --runner, $SPYGEN_RUNNER, spy.toml, then the target's descriptor.
     let toolchain = db.get(&config.target)?;
     let program = build_dir.join(output);
-    let mut words: Vec<String> = match &toolchain.runner {
-        None => Vec::new(),
-        Some(runner) => match runner.resolve(&process_env) {
-            Resolution::Found(found) => found.command,
-            Resolution::Missing { tried } => {
-                return Err(Error::env(format!(
-                    "no runner for target `{}` here (tried: {})",
-                    config.target,
-                    tried.join("; ")
-                ))
-                .help("install node (18 or newer), or wasmtime for wasi"));
-            }
-        },
-    };
-    if words.iter().any(|w| w.contains("{wasi-run}")) {
-        let script = build_dir.join(crate::lower::SPYGEN_DIR).join("wasi-run.mjs");
-        if let Some(dir) = script.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
-        }
-        crate::fsutil::write_if_changed(&script, WASI_RUN.as_bytes())?;
-        let shown = script.display().to_string();
-        words = words.into_iter().map(|w| w.replace("{wasi-run}", &shown)).collect();
+    let runner = runner::for_target(toolchain, Some(&project), &options.runners, &|k| options.env_var(k));
+    if runner.uses_wasi_run() {
+        runner::write_wasi_run(&build_dir)?;
     }
+    let script = build_dir.join(runner::WASI_RUN_FILE);
+    let mut words = match (runner.words_with(&script.to_string_lossy()), &runner) {
+        (Some(words), _) => words,
+        (None, Runner::Missing { why, hint }) => {
+            return Err(Error::env(format!("no runner for target `{}` here: {why}", config.target)).help(hint.clone()));
+        }
+        (None, _) => Vec::new(),
+    };
     words.push(program.display().to_string());
     let (first, rest) = words.split_first().expect("the program is a word");
     let status = Command::new(first).args(rest).args(&args.args).status().map_err(|e| {

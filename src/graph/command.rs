@@ -14,6 +14,7 @@
 //! | foreign-make | `PWD=/proc/self/cwd make <args>` |
 //! | bundle | `spygen bundle <args>` |
 //! | regenerate | `spygen <args> --regen` |
+//! | test | `spygen test-one --stamp <out> <args> -- <runner> <in>` |
 //!
 //! Words that grow with the project (an archive's objects, a link's inputs and flags, a
 //! bundle's arguments) can go through a response file: see [`ResponseFileCommand`].
@@ -155,6 +156,9 @@ const BUNDLE_RSP: ResponseFileCommand = ResponseFileCommand {
     content: &[v(Args)],
 };
 const REGENERATE: CommandTemplate = CommandTemplate { steps: &[&[v(Spygen), v(Args), Lit("--regen")]] };
+const TEST: CommandTemplate = CommandTemplate {
+    steps: &[&[v(Spygen), Lit("test-one"), Lit("--stamp"), v(Output), v(Args), Lit("--"), v(Tool), v(Inputs)]],
+};
 
 impl ActionKind {
     /// The command actions of this kind run; `None` for aliases, which run nothing.
@@ -167,6 +171,7 @@ impl ActionKind {
             ActionKind::ForeignMake => Some(FOREIGN_MAKE),
             ActionKind::Bundle => Some(BUNDLE),
             ActionKind::Regenerate => Some(REGENERATE),
+            ActionKind::Test => Some(TEST),
             ActionKind::Phony => None,
         }
     }

@@ -107,6 +107,8 @@ pub enum ToolRole {
     Archiver,
     /// Goes before each compile (ccache, distcc); never before archives or links.
     Launcher,
+    /// Runs the target's programs (node, wasmtime); native programs run directly, with none.
+    Runner,
 }
 
 /// A tool command as it appears in build files.
@@ -145,6 +147,7 @@ impl Tool {
             ToolRole::Compiler => "cc",
             ToolRole::Archiver => "ar",
             ToolRole::Launcher => "launcher",
+            ToolRole::Runner => "runner",
         };
         format!("{role}.{}", self.target)
     }
@@ -171,11 +174,15 @@ pub enum ActionKind {
     Phony,
     /// Re-runs spygen when a manifest, descriptor or globbed directory changes.
     Regenerate,
+    /// Runs a test program through its target's runner (`spygen test-one`), with a timeout;
+    /// its output, a stamp, is written only when the test passes, so a passed test whose
+    /// program and command are unchanged does not run again.
+    Test,
 }
 
 impl ActionKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ActionKind; 8] = [
+    pub const ALL: [ActionKind; 9] = [
         ActionKind::Compile,
         ActionKind::Archive,
         ActionKind::Link,
@@ -184,6 +191,7 @@ impl ActionKind {
         ActionKind::Bundle,
         ActionKind::Phony,
         ActionKind::Regenerate,
+        ActionKind::Test,
     ];
 
     /// The kind's name in JSON and in queries: `compile`, `link-whole-archive`...
@@ -197,6 +205,7 @@ impl ActionKind {
             ActionKind::Bundle => "bundle",
             ActionKind::Phony => "phony",
             ActionKind::Regenerate => "regenerate",
+            ActionKind::Test => "test",
         }
     }
 
@@ -210,6 +219,7 @@ impl ActionKind {
             ActionKind::Bundle => "BUNDLE",
             ActionKind::Phony => "PHONY",
             ActionKind::Regenerate => "REGEN",
+            ActionKind::Test => "TEST",
         }
     }
 
@@ -224,6 +234,7 @@ impl ActionKind {
         match self {
             ActionKind::Compile | ActionKind::Link | ActionKind::LinkWholeArchive => Some(ToolRole::Compiler),
             ActionKind::Archive => Some(ToolRole::Archiver),
+            ActionKind::Test => Some(ToolRole::Runner),
             _ => None,
         }
     }
@@ -340,6 +351,19 @@ pub struct GraphSettings {
     /// The programs' names (their aliases are goals of their own kind; other unit aliases are
     /// modules).
     pub programs: std::collections::BTreeSet<String>,
+    /// The configurations whose tests cannot run here, and why.
+    pub test_skips: Vec<TestSkip>,
+}
+
+/// Tests of a configuration that cannot run here: its toolchain or its runner is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestSkip {
+    /// The configuration (`wasi-debug`).
+    pub config: String,
+    /// The tests, by name.
+    pub tests: Vec<String>,
+    /// Why, with what to install.
+    pub why: String,
 }
 
 /// Every configuration's actions in one graph.

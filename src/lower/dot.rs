@@ -52,6 +52,7 @@ fn action_label(kind: ActionKind) -> &'static str {
         ActionKind::Bundle => "BUNDLE",
         ActionKind::Phony => "PHONY",
         ActionKind::Regenerate => "REGEN",
+        ActionKind::Test => "TEST",
     }
 }
 

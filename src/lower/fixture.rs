@@ -140,6 +140,31 @@ impl Fixture {
         self.graph.add_action(action).unwrap();
     }
 
+    /// Test `t` of program `wasi/release/t.wasm`, run through node's WASI with one argument.
+    pub fn test(&mut self) {
+        let runner = self.graph.add_tool(Tool::new(
+            "wasi",
+            ToolRole::Runner,
+            words(&["/usr/bin/node", "--no-warnings", ".spygen/wasi-run.mjs"]),
+        ));
+        let mut action = self.action(ActionKind::Test, "t");
+        action.tool = Some(runner);
+        action.args = words(&[
+            "--name",
+            "t",
+            "--config",
+            "wasi-release",
+            "--timeout",
+            "30",
+            "--report",
+            "wasi/release/.test/t.json",
+            "--arg=a b",
+        ]);
+        action.inputs = self.files(&["wasi/release/t.wasm"]);
+        action.outputs = self.files(&["wasi/release/.test/t.passed"]);
+        self.graph.add_action(action).unwrap();
+    }
+
     /// The aliases `wasi-release` and `all` naming `outputs`, the default, and the action
     /// regenerating build.ninja from `../spy.toml`.
     pub fn aliases_and_regeneration(&mut self, outputs: &[&str]) {

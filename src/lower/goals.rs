@@ -22,6 +22,8 @@ pub enum GoalKind {
     Module,
     /// One program, in every configuration.
     Program,
+    /// The tests: all of them (`test`) or one configuration's (`test-wasi-debug`).
+    Test,
 }
 
 impl GoalKind {
@@ -33,6 +35,7 @@ impl GoalKind {
             GoalKind::Target => "targets",
             GoalKind::Module => "modules",
             GoalKind::Program => "programs",
+            GoalKind::Test => "tests",
         }
     }
 
@@ -43,11 +46,12 @@ impl GoalKind {
             GoalKind::Target => "target",
             GoalKind::Module => "module",
             GoalKind::Program => "program",
+            GoalKind::Test => "test",
         }
     }
 
     fn from_word(word: &str) -> Option<GoalKind> {
-        [GoalKind::All, GoalKind::Configuration, GoalKind::Target, GoalKind::Module, GoalKind::Program]
+        [GoalKind::All, GoalKind::Configuration, GoalKind::Target, GoalKind::Module, GoalKind::Program, GoalKind::Test]
             .into_iter()
             .find(|k| k.word() == word)
     }
@@ -68,6 +72,10 @@ pub fn goals(graph: &BuildGraph) -> Vec<(GoalKind, String)> {
             GoalKind::Configuration
         } else if targets.contains(&name.as_str()) {
             GoalKind::Target
+        } else if name == crate::plan::tests::TEST_GOAL
+            || configs.iter().any(|c| name == crate::plan::tests::config_test_goal(c))
+        {
+            GoalKind::Test
         } else if programs.contains(&name) {
             GoalKind::Program
         } else {
@@ -100,7 +108,9 @@ pub fn parse_goals(text: &str) -> Vec<(GoalKind, String)> {
 /// The goals grouped for people: a line per kind, `configurations: native-debug ...`.
 pub fn listing(goals: &[(GoalKind, String)]) -> String {
     let mut out = String::new();
-    for kind in [GoalKind::Configuration, GoalKind::Target, GoalKind::Module, GoalKind::Program, GoalKind::All] {
+    for kind in
+        [GoalKind::Configuration, GoalKind::Target, GoalKind::Module, GoalKind::Program, GoalKind::Test, GoalKind::All]
+    {
         let names: Vec<&str> = goals.iter().filter(|(k, _)| *k == kind).map(|(_, n)| n.as_str()).collect();
         if !names.is_empty() {
             let _ = writeln!(out, "{}: {}", kind.heading(), names.join(" "));

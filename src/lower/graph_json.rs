@@ -31,8 +31,11 @@
 //! - `producer` is the action writing the file, `null` for a source (or, in a
 //!   one-configuration view, a file written outside it).
 //! - `kind` is `compile`, `archive`, `link`, `link-whole-archive` (a reactor: every archive
-//!   member kept), `foreign-make` (a library's own Makefile), `bundle` (`spygen bundle`, cached), `phony` (an alias: its output is the alias name) or `regenerate` (re-runs
-//!   spygen; its inputs are the manifests, descriptors and globbed directories).
+//!   member kept), `foreign-make` (a library's own Makefile), `bundle` (`spygen bundle`,
+//!   cached), `test` (a test program run through its target's runner; the output is a stamp
+//!   written when it passes), `phony` (an alias: its output is the alias name) or
+//!   `regenerate` (re-runs spygen; its inputs are the manifests, descriptors and globbed
+//!   directories).
 //! - `config` is a configuration name, `null` for aliases and regeneration; `owner` the module
 //!   or program the action builds, `null` likewise. `modules` lists owners (modules and
 //!   programs) in dependency order.

@@ -78,6 +78,7 @@ fn command_stamp(
         ActionKind::Link | ActionKind::LinkWholeArchive => ("link", graph.action_words(action)?),
         ActionKind::ForeignMake => ("make", graph.action_words(action)?),
         ActionKind::Bundle => ("bundle", graph.action_words(action)?),
+        ActionKind::Test => ("test", graph.action_words(action)?),
         ActionKind::Phony | ActionKind::Regenerate => return None,
     };
     Some((format!("{COMMAND_STAMPS_DIR}/{}/{owner}.{kind}", config.name()), crate::shell::join(&words) + "\n"))
@@ -143,7 +144,8 @@ pub fn lower_make(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -
         "{HEADER_START}{}, written by spygen. Do not edit: edit the manifests instead;\n\
          # make re-runs spygen when a manifest, a descriptor or a globbed directory changes.\n\
          # Goals: all (the default: every configuration whose toolchain is installed), one per\n\
-         # configuration (wasi-release), per target (wasi), per module and program. V=1 shows commands.\n\
+         # configuration (wasi-release), per target (wasi), per module and program; test and\n\
+         # test-<configuration> run the tests (a passed test reruns when its program changes). V=1 shows commands.\n\
          # make has no job pools (build.ninja keeps links in a `link` pool): links run under -j like\n\
          # any recipe. LINK_WRAPPER goes before each link and bundle command: to run one at a time,\n\
          # make -j8 LINK_WRAPPER='flock .link-lock' (flock from util-linux; recipes run in this directory).",
@@ -229,7 +231,7 @@ pub fn lower_make(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -
         let _ = writeln!(out, "-include {}", chunk.join(" "));
     }
 
-    out.push_str("\n# aliases: per configuration, per target, per module and program; `all` is the default\n");
+    out.push_str("\n# aliases: per configuration, per target, per module and program, tests; `all` is the default\n");
     let phony: Vec<&Action> = graph.actions().map(|(_, a)| a).filter(|a| a.kind == ActionKind::Phony).collect();
     let names: Vec<String> = phony.iter().map(|a| escape_path(graph.path(a.outputs[0]))).collect();
     let _ = writeln!(out, ".PHONY: {}", names.join(" "));
@@ -355,6 +357,16 @@ mod tests {
         f.foreign_make();
         f.bundle(&["wasi/release/m.a"]);
         insta::assert_snapshot!(rules(&f));
+    }
+
+    #[test]
+    fn a_test_runs_through_its_targets_runner_and_stamps_its_command() {
+        let mut f = Fixture::new(false);
+        f.test();
+        insta::assert_snapshot!(rules(&f));
+        let stamps = lower_make(&f.graph, &[]).stamps;
+        assert_eq!(stamps.len(), 1, "{stamps:?}");
+        assert_eq!(stamps[0].0, ".spygen/commands/wasi-release/t.test", "a new runner or timeout reruns the test");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod make;
 pub mod make_fragment;
 pub mod make_syntax;
 pub mod ninja;
+pub mod test_list;
 
 use crate::graph::{Action, ActionKind, BuildGraph, ConfigId};
 

@@ -142,6 +142,10 @@ fn rule_name(graph: &BuildGraph, action: &Action, rsp: bool) -> String {
         (ActionKind::Bundle, false) => "bundle".into(),
         (ActionKind::Bundle, true) => "bundle-rsp".into(),
         (ActionKind::Regenerate, _) => "regen".into(),
+        // One per target, which may have no runner (its programs run directly).
+        (ActionKind::Test, _) => {
+            format!("test.{}", action.config.map(|c| graph.config(c).target.as_str()).unwrap_or_default())
+        }
         (ActionKind::Phony, _) => "phony".into(),
         // A compile without flags (the planner gives every compile some).
         (ActionKind::Compile, _) => format!("cc.{target}"),
@@ -263,7 +267,7 @@ pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFi
     }
     let mut out = String::new();
 
-    out.push_str("\n# aliases: per configuration, per target, per module and program; `all` is the default\n");
+    out.push_str("\n# aliases: per configuration, per target, per module and program, tests; `all` is the default\n");
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Phony) {
         write_edge(graph, action, &rule_name(graph, action, false), None, &mut out);
     }
@@ -558,6 +562,15 @@ mod tests {
         // Their rules (after the link pool, before the toolchains), then their edges.
         let rules = parts[0].split("# a library's").nth(1).and_then(|r| r.split("# toolchain").next());
         insta::assert_snapshot!(format!("# a library's{}{}", rules.unwrap_or_default(), edges(&f)));
+    }
+
+    #[test]
+    fn a_test_runs_through_its_targets_runner_and_binds_its_arguments() {
+        let mut f = Fixture::new(false);
+        f.test();
+        let parts = lower_ninja_parts(&f.graph, &[]);
+        assert!(parts[0].contains("runner.wasi = /usr/bin/node --no-warnings .spygen/wasi-run.mjs\n"), "{}", parts[0]);
+        insta::assert_snapshot!(edges(&f));
     }
 
     #[test]

@@ -39,6 +39,8 @@ struct SpygenSpec {
     launcher: Option<Spanned<String>>,
     #[serde(default)]
     launcher_for: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    runner_for: BTreeMap<String, Spanned<String>>,
     link_jobs: Option<Spanned<i64>>,
     #[serde(default)]
     require: BTreeMap<String, Spanned<String>>,
@@ -88,6 +90,9 @@ pub struct Project {
     pub launcher: Option<Located<String>>,
     /// `[spygen.launcher-for]`: per target, over `launcher` (`none`: no launcher).
     pub launcher_for: BTreeMap<String, Located<String>>,
+    /// `[spygen.runner-for]`: how each target's programs run (`none`: directly), over the
+    /// descriptor's runner.
+    pub runner_for: BTreeMap<String, Located<String>>,
     /// `link-jobs`: how many links ninja runs at once.
     pub link_jobs: Option<Located<u32>>,
     /// `[spygen.require]`: the versions of tool packages the project needs (`zig = "==0.13.0"`).
@@ -196,6 +201,7 @@ impl Project {
             programs: Vec::new(),
             launcher: None,
             launcher_for: BTreeMap::new(),
+            runner_for: BTreeMap::new(),
             link_jobs: None,
             requirements: BTreeMap::new(),
             layout: Layout::BuildDir,
@@ -238,6 +244,7 @@ impl Project {
         let located = |s: Spanned<String>| Located { location: at(s.span()), value: s.into_inner() };
         self.launcher = spygen.launcher.map(located);
         self.launcher_for = spygen.launcher_for.into_iter().map(|(t, s)| (t, located(s))).collect();
+        self.runner_for = spygen.runner_for.into_iter().map(|(t, s)| (t, located(s))).collect();
         if let Some(jobs) = spygen.link_jobs {
             let location = at(jobs.span());
             let value = u32::try_from(*jobs.get_ref()).ok().filter(|&n| n > 0).ok_or_else(|| {

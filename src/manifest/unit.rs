@@ -39,6 +39,8 @@ pub struct UnitSpec {
     suffix: Option<Spanned<BTreeMap<Spanned<String>, String>>>,
     foreign_make: Option<Spanned<ForeignMakeSpec>>,
     output: Option<Spanned<String>>,
+    timeout: Option<Spanned<f64>>,
+    args: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     target: BTreeMap<Spanned<String>, SettingsSpec>,
     #[serde(default)]
@@ -101,6 +103,9 @@ pub enum UnitKind {
     Reactor,
     /// A wasi reactor linked by `spygen bundle` from archives, through the bundle cache.
     WasmBundle,
+    /// An executable that is a test: `spygen test` (and the `test` goal) runs it on every
+    /// target through the target's runner; exit status 0 passes.
+    Test,
 }
 
 impl UnitKind {
@@ -111,9 +116,27 @@ impl UnitKind {
             UnitKind::Executable => "executable",
             UnitKind::Reactor => "reactor",
             UnitKind::WasmBundle => "wasm-bundle",
+            UnitKind::Test => "test",
         }
     }
+
+    /// Whether it links to a program with `main` that runs (an executable or a test).
+    pub fn has_main(self) -> bool {
+        matches!(self, UnitKind::Executable | UnitKind::Test)
+    }
 }
+
+/// How a test runs: its arguments and how long it may take.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestSettings {
+    /// The arguments it gets.
+    pub args: Vec<String>,
+    /// Seconds it may run before it is killed and reported as timed out.
+    pub timeout: f64,
+}
+
+/// How long a test may run when its manifest does not say (`timeout`), in seconds.
+pub const DEFAULT_TEST_TIMEOUT: f64 = 30.0;
 
 /// A string from a manifest and where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +216,8 @@ pub struct Unit {
     /// Where the program goes instead of `<build dir>/<target>/<build type>/<name><suffix>`
     /// (programs only): absolute, with `{target}` and `{build_type}`.
     pub output: Option<Located<String>>,
+    /// Its arguments and timeout, when it is a test.
+    pub test: Option<TestSettings>,
 }
 
 /// A valid unit name: it becomes part of paths and ninja variable names.
@@ -227,6 +252,7 @@ impl UnitSpec {
         self.check_keys(kind, &at)?;
         let foreign_make = self.foreign_make(dir, &at)?;
         let output = self.output(dir, &at)?;
+        let test = self.test_settings(kind, &at)?;
         let path_list = |items: Vec<Spanned<String>>| -> Vec<Located<PathBuf>> {
             items
                 .into_iter()
@@ -263,6 +289,7 @@ impl UnitSpec {
         Ok(Unit {
             foreign_make,
             output,
+            test,
             name,
             kind,
             dir: dir.to_path_buf(),
@@ -309,9 +336,10 @@ impl UnitSpec {
                 "executable" => Ok(UnitKind::Executable),
                 "reactor" => Ok(UnitKind::Reactor),
                 "wasm-bundle" => Ok(UnitKind::WasmBundle),
+                "test" => Ok(UnitKind::Test),
                 other => Err(Error::input(format!("unknown program kind `{other}`"))
                     .at(at(k.span()))
-                    .help("use `executable` (native binary, wasi .wasm command, emscripten .js), `reactor` (wasi module without main) or `wasm-bundle` (a reactor of module archives, cached)")),
+                    .help("use `executable` (native binary, wasi .wasm command, emscripten .js), `test` (an executable `spygen test` runs), `reactor` (wasi module without main) or `wasm-bundle` (a reactor of module archives, cached)")),
             },
             (Some(k), Declared::Module) => Err(Error::input("`kind` applies to programs, not modules")
                 .at(at(k.span()))
@@ -363,6 +391,40 @@ impl UnitSpec {
                 .help("put the vendored library in a module directory with its own spygen.toml"));
         }
         Ok(())
+    }
+
+    /// A test's `args` and `timeout`; other kinds have neither.
+    fn test_settings(
+        &self,
+        kind: UnitKind,
+        at: &dyn Fn(std::ops::Range<usize>) -> Location,
+    ) -> Result<Option<TestSettings>> {
+        if kind != UnitKind::Test {
+            let key =
+                [("timeout", self.timeout.as_ref().map(|t| t.span())), ("args", self.args.as_ref().map(|a| a.span()))]
+                    .into_iter()
+                    .find_map(|(key, span)| Some((key, span?)));
+            return match key {
+                Some((key, span)) => Err(Error::input(format!("`{key}` applies to tests, not to {}s", kind.as_str()))
+                    .at(at(span))
+                    .help("make the program a test with `kind = \"test\"`, or remove the key")),
+                None => Ok(None),
+            };
+        }
+        let timeout = match &self.timeout {
+            None => DEFAULT_TEST_TIMEOUT,
+            Some(t) if t.get_ref().is_finite() && *t.get_ref() > 0.0 => *t.get_ref(),
+            Some(t) => {
+                return Err(Error::input(format!(
+                    "`timeout` must be a positive number of seconds, not {}",
+                    t.get_ref()
+                ))
+                .at(at(t.span()))
+                .help(format!("how long the test may run, e.g. `timeout = 120` (default {DEFAULT_TEST_TIMEOUT} s)")));
+            }
+        };
+        let args = self.args.as_ref().map(|a| a.get_ref().clone()).unwrap_or_default();
+        Ok(Some(TestSettings { args, timeout }))
     }
 
     /// The module's `[foreign-make]` table, checked, its directory absolute against `dir`.

@@ -31,15 +31,17 @@ impl Planner<'_> {
             aliases.push((config.name(), files));
         }
         aliases.extend(targets);
+        let test_goals = self.graph.configs().map(|(_, c)| super::tests::config_test_goal(&c.name()));
         let reserved: HashSet<String> = aliases
             .iter()
             .map(|(n, _)| n.clone())
-            .chain(["all", "build.ninja", "clean", "help"].map(String::from))
+            .chain(["all", "build.ninja", "clean", "help", super::tests::TEST_GOAL].map(String::from))
+            .chain(test_goals)
             .collect();
         for ((_, unit), outs) in self.units.iter().zip(outputs_by_unit) {
             if reserved.contains(&unit.name) {
                 return Err(Error::input(format!(
-                    "the name `{}` is also a build alias (a target or configuration)",
+                    "the name `{}` is also a build alias (a target, a configuration or a test goal)",
                     unit.name
                 ))
                 .at(unit.location.clone())
@@ -63,6 +65,7 @@ impl Planner<'_> {
             action.outputs.push(out);
             self.graph.add_action(action)?;
         }
+        self.test_aliases()?;
         let defaults = self
             .graph
             .configs()

@@ -170,7 +170,7 @@ impl Planner<'_> {
                 words.extend(flags.libs);
             }
         }
-        if unit.kind == UnitKind::Executable && !exports.is_empty() {
+        if unit.kind.has_main() && !exports.is_empty() {
             for (i, e) in toolchain.link.executable_exports.iter().enumerate() {
                 if !exports.contains(e) {
                     exports.insert(i, e.clone());

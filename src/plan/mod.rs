@@ -6,6 +6,7 @@ mod closure;
 mod link;
 mod sources;
 mod syslib;
+pub mod tests;
 mod units;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -76,6 +77,8 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
     planner.check_target_names()?;
     planner.check_include_dirs()?;
     let configs = planner.configurations()?;
+    let targets: Vec<String> = dedup(configs.iter().map(|(_, t)| t.name.clone()).collect());
+    planner.resolve_runners(&targets)?;
     let effective = planner.effective_targets()?;
     let sources = planner.expand_all_sources()?;
     let closures =
@@ -152,6 +155,10 @@ struct Planner<'a> {
     inputs: BTreeMap<PathBuf, Option<Stamp>>,
     /// Each generated target's compiler launcher, checked (targets without one are absent).
     launchers: BTreeMap<String, launcher::Launcher>,
+    /// Each generated target's runner, when the project has tests.
+    runners: BTreeMap<String, crate::toolchain::runner::Runner>,
+    /// The configurations whose tests cannot run here.
+    test_skips: Vec<crate::graph::TestSkip>,
     syslibs: syslib::Cache,
     /// Each unit's directory relative to the build dir (computed once).
     unit_dirs: Vec<String>,
@@ -178,6 +185,8 @@ impl<'a> Planner<'a> {
             warnings: Vec::new(),
             inputs: BTreeMap::new(),
             launchers: BTreeMap::new(),
+            runners: BTreeMap::new(),
+            test_skips: Vec::new(),
             syslibs: syslib::Cache::new(&options.env),
             unit_dirs: Vec::new(),
             owners: units.iter().map(|(_, u)| Arc::from(u.name.as_str())).collect(),
@@ -249,6 +258,9 @@ impl<'a> Planner<'a> {
                 UnitKind::WasmBundle => self.bundle(&ctx, links, &archives)?,
                 _ => self.link(&ctx, objects, links, &archives, cc, base_ldflags)?,
             };
+            if unit.kind == UnitKind::Test {
+                self.test(&ctx, out)?;
+            }
             outputs[u.index()].push((config_id, out));
         }
         Ok(())
@@ -318,6 +330,7 @@ impl<'a> Planner<'a> {
                 .filter(|(_, u)| u.kind != UnitKind::Module)
                 .map(|(_, u)| u.name.clone())
                 .collect(),
+            test_skips: std::mem::take(&mut self.test_skips),
         });
         self.graph.check_acyclic()?;
         self.graph.check_text()?;
@@ -401,7 +414,11 @@ impl<'a> Planner<'a> {
         for (name, l) in &self.project.launcher_for {
             check(name, &l.location)?;
         }
+        for (name, r) in &self.project.runner_for {
+            check(name, &r.location)?;
+        }
         launcher::check_arg_targets(self.db, &self.options.launchers)?;
+        crate::toolchain::runner::check_args(self.db, &self.options.runners)?;
         Ok(())
     }
 

@@ -49,6 +49,8 @@ pub struct ToolSpec {
     pub version_args: Vec<String>,
     /// The package the tool comes from, which a project may require a version of.
     pub package: Option<PackageSpec>,
+    /// How to install the tool when no candidate is found (runners: `install node 18+`).
+    pub install: Option<String>,
 }
 
 /// The package a tool comes from (`zig`, `emcc`, `cc`): what `[spygen.require]` in spy.toml

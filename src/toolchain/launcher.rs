@@ -12,23 +12,23 @@ use crate::toolchain::{Db, Toolchain};
 /// The environment variable read when no `--launcher` is given (same syntax).
 pub const LAUNCHER_ENV: &str = "SPYGEN_LAUNCHER";
 
-/// One `--launcher` (or `$SPYGEN_LAUNCHER`) value: `COMMAND` for every target or
-/// `TARGET=COMMAND` for one.
+/// One `--launcher` (or `$SPYGEN_LAUNCHER`) value, or one `--runner` (`$SPYGEN_RUNNER`):
+/// `COMMAND` for every target or `TARGET=COMMAND` for one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LauncherArg {
+pub struct CommandArg {
     /// The target it is for; `None`: every target.
     pub target: Option<String>,
     /// The command, as written (`ccache`, `none`); a first word naming a file by a relative
     /// path is made absolute against the current directory, since build commands run elsewhere.
     pub command: String,
-    /// Where it came from: `--launcher` or the environment variable.
+    /// Where it came from: the option (`--launcher`) or the environment variable.
     pub from: &'static str,
 }
 
-impl LauncherArg {
+impl CommandArg {
     /// Parses a value. `TARGET=` is recognised when TARGET is a name (letters, digits, `-`,
     /// `_`); `env CCACHE_DIR=/x ccache` is a command for every target.
-    pub fn parse(value: &str, from: &'static str) -> LauncherArg {
+    pub fn parse(value: &str, from: &'static str) -> CommandArg {
         let (target, command) = match value.split_once('=') {
             Some((target, command))
                 if !target.is_empty() && target.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
@@ -38,7 +38,7 @@ impl LauncherArg {
             _ => (None, value),
         };
         let words = absolute_program(split(command), &paths::current_dir());
-        LauncherArg { target, command: words.join(" "), from }
+        CommandArg { target, command: words.join(" "), from }
     }
 
     /// The value as it is written on a command line (`native=ccache`).
@@ -49,10 +49,15 @@ impl LauncherArg {
         }
     }
 
+    /// What the value sets: `launcher` or `runner`.
+    pub fn what(&self) -> &'static str {
+        if self.from.to_ascii_lowercase().contains("runner") { "runner" } else { "launcher" }
+    }
+
     /// The setting as the user wrote it, for messages: `--launcher native=ccache` or
     /// `SPYGEN_LAUNCHER=native=ccache`.
     pub fn shown(&self) -> String {
-        if self.from == LAUNCHER_ENV {
+        if !self.from.starts_with('-') {
             format!("{}={}", self.from, self.to_arg())
         } else {
             format!("{} {}", self.from, self.to_arg())
@@ -63,26 +68,26 @@ impl LauncherArg {
 /// `$SPYGEN_LAUNCHER` (unless `read_env` is false: `--no-env`), then the `--launcher` values:
 /// at the same level of detail (one target, or every target) the command line wins over the
 /// environment.
-pub fn args_and_env(values: &[String], read_env: bool) -> Vec<LauncherArg> {
+pub fn args_and_env(values: &[String], read_env: bool) -> Vec<CommandArg> {
     let mut args = Vec::new();
     if read_env
         && let Ok(v) = std::env::var(LAUNCHER_ENV)
         && !v.trim().is_empty()
     {
-        args.push(LauncherArg::parse(&v, LAUNCHER_ENV));
+        args.push(CommandArg::parse(&v, LAUNCHER_ENV));
     }
-    args.extend(values.iter().map(|v| LauncherArg::parse(v, "--launcher")));
+    args.extend(values.iter().map(|v| CommandArg::parse(v, "--launcher")));
     args
 }
 
 /// A command's words; `--launcher` and spy.toml values are split on whitespace.
-fn split(command: &str) -> Vec<String> {
+pub(crate) fn split(command: &str) -> Vec<String> {
     command.split_whitespace().map(str::to_string).collect()
 }
 
 /// `words` with a first word that names a file by a relative path (it has a `/`) made
 /// absolute against `base`.
-fn absolute_program(mut words: Vec<String>, base: &Path) -> Vec<String> {
+pub(crate) fn absolute_program(mut words: Vec<String>, base: &Path) -> Vec<String> {
     if let Some(program) = words.first_mut()
         && program.contains('/')
     {
@@ -94,7 +99,7 @@ fn absolute_program(mut words: Vec<String>, base: &Path) -> Vec<String> {
 /// Where a target's launcher setting comes from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LauncherOrigin {
-    /// `--launcher` or `$SPYGEN_LAUNCHER`, as written (see [`LauncherArg::shown`]).
+    /// `--launcher` or `$SPYGEN_LAUNCHER`, as written (see [`CommandArg::shown`]).
     CommandLine(String),
     /// `launcher` or `[spygen.launcher-for]` in the project manifest.
     Project(Location),
@@ -125,7 +130,7 @@ pub struct Launcher {
 /// target (from `--launcher`, then `$SPYGEN_LAUNCHER`, then spy.toml's `launcher-for`), else one
 /// for every target (in the same order), else the descriptor's. So a project's
 /// `launcher-for.emscripten = "none"` holds under `--launcher ccache`.
-pub fn for_target(toolchain: &Toolchain, project: Option<&Project>, args: &[LauncherArg]) -> Option<Launcher> {
+pub fn for_target(toolchain: &Toolchain, project: Option<&Project>, args: &[CommandArg]) -> Option<Launcher> {
     let target = toolchain.name.as_str();
     let from_args = |one_target: bool| {
         args.iter()
@@ -159,7 +164,7 @@ pub fn for_target(toolchain: &Toolchain, project: Option<&Project>, args: &[Laun
 }
 
 /// Checks the names `args` give to targets.
-pub fn check_arg_targets(db: &Db, args: &[LauncherArg]) -> Result<()> {
+pub fn check_arg_targets(db: &Db, args: &[CommandArg]) -> Result<()> {
     for a in args {
         if let Some(t) = &a.target
             && db.get(t).is_err()
@@ -167,7 +172,8 @@ pub fn check_arg_targets(db: &Db, args: &[LauncherArg]) -> Result<()> {
             let err = db.unknown_target(t);
             let help = err.help.clone().unwrap_or_default();
             return Err(Error { message: format!("{} (in `{}`)", err.message, a.shown()), ..err }.help(format!(
-                "{help}; write TARGET=COMMAND for one target's launcher (to set an environment variable for the launcher, write `env NAME=value COMMAND`)"
+                "{help}; write TARGET=COMMAND for one target's {what} (to set an environment variable for the {what}, write `env NAME=value COMMAND`)",
+                what = a.what()
             )));
         }
     }
@@ -221,12 +227,12 @@ mod tests {
 
     #[test]
     fn arguments_name_a_target_or_apply_to_all() {
-        let a = LauncherArg::parse("wasi=none", "--launcher");
+        let a = CommandArg::parse("wasi=none", "--launcher");
         assert_eq!((a.target.as_deref(), a.command.as_str()), (Some("wasi"), "none"));
-        let a = LauncherArg::parse("ccache", "--launcher");
+        let a = CommandArg::parse("ccache", "--launcher");
         assert_eq!((a.target.as_deref(), a.command.as_str()), (None, "ccache"));
         // An environment assignment inside a command is not a target.
-        let a = LauncherArg::parse("env CCACHE_DIR=/x ccache", "--launcher");
+        let a = CommandArg::parse("env CCACHE_DIR=/x ccache", "--launcher");
         assert_eq!(a.target, None);
         assert_eq!(a.to_arg(), "env CCACHE_DIR=/x ccache");
     }
@@ -240,15 +246,15 @@ mod tests {
         native.launcher_location = Some(Location { file, line: 3, column: 12 });
         let words = |l: Option<Launcher>| l.map(|l| l.words.join(" "));
         assert_eq!(words(for_target(&native, None, &[])), Some("sccache".into()));
-        let args = [LauncherArg::parse("ccache", "--launcher")];
+        let args = [CommandArg::parse("ccache", "--launcher")];
         assert_eq!(words(for_target(&native, None, &args)), Some("ccache".into()));
         // A per-target value beats an every-target one, wherever it is written.
-        let args = [LauncherArg::parse("native=none", "--launcher"), LauncherArg::parse("ccache", "--launcher")];
+        let args = [CommandArg::parse("native=none", "--launcher"), CommandArg::parse("ccache", "--launcher")];
         assert_eq!(words(for_target(&native, None, &args)), None);
         let wasi = db.get("wasi").unwrap();
         assert_eq!(words(for_target(wasi, None, &args)), Some("ccache".into()));
         // The command line wins over the environment at the same level of detail only.
-        let args = [LauncherArg::parse("ccache", LAUNCHER_ENV), LauncherArg::parse("wasi=none", "--launcher")];
+        let args = [CommandArg::parse("ccache", LAUNCHER_ENV), CommandArg::parse("wasi=none", "--launcher")];
         assert_eq!(words(for_target(&native, None, &args)), Some("ccache".into()));
         assert_eq!(words(for_target(wasi, None, &args)), None);
         // A descriptor's words stay words; its relative program is relative to the descriptor.
@@ -260,12 +266,12 @@ mod tests {
 
     #[test]
     fn relative_programs_are_made_absolute_and_shown_as_written() {
-        let a = LauncherArg::parse("native=tools/wrap -v", "--launcher");
+        let a = CommandArg::parse("native=tools/wrap -v", "--launcher");
         let cwd = paths::current_dir();
         assert_eq!(a.command, format!("{}/tools/wrap -v", cwd.display()));
-        let e = LauncherArg::parse("ccache", LAUNCHER_ENV);
+        let e = CommandArg::parse("ccache", LAUNCHER_ENV);
         assert_eq!(e.shown(), "SPYGEN_LAUNCHER=ccache");
-        assert_eq!(LauncherArg::parse("wasi=none", "--launcher").shown(), "--launcher wasi=none");
+        assert_eq!(CommandArg::parse("wasi=none", "--launcher").shown(), "--launcher wasi=none");
     }
 
     #[test]

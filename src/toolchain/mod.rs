@@ -5,6 +5,7 @@ mod descriptor;
 mod flags;
 pub mod launcher;
 pub mod requirement;
+pub mod runner;
 mod tool;
 pub mod tool_cache;
 

@@ -22,6 +22,8 @@ pub struct Tool {
     pub version_args: Vec<String>,
     /// The package it comes from, which projects may require a version of.
     pub package: Option<PackageSpec>,
+    /// How to install it when no candidate is found.
+    pub install: Option<String>,
 }
 
 /// One way of running a tool.
@@ -84,6 +86,7 @@ impl Tool {
                 .collect(),
             version_args: spec.version_args,
             package: spec.package,
+            install: spec.install,
         }
     }
 
@@ -422,6 +425,7 @@ mod tests {
                 .collect(),
             version_args: vec![],
             package: None,
+            install: None,
         }
     }
 

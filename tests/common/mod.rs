@@ -104,13 +104,15 @@ pub fn machine_filters(root: &Path) -> insta::Settings {
     settings.add_filter(&regex_escape(env!("CARGO_BIN_EXE_spygen")), "<spygen>");
     // ninja and make tool variables, the fragment's tools, `spygen flags --format make`.
     settings.add_filter(
-        r"(?m)^((?:cc|ar|launcher)\.[\w-]+ :?=|SPYGEN_(?:CC|AR|LAUNCHER)_[\w-]+ :?=|(?:CC|AR|LAUNCHER) :?=) [^$\n].*$",
+        r"(?m)^((?:cc|ar|launcher|runner)\.[\w-]+ :?=|SPYGEN_(?:CC|AR|LAUNCHER)_[\w-]+ :?=|(?:CC|AR|LAUNCHER) :?=) [^$\n].*$",
         "$1 <resolved on this machine>",
     );
     settings.add_filter(r"(?m)^  depth = \d+$", "  depth = <cores>");
     // The words of a tool starting a command: before -MMD (compile), rcs (archive), -o (link).
     settings.add_filter(r#""arguments": \[(?:"[^"]*", )*?"-MMD""#, r#""arguments": ["<cc>", "-MMD""#);
     settings.add_filter(r#"("command": \[\n)(?:\s+"[^"]*",\n)*?(\s+)"(-MMD|rcs|-o)","#, "$1$2\"<tool>\",\n$2\"$3\",");
+    // A test's runner program, after `--` in its command.
+    settings.add_filter(r#"("--",\n\s+)"/[^"]+""#, "$1\"<runner>\"");
     settings
 }
 
