@@ -20,6 +20,7 @@ pub mod runtime;
 pub mod shell;
 pub mod source;
 pub mod toolchain;
+pub mod wasm_call;
 
 pub use error::{Error, Result};
 pub use generate::{Generated, GeneratedFiles, generate};
