@@ -21,6 +21,7 @@ pub mod shell;
 pub mod source;
 pub mod testing;
 pub mod toolchain;
+pub mod wasm_call;
 
 pub use error::{Error, Result};
 pub use generate::{Generated, GeneratedFiles, generate};
