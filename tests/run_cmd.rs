@@ -91,3 +91,31 @@ fn reactors_unknown_programs_and_missing_configurations_are_explained() {
         run_ok(Command::new(env!("CARGO_BIN_EXE_spygen")).args(["run", "encdemo", "--", "hello"]).current_dir(&demo));
     assert_eq!(out, "base64 hello aGVsbG8=\nbase32 hello NBSWY3DP\ncrc32 hello 3610a686\n");
 }
+
+#[test]
+fn an_export_of_a_bundle_is_called_from_the_command_line_and_its_result_printed() {
+    if !require_program("ninja", "apt-get install ninja-build")
+        || !require_program("node", "apt-get install nodejs")
+        || !require_target("wasi")
+    {
+        return;
+    }
+    let (_tmp, examples) = examples_copy();
+    let demo = examples.join("out-of-tree/demo");
+    // The runtime's version string, by its address in the bundle's memory: a number.
+    let out = run_ok(spygen().args(["run", "tinyenc_bundle", "--call", "spy_runtime_version"]).current_dir(&demo));
+    assert!(out.trim().parse::<u32>().is_ok_and(|p| p > 0), "an i32 result: {out:?}");
+    // A null string makes the glue trap: reported as a trap, exit status 1.
+    let (code, _, err) =
+        run(spygen().args(["run", "tinyenc_bundle", "--call", "spy_tinyenc$crc32", "0"]).current_dir(&demo));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("wasm trap: "), "{err}");
+    let (code, _, err) =
+        run(spygen().args(["run", "tinyenc_bundle", "--call", "spy_str_alloc", "1", "2"]).current_dir(&demo));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`spy_str_alloc` takes 1 argument, 2 given") && err.contains("spy_str_alloc(i32) -> i32"), "{err}");
+    // A reactor run without --call says how to call one.
+    let (code, _, err) = run(spygen().args(["run", "tinyenc_reactor"]).current_dir(&demo));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("spygen run tinyenc_reactor --call EXPORT ARGS..."), "{err}");
+}

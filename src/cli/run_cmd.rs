@@ -1,7 +1,8 @@
 //! `spygen run PROGRAM`: build one program for one configuration (through `spygen build`'s
 //! backend, its output on stderr) and run it through its target's runner (native programs run
 //! directly; wasi through wasmtime or node's WASI; emscripten's `.js` through node), with the
-//! arguments, stdin, stdout, stderr and exit status passed through unchanged.
+//! arguments, stdin, stdout, stderr and exit status passed through unchanged. `--call` calls
+//! one export of a wasm module (a reactor, a bundle) instead, and prints its results.
 
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -23,7 +24,8 @@ use crate::toolchain::runner::{self, Runner};
   spygen run encdemo -- hello           # the first installed native configuration
   spygen run encdemo --target wasi -- hello
   spygen run encdemo --target emscripten --build-type release -- hello
-  echo data | spygen run whatis -- /dev/stdin")]
+  echo data | spygen run whatis -- /dev/stdin
+  spygen run tinyenc_bundle --call 'spy_tinyenc$crc32' 0   # a wasi export, its results printed")]
 pub struct RunArgs {
     /// The program (a `[[spygen.program]]` of the project).
     #[arg(value_name = "PROGRAM")]
@@ -41,6 +43,10 @@ pub struct RunArgs {
     /// spy.toml's `[spygen.runner-for]` and the descriptor's runner.
     #[arg(long = "runner", value_name = "TARGET=CMD")]
     runners: Vec<String>,
+    /// Call EXPORT of a wasm module (a reactor, a bundle) with i32/i64/f32/f64 ARGS through
+    /// the wasi runner, and print its results (default target: wasi).
+    #[arg(long, value_name = "EXPORT ARGS", num_args = 1.., allow_hyphen_values = true)]
+    call: Option<Vec<String>>,
     /// The program's arguments, after `--`.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
@@ -74,7 +80,10 @@ pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32>
             },
         ));
     }
-    let target = args.target.clone().unwrap_or_else(|| "native".to_string());
+    // A reactor or bundle runs nowhere but in a wasm host: wasi, as an export is called.
+    let reactors_only = builds.iter().all(|(_, kind, _)| *kind != ActionKind::Link);
+    let default_target = if args.call.is_some() || reactors_only { "wasi" } else { "native" };
+    let target = args.target.clone().unwrap_or_else(|| default_target.to_string());
     let chosen = builds.iter().find(|(c, _, _)| {
         c.target == target && args.build_type.as_ref().is_none_or(|b| *b == c.build_type) && c.available
     });
@@ -91,15 +100,24 @@ pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32>
             format!("it is built for: {} (pass --target and --build-type)", places.join(", "))
         }));
     };
-    if *kind != ActionKind::Link {
+    if *kind != ActionKind::Link && args.call.is_none() {
         return Err(Error::usage(format!(
             "program `{}` is a wasm reactor (no main): a host loads it and calls its exports",
             args.program
         ))
         .help(format!(
-            "load {} from a host, for example node: WebAssembly.instantiate(fs.readFileSync(path), imports)",
+            "call an export with `spygen run {} --call EXPORT ARGS...`, or load {} from a host (node: WebAssembly.instantiate)",
+            args.program,
             build_dir.join(output).display()
         )));
+    }
+    if args.call.is_some() && !output.ends_with(".wasm") {
+        return Err(Error::usage(format!(
+            "--call calls an export of a wasm module, and `{}` for {} is {output}",
+            args.program,
+            config.name()
+        ))
+        .help("choose a wasm target: --target wasi"));
     }
 
     // Build just that output; the backend's progress goes to stderr, the program's stdout is
@@ -143,6 +161,15 @@ pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32>
         }
         (None, _) => Vec::new(),
     };
+    if let Some((export, values)) = args.call.as_ref().and_then(|c| c.split_first()) {
+        let call = crate::wasm_call::prepare(&program, export, values)?;
+        let words = crate::wasm_call::command(&call, &program, &words, &build_dir.join(crate::lower::SPYGEN_DIR))?;
+        let (first, rest) = words.split_first().expect("the runner is a word");
+        let status = Command::new(first).args(rest).status().map_err(|e| {
+            Error::env(format!("cannot run {first}: {e}")).help("check the runner with `spygen toolchains`")
+        })?;
+        return Ok(exit_code(status));
+    }
     words.push(program.display().to_string());
     let (first, rest) = words.split_first().expect("the program is a word");
     let status = Command::new(first).args(rest).args(&args.args).status().map_err(|e| {

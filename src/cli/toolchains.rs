@@ -7,6 +7,7 @@ use super::print_out;
 use crate::error::Result;
 use crate::manifest::Project;
 use crate::toolchain::launcher::{self, Launcher};
+use crate::toolchain::runner::{self, Runner};
 use crate::toolchain::requirement::Requirements;
 use crate::toolchain::{Db, Resolution, Tool, Toolchain, process_env};
 
@@ -66,27 +67,29 @@ fn report(tool: &Tool, requirements: &Requirements) -> ToolReport {
     ToolReport { role: tool.role, resolution, version, requirement }
 }
 
-/// How `spygen run` runs the target's programs here, as a line of the text listing.
-fn runner_line(t: &Toolchain) -> String {
-    match &t.runner {
-        None => format!("  {:<9} directly\n", "runner"),
-        Some(runner) => match runner.resolve(&process_env) {
-            Resolution::Found(found) => format!("  {:<9} {}\n", "runner", found.command.join(" ")),
-            Resolution::Missing { tried } => {
-                format!("  {:<9} not found; tried: {} (install node 18+)\n", "runner", tried.join("; "))
-            }
-        },
+/// How `spygen run` and the tests run the target's programs here, as a line of the text
+/// listing: directly, the command (and where it is set, when not by the descriptor), or why
+/// none is found and how to install one.
+fn runner_line(runner: &Runner) -> String {
+    format!("  {:<9} {}\n", "runner", runner.describe())
+}
+
+fn runner_json(runner: &Runner) -> Value {
+    match runner {
+        Runner::Direct => json!({ "available": true, "command": [] }),
+        Runner::Command { words, origin } => json!({ "available": true, "command": words, "set_by": origin.to_string() }),
+        Runner::Missing { why, hint } => json!({ "available": false, "why": why, "install": hint }),
     }
 }
 
-fn runner_json(t: &Toolchain) -> Value {
-    match &t.runner {
-        None => json!({ "available": true, "command": [] }),
-        Some(runner) => match runner.resolve(&process_env) {
-            Resolution::Found(found) => json!({ "available": true, "command": found.command }),
-            Resolution::Missing { tried } => json!({ "available": false, "tried": tried }),
-        },
+/// Each target's runner as `spygen test` run here would use it: from $SPYGEN_RUNNER, else the
+/// nearest spy.toml, else the descriptor.
+fn runners(db: &Db, project: Option<&Project>) -> Vec<Runner> {
+    let args = runner::args_and_env(&[], true);
+    if let Err(e) = runner::check_args(db, &args) {
+        eprintln!("spygen: warning: {} (ignored)", e.message);
     }
+    db.iter().map(|t| runner::for_target(t, project, &args, &process_env)).collect()
 }
 
 fn requirement_json(r: &RequirementReport) -> Value {
@@ -131,12 +134,14 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
     let reports: Vec<(&Toolchain, [ToolReport; 2])> =
         db.iter().map(|t| (t, [report(&t.compiler, &requirements), report(&t.archiver, &requirements)])).collect();
     let launchers = launchers(db, project.as_ref());
+    let runners = runners(db, project.as_ref());
     let available = |tools: &[ToolReport; 2]| tools.iter().all(|t| matches!(t.resolution, Resolution::Found(_)));
     let text = if args.json {
         let list: Vec<Value> = reports
             .iter()
             .zip(&launchers)
-            .map(|((t, tools), launcher)| {
+            .zip(&runners)
+            .map(|(((t, tools), launcher), runner)| {
                 json!({
                     "target": t.name,
                     "description": t.description,
@@ -146,7 +151,7 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
                     "compiler": tool_json(&tools[0]),
                     "requirement": tools.iter().find_map(|r| r.requirement.as_ref()).map(requirement_json),
                     "archiver": tool_json(&tools[1]),
-                    "runner": runner_json(t),
+                    "runner": runner_json(runner),
                     "launcher": launcher.as_ref().map(|l| json!({
                         "command": l.words,
                         "set_by": l.origin.to_string(),
@@ -160,7 +165,7 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
         format!("{}\n", serde_json::to_string_pretty(&Value::Array(list)).unwrap_or_default())
     } else {
         let mut out = String::new();
-        for ((t, tools), launcher) in reports.iter().zip(&launchers) {
+        for (((t, tools), launcher), runner) in reports.iter().zip(&launchers).zip(&runners) {
             let state = if available(tools) { "available" } else { "MISSING" };
             out += &format!("{:<15} {:<27} {state}\n", t.name, t.triplet);
             out += &format!("  {}\n", t.description);
@@ -188,7 +193,7 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
                     out += &format!("  install   {}\n", r.install);
                 }
             }
-            out += &runner_line(t);
+            out += &runner_line(runner);
             if let Some(l) = launcher {
                 let state = match launcher::resolve(&t.name, l.clone()) {
                     Ok(_) => "",
