@@ -113,7 +113,10 @@ fn an_export_of_a_bundle_is_called_from_the_command_line_and_its_result_printed(
     let (code, _, err) =
         run(spygen().args(["run", "tinyenc_bundle", "--call", "spy_str_alloc", "1", "2"]).current_dir(&demo));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("`spy_str_alloc` takes 1 argument, 2 given") && err.contains("spy_str_alloc(i32) -> i32"), "{err}");
+    assert!(
+        err.contains("`spy_str_alloc` takes 1 argument, 2 given") && err.contains("spy_str_alloc(i32) -> i32"),
+        "{err}"
+    );
     // A reactor run without --call says how to call one.
     let (code, _, err) = run(spygen().args(["run", "tinyenc_reactor"]).current_dir(&demo));
     assert_eq!(code, 2, "{err}");

@@ -310,7 +310,9 @@ fn result_of(build_dir: &Path, test: &TestEntry, run_id: &str) -> RunResult {
     let report = Report::read(&build_dir.join(&test.report));
     let stamped = build_dir.join(&test.stamp).is_file();
     match report {
-        Some(report) if report.run.as_deref() == Some(run_id) => RunResult::Ran { report: Box::new(report), cached: false },
+        Some(report) if report.run.as_deref() == Some(run_id) => {
+            RunResult::Ran { report: Box::new(report), cached: false }
+        }
         Some(report) if stamped && report.passed() => RunResult::Ran { report: Box::new(report), cached: true },
         _ => RunResult::NotRun,
     }

@@ -7,8 +7,8 @@ use super::print_out;
 use crate::error::Result;
 use crate::manifest::Project;
 use crate::toolchain::launcher::{self, Launcher};
-use crate::toolchain::runner::{self, Runner};
 use crate::toolchain::requirement::Requirements;
+use crate::toolchain::runner::{self, Runner};
 use crate::toolchain::{Db, Resolution, Tool, Toolchain, process_env};
 
 /// Options of `spygen toolchains`.
@@ -77,7 +77,9 @@ fn runner_line(runner: &Runner) -> String {
 fn runner_json(runner: &Runner) -> Value {
     match runner {
         Runner::Direct => json!({ "available": true, "command": [] }),
-        Runner::Command { words, origin } => json!({ "available": true, "command": words, "set_by": origin.to_string() }),
+        Runner::Command { words, origin } => {
+            json!({ "available": true, "command": words, "set_by": origin.to_string() })
+        }
         Runner::Missing { why, hint } => json!({ "available": false, "why": why, "install": hint }),
     }
 }
