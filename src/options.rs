@@ -36,6 +36,8 @@ pub struct GenOptions {
     pub no_compdb: bool,
     /// `--launcher` values (or `$SPYGEN_LAUNCHER`), in order.
     pub launchers: Vec<launcher::CommandArg>,
+    /// `--cflag`, `--ldflag` and `--define` values, in order.
+    pub flag_args: Vec<FlagArg>,
     /// `--runner TARGET=CMD` values (or `$SPYGEN_RUNNER`), in order.
     pub runners: Vec<launcher::CommandArg>,
     /// `--link-jobs`: the depth of ninja's link pool.
@@ -51,6 +53,64 @@ pub struct GenOptions {
     /// Captured once, from the process or, under `--no-env`, from `--env` alone.
     pub env: BTreeMap<String, String>,
 }
+
+/// What a `--cflag`, `--ldflag` or `--define` adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagKind {
+    /// A compile flag.
+    Cflag,
+    /// A link flag.
+    Ldflag,
+    /// A preprocessor definition (`NAME` or `NAME=VALUE`).
+    Define,
+}
+
+impl FlagKind {
+    /// The option that gives it.
+    pub fn option(self) -> &'static str {
+        match self {
+            FlagKind::Cflag => "--cflag",
+            FlagKind::Ldflag => "--ldflag",
+            FlagKind::Define => "--define",
+        }
+    }
+}
+
+/// One `--cflag`, `--ldflag` or `--define`: `VALUE` for every target or `TARGET=VALUE` for one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagArg {
+    /// What it adds.
+    pub kind: FlagKind,
+    /// The target it is for (`None`: every target).
+    pub target: Option<String>,
+    /// The flag or definition.
+    pub value: String,
+}
+
+impl FlagArg {
+    /// Parses `value`: a prefix `TARGET=` counts when TARGET is one of `targets` (so
+    /// `--define NAME=1` is a definition for every target).
+    pub fn parse(kind: FlagKind, value: &str, targets: &[&str]) -> FlagArg {
+        match value.split_once('=') {
+            Some((t, rest)) if targets.contains(&t) => {
+                FlagArg { kind, target: Some(t.to_string()), value: rest.to_string() }
+            }
+            _ => FlagArg { kind, target: None, value: value.to_string() },
+        }
+    }
+
+    /// The value as written on a command line (`wasi=-O3`).
+    pub fn to_arg(&self) -> String {
+        match &self.target {
+            Some(t) => format!("{t}={}", self.value),
+            None => self.value.clone(),
+        }
+    }
+}
+
+/// The environment variables holding flags for the native target's compiles and links, as
+/// Meson and CMake read them for the host compiler.
+pub const FLAGS_ENV: [&str; 3] = ["CPPFLAGS", "CFLAGS", "LDFLAGS"];
 
 /// The environment variables pkg-config's answers depend on.
 pub const PKG_CONFIG_ENV: [&str; 3] = ["PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR"];
@@ -97,6 +157,10 @@ impl GenOptions {
         for l in &self.launchers {
             cmd.push("--launcher".into());
             cmd.push(l.to_arg());
+        }
+        for f in &self.flag_args {
+            // `--cflag=-Wall`: a value starting with `-` stays a value.
+            cmd.push(format!("{}={}", f.kind.option(), f.to_arg()));
         }
         for r in &self.runners {
             cmd.push("--runner".into());

@@ -21,7 +21,8 @@ use crate::toolchain::{ConfigFlags, Db, FlagOptions, Resolution, Tool, Toolchain
   spygen flags --target native-static --build-type release --ldflags --libdir --cc
   CC=$(spygen flags --cc --target wasi); $CC $(spygen flags --cflags --target wasi) -c x.c
   spygen flags --target wasi --format make > flags.mk
-  spygen flags --target wasi --format json")]
+  spygen flags --target wasi --format json
+  spygen flags --target native --cflags --project-flags   # with spy.toml's flags and $CFLAGS")]
 pub struct FlagsArgs {
     /// The target (see `spygen toolchains`).
     #[arg(long, value_name = "T")]
@@ -56,6 +57,11 @@ pub struct FlagsArgs {
     /// The runtime's root directory (include/ and build/ inside), outside any project.
     #[arg(long, value_name = "DIR")]
     runtime_root: Option<PathBuf>,
+    /// Add the project's flags, as its build files give them to every compile and link:
+    /// spy.toml's `[spygen] defines/cflags/ldflags` and, for native, $CPPFLAGS, $CFLAGS and
+    /// $LDFLAGS (without it, the output is exactly that of SPy's flags helper).
+    #[arg(long)]
+    project_flags: bool,
 }
 
 /// Output formats of `spygen flags`.
@@ -91,8 +97,11 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
     let needs_runtime = args.format != FlagsFormat::Shell || args.cflags || args.libdir;
     // The project (read once): its runtime, and for `--format make` its launcher.
     // `--cc`/`--ar` and JSON resolve tools, which meet the project's `[spygen.require]`.
-    let wants_project =
-        (needs_runtime && args.runtime_root.is_none()) || args.format != FlagsFormat::Shell || args.cc || args.ar;
+    let wants_project = (needs_runtime && args.runtime_root.is_none())
+        || args.format != FlagsFormat::Shell
+        || args.cc
+        || args.ar
+        || args.project_flags;
     let project = if wants_project { Project::nearby(args.project.as_deref())? } else { None };
     let runtime = match needs_runtime {
         true => runtime::locate(args.runtime_root.as_deref(), project.as_ref())?,
@@ -114,7 +123,16 @@ pub fn run(args: &FlagsArgs, db: &Db) -> Result<()> {
     let include_dirs: Vec<String> =
         runtime.iter().flat_map(|r| &r.include_dirs).map(|d| d.display().to_string()).collect();
     let libdir = runtime.as_ref().map(|r| r.libdir(target, &args.build_type));
-    let flags = toolchain.config_flags(&options, &include_dirs, libdir);
+    let mut flags = toolchain.config_flags(&options, &include_dirs, libdir);
+    if args.project_flags {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let (project_flags, notes) = crate::plan::project_flags::project_flags(db, project.as_ref(), &[], &env)?;
+        if target == crate::plan::project_flags::ENV_FLAGS_TARGET {
+            notes.iter().for_each(|n| eprintln!("spygen: note: {n}"));
+        }
+        flags.cflags.extend(project_flags.cflags(target, &args.build_type));
+        flags.ldflags.extend(project_flags.ldflags(target, &args.build_type));
+    }
     let requirements = project.as_ref().map(Project::requirement_map).unwrap_or_default();
     let text = match args.format {
         FlagsFormat::Shell => shell_text(args, toolchain, &flags, &requirements)?,

@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::error::{Error, Result};
 use crate::manifest::LoadOptions;
-use crate::options::{Format, GenOptions, PKG_CONFIG_ENV};
+use crate::options::{FLAGS_ENV, FlagArg, FlagKind, Format, GenOptions, PKG_CONFIG_ENV};
 use crate::paths;
 use crate::toolchain::Db;
 
@@ -42,6 +42,16 @@ pub struct ProjectArgs {
     /// `launcher-for`), else for every target (the same order), else the descriptor's.
     #[arg(long = "launcher", value_name = "[TARGET=]CMD")]
     pub launchers: Vec<String>,
+    /// Add FLAG to every compile of every configuration, or of TARGET's (repeatable; recorded
+    /// for regeneration), after spy.toml's `[spygen] cflags`.
+    #[arg(long = "cflag", value_name = "[TARGET=]FLAG", allow_hyphen_values = true)]
+    pub cflags: Vec<String>,
+    /// Add FLAG to every link (repeatable), as --cflag.
+    #[arg(long = "ldflag", value_name = "[TARGET=]FLAG", allow_hyphen_values = true)]
+    pub ldflags: Vec<String>,
+    /// Define NAME (or NAME=VALUE) in every compile (repeatable), as --cflag -DNAME.
+    #[arg(long = "define", value_name = "[TARGET=]NAME[=VALUE]")]
+    pub defines: Vec<String>,
     /// Run TARGET's programs (tests, `spygen run`) through CMD, e.g. `wasi=wasmtime run
     /// --dir=.` (repeatable); `none`: directly. Also $SPYGEN_RUNNER (`T=CMD;T=CMD`; this wins
     /// over it), then spy.toml's `[spygen.runner-for]`, then the descriptor's runner.
@@ -53,11 +63,11 @@ pub struct ProjectArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub link_jobs: Option<u32>,
     /// Use VALUE for the environment variable NAME (repeatable): one of those spygen reads,
-    /// the tools' overrides (CC, AR, and any a descriptor names) and PKG_CONFIG_PATH,
-    /// PKG_CONFIG_LIBDIR, PKG_CONFIG_SYSROOT_DIR.
+    /// the tools' overrides (CC, AR, and any a descriptor names), CFLAGS, LDFLAGS, CPPFLAGS
+    /// (native only) and PKG_CONFIG_PATH, PKG_CONFIG_LIBDIR, PKG_CONFIG_SYSROOT_DIR.
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,
-    /// Read no setting from the environment (CC, AR, PKG_CONFIG_*, SPY_WERROR, SPYGEN_LAUNCHER, SPYGEN_RUNNER,
+    /// Read no setting from the environment (CC, AR, CFLAGS, LDFLAGS, CPPFLAGS, PKG_CONFIG_*, SPY_WERROR, SPYGEN_LAUNCHER, SPYGEN_RUNNER,
     /// SPYGEN_LINK_JOBS, SPYGEN_TOOLCHAIN_DIR): only from options and `--env`. The build files'
     /// regeneration command uses it, so that ninja or make, whatever their environment,
     /// regenerate exactly as the generation they come from did.
@@ -101,6 +111,9 @@ impl ProjectArgs {
             ("--build-type", &self.build_types),
             ("--launcher", &self.launchers),
             ("--runner", &self.runners),
+            ("--cflag", &self.cflags),
+            ("--ldflag", &self.ldflags),
+            ("--define", &self.defines),
             ("--env", &self.env),
         ] {
             for v in values {
@@ -114,7 +127,7 @@ impl ProjectArgs {
     /// names for a tool override and pkg-config's, from the process (unless `--no-env`), with
     /// `--env` values over them.
     fn environment(&self, db: &Db) -> Result<BTreeMap<String, String>> {
-        let mut names: BTreeSet<String> = PKG_CONFIG_ENV.iter().map(|s| s.to_string()).collect();
+        let mut names: BTreeSet<String> = PKG_CONFIG_ENV.iter().chain(&FLAGS_ENV).map(|s| s.to_string()).collect();
         for t in db.iter() {
             names.extend([&t.compiler, &t.archiver].into_iter().filter_map(|tool| tool.env.clone()));
         }
@@ -137,6 +150,19 @@ impl ProjectArgs {
             }
         }
         Ok(env)
+    }
+
+    /// `--define`, `--cflag` and `--ldflag`, in that order (each keeps its own order): as in
+    /// spy.toml, definitions come before compile flags.
+    fn flag_args(&self, db: &Db) -> Vec<FlagArg> {
+        let targets = db.names();
+        let kinds =
+            [(FlagKind::Define, &self.defines), (FlagKind::Cflag, &self.cflags), (FlagKind::Ldflag, &self.ldflags)];
+        kinds
+            .into_iter()
+            .flat_map(|(kind, values)| values.iter().map(move |v| (kind, v)))
+            .map(|(kind, v)| FlagArg::parse(kind, v, &targets))
+            .collect()
     }
 
     /// Whether settings are read from the environment (not under `--no-env`).
@@ -207,6 +233,7 @@ impl ProjectArgs {
             no_compdb: false,
             launchers: crate::toolchain::launcher::args_and_env(&self.launchers, self.reads_env()),
             runners: crate::toolchain::runner::args_and_env(&self.runners, self.reads_env()),
+            flag_args: self.flag_args(db),
             link_jobs: self.link_jobs()?,
             skip_launcher_check: false,
             compdb_config: None,

@@ -12,6 +12,50 @@
 
 use super::{BuildGraph, FlagSetId};
 
+/// Flags a project adds to every compile and link of the configurations they are for (spy.toml's
+/// `[spygen] cflags`, `--cflag`, the environment's `CFLAGS` for native), in the order they
+/// apply: what comes later wins where flags conflict. Every configuration's base flags end with
+/// them, and spygen.mk's CFLAGS and LDFLAGS too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFlags {
+    /// The scopes, in order.
+    pub scopes: Vec<ProjectFlagWords>,
+}
+
+/// Project flags for the configurations of one target, one build type, or all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFlagWords {
+    /// The target they are for (`None`: every target).
+    pub target: Option<String>,
+    /// The build type they are for (`None`: every build type).
+    pub build_type: Option<String>,
+    /// Compile flags (definitions as `-D` words).
+    pub cflags: Vec<String>,
+    /// Link flags.
+    pub ldflags: Vec<String>,
+    /// Where they come from, for people (`spy.toml:12:1`, `--cflag`, `$CFLAGS`).
+    pub origin: String,
+}
+
+impl ProjectFlags {
+    /// The scopes applying to `target` in `build_type`, in order.
+    fn applying<'a>(&'a self, target: &'a str, build_type: &'a str) -> impl Iterator<Item = &'a ProjectFlagWords> {
+        self.scopes.iter().filter(move |s| {
+            s.target.as_deref().is_none_or(|t| t == target) && s.build_type.as_deref().is_none_or(|b| b == build_type)
+        })
+    }
+
+    /// The compile flags of `target` in `build_type`.
+    pub fn cflags(&self, target: &str, build_type: &str) -> Vec<String> {
+        self.applying(target, build_type).flat_map(|s| s.cflags.iter().cloned()).collect()
+    }
+
+    /// The link flags of `target` in `build_type`.
+    pub fn ldflags(&self, target: &str, build_type: &str) -> Vec<String> {
+        self.applying(target, build_type).flat_map(|s| s.ldflags.iter().cloned()).collect()
+    }
+}
+
 /// One part of a flag set (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlagPart {

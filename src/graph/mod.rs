@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 
 pub use command::{CommandTemplate, PORTABLE_PWD, PORTABLE_PWD_ASSIGNMENT, ResponseFileCommand, Var, Word};
 pub use dag::{Dag, DagNode, DependencyPath, EdgeKind, Refs, Step};
-pub use flags::{FlagPart, FlagSet};
+pub use flags::{FlagPart, FlagSet, ProjectFlagWords, ProjectFlags};
 
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident) => {
@@ -353,6 +353,8 @@ pub struct GraphSettings {
     pub programs: std::collections::BTreeSet<String>,
     /// The configurations whose tests cannot run here, and why.
     pub test_skips: Vec<TestSkip>,
+    /// The project's flags for every compile and link of some configurations.
+    pub project_flags: ProjectFlags,
 }
 
 /// Tests of a configuration that cannot run here: its toolchain or its runner is missing.

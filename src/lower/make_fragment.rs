@@ -35,10 +35,16 @@ pub fn lower_make_fragment(db: &Db, graph: &BuildGraph) -> String {
             // (SPY_WERROR, SPYGEN_INCLUDES).
             let opts = FlagOptions { build_type: bt.to_string(), warning_as_error: false };
             let libdir = runtime.map(|_| format!("-L{}/{}/{bt}", settings.runtime_lib_root, t.name));
-            let flags = t.config_flags(&opts, &[], libdir);
+            // The project's flags, as every compile and link of the build files get them.
+            let project = &settings.project_flags;
+            let (project_cflags, project_ldflags) = (project.cflags(&t.name, bt), project.ldflags(&t.name, bt));
+            let mut flags = t.config_flags(&opts, &[], libdir);
+            flags.cflags.extend(project_cflags.iter().cloned());
+            flags.ldflags.extend(project_ldflags);
             defs.push_str(&config_variables(&flags, &tools, &launcher, &|var| format!("SPYGEN_{var}_{}_{bt}", t.name)));
             // With SPY_WERROR, the warning-as-error flags replace the warning flags.
-            let werror = t.config_flags(&FlagOptions { warning_as_error: true, ..opts }, &[], None);
+            let mut werror = t.config_flags(&FlagOptions { warning_as_error: true, ..opts }, &[], None);
+            werror.cflags.extend(project_cflags);
             defs.push_str(&crate::lower::make_syntax::assign(
                 &format!("SPYGEN_CFLAGS_WERROR_{}_{bt}", t.name),
                 &crate::shell::join(&werror.cflags),

@@ -5,7 +5,7 @@ pub mod glob;
 mod project;
 mod unit;
 
-pub use project::{Layout, LoadOptions, ModuleRef, PROJECT_MANIFEST, Project};
+pub use project::{Layout, LoadOptions, ModuleRef, PROJECT_MANIFEST, Project, ProjectFlagScope};
 pub use unit::{
     ForeignMake, Located, MODULE_MANIFEST, Settings, SystemLib, Unit, UnitKind, is_valid_name, load_module,
 };

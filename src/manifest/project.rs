@@ -47,6 +47,46 @@ struct SpygenSpec {
     layout: Option<Spanned<String>>,
     #[serde(default, rename = "program")]
     programs: Vec<UnitSpec>,
+    #[serde(default)]
+    defines: Vec<String>,
+    #[serde(default)]
+    cflags: Vec<String>,
+    #[serde(default)]
+    ldflags: Vec<String>,
+    #[serde(default)]
+    target: BTreeMap<Spanned<String>, ProjectFlagsSpec>,
+    #[serde(default)]
+    build_type: BTreeMap<Spanned<String>, ProjectFlagsSpec>,
+}
+
+/// `[spygen.target.T]` and `[spygen.build-type.B]`: flags for the configurations of one
+/// target or build type.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ProjectFlagsSpec {
+    #[serde(default)]
+    defines: Vec<String>,
+    #[serde(default)]
+    cflags: Vec<String>,
+    #[serde(default)]
+    ldflags: Vec<String>,
+}
+
+/// Flags the project adds to every compile and link of some configurations: `[spygen]`'s
+/// `defines`, `cflags` and `ldflags` (every configuration), or those of `[spygen.target.T]` or
+/// `[spygen.build-type.B]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectFlagScope {
+    /// The target they are for (`None`: every target), where it is written.
+    pub target: Option<Located<String>>,
+    /// The build type they are for (`None`: every build type), where it is written.
+    pub build_type: Option<Located<String>>,
+    /// Preprocessor definitions, without `-D`.
+    pub defines: Vec<String>,
+    /// Compile flags.
+    pub cflags: Vec<String>,
+    /// Link flags.
+    pub ldflags: Vec<String>,
 }
 
 /// A module directory named by a manifest or on the command line.
@@ -99,6 +139,8 @@ pub struct Project {
     pub requirements: BTreeMap<String, Located<VersionReq>>,
     /// Where module archives go.
     pub layout: Layout,
+    /// Project-wide flags, overall first, then per target, then per build type.
+    pub flags: Vec<ProjectFlagScope>,
 }
 
 /// Where module archives go (`layout` under `[spygen]`).
@@ -202,6 +244,7 @@ impl Project {
             launcher: None,
             launcher_for: BTreeMap::new(),
             runner_for: BTreeMap::new(),
+            flags: Vec::new(),
             link_jobs: None,
             requirements: BTreeMap::new(),
             layout: Layout::BuildDir,
@@ -245,6 +288,35 @@ impl Project {
         self.launcher = spygen.launcher.map(located);
         self.launcher_for = spygen.launcher_for.into_iter().map(|(t, s)| (t, located(s))).collect();
         self.runner_for = spygen.runner_for.into_iter().map(|(t, s)| (t, located(s))).collect();
+        if !(spygen.defines.is_empty() && spygen.cflags.is_empty() && spygen.ldflags.is_empty()) {
+            self.flags.push(ProjectFlagScope {
+                target: None,
+                build_type: None,
+                defines: spygen.defines,
+                cflags: spygen.cflags,
+                ldflags: spygen.ldflags,
+            });
+        }
+        for (key, spec) in spygen.target {
+            let name = Some(located(key));
+            self.flags.push(ProjectFlagScope {
+                target: name,
+                build_type: None,
+                defines: spec.defines,
+                cflags: spec.cflags,
+                ldflags: spec.ldflags,
+            });
+        }
+        for (key, spec) in spygen.build_type {
+            let name = Some(located(key));
+            self.flags.push(ProjectFlagScope {
+                target: None,
+                build_type: name,
+                defines: spec.defines,
+                cflags: spec.cflags,
+                ldflags: spec.ldflags,
+            });
+        }
         if let Some(jobs) = spygen.link_jobs {
             let location = at(jobs.span());
             let value = u32::try_from(*jobs.get_ref()).ok().filter(|&n| n > 0).ok_or_else(|| {

@@ -187,7 +187,8 @@ impl Planner<'_> {
         // libspy.wasm, without `-flto` (on which zig 0.13's wasm-ld aborts; wasm-ld optimises
         // LTO objects across the link all the same).
         let parts = if reactor {
-            vec![FlagPart::Words(toolchain.flags.ldflags.iter().cloned().chain(words).collect())]
+            let project = self.project_flags.ldflags(&ctx.config.target, &ctx.config.build_type);
+            vec![FlagPart::Words(toolchain.flags.ldflags.iter().cloned().chain(project).chain(words).collect())]
         } else {
             vec![FlagPart::Ref(base), FlagPart::Words(words)]
         };

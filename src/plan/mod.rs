@@ -4,6 +4,7 @@
 mod aliases;
 mod closure;
 mod link;
+pub mod project_flags;
 mod sources;
 mod syslib;
 pub mod tests;
@@ -76,6 +77,10 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
     }
     planner.check_target_names()?;
     planner.check_include_dirs()?;
+    let manifest = project.manifest.is_some().then_some(project);
+    let (flags, notes) = project_flags::project_flags(db, manifest, &options.flag_args, &|k| options.env_var(k))?;
+    planner.project_flags = flags;
+    planner.warnings.extend(notes);
     let configs = planner.configurations()?;
     let targets: Vec<String> = dedup(configs.iter().map(|(_, t)| t.name.clone()).collect());
     planner.resolve_runners(&targets)?;
@@ -159,6 +164,8 @@ struct Planner<'a> {
     runners: BTreeMap<String, crate::toolchain::runner::Runner>,
     /// The configurations whose tests cannot run here.
     test_skips: Vec<crate::graph::TestSkip>,
+    /// The project's flags for every compile and link of some configurations.
+    project_flags: crate::graph::ProjectFlags,
     syslibs: syslib::Cache,
     /// Each unit's directory relative to the build dir (computed once).
     unit_dirs: Vec<String>,
@@ -187,6 +194,7 @@ impl<'a> Planner<'a> {
             launchers: BTreeMap::new(),
             runners: BTreeMap::new(),
             test_skips: Vec::new(),
+            project_flags: crate::graph::ProjectFlags::default(),
             syslibs: syslib::Cache::new(&options.env),
             unit_dirs: Vec::new(),
             owners: units.iter().map(|(_, u)| Arc::from(u.name.as_str())).collect(),
@@ -219,10 +227,11 @@ impl<'a> Planner<'a> {
             FlagOptions { build_type: config.build_type.clone(), warning_as_error: self.options.warning_as_error };
         let mut cflags = toolchain.flags.cflags(&flag_options);
         cflags.extend(self.path_map_flags(toolchain));
+        cflags.extend(self.project_flags.cflags(&config.target, &config.build_type));
         let base_cflags = self.graph.add_flag_set(FlagSet::words(format!("cflags.{}", config.name()), cflags));
-        let base_ldflags = self
-            .graph
-            .add_flag_set(FlagSet::words(format!("ldflags.{}", config.name()), toolchain.flags.ldflags(&flag_options)));
+        let mut ldflags = toolchain.flags.ldflags(&flag_options);
+        ldflags.extend(self.project_flags.ldflags(&config.target, &config.build_type));
+        let base_ldflags = self.graph.add_flag_set(FlagSet::words(format!("ldflags.{}", config.name()), ldflags));
         let cc = self.tool(toolchain, ToolRole::Compiler);
         let ar = self.tool(toolchain, ToolRole::Archiver);
         self.launcher_tool(toolchain);
@@ -331,6 +340,7 @@ impl<'a> Planner<'a> {
                 .map(|(_, u)| u.name.clone())
                 .collect(),
             test_skips: std::mem::take(&mut self.test_skips),
+            project_flags: std::mem::take(&mut self.project_flags),
         });
         self.graph.check_acyclic()?;
         self.graph.check_text()?;
