@@ -38,6 +38,8 @@ pub struct GenOptions {
     pub launchers: Vec<launcher::CommandArg>,
     /// `--cflag`, `--ldflag` and `--define` values, in order.
     pub flag_args: Vec<FlagArg>,
+    /// `--pkg-config-path [TARGET=]DIR` values, in order.
+    pub pkg_config_paths: Vec<crate::toolchain::pkg_config::PathArg>,
     /// `--runner TARGET=CMD` values (or `$SPYGEN_RUNNER`), in order.
     pub runners: Vec<launcher::CommandArg>,
     /// `--link-jobs`: the depth of ninja's link pool.
@@ -161,6 +163,10 @@ impl GenOptions {
         for f in &self.flag_args {
             // `--cflag=-Wall`: a value starting with `-` stays a value.
             cmd.push(format!("{}={}", f.kind.option(), f.to_arg()));
+        }
+        for p in &self.pkg_config_paths {
+            cmd.push("--pkg-config-path".into());
+            cmd.push(p.to_arg());
         }
         for r in &self.runners {
             cmd.push("--runner".into());

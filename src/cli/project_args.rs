@@ -52,6 +52,12 @@ pub struct ProjectArgs {
     /// Define NAME (or NAME=VALUE) in every compile (repeatable), as --cflag -DNAME.
     #[arg(long = "define", value_name = "[TARGET=]NAME[=VALUE]")]
     pub defines: Vec<String>,
+    /// Look for TARGET's system libraries' `.pc` files in DIR first (repeatable; without
+    /// TARGET=, the host's target): another installation of a library, without editing its
+    /// module. Over $PKG_CONFIG_PATH_<TARGET>, spy.toml's `[spygen.pkg-config-for]` and the
+    /// descriptor's `[pkg-config]`.
+    #[arg(long = "pkg-config-path", value_name = "[TARGET=]DIR")]
+    pub pkg_config_paths: Vec<String>,
     /// Run TARGET's programs (tests, `spygen run`) through CMD, e.g. `wasi=wasmtime run
     /// --dir=.` (repeatable); `none`: directly. Also $SPYGEN_RUNNER (`T=CMD;T=CMD`; this wins
     /// over it), then spy.toml's `[spygen.runner-for]`, then the descriptor's runner.
@@ -114,6 +120,7 @@ impl ProjectArgs {
             ("--cflag", &self.cflags),
             ("--ldflag", &self.ldflags),
             ("--define", &self.defines),
+            ("--pkg-config-path", &self.pkg_config_paths),
             ("--env", &self.env),
         ] {
             for v in values {
@@ -130,6 +137,9 @@ impl ProjectArgs {
         let mut names: BTreeSet<String> = PKG_CONFIG_ENV.iter().chain(&FLAGS_ENV).map(|s| s.to_string()).collect();
         for t in db.iter() {
             names.extend([&t.compiler, &t.archiver].into_iter().filter_map(|tool| tool.env.clone()));
+            // Each target's own pkg-config settings, as cross-compiling wrappers read them.
+            names.insert(crate::toolchain::pkg_config::path_env(&t.name));
+            names.insert(crate::toolchain::pkg_config::sysroot_env(&t.name));
         }
         let mut env: BTreeMap<String, String> = names
             .iter()
@@ -234,6 +244,11 @@ impl ProjectArgs {
             launchers: crate::toolchain::launcher::args_and_env(&self.launchers, self.reads_env()),
             runners: crate::toolchain::runner::args_and_env(&self.runners, self.reads_env()),
             flag_args: self.flag_args(db),
+            pkg_config_paths: self
+                .pkg_config_paths
+                .iter()
+                .map(|v| crate::toolchain::pkg_config::PathArg::parse(v, &db.names()))
+                .collect(),
             link_jobs: self.link_jobs()?,
             skip_launcher_check: false,
             compdb_config: None,

@@ -7,6 +7,7 @@ use super::print_out;
 use crate::error::Result;
 use crate::manifest::Project;
 use crate::toolchain::launcher::{self, Launcher};
+use crate::toolchain::pkg_config::{self, TargetPkgConfig};
 use crate::toolchain::requirement::Requirements;
 use crate::toolchain::runner::{self, Runner};
 use crate::toolchain::{Db, Resolution, Tool, Toolchain, process_env};
@@ -137,13 +138,16 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
         db.iter().map(|t| (t, [report(&t.compiler, &requirements), report(&t.archiver, &requirements)])).collect();
     let launchers = launchers(db, project.as_ref());
     let runners = runners(db, project.as_ref());
+    let pkg_configs: Vec<Option<TargetPkgConfig>> =
+        db.iter().map(|t| pkg_config::for_target(t, project.as_ref(), &[], &process_env)).collect();
     let available = |tools: &[ToolReport; 2]| tools.iter().all(|t| matches!(t.resolution, Resolution::Found(_)));
     let text = if args.json {
         let list: Vec<Value> = reports
             .iter()
             .zip(&launchers)
             .zip(&runners)
-            .map(|(((t, tools), launcher), runner)| {
+            .zip(&pkg_configs)
+            .map(|((((t, tools), launcher), runner), pkg)| {
                 json!({
                     "target": t.name,
                     "description": t.description,
@@ -154,6 +158,12 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
                     "requirement": tools.iter().find_map(|r| r.requirement.as_ref()).map(requirement_json),
                     "archiver": tool_json(&tools[1]),
                     "runner": runner_json(runner),
+                    "pkg_config": pkg.as_ref().map(|p| json!({
+                        "host": p.host,
+                        "path": p.dirs,
+                        "sysroot": p.sysroot,
+                        "set_by": p.origin,
+                    })),
                     "launcher": launcher.as_ref().map(|l| json!({
                         "command": l.words,
                         "set_by": l.origin.to_string(),
@@ -167,7 +177,7 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
         format!("{}\n", serde_json::to_string_pretty(&Value::Array(list)).unwrap_or_default())
     } else {
         let mut out = String::new();
-        for (((t, tools), launcher), runner) in reports.iter().zip(&launchers).zip(&runners) {
+        for ((((t, tools), launcher), runner), pkg) in reports.iter().zip(&launchers).zip(&runners).zip(&pkg_configs) {
             let state = if available(tools) { "available" } else { "MISSING" };
             out += &format!("{:<15} {:<27} {state}\n", t.name, t.triplet);
             out += &format!("  {}\n", t.description);
@@ -196,6 +206,16 @@ pub fn run(args: &ToolchainsArgs, db: &Db) -> Result<()> {
                 }
             }
             out += &runner_line(runner);
+            out += &match pkg {
+                Some(p) => format!("  {:<9} {}\n", "pkg-config", p.describe()),
+                None => format!(
+                    "  {:<9} none: system libraries are not looked up for {} (set {} or [spygen.pkg-config-for.{}])\n",
+                    "pkg-config",
+                    t.name,
+                    pkg_config::path_env(&t.name),
+                    t.name
+                ),
+            };
             if let Some(l) = launcher {
                 let state = match launcher::resolve(&t.name, l.clone()) {
                     Ok(_) => "",

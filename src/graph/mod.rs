@@ -355,6 +355,24 @@ pub struct GraphSettings {
     pub test_skips: Vec<TestSkip>,
     /// The project's flags for every compile and link of some configurations.
     pub project_flags: ProjectFlags,
+    /// Each system library as found for each target, and where its flags came from.
+    pub system_libs: Vec<SystemLibUse>,
+}
+
+/// A system library's flags for one target, and where they came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemLibUse {
+    /// The target.
+    pub target: String,
+    /// The pkg-config package.
+    pub package: String,
+    /// Where the flags came from (`the host's pkg-config, PKG_CONFIG_PATH="": /usr/.../x.pc`,
+    /// `fallback flags`, `the flags given at spy.toml:9:1`).
+    pub origin: String,
+    /// Compile flags.
+    pub cflags: Vec<String>,
+    /// Link flags.
+    pub libs: Vec<String>,
 }
 
 /// Tests of a configuration that cannot run here: its toolchain or its runner is missing.

@@ -43,6 +43,9 @@
 //!   launcher such as ccache, which ninja and make put before compiles; an archive's is the
 //!   `ar` step, after ninja's `rm -f`); `null` for aliases (phony), which run nothing.
 //! - `defaults` are the files a bare `ninja` builds (aliases such as `native-debug`).
+//! - `system_libs` lists each system library as found for each target: `target`, `package`,
+//!   `origin` (pkg-config and the `.pc` file it read, the fallback flags, or the project's
+//!   `[spygen.system-lib]` flags), `cflags` and `libs`.
 //!
 //! With a configuration (`--config wasi-release`), the view holds only that configuration's
 //! actions and the files they read or write; `configurations` lists it alone, and `defaults`
@@ -138,6 +141,24 @@ struct GraphDoc<'a> {
     actions: Vec<ActionEntry<'a>>,
     /// Ids of the files a bare `ninja` builds.
     defaults: Vec<u32>,
+    /// Each system library's flags for each shown target, and where they came from.
+    system_libs: Vec<SystemLibEntry<'a>>,
+}
+
+/// A system library as found for one target.
+#[derive(Debug, Serialize)]
+struct SystemLibEntry<'a> {
+    /// The target.
+    target: &'a str,
+    /// The pkg-config package.
+    package: &'a str,
+    /// Where the flags came from: pkg-config and its `.pc` file, the fallback flags, or the
+    /// project's `[spygen.system-lib]`.
+    origin: &'a str,
+    /// Compile flags.
+    cflags: &'a [String],
+    /// Link flags.
+    libs: &'a [String],
 }
 
 /// One configuration.
@@ -255,6 +276,19 @@ pub fn lower_graph_json(graph: &BuildGraph, config: Option<&str>) -> Result<Stri
             })
             .collect(),
         defaults: ids(&view.defaults(graph)),
+        system_libs: graph
+            .settings()
+            .system_libs
+            .iter()
+            .filter(|l| view.configs.iter().any(|c| graph.config(*c).target == l.target))
+            .map(|l| SystemLibEntry {
+                target: &l.target,
+                package: &l.package,
+                origin: &l.origin,
+                cflags: &l.cflags,
+                libs: &l.libs,
+            })
+            .collect(),
     };
     let mut text = serde_json::to_string_pretty(&doc).expect("plain data serializes");
     text.push('\n');

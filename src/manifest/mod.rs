@@ -7,5 +7,5 @@ mod unit;
 
 pub use project::{Layout, LoadOptions, ModuleRef, PROJECT_MANIFEST, Project, ProjectFlagScope};
 pub use unit::{
-    ForeignMake, Located, MODULE_MANIFEST, Settings, SystemLib, Unit, UnitKind, is_valid_name, load_module,
+    ForeignMake, LibScope, Located, MODULE_MANIFEST, Settings, SystemLib, Unit, UnitKind, is_valid_name, load_module,
 };

@@ -41,6 +41,10 @@ struct SpygenSpec {
     launcher_for: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     runner_for: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    pkg_config_for: BTreeMap<Spanned<String>, PkgConfigForSpec>,
+    #[serde(default)]
+    system_lib: BTreeMap<Spanned<String>, SystemLibOverrideSpec>,
     link_jobs: Option<Spanned<i64>>,
     #[serde(default)]
     require: BTreeMap<String, Spanned<String>>,
@@ -57,6 +61,53 @@ struct SpygenSpec {
     target: BTreeMap<Spanned<String>, ProjectFlagsSpec>,
     #[serde(default)]
     build_type: BTreeMap<Spanned<String>, ProjectFlagsSpec>,
+}
+
+/// `[spygen.pkg-config-for.T]`: where pkg-config finds target T's system libraries.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct PkgConfigForSpec {
+    #[serde(default)]
+    path: Vec<String>,
+    sysroot: Option<String>,
+}
+
+/// `[spygen.system-lib.NAME]`: another installation of one library, or its flags outright.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct SystemLibOverrideSpec {
+    #[serde(default)]
+    pkg_config_path: Vec<String>,
+    cflags: Option<Vec<String>>,
+    libs: Option<Vec<String>>,
+    #[serde(default)]
+    target: BTreeMap<Spanned<String>, SystemLibOverrideSpec>,
+}
+
+/// Where pkg-config looks for one target's libraries (`[spygen.pkg-config-for.T]`), paths
+/// absolute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PkgConfigFor {
+    /// `.pc` directories.
+    pub path: Vec<PathBuf>,
+    /// The sysroot the `.pc` files' paths are under.
+    pub sysroot: Option<PathBuf>,
+    /// Where the table is written.
+    pub location: Location,
+}
+
+/// How the project chooses one system library's installation (`[spygen.system-lib.NAME]`),
+/// for every target or one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemLibOverride {
+    /// `.pc` directories searched first (absolute).
+    pub pkg_config_path: Vec<PathBuf>,
+    /// Compile flags to use instead of asking pkg-config (with `libs`).
+    pub cflags: Option<Vec<String>>,
+    /// Link flags to use instead of asking pkg-config.
+    pub libs: Option<Vec<String>>,
+    /// Where the table is written.
+    pub location: Location,
 }
 
 /// `[spygen.target.T]` and `[spygen.build-type.B]`: flags for the configurations of one
@@ -141,6 +192,10 @@ pub struct Project {
     pub layout: Layout,
     /// Project-wide flags, overall first, then per target, then per build type.
     pub flags: Vec<ProjectFlagScope>,
+    /// `[spygen.pkg-config-for.T]`, by target.
+    pub pkg_config_for: BTreeMap<String, PkgConfigFor>,
+    /// `[spygen.system-lib.NAME]`, by package name: for every target (`None`), or one.
+    pub system_lib_overrides: BTreeMap<(String, Option<String>), SystemLibOverride>,
 }
 
 /// Where module archives go (`layout` under `[spygen]`).
@@ -245,6 +300,8 @@ impl Project {
             launcher_for: BTreeMap::new(),
             runner_for: BTreeMap::new(),
             flags: Vec::new(),
+            pkg_config_for: BTreeMap::new(),
+            system_lib_overrides: BTreeMap::new(),
             link_jobs: None,
             requirements: BTreeMap::new(),
             layout: Layout::BuildDir,
@@ -296,6 +353,35 @@ impl Project {
                 cflags: spygen.cflags,
                 ldflags: spygen.ldflags,
             });
+        }
+        let root = self.root.clone();
+        let abs = |p: &String| paths::absolute(Path::new(p), &root);
+        for (key, spec) in spygen.pkg_config_for {
+            let location = at(key.span());
+            let value = PkgConfigFor {
+                path: spec.path.iter().map(abs).collect(),
+                sysroot: spec.sysroot.as_ref().map(abs),
+                location,
+            };
+            self.pkg_config_for.insert(key.into_inner(), value);
+        }
+        for (name, spec) in spygen.system_lib {
+            let location = at(name.span());
+            let name = name.into_inner();
+            let mut scopes = vec![(None, spec, location)];
+            while let Some((target, spec, location)) = scopes.pop() {
+                for (t, sub) in spec.target {
+                    let at_t = at(t.span());
+                    scopes.push((Some(t.into_inner()), sub, at_t));
+                }
+                let value = SystemLibOverride {
+                    pkg_config_path: spec.pkg_config_path.iter().map(abs).collect(),
+                    cflags: spec.cflags,
+                    libs: spec.libs,
+                    location,
+                };
+                self.system_lib_overrides.insert((name.clone(), target), value);
+            }
         }
         for (key, spec) in spygen.target {
             let name = Some(located(key));

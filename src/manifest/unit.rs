@@ -59,6 +59,8 @@ pub struct SettingsSpec {
     ldflags: Vec<String>,
     #[serde(default)]
     extra_sources: Vec<Spanned<String>>,
+    #[serde(default, rename = "system-lib")]
+    system_libs: Vec<Spanned<SystemLibSpec>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -158,6 +160,9 @@ pub struct Settings {
     pub ldflags: Vec<String>,
     /// Source patterns compiled only in this scope.
     pub extra_sources: Vec<Located<String>>,
+    /// System libraries of this scope only (`[[target.wasi.system-lib]]`), after the overall
+    /// ones.
+    pub system_libs: Vec<SystemLib>,
 }
 
 /// A system library found through pkg-config, with flags to use when pkg-config cannot.
@@ -220,6 +225,38 @@ pub struct Unit {
     pub test: Option<TestSettings>,
 }
 
+/// Where a system library is declared in its module: which configurations need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LibScope {
+    /// `[[system-lib]]`: every configuration.
+    Overall,
+    /// `[[target.T.system-lib]]`: the target's (its fallback flags are meant for it).
+    Target,
+    /// `[[build-type.B.system-lib]]`: the build type's.
+    BuildType,
+}
+
+impl Unit {
+    /// The system libraries `target` in `build_type` needs: overall, then the target's, then
+    /// the build type's.
+    pub fn system_libs_for(&self, target: &str, build_type: &str) -> Vec<(&SystemLib, LibScope)> {
+        let mut libs: Vec<(&SystemLib, LibScope)> = self.system_libs.iter().map(|l| (l, LibScope::Overall)).collect();
+        if let Some((s, _)) = self.per_target.get(target) {
+            libs.extend(s.system_libs.iter().map(|l| (l, LibScope::Target)));
+        }
+        if let Some((s, _)) = self.per_build_type.get(build_type) {
+            libs.extend(s.system_libs.iter().map(|l| (l, LibScope::BuildType)));
+        }
+        libs
+    }
+
+    /// Whether it declares a system library anywhere.
+    pub fn has_system_libs(&self) -> bool {
+        !self.system_libs.is_empty()
+            || self.per_target.values().chain(self.per_build_type.values()).any(|(s, _)| !s.system_libs.is_empty())
+    }
+}
+
 /// A valid unit name: it becomes part of paths and ninja variable names.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -262,16 +299,6 @@ impl UnitSpec {
         let strings = |items: Vec<Spanned<String>>| -> Vec<Located<String>> {
             items.into_iter().map(|s| Located { location: at(s.span()), value: s.into_inner() }).collect()
         };
-        let settings = |s: SettingsSpec| Settings {
-            defines: s.defines,
-            cflags: s.cflags,
-            ldflags: s.ldflags,
-            extra_sources: strings(s.extra_sources),
-        };
-        let scoped = |(key, spec): (Spanned<String>, SettingsSpec)| {
-            let location = at(key.span());
-            (key.into_inner(), (settings(spec), location))
-        };
         let system_lib = |s: Spanned<SystemLibSpec>| {
             let location = at(s.span());
             let s = s.into_inner();
@@ -281,6 +308,17 @@ impl UnitSpec {
                 fallback_libs: s.fallback_libs,
                 location,
             }
+        };
+        let settings = |s: SettingsSpec| Settings {
+            defines: s.defines,
+            cflags: s.cflags,
+            ldflags: s.ldflags,
+            extra_sources: strings(s.extra_sources),
+            system_libs: s.system_libs.into_iter().map(system_lib).collect(),
+        };
+        let scoped = |(key, spec): (Spanned<String>, SettingsSpec)| {
+            let location = at(key.span());
+            (key.into_inner(), (settings(spec), location))
         };
         let suffix = |(k, v): (Spanned<String>, String)| {
             let location = at(k.span());
@@ -304,6 +342,7 @@ impl UnitSpec {
                 cflags: self.cflags,
                 ldflags: self.ldflags,
                 extra_sources: Vec::new(),
+                system_libs: Vec::new(),
             },
             per_target: self.target.into_iter().map(scoped).collect(),
             per_build_type: self.build_type.into_iter().map(scoped).collect(),
@@ -373,7 +412,8 @@ impl UnitSpec {
                     .help("nothing links a program, so it has no public interface; use `include-dirs`"));
             }
         }
-        if let Some(lib) = self.system_libs.first() {
+        let scoped_libs = self.target.values().chain(self.build_type.values()).flat_map(|s| &s.system_libs);
+        if let Some(lib) = self.system_libs.first().or(scoped_libs.clone().next()) {
             return Err(Error::input("`system-lib` applies to modules, not programs").at(at(lib.span())).help(
                 "declare the system library in the module that uses it; programs linking the module get its flags",
             ));

@@ -164,12 +164,7 @@ impl Planner<'_> {
                 words.extend(s.ldflags.iter().cloned());
             }
         }
-        for &d in closure {
-            for lib in &self.units[d].system_libs {
-                let flags = self.syslibs.flags(lib, &mut self.warnings);
-                words.extend(flags.libs);
-            }
-        }
+        words.extend(self.system_lib_flags(ctx, closure.iter().copied()).libs);
         if unit.kind.has_main() && !exports.is_empty() {
             for (i, e) in toolchain.link.executable_exports.iter().enumerate() {
                 if !exports.contains(e) {

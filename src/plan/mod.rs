@@ -84,10 +84,10 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
     let configs = planner.configurations()?;
     let targets: Vec<String> = dedup(configs.iter().map(|(_, t)| t.name.clone()).collect());
     planner.resolve_runners(&targets)?;
-    let effective = planner.effective_targets()?;
+    let effective = planner.effective_targets(&targets)?;
     let sources = planner.expand_all_sources()?;
     let closures =
-        Closures::new(&units, |u| planner.public_includes[u.index()].is_some() || !units[u].system_libs.is_empty());
+        Closures::new(&units, |u| planner.public_includes[u.index()].is_some() || units[u].has_system_libs());
     // Programs link everything they depend on; modules only see their dependencies' interfaces.
     let links: Vec<Vec<UnitId>> = units
         .iter()
@@ -166,6 +166,8 @@ struct Planner<'a> {
     test_skips: Vec<crate::graph::TestSkip>,
     /// The project's flags for every compile and link of some configurations.
     project_flags: crate::graph::ProjectFlags,
+    /// Each system library's flags for each target, and where they came from.
+    system_lib_uses: BTreeMap<(String, String), (String, syslib::LibFlags)>,
     syslibs: syslib::Cache,
     /// Each unit's directory relative to the build dir (computed once).
     unit_dirs: Vec<String>,
@@ -195,6 +197,7 @@ impl<'a> Planner<'a> {
             runners: BTreeMap::new(),
             test_skips: Vec::new(),
             project_flags: crate::graph::ProjectFlags::default(),
+            system_lib_uses: BTreeMap::new(),
             syslibs: syslib::Cache::new(&options.env),
             unit_dirs: Vec::new(),
             owners: units.iter().map(|(_, u)| Arc::from(u.name.as_str())).collect(),
@@ -341,6 +344,16 @@ impl<'a> Planner<'a> {
                 .collect(),
             test_skips: std::mem::take(&mut self.test_skips),
             project_flags: std::mem::take(&mut self.project_flags),
+            system_libs: std::mem::take(&mut self.system_lib_uses)
+                .into_iter()
+                .map(|((target, package), (origin, flags))| crate::graph::SystemLibUse {
+                    target,
+                    package,
+                    origin,
+                    cflags: flags.cflags,
+                    libs: flags.libs,
+                })
+                .collect(),
         });
         self.graph.check_acyclic()?;
         self.graph.check_text()?;
@@ -497,8 +510,9 @@ impl<'a> Planner<'a> {
     }
 
     /// The targets each unit is built for: its declared list (checked against its
-    /// dependencies) or every target all its dependencies support.
-    fn effective_targets(&self) -> Result<Vec<BTreeSet<String>>> {
+    /// dependencies) or every target all its dependencies support; of the `generated` targets,
+    /// those where a system library it needs is not found are left out.
+    fn effective_targets(&mut self, generated: &[String]) -> Result<Vec<BTreeSet<String>>> {
         let all: BTreeSet<String> = self.db.names().into_iter().map(str::to_string).collect();
         let mut eff: Vec<BTreeSet<String>> = vec![BTreeSet::new(); self.units.len()];
         for &u in self.units.topo() {
@@ -510,6 +524,14 @@ impl<'a> Planner<'a> {
             if matches!(unit.kind, UnitKind::Reactor | UnitKind::WasmBundle) {
                 supported.retain(|t| self.db.get(t).is_ok_and(|tc| tc.link.reactor.is_some()));
             }
+            let wanted: BTreeSet<String> = supported
+                .iter()
+                .filter(|t| generated.contains(t))
+                .filter(|t| unit.targets.as_ref().is_none_or(|list| list.iter().any(|l| l.value == **t)))
+                .cloned()
+                .collect();
+            let without = self.targets_without_system_libs(u, &wanted)?;
+            supported.retain(|t| !without.contains(t));
             eff[u.index()] = match &unit.targets {
                 None => supported,
                 Some(list) => {
@@ -635,13 +657,19 @@ impl<'a> Planner<'a> {
         }
         let mut parts = vec![FlagPart::Ref(base), FlagPart::Words(words)];
         parts.extend(self.unit_includes(ctx.unit, closures).map(FlagPart::Ref));
+        let deps = closures.interfaces(ctx.unit);
+        let syslib_cflags = self.system_lib_flags(ctx, std::iter::once(ctx.unit).chain(deps)).cflags;
+        if !syslib_cflags.is_empty() {
+            parts.push(FlagPart::Words(syslib_cflags));
+        }
         let name = format!("cflags.{}.{}", unit.name, ctx.config.name());
         Ok(self.graph.add_flag_set(FlagSet { name, parts }))
     }
 
     /// The include flags of a unit, the same in every configuration, so defined once and
     /// shared: its private and public include dirs, those of everything it depends on (nearest
-    /// first), and the system libraries' compile flags. `None` when there are none.
+    /// first). `None` when there are none. (System libraries' flags depend on the target:
+    /// [`Planner::system_lib_flags`].)
     fn unit_includes(&mut self, u: UnitId, closures: &Closures) -> Option<FlagSetId> {
         match self.includes[u.index()] {
             Includes::Unknown => {}
@@ -651,17 +679,8 @@ impl<'a> Planner<'a> {
         let closure = closures.interfaces(u);
         let unit = &self.units[u];
         let words: Vec<String> = unit.include_dirs.iter().map(|d| format!("-I{}", self.rel(&d.value))).collect();
-        let mut inline: Vec<FlagSetId> =
+        let inline: Vec<FlagSetId> =
             std::iter::once(&u).chain(&closure).filter_map(|&d| self.public_includes[d.index()]).collect();
-        let mut syslib_words = Vec::new();
-        for &d in std::iter::once(&u).chain(&closure) {
-            for lib in &self.units[d].system_libs {
-                syslib_words.extend(self.syslibs.flags(lib, &mut self.warnings).cflags);
-            }
-        }
-        if !syslib_words.is_empty() {
-            inline.push(self.graph.add_flag_set(FlagSet::words(format!("system-libs.{}", unit.name), syslib_words)));
-        }
         let id = (!words.is_empty() || !inline.is_empty()).then(|| {
             let mut parts = vec![FlagPart::Words(words)];
             parts.extend(inline.into_iter().map(FlagPart::Inline));

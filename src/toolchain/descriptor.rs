@@ -34,6 +34,24 @@ pub struct Descriptor {
     /// How a program of the target runs here (none: it runs directly): candidates resolved
     /// like the compiler's, `{wasi-run}` standing for spygen's node WASI launcher script.
     pub runner: Option<ToolSpec>,
+    /// Where pkg-config finds the target's system libraries (a cross target without it looks
+    /// none up: the host's answers never reach it).
+    pub pkg_config: Option<PkgConfigSpec>,
+}
+
+/// A target's pkg-config settings (`[pkg-config]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PkgConfigSpec {
+    /// Directories of `.pc` files, searched instead of the host's (`PKG_CONFIG_LIBDIR`);
+    /// `{query}` stands for the first line `query` prints.
+    #[serde(default)]
+    pub path: Vec<String>,
+    /// The directory prefixed to the paths the `.pc` files name (`PKG_CONFIG_SYSROOT_DIR`).
+    pub sysroot: Option<String>,
+    /// A command printing a directory the paths are under (`em-config CACHE`: emcc's cache,
+    /// whose sysroot holds its ports' `.pc` files).
+    pub query: Option<Vec<String>>,
 }
 
 /// A tool: candidate commands tried in order, and how to ask its version.
@@ -222,6 +240,7 @@ impl Descriptor {
             suffixes,
             link,
             runner: self.runner.or(d.runner),
+            pkg_config: self.pkg_config.or(d.pkg_config),
         }
     }
 }

@@ -4,6 +4,7 @@
 mod descriptor;
 mod flags;
 pub mod launcher;
+pub mod pkg_config;
 pub mod requirement;
 pub mod runner;
 mod tool;
@@ -12,7 +13,7 @@ pub mod tool_cache;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use descriptor::{Descriptor, PackageSpec};
+pub use descriptor::{Descriptor, PackageSpec, PkgConfigSpec};
 pub use flags::{BuildFlags, ConfigFlags, ConfigTools, FlagOptions};
 use requirement::Requirements;
 pub use tool::{Candidate, Resolution, ResolvedTool, Tool};
@@ -121,6 +122,9 @@ pub struct Toolchain {
     pub link: LinkConventions,
     /// How its programs run here (`None`: directly).
     pub runner: Option<Tool>,
+    /// Where pkg-config finds its system libraries (`None`: the host's, for the host's own
+    /// target; nowhere for a cross target).
+    pub pkg_config: Option<descriptor::PkgConfigSpec>,
     /// Where the descriptor came from.
     pub origin: Origin,
 }
@@ -164,6 +168,7 @@ impl Toolchain {
             compiler: Tool::from_spec("compiler", compiler),
             archiver: Tool::from_spec("archiver", archiver),
             runner: d.runner.map(|spec| Tool::from_spec("runner", spec)),
+            pkg_config: d.pkg_config,
             launcher: d.launcher.unwrap_or_default(),
             launcher_location,
             flags,
