@@ -112,7 +112,9 @@ fn system_libraries_come_from_pkg_config_honouring_pkg_config_path() {
     // Per configuration: another target may find another build of the library.
     assert!(text.contains("\nincludes.m1 = -I../../rt\n"), "{text}");
     assert!(
-        text.contains("\ncflags.m1.native-debug = ${cflags.native-debug} ${includes.m1} -I/opt/zz/include -DZZ_FROM_PC\n"),
+        text.contains(
+            "\ncflags.m1.native-debug = ${cflags.native-debug} ${includes.m1} -I/opt/zz/include -DZZ_FROM_PC\n"
+        ),
         "{text}"
     );
     assert!(text.contains("ldflags.app.native-debug = ${ldflags.native-debug} -L/opt/zz/lib -lzz"), "{text}");
