@@ -67,7 +67,8 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         fingerprint::header(&options.regen_args(&project.root, &build_dir), &options.spygen_exe, &db.probe_env());
     if !options.force && fingerprint::up_to_date(&build_dir, &header) {
         lock.keep();
-        return Ok(Generated { build_dir, files: None, warnings: Vec::new() });
+        // Nothing is planned, but the manifest's own warnings still stand.
+        return Ok(Generated { build_dir, files: None, warnings: project.warnings.clone() });
     }
     timer.lap("load project, check inputs");
     // Stamped before planning looks at them: spygen itself and the PATH directories (a missing

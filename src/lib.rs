@@ -19,6 +19,7 @@ pub mod plan;
 pub mod runtime;
 pub mod shell;
 pub mod source;
+pub mod suggest;
 pub mod testing;
 pub mod toolchain;
 pub mod wasm_call;

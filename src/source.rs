@@ -7,6 +7,49 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, Location, Result};
 use crate::fsutil::Stamp;
 
+/// A key a table does not take, read from serde's `deny_unknown_fields` error (the toml crate
+/// gives the message and the key's span, not the key and the valid ones apart).
+#[derive(Debug, PartialEq, Eq)]
+struct UnknownKey {
+    /// The key as written.
+    key: String,
+    /// The keys the table takes, in the schema's order.
+    expected: Vec<String>,
+}
+
+impl UnknownKey {
+    /// The key and the valid ones of serde's "unknown field `k`, expected `a`", "... expected
+    /// `a` or `b`", "... expected one of `a`, `b`, `c`" or "... there are no fields"; `None`
+    /// for any other message.
+    fn from_message(message: &str) -> Option<UnknownKey> {
+        let rest = message.strip_prefix("unknown field `")?;
+        if let Some(key) = rest.strip_suffix("`, there are no fields") {
+            return Some(UnknownKey { key: key.to_string(), expected: Vec::new() });
+        }
+        // The key may hold anything, even a backtick; the valid keys are identifiers.
+        let end = rest.rfind("`, expected ")?;
+        let list = &rest[end + "`, expected ".len()..];
+        // Every other piece between backticks is a name: `a`, `b` splits into "", "a", ", ", "b", "".
+        let expected = list.split('`').skip(1).step_by(2).map(str::to_string).collect();
+        Some(UnknownKey { key: rest[..end].to_string(), expected })
+    }
+
+    /// The error: the key, the closest valid one if one is close, and every valid one.
+    fn error(&self) -> Error {
+        let suggestion = crate::suggest::did_you_mean(&self.key, self.expected.iter().map(String::as_str));
+        let help = if self.expected.is_empty() {
+            "remove it: this table takes no keys".to_string()
+        } else {
+            let keys: Vec<String> = self.expected.iter().map(|k| format!("`{k}`")).collect();
+            format!(
+                "the keys here are {}; the README's \"Manifests\" and \"Toolchain descriptors\" sections say what each does",
+                keys.join(", ")
+            )
+        };
+        Error::input(format!("unknown key `{}`{suggestion}", self.key)).help(help)
+    }
+}
+
 /// A TOML input file: its path and content, so spans can be turned into line:column.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -62,14 +105,14 @@ impl SourceFile {
     pub fn parse_keys<T: DeserializeOwned>(&self, only: Option<&[&str]>) -> Result<T> {
         self.check_control_characters(only)?;
         toml::from_str(&self.text).map_err(|e| {
-            let message = e.message().trim_end().to_string();
-            let err = Error::input(message).help(
-                "fix this entry; the README's \"Manifests\" and \"Toolchain descriptors\" sections list every key",
-            );
-            match e.span() {
-                Some(span) => err.at(self.location(span.start)),
-                None => err.at(self.location(0)),
-            }
+            let message = e.message().trim_end();
+            let err = match UnknownKey::from_message(message) {
+                Some(unknown) => unknown.error(),
+                None => Error::input(message).help(
+                    "fix this entry; the README's \"Manifests\" and \"Toolchain descriptors\" sections list every key",
+                ),
+            };
+            err.at(self.location(e.span().map_or(0, |span| span.start)))
         })
     }
 
@@ -130,5 +173,66 @@ impl SourceFile {
     /// The line and column of byte `offset`.
     pub fn location(&self, offset: usize) -> Location {
         Location::from_offset(&self.path, &self.text, offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small schema like a module manifest's; its fields are only ever deserialized.
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+    #[allow(dead_code)]
+    struct Module {
+        name: String,
+        sources: Option<Vec<String>>,
+        public_headers: Option<Vec<String>>,
+    }
+
+    /// The error of parsing `text`, which must not fit [`Module`].
+    fn parse_error(text: &str) -> Error {
+        SourceFile::from_text("m.toml", text).parse::<Module>().unwrap_err()
+    }
+
+    #[test]
+    fn serdes_unknown_field_messages_are_read_back_into_key_and_valid_keys() {
+        let one_of = UnknownKey::from_message("unknown field `sorces`, expected one of `name`, `kind`, `sources`");
+        assert_eq!(
+            one_of,
+            Some(UnknownKey { key: "sorces".into(), expected: vec!["name".into(), "kind".into(), "sources".into()] })
+        );
+        let two = UnknownKey::from_message("unknown field `x`, expected `a` or `b`").unwrap();
+        assert_eq!(two.expected, ["a", "b"]);
+        let one = UnknownKey::from_message("unknown field `a`b`, expected `ab`").unwrap();
+        assert_eq!((one.key.as_str(), one.expected.as_slice()), ("a`b", ["ab".to_string()].as_slice()));
+        let none = UnknownKey::from_message("unknown field `x`, there are no fields").unwrap();
+        assert!(none.expected.is_empty());
+        assert_eq!(UnknownKey::from_message("missing field `name`"), None);
+    }
+
+    #[test]
+    fn an_unknown_key_error_suggests_the_close_key_at_the_keys_position() {
+        let err = parse_error("name = \"m\"\nsorces = [\"a.c\"]\n");
+        assert_eq!(
+            err.to_string().lines().next().unwrap(),
+            "m.toml:2:1: unknown key `sorces`; did you mean `sources`?"
+        );
+        assert!(err.help.unwrap().starts_with("the keys here are `name`, `sources`, `public-headers`;"));
+        let err = parse_error("name = \"m\"\npublic_headers = []\n");
+        assert_eq!(err.message, "unknown key `public_headers`; did you mean `public-headers`?");
+    }
+
+    #[test]
+    fn an_unknown_key_far_from_every_valid_one_is_reported_without_a_guess() {
+        let err = parse_error("name = \"m\"\ncolour = \"red\"\n");
+        assert_eq!(err.message, "unknown key `colour`");
+        assert!(err.help.unwrap().contains("`name`, `sources`, `public-headers`"));
+    }
+
+    #[test]
+    fn other_schema_errors_keep_their_message() {
+        let err = parse_error("name = 1\n");
+        assert!(err.message.starts_with("invalid type: integer `1`, expected a string"), "{}", err.message);
     }
 }

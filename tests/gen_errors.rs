@@ -152,7 +152,7 @@ fn malformed_manifest() {
     );
     expect_error(
         &[("a/spygen.toml", "name = \"a\"\nsauces = [\"a.c\"]\n")],
-        "a/spygen.toml:2:1: unknown field `sauces`",
+        "a/spygen.toml:2:1: unknown key `sauces`; did you mean `sources`?",
     );
 }
 

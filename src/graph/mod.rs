@@ -526,8 +526,9 @@ impl BuildGraph {
             None => {
                 let names: Vec<String> = self.configs.iter().map(|c| c.name()).collect();
                 Err(Error::usage(format!(
-                    "unknown configuration `{name}`; valid configurations: {}",
-                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                    "unknown configuration `{name}`; valid configurations: {}{}",
+                    if names.is_empty() { "none".to_string() } else { names.join(", ") },
+                    crate::suggest::did_you_mean(name, names.iter().map(String::as_str))
                 ))
                 .help(
                     "use one of those names (target-buildtype); --target and --build-type, or the \

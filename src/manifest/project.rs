@@ -20,7 +20,17 @@ pub const PROJECT_MANIFEST: &str = "spy.toml";
 /// SPy writes there (`spy build` its build.ninja, the interpreter its wasm bundle cache).
 pub const DEFAULT_BUILD_DIR: &str = "build-spygen";
 
-/// The keys spygen reads from `spy.toml`. Other top-level keys belong to SPy and are ignored.
+/// The top-level keys SPy's own reader of spy.toml takes: it mirrors
+/// `SpyToml.find_and_read` in spylang/spy's `spy/cli/spy_toml.py`, which reads
+/// `extra-vm-modules` and nothing else (no table). A key neither SPy nor spygen reads is a
+/// warning, not an error: SPy may grow keys before spygen learns them.
+pub const SPY_KEYS: &[&str] = &["extra-vm-modules"];
+
+/// The top-level keys spygen reads from spy.toml: SPy's `extra-vm-modules` and its own table.
+const SPYGEN_KEYS: &[&str] = &["extra-vm-modules", "spygen"];
+
+/// The keys spygen reads from `spy.toml`. Other top-level keys belong to SPy and are ignored
+/// (a warning when SPy does not read them either, see [`SPY_KEYS`]).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct ProjectSpec {
@@ -196,6 +206,9 @@ pub struct Project {
     pub pkg_config_for: BTreeMap<String, PkgConfigFor>,
     /// `[spygen.system-lib.NAME]`, by package name: for every target (`None`), or one.
     pub system_lib_overrides: BTreeMap<(String, Option<String>), SystemLibOverride>,
+    /// What is suspicious but not wrong in the manifest (a top-level key neither SPy nor
+    /// spygen reads), each a line `file:line:column: what`; the planner passes them on.
+    pub warnings: Vec<String>,
 }
 
 /// Where module archives go (`layout` under `[spygen]`).
@@ -305,11 +318,13 @@ impl Project {
             link_jobs: None,
             requirements: BTreeMap::new(),
             layout: Layout::BuildDir,
+            warnings: Vec::new(),
         };
         if let (Some(path), false) = (manifest_path, options.no_spy_toml) {
             let source = SourceFile::read(&path)?;
-            let spec: ProjectSpec = source.parse_keys(Some(&["extra-vm-modules", "spygen"]))?;
+            let spec: ProjectSpec = source.parse_keys(Some(SPYGEN_KEYS))?;
             project.apply(spec, &source)?;
+            project.warnings = unknown_top_level_keys(&source);
             project.manifest = Some(source);
         }
         for dir in &options.extra_vm_modules {
@@ -418,7 +433,8 @@ impl Project {
                 "build-dir" => Layout::BuildDir,
                 "spy" => Layout::Spy,
                 other => {
-                    return Err(Error::input(format!("unknown `layout` `{other}`"))
+                    let suggestion = crate::suggest::did_you_mean(other, ["build-dir", "spy"]);
+                    return Err(Error::input(format!("unknown `layout` `{other}`{suggestion}"))
                         .at(at(layout.span()))
                         .help("`build-dir` (the default: every output in the build dir) or `spy` (module archives in <module>/build/<target>/<build type>/, as SPy's Makefiles put them)"));
                 }
@@ -438,4 +454,34 @@ impl Project {
         }
         Ok(())
     }
+}
+
+/// A warning for each top-level key of spy.toml (`source`, which parsed) that neither SPy nor
+/// spygen reads, at the key, with the close key when there is one: a misspelt
+/// `extra-vm-modules` would otherwise leave the modules out without a word.
+fn unknown_top_level_keys(source: &SourceFile) -> Vec<String> {
+    use toml::de::{DeTable, DeValue};
+    let Ok(doc) = DeTable::parse(&source.text) else { return Vec::new() };
+    let known = || SPY_KEYS.iter().chain(SPYGEN_KEYS).copied();
+    // How a key is spelt where it is written: `spygen` is a table header.
+    let spelt = |key: &str, is_table: bool| if is_table { format!("`[{key}]`") } else { format!("`{key}`") };
+    let mut warnings = Vec::new();
+    // Keys are unique in a TOML table (`[tool.a]` and `[tool.b]` are one key `tool`): one
+    // warning each.
+    for (key, value) in doc.get_ref() {
+        let name = key.get_ref().as_ref();
+        if known().any(|k| k == name) {
+            continue;
+        }
+        let what = if matches!(value.get_ref(), DeValue::Table(_)) { "table" } else { "key" };
+        let suggestion = crate::suggest::closest(name, known())
+            .map_or_else(String::new, |k| format!("; did you mean {}?", spelt(k, k == "spygen")));
+        warnings.push(format!(
+            "{}: unknown {what} {} (SPy reads: {}; spygen reads [spygen]){suggestion}",
+            source.location(key.span().start),
+            spelt(name, what == "table"),
+            SPY_KEYS.join(", ")
+        ));
+    }
+    warnings
 }

@@ -110,6 +110,9 @@ pub enum UnitKind {
     Test,
 }
 
+/// The kinds a `[[spygen.program]]` may have (`kind`), in the order the README lists them.
+const PROGRAM_KINDS: [UnitKind; 4] = [UnitKind::Executable, UnitKind::Test, UnitKind::Reactor, UnitKind::WasmBundle];
+
 impl UnitKind {
     /// The name used in manifests.
     pub fn as_str(self) -> &'static str {
@@ -371,15 +374,15 @@ impl UnitSpec {
         match (&self.kind, declared) {
             (None, Declared::Module) => Ok(UnitKind::Module),
             (None, Declared::Program) => Ok(UnitKind::Executable),
-            (Some(k), Declared::Program) => match k.get_ref().as_str() {
-                "executable" => Ok(UnitKind::Executable),
-                "reactor" => Ok(UnitKind::Reactor),
-                "wasm-bundle" => Ok(UnitKind::WasmBundle),
-                "test" => Ok(UnitKind::Test),
-                other => Err(Error::input(format!("unknown program kind `{other}`"))
-                    .at(at(k.span()))
-                    .help("use `executable` (native binary, wasi .wasm command, emscripten .js), `test` (an executable `spygen test` runs), `reactor` (wasi module without main) or `wasm-bundle` (a reactor of module archives, cached)")),
-            },
+            (Some(k), Declared::Program) => {
+                let text = k.get_ref().as_str();
+                PROGRAM_KINDS.into_iter().find(|kind| kind.as_str() == text).ok_or_else(|| {
+                    let suggestion = crate::suggest::did_you_mean(text, PROGRAM_KINDS.iter().map(|k| k.as_str()));
+                    Error::input(format!("unknown program kind `{text}`{suggestion}"))
+                        .at(at(k.span()))
+                        .help("use `executable` (native binary, wasi .wasm command, emscripten .js), `test` (an executable `spygen test` runs), `reactor` (wasi module without main) or `wasm-bundle` (a reactor of module archives, cached)")
+                })
+            }
             (Some(k), Declared::Module) => Err(Error::input("`kind` applies to programs, not modules")
                 .at(at(k.span()))
                 .help("declare programs as [[spygen.program]] in spy.toml")),

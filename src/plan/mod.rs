@@ -191,7 +191,8 @@ impl<'a> Planner<'a> {
             units,
             build_dir: build_dir(options, project),
             graph: BuildGraph::new(),
-            warnings: Vec::new(),
+            // The manifest's own warnings first (a top-level key neither SPy nor spygen reads).
+            warnings: project.warnings.clone(),
             inputs: BTreeMap::new(),
             launchers: BTreeMap::new(),
             runners: BTreeMap::new(),
@@ -440,8 +441,33 @@ impl<'a> Planner<'a> {
         for (name, r) in &self.project.runner_for {
             check(name, &r.location)?;
         }
+        self.check_scoped_build_types()?;
         launcher::check_arg_targets(self.db, &self.options.launchers)?;
         crate::toolchain::runner::check_args(self.db, &self.options.runners)?;
+        Ok(())
+    }
+
+    /// Every `[build-type.<name>]` table of a unit must name a build type some target has:
+    /// a misspelt one would otherwise never apply, without a word.
+    fn check_scoped_build_types(&self) -> Result<()> {
+        let known: BTreeSet<&str> = self.db.iter().flat_map(Toolchain::build_type_names).collect();
+        for (_, unit) in self.units.iter() {
+            for (name, (_, at)) in &unit.per_build_type {
+                if known.contains(name.as_str()) {
+                    continue;
+                }
+                let list: Vec<&str> = known.iter().copied().collect();
+                let suggestion = crate::suggest::did_you_mean(name, list.iter().copied());
+                return Err(Error::input(format!(
+                    "unknown build type `{name}`; valid build types: {}{suggestion}",
+                    list.join(", ")
+                ))
+                .at(at.clone())
+                .help(format!(
+                    "use one of those, or define it with a `[build-types.{name}]` table in the descriptors of the targets that have it"
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -589,9 +615,12 @@ impl<'a> Planner<'a> {
         for (name, required) in &self.project.requirements {
             if !known.contains(name.as_str()) {
                 let list: Vec<&str> = known.iter().copied().collect();
-                return Err(Error::input(format!("`{name}` is not a tool package spygen knows a version of"))
-                    .at(required.location.clone())
-                    .help(format!("require one of: {}", list.join(", "))));
+                let suggestion = crate::suggest::did_you_mean(name, list.iter().copied());
+                return Err(Error::input(format!(
+                    "`{name}` is not a tool package spygen knows a version of{suggestion}"
+                ))
+                .at(required.location.clone())
+                .help(format!("require one of: {}", list.join(", "))));
             }
         }
         Ok(())

@@ -257,10 +257,12 @@ impl Toolchain {
     /// The error for a build type this toolchain does not know (a usage error; attach the
     /// location with [`Error::in_file`] when a file names it).
     pub fn unknown_build_type(&self, build_type: &str) -> Error {
+        let names = self.build_type_names();
         Error::usage(format!(
-            "unknown build type `{build_type}` for target `{}`; valid build types: {}",
+            "unknown build type `{build_type}` for target `{}`; valid build types: {}{}",
             self.name,
-            self.build_type_names().join(", ")
+            names.join(", "),
+            crate::suggest::did_you_mean(build_type, names.iter().copied())
         ))
         .help(format!(
             "use one of those, or define it with a `[build-types.{build_type}]` table in the `{}` descriptor",
@@ -338,7 +340,9 @@ impl Db {
     /// The error for a target no descriptor defines (a usage error; attach the location with
     /// [`Error::in_file`] when a file names it).
     pub fn unknown_target(&self, target: &str) -> Error {
-        Error::usage(format!("unknown target `{target}`; valid targets: {}", self.names().join(", "))).help(format!(
+        let names = self.names();
+        let suggestion = crate::suggest::did_you_mean(target, names.iter().copied());
+        Error::usage(format!("unknown target `{target}`; valid targets: {}{suggestion}", names.join(", "))).help(format!(
             "use one of those names, or define the target with a descriptor `{target}.toml` in a directory given with --toolchain-dir"
         ))
     }
