@@ -137,6 +137,24 @@ fn a_module_asking_for_a_target_without_its_library_is_an_error_at_its_targets()
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("m/spygen.toml:4:"), "at the target: {err}");
     assert!(err.contains("module `m` is built for `wasi`, but its system library `mini` is not found for it"), "{err}");
+    // A program asking for wasi is told why its module is not built there.
+    std::fs::write(
+        root.join("m/spygen.toml"),
+        "name = \"m\"\nsources = [\"m.c\"]\npublic-include-dirs = [\".\"]\n\n[[system-lib]]\npkg-config = \"mini\"\n",
+    )
+    .unwrap();
+    let manifest = root.join("spy.toml");
+    let text =
+        std::fs::read_to_string(&manifest).unwrap().replace("deps = [\"m\"]", "deps = [\"m\"]\ntargets = [\"wasi\"]");
+    std::fs::write(&manifest, text).unwrap();
+    let (code, _, err) = run(spygen().arg("gen").env_remove("PKG_CONFIG_PATH_WASI").current_dir(&root));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("executable `app` is built for `wasi`, but the module `m` it depends on does not support `wasi` (`m` needs the system library `mini`, which is not found for wasi: set PKG_CONFIG_PATH_WASI="),
+        "{err}"
+    );
+    std::fs::write(&manifest, std::fs::read_to_string(&manifest).unwrap().replace("\ntargets = [\"wasi\"]", ""))
+        .unwrap();
     // A library declared for wasi itself falls back on its flags there, with a warning.
     let manifest = root.join("m/spygen.toml");
     let text = std::fs::read_to_string(&manifest).unwrap().replace(

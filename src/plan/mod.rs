@@ -168,6 +168,8 @@ struct Planner<'a> {
     project_flags: crate::graph::ProjectFlags,
     /// Each system library's flags for each target, and where they came from.
     system_lib_uses: BTreeMap<(String, String), (String, syslib::LibFlags)>,
+    /// The targets units are left out of for a system library missing there, with why.
+    left_out: HashMap<(UnitId, String), String>,
     syslibs: syslib::Cache,
     /// Each unit's directory relative to the build dir (computed once).
     unit_dirs: Vec<String>,
@@ -199,6 +201,7 @@ impl<'a> Planner<'a> {
             test_skips: Vec::new(),
             project_flags: crate::graph::ProjectFlags::default(),
             system_lib_uses: BTreeMap::new(),
+            left_out: HashMap::new(),
             syslibs: syslib::Cache::new(&options.env),
             unit_dirs: Vec::new(),
             owners: units.iter().map(|(_, u)| Arc::from(u.name.as_str())).collect(),
@@ -570,15 +573,18 @@ impl<'a> Planner<'a> {
                                 .find(|d| !eff[d.unit.index()].contains(&t.value))
                                 .map(|d| &self.units[d.unit]);
                             let dep_name = dep.map_or("?", |d| d.name.as_str());
+                            let reason = self.why_left_out(u, &t.value, &eff);
+                            let why = reason.as_ref().map(|w| format!(" ({w})")).unwrap_or_default();
+                            let fix = if reason.is_some() { "provide that library as said" } else { "add it to" };
                             return Err(Error::input(format!(
-                                "{} `{}` is built for `{}`, but the module `{dep_name}` it depends on does not support `{}`",
+                                "{} `{}` is built for `{}`, but the module `{dep_name}` it depends on does not support `{}`{why}",
                                 unit.kind.as_str(),
                                 unit.name,
                                 t.value,
                                 t.value
                             ))
                             .at(t.location.clone())
-                            .help(format!("remove `{}` from the targets of `{}`, or add it to `{dep_name}`", t.value, unit.name)));
+                            .help(format!("remove `{}` from the targets of `{}`, or {fix} `{dep_name}`", t.value, unit.name)));
                         }
                     }
                     list.iter().map(|t| t.value.clone()).collect()
@@ -586,6 +592,18 @@ impl<'a> Planner<'a> {
             };
         }
         Ok(eff)
+    }
+
+    /// Why `u`, or a module it depends on, is left out of `target` for a missing system
+    /// library, when that is the reason (`eff`: the targets decided so far).
+    fn why_left_out(&self, u: UnitId, target: &str, eff: &[BTreeSet<String>]) -> Option<String> {
+        if let Some(why) = self.left_out.get(&(u, target.to_string())) {
+            return Some(why.clone());
+        }
+        let deps = self.units.deps(u);
+        deps.iter()
+            .filter(|d| !eff[d.unit.index()].contains(target))
+            .find_map(|d| self.why_left_out(d.unit, target, eff))
     }
 
     /// The tool of `toolchain` with `role` (its compiler or archiver), added on first use: the

@@ -293,6 +293,11 @@ impl Planner<'_> {
                 if !self.warnings.contains(&warning) {
                     self.warnings.push(warning);
                 }
+                let reason = format!(
+                    "`{}` needs the system library `{}`, which is not found for {target}: {help}",
+                    unit.name, lib.pkg_config
+                );
+                self.left_out.insert((u, target.clone()), reason);
                 out.insert(target.clone());
                 break;
             }
