@@ -575,7 +575,12 @@ impl<'a> Planner<'a> {
                             let dep_name = dep.map_or("?", |d| d.name.as_str());
                             let reason = self.why_left_out(u, &t.value, &eff);
                             let why = reason.as_ref().map(|w| format!(" ({w})")).unwrap_or_default();
-                            let fix = if reason.is_some() { "provide that library as said" } else { "add it to" };
+                            let fix = match reason {
+                                Some(_) => {
+                                    format!("provide the system library `{dep_name}` needs there (as said above)")
+                                }
+                                None => format!("add it to `{dep_name}`"),
+                            };
                             return Err(Error::input(format!(
                                 "{} `{}` is built for `{}`, but the module `{dep_name}` it depends on does not support `{}`{why}",
                                 unit.kind.as_str(),
@@ -584,7 +589,7 @@ impl<'a> Planner<'a> {
                                 t.value
                             ))
                             .at(t.location.clone())
-                            .help(format!("remove `{}` from the targets of `{}`, or {fix} `{dep_name}`", t.value, unit.name)));
+                            .help(format!("remove `{}` from the targets of `{}`, or {fix}", t.value, unit.name)));
                         }
                     }
                     list.iter().map(|t| t.value.clone()).collect()
