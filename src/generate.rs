@@ -111,6 +111,9 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         response_files.iter().flatten().map(|r| (r.path.clone(), r.content.clone())).collect();
     // The goals `spygen build` lists and checks.
     stamps.push((lower::goals::GOALS_FILE.to_string(), lower::goals::goals_text(&plan.graph)));
+    // The options `spygen build`, `run` and `test` keep when not given again.
+    let recorded = crate::shell::join(&options.recorded_args());
+    stamps.push((crate::options::OPTIONS_FILE.to_string(), format!("{recorded}\n")));
     // The tests `spygen test` runs, and the node WASI launcher their runner may name.
     stamps.push((lower::test_list::TESTS_FILE.to_string(), lower::test_list::test_list_text(&plan.graph)));
     let wasi_run = crate::toolchain::runner::WASI_RUN_FILE;

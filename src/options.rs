@@ -194,6 +194,61 @@ impl GenOptions {
     }
 }
 
+/// The file in the build directory holding the options of the last generation into it (see
+/// [`GenOptions::recorded_args`]).
+pub const OPTIONS_FILE: &str = ".spygen-options";
+
+impl GenOptions {
+    /// The options this generation was given that `spygen build`, `run` and `test` keep when
+    /// they are not given again: every option shaping the build, paths absolute, without the
+    /// environment (read afresh by each command) nor what the environment set (a launcher
+    /// from `$SPYGEN_LAUNCHER`), nor the build file format (the backend decides it).
+    pub fn recorded_args(&self) -> Vec<String> {
+        let abs = |p: &Path| paths::to_slash(&paths::absolute(p, &paths::current_dir()));
+        let mut args = Vec::new();
+        if self.load.no_spy_toml {
+            args.push("--no-spy-toml".to_string());
+        }
+        for m in &self.load.extra_vm_modules {
+            args.extend(["--extra-vm-module".to_string(), abs(m)]);
+        }
+        for t in &self.targets {
+            args.extend(["--target".to_string(), t.clone()]);
+        }
+        for b in &self.build_types {
+            args.extend(["--build-type".to_string(), b.clone()]);
+        }
+        if self.warning_as_error {
+            args.push("--warning-as-error".into());
+        }
+        if self.no_compdb {
+            args.push("--no-compdb".into());
+        }
+        if let Some(c) = &self.compdb_config {
+            args.extend(["--compdb-config".to_string(), c.clone()]);
+        }
+        for l in self.launchers.iter().filter(|l| l.from.starts_with('-')) {
+            args.extend(["--launcher".to_string(), l.to_arg()]);
+        }
+        for r in self.runners.iter().filter(|r| r.from.starts_with('-')) {
+            args.extend(["--runner".to_string(), r.to_arg()]);
+        }
+        for f in &self.flag_args {
+            args.push(format!("{}={}", f.kind.option(), f.to_arg()));
+        }
+        for p in &self.pkg_config_paths {
+            args.extend(["--pkg-config-path".to_string(), p.to_arg()]);
+        }
+        if let Some(n) = self.link_jobs {
+            args.extend(["--link-jobs".to_string(), n.to_string()]);
+        }
+        if let Some(d) = &self.toolchain_dir {
+            args.extend(["--toolchain-dir".to_string(), abs(d)]);
+        }
+        args
+    }
+}
+
 /// Which build files `spygen gen` writes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Format {

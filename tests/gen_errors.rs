@@ -61,6 +61,7 @@ fn expect_error(edit: &[(&str, &str)], expected: &str) {
             ".spygen-goals",
             ".spygen-inputs",
             ".spygen-lock",
+            ".spygen-options",
             ".spygen-tests",
             "build.ninja",
             "compile_commands.json",

@@ -182,7 +182,12 @@ fn check_goals(goals: &[String], known: &[(GoalKind, String)]) -> Result<()> {
 pub fn run(args: &BuildArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32> {
     let (project, goals) = project_and_goals(args);
     let (backend, which_line) = choose_backend(args.backend)?;
-    let mut options = args.project.to_options_for(project.as_deref(), db, toolchain_dir)?;
+    let kept = args.project.options_keeping_recorded(project.as_deref(), db, toolchain_dir)?;
+    if let Some(note) = kept.note() {
+        eprintln!("{note}");
+    }
+    let db = kept.db.as_ref().unwrap_or(db);
+    let mut options = kept.options;
     options.format = backend.format();
     let generated = generate_reporting(db, &options, &say_waiting)?;
     for w in &generated.warnings {

@@ -129,6 +129,7 @@ pub fn run(args: &CleanArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
         for name in [
             crate::lower::goals::GOALS_FILE,
             crate::lower::test_list::TESTS_FILE,
+            crate::options::OPTIONS_FILE,
             crate::fingerprint::FILE,
             crate::generate::LOCK_FILE,
             ".ninja_log",

@@ -256,3 +256,130 @@ impl ProjectArgs {
         })
     }
 }
+
+/// The options a generation recorded in its build directory ([`crate::options::OPTIONS_FILE`]),
+/// read back as `spygen gen` reads them.
+#[derive(Debug, clap::Parser)]
+#[command(no_binary_name = true)]
+struct Recorded {
+    #[command(flatten)]
+    project: ProjectArgs,
+    #[arg(long)]
+    no_compdb: bool,
+    #[arg(long)]
+    compdb_config: Option<String>,
+    #[arg(long)]
+    toolchain_dir: Option<PathBuf>,
+}
+
+/// The options of a command that builds, with what it kept from the last generation.
+pub struct Kept {
+    /// The generation's options.
+    pub options: GenOptions,
+    /// The descriptors, loaded again when the kept options name another toolchain directory.
+    pub db: Option<Db>,
+    /// The options kept, as written (empty: none).
+    pub kept: Vec<String>,
+}
+
+impl Kept {
+    /// The line saying which options were kept, if any.
+    pub fn note(&self) -> Option<String> {
+        (!self.kept.is_empty()).then(|| {
+            format!("spygen: keeping the last generation's {} (`spygen gen` sets options anew)", self.kept.join(", "))
+        })
+    }
+}
+
+impl ProjectArgs {
+    /// The options of `spygen build`, `run` and `test`: these, and for each option they do
+    /// not give, the value the last generation into the same build directory recorded, so
+    /// that `spygen gen --target native --launcher ccache` then `spygen build` builds what was
+    /// asked (the environment is read afresh). `spygen gen` itself never keeps anything.
+    pub fn options_keeping_recorded(
+        &self,
+        project: Option<&Path>,
+        db: &Db,
+        toolchain_dir: Option<&Path>,
+    ) -> Result<Kept> {
+        let given = self.to_options_for(project, db, toolchain_dir)?;
+        let loaded = crate::plan::load_project(&given)?;
+        let build_dir = crate::plan::build_dir(&given, &loaded);
+        let Some(recorded) = std::fs::read_to_string(build_dir.join(crate::options::OPTIONS_FILE))
+            .ok()
+            .and_then(|text| shlex::split(text.trim()))
+            .and_then(|words| <Recorded as clap::Parser>::try_parse_from(words).ok())
+        else {
+            return Ok(Kept { options: given, db: None, kept: Vec::new() });
+        };
+        let mut kept = Vec::new();
+        let merged = self.merged_with(recorded.project, &mut kept);
+        let reloaded = match (toolchain_dir, &recorded.toolchain_dir) {
+            (None, Some(dir)) => {
+                kept.push("--toolchain-dir".to_string());
+                Some(Db::load(Some(dir))?)
+            }
+            _ => None,
+        };
+        let dir = toolchain_dir.or(recorded.toolchain_dir.as_deref());
+        let mut options = merged.to_options_for(project, reloaded.as_ref().unwrap_or(db), dir)?;
+        if recorded.no_compdb {
+            options.no_compdb = true;
+            kept.push("--no-compdb".to_string());
+        }
+        if let Some(c) = recorded.compdb_config {
+            options.compdb_config = Some(c);
+            kept.push("--compdb-config".to_string());
+        }
+        Ok(Kept { options, db: reloaded, kept })
+    }
+
+    /// `self`, each option it does not give taken from `recorded` (its name pushed to `kept`).
+    fn merged_with(&self, recorded: ProjectArgs, kept: &mut Vec<String>) -> ProjectArgs {
+        fn list(mine: &[String], theirs: Vec<String>, name: &str, kept: &mut Vec<String>) -> Vec<String> {
+            if mine.is_empty() && !theirs.is_empty() {
+                kept.push(name.to_string());
+                theirs
+            } else {
+                mine.to_vec()
+            }
+        }
+        fn flag(mine: bool, theirs: bool, name: &str, kept: &mut Vec<String>) -> bool {
+            if !mine && theirs {
+                kept.push(name.to_string());
+            }
+            mine || theirs
+        }
+        let extra_vm_modules = if self.extra_vm_modules.is_empty() && !recorded.extra_vm_modules.is_empty() {
+            kept.push("--extra-vm-module".to_string());
+            recorded.extra_vm_modules
+        } else {
+            self.extra_vm_modules.clone()
+        };
+        let link_jobs = match (self.link_jobs, recorded.link_jobs) {
+            (None, Some(n)) => {
+                kept.push("--link-jobs".to_string());
+                Some(n)
+            }
+            (mine, _) => mine,
+        };
+        ProjectArgs {
+            project: self.project.clone(),
+            build_dir: self.build_dir.clone(),
+            targets: list(&self.targets, recorded.targets, "--target", kept),
+            build_types: list(&self.build_types, recorded.build_types, "--build-type", kept),
+            extra_vm_modules,
+            no_spy_toml: flag(self.no_spy_toml, recorded.no_spy_toml, "--no-spy-toml", kept),
+            warning_as_error: flag(self.warning_as_error, recorded.warning_as_error, "--warning-as-error", kept),
+            launchers: list(&self.launchers, recorded.launchers, "--launcher", kept),
+            cflags: list(&self.cflags, recorded.cflags, "--cflag", kept),
+            ldflags: list(&self.ldflags, recorded.ldflags, "--ldflag", kept),
+            defines: list(&self.defines, recorded.defines, "--define", kept),
+            pkg_config_paths: list(&self.pkg_config_paths, recorded.pkg_config_paths, "--pkg-config-path", kept),
+            runners: list(&self.runners, recorded.runners, "--runner", kept),
+            link_jobs,
+            env: self.env.clone(),
+            no_env: self.no_env,
+        }
+    }
+}

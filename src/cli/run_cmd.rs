@@ -55,7 +55,12 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32> {
     let (backend, _) = choose_backend(None)?;
     let project_args = ProjectArgs { runners: args.runners.clone(), ..ProjectArgs::default() };
-    let mut options = project_args.to_options_for(args.project.as_deref(), db, toolchain_dir)?;
+    let kept = project_args.options_keeping_recorded(args.project.as_deref(), db, toolchain_dir)?;
+    if let Some(note) = kept.note() {
+        eprintln!("{note}");
+    }
+    let db = kept.db.as_ref().unwrap_or(db);
+    let mut options = kept.options;
     options.format = backend.format();
     let generated = generate_reporting(db, &options, &say_waiting)?;
     let project = crate::plan::load_project(&options)?;

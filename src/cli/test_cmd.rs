@@ -130,7 +130,12 @@ pub fn run(args: &TestArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32
     let (backend, _) = choose_backend(args.backend)?;
     let project_args =
         ProjectArgs { build_dir: args.build_dir.clone(), runners: args.runners.clone(), ..ProjectArgs::default() };
-    let mut options = project_args.to_options_for(project.as_deref(), db, toolchain_dir)?;
+    let kept = project_args.options_keeping_recorded(project.as_deref(), db, toolchain_dir)?;
+    if let Some(note) = kept.note() {
+        eprintln!("{note}");
+    }
+    let db = kept.db.as_ref().unwrap_or(db);
+    let mut options = kept.options;
     options.format = backend.format();
     let generated = generate_reporting(db, &options, &say_waiting)?;
     for w in &generated.warnings {
