@@ -25,6 +25,7 @@ use crate::paths;
 use crate::toolchain::{Db, FlagOptions, Resolution, Toolchain, launcher};
 
 use closure::Closures;
+pub use link::{SPYGEN_OUT, foreign_out_dir};
 use sources::PlannedSource;
 pub use units::{UnitId, Units};
 
@@ -37,6 +38,9 @@ pub struct Plan {
     pub build_dir: PathBuf,
     /// Warnings to print (missing toolchains, pkg-config fallbacks).
     pub warnings: Vec<String>,
+    /// Notes to print: what works but could be better (a foreign make building into its
+    /// library's tree).
+    pub notes: Vec<String>,
     /// The files and directories whose change re-runs spygen (absolute, sorted), each with its
     /// stamp from before it was read: the inputs of the regeneration action.
     pub regen_inputs: Vec<(PathBuf, Option<Stamp>)>,
@@ -150,6 +154,8 @@ struct Planner<'a> {
     build_dir: PathBuf,
     graph: BuildGraph,
     warnings: Vec<String>,
+    /// Notes, each once.
+    notes: Vec<String>,
     /// Files and directories whose change must re-run spygen (absolute), each with its stamp
     /// from before it was first read.
     inputs: BTreeMap<PathBuf, Option<Stamp>>,
@@ -183,6 +189,7 @@ impl<'a> Planner<'a> {
             build_dir: build_dir(options, project),
             graph: BuildGraph::new(),
             warnings: Vec::new(),
+            notes: Vec::new(),
             inputs: BTreeMap::new(),
             launchers: BTreeMap::new(),
             runners: BTreeMap::new(),
@@ -334,7 +341,13 @@ impl<'a> Planner<'a> {
         });
         self.graph.check_acyclic()?;
         self.graph.check_text()?;
-        Ok(Plan { graph: self.graph, build_dir: self.build_dir, warnings: self.warnings, regen_inputs })
+        Ok(Plan {
+            graph: self.graph,
+            build_dir: self.build_dir,
+            warnings: self.warnings,
+            notes: self.notes,
+            regen_inputs,
+        })
     }
 
     /// Adds inputs of the generation; a path read twice keeps its first (earlier) stamp.
