@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, Result};
 use crate::fingerprint;
+use crate::foreign_dry_run;
 use crate::fsutil::{self, FileToWrite, Stamp, WriteOutcome, stamp};
 use crate::lower;
 use crate::options::{COMPDB_FILE, FRAGMENT_FILE, Format, GenOptions, MAKEFILE, NINJA_FILE};
@@ -26,6 +27,9 @@ pub struct Generated {
     pub files: Option<GeneratedFiles>,
     /// Warnings to show (missing toolchains, pkg-config fallbacks, symbolic link loops...).
     pub warnings: Vec<String>,
+    /// Notes to show: what works but could be better (a foreign make module building into its
+    /// library's tree).
+    pub notes: Vec<String>,
 }
 
 /// The build files of a generation that ran.
@@ -68,7 +72,7 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     if !options.force && fingerprint::up_to_date(&build_dir, &header) {
         lock.keep();
         // Nothing is planned, but the manifest's own warnings still stand.
-        return Ok(Generated { build_dir, files: None, warnings: project.warnings.clone() });
+        return Ok(Generated { build_dir, files: None, warnings: project.warnings.clone(), notes: Vec::new() });
     }
     timer.lap("load project, check inputs");
     // Stamped before planning looks at them: spygen itself and the PATH directories (a missing
@@ -79,8 +83,21 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         .map(stamped)
         .collect();
     timer.lap("stamp tools");
-    let plan = plan::plan(db, options, &project)?;
+    let mut plan = plan::plan(db, options, &project)?;
     timer.lap("plan");
+    // spygen.mk first: the dry runs of foreign make modules read it (see `foreign_dry_run`),
+    // and what they find (their compiles, their objects) goes into the graph before the
+    // writers read it.
+    let fragment = lower::make_fragment::lower_make_fragment(db, &plan.graph);
+    timer.lap("lower spygen.mk");
+    let wanted = foreign_dry_run::Wanted {
+        compdb: (!options.no_compdb)
+            .then(|| plan.graph.settings().compdb_config.or_else(|| plan.graph.default_compdb_config()))
+            .flatten(),
+        outputs: options.format != Format::Make,
+    };
+    let dry_run_warnings = foreign_dry_run::capture(&mut plan.graph, &plan.build_dir, &fragment, wanted);
+    timer.lap("dry-run foreign makes");
     inputs.extend(plan.regen_inputs.iter().cloned());
     // Every program the build files run by its path: an upgrade (a new zig in the ziglang
     // package) changes its stamp, and the next generation resolves the tools again.
@@ -90,6 +107,7 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         }
     }
     let mut warnings = plan.warnings.clone();
+    warnings.extend(dry_run_warnings);
     let (mtime, future) = file_time(start, &inputs);
     if let Some((path, ahead)) = &future {
         warnings.push(format!(
@@ -127,8 +145,7 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         stamps.extend(make.stamps);
         timer.lap("lower Makefile");
     }
-    files.push((FRAGMENT_FILE, vec![lower::make_fragment::lower_make_fragment(db, &plan.graph)]));
-    timer.lap("lower spygen.mk");
+    files.push((FRAGMENT_FILE, vec![fragment]));
     // The database can pass a gigabyte: it is streamed to a temporary file as it is formatted
     // (only from its first difference with the old one), never held in memory.
     let compdb_path = plan.build_dir.join(COMPDB_FILE);
@@ -195,6 +212,7 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
             default_configs: plan.graph.configs().filter(|(_, c)| c.available).map(|(_, c)| c.name()).collect(),
         }),
         warnings,
+        notes: plan.notes.clone(),
     };
     // The process ends soon: freeing a graph of 100,000 actions would only cost time.
     std::mem::forget(plan);

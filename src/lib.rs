@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod cli;
 pub mod error;
 pub mod fingerprint;
+pub mod foreign_dry_run;
 pub mod fsutil;
 pub mod generate;
 pub mod graph;

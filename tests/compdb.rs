@@ -9,6 +9,7 @@ use std::process::Command;
 
 use common::*;
 use serde_json::Value;
+use spygen::paths;
 
 const ALL_TARGETS: [&str; 4] = ["native", "native-static", "wasi", "emscripten"];
 
@@ -55,7 +56,9 @@ fn gen_writes_the_native_database_and_every_command_compiles() {
     assert_eq!(run_ok(spygen().args(["graph", "--format", "compdb"]).arg(&demo)), text);
     assert_eq!(run_ok(spygen().args(["graph", "--format", "compdb", "--config", "native-debug"]).arg(&demo)), text);
 
-    // One entry per compile action of native-debug, in the graph's order.
+    // One entry per compile action of native-debug, in the graph's order, and among them
+    // (where the foreign make action is) one per compile of the vendored library's Makefile,
+    // in its directory, writing into the build dir's `foreign/tinyenc`.
     let graph: Value = serde_json::from_str(&run_ok(
         spygen().args(["graph", "--format", "json", "--config", "native-debug"]).arg(&demo),
     ))
@@ -69,15 +72,25 @@ fn gen_writes_the_native_database_and_every_command_compiles() {
         .map(|a| files[a["outputs"][0].as_u64().unwrap() as usize]["path"].as_str().unwrap())
         .collect();
     let entries = entries(&text);
-    let outputs: Vec<&str> = entries.iter().map(|e| str_of(e, "output")).collect();
+    let (own, foreign): (Vec<&Value>, Vec<&Value>) =
+        entries.iter().partition(|e| Path::new(str_of(e, "directory")) == build);
+    let outputs: Vec<&str> = own.iter().map(|e| str_of(e, "output")).collect();
     assert_eq!(outputs, objects);
-    assert!(entries.len() >= 8, "{}", entries.len());
-    for e in &entries {
-        assert_eq!(Path::new(str_of(e, "directory")), build);
+    assert!(own.len() >= 8, "{}", own.len());
+    for e in &own {
         assert!(str_of(e, "output").starts_with("native/debug/obj/"), "{e}");
     }
+    let vendor = examples.join("out-of-tree/vendor/tinyenc");
+    let sources: Vec<&str> = foreign.iter().map(|e| str_of(e, "file")).collect();
+    assert_eq!(sources, ["src/base32.c", "src/base64.c", "src/crc32.c"]);
+    for e in &foreign {
+        assert_eq!(Path::new(str_of(e, "directory")), vendor, "{e}");
+        assert!(str_of(e, "output").starts_with("../../demo/build/native/debug/foreign/tinyenc/obj/"), "{e}");
+    }
     compile_every_entry(&entries);
-    machine_filters(&build).bind(|| insta::assert_snapshot!(text));
+    let mut filters = machine_filters(&build);
+    filters.add_filter(&regex_escape(&vendor.display().to_string()), "<vendor>");
+    filters.bind(|| insta::assert_snapshot!(text));
 }
 
 #[test]
@@ -94,8 +107,13 @@ fn every_configuration_database_compiles() {
                 let text = run_ok(spygen().args(["graph", "--format", "compdb", "--config", &config]).arg(demo));
                 let entries = entries(&text);
                 assert!(!entries.is_empty(), "{config}");
+                // spygen's compiles, in the build dir, and the vendored Makefile's, writing
+                // into the build dir's `foreign/tinyenc`.
+                let build = demo.join("build");
                 for e in &entries {
-                    assert!(str_of(e, "output").starts_with(&format!("{target}/{build_type}/obj/")), "{config}: {e}");
+                    let object = paths::normalize(&Path::new(str_of(e, "directory")).join(str_of(e, "output")));
+                    let within = |dir: &str| object.starts_with(build.join(format!("{target}/{build_type}/{dir}")));
+                    assert!(within("obj") || within("foreign/tinyenc/obj"), "{config}: {e}");
                 }
                 compile_every_entry(&entries);
             });

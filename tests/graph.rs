@@ -199,7 +199,7 @@ fn path_names_the_chain_of_actions_from_a_source_to_a_program() {
     assert_eq!(
         text,
         "native/debug/encdemo depends on ../../vendor/tinyenc/src/base64.c:\n  ../../vendor/tinyenc/src/base64.c\n    \
-         -> foreign-make (native-debug, tinyenc) [implicit input]\n  ../../vendor/tinyenc/build/native/debug/libtinyenc.a\n    \
+         -> foreign-make (native-debug, tinyenc) [implicit input]\n  native/debug/foreign/tinyenc/libtinyenc.a\n    \
          -> link (native-debug, encdemo)\n  native/debug/encdemo\n"
     );
     let json: Value = serde_json::from_str(&graph(
@@ -224,7 +224,7 @@ fn refs_list_what_rebuilds_when_a_file_changes() {
     assert_eq!(
         files,
         [
-            "../../vendor/tinyenc/build/native/debug/libtinyenc.a",
+            "native/debug/foreign/tinyenc/libtinyenc.a",
             "native/debug/encdemo",
             "native/debug/tinyenc_vectors",
             "native/debug/.test/tinyenc_vectors.passed",

@@ -28,7 +28,8 @@ struct Demo {
     project: PathBuf,
     /// spygen's build directory.
     build: PathBuf,
-    /// The vendored library, built by its own Makefile into its own `build/`.
+    /// The vendored library, built by its own Makefile into the build dir's
+    /// `<target>/<build type>/foreign/tinyenc/`.
     tinyenc: PathBuf,
 }
 
@@ -64,12 +65,10 @@ impl Demo {
         std::fs::read_to_string(self.build.join("build.ninja")).unwrap()
     }
 
-    /// Removes every build output: spygen's build directory and the vendored library's.
+    /// Removes every build output: spygen's build directory, the vendored library's included.
     fn remove_outputs(&self) {
-        for dir in [&self.build, &self.tinyenc.join("build")] {
-            if dir.exists() {
-                std::fs::remove_dir_all(dir).unwrap();
-            }
+        if self.build.exists() {
+            std::fs::remove_dir_all(&self.build).unwrap();
         }
     }
 
@@ -85,10 +84,12 @@ impl Demo {
     /// library's (its Makefile runs silently, once per configuration).
     fn build_from_scratch(&self, ninja: &mut Command, build_types: &[&str]) -> usize {
         let out = run_ok(ninja);
-        let ours = files_ending(&self.build.join("native"), ".o").len();
+        let (theirs, ours): (Vec<PathBuf>, Vec<PathBuf>) = files_ending(&self.build.join("native"), ".o")
+            .into_iter()
+            .partition(|p| p.to_string_lossy().contains("/foreign/tinyenc/"));
+        let (ours, theirs) = (ours.len(), theirs.len());
         let cc_lines = out.lines().filter(|l| l.contains("] CC ")).count();
         assert_eq!(cc_lines, ours, "one CC step per object:\n{out}");
-        let theirs = files_ending(&self.tinyenc.join("build/native"), ".o").len();
         let sources = files_ending(&self.tinyenc.join("src"), ".c").len();
         assert_eq!(
             theirs,
@@ -349,15 +350,17 @@ fn distcc_sends_every_compile_to_distccd() {
     assert_eq!(code, 0, "the build failed:\n{out}\n{err}\ndistccd's log:\n{}", daemon.log());
 
     // The sources the daemon compiled, as the compile commands name them: spygen's (run from
-    // the build directory, as compile_commands.json says) and the vendored library's (its
-    // Makefile runs from its own directory).
+    // the build directory) and the vendored library's (its Makefile runs from its own
+    // directory), every one as compile_commands.json names it.
     let compdb: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(demo.build.join("compile_commands.json")).unwrap()).unwrap();
-    let mut expected: Vec<String> =
-        compdb.as_array().unwrap().iter().map(|e| e["file"].as_str().unwrap().to_string()).collect();
-    assert_eq!(expected.len(), out.lines().filter(|l| l.contains("] CC ")).count(), "{out}");
+    let entries = compdb.as_array().unwrap();
+    let ours = entries.iter().filter(|e| Path::new(e["directory"].as_str().unwrap()) == demo.build).count();
+    assert_eq!(ours, out.lines().filter(|l| l.contains("] CC ")).count(), "{out}");
+    let mut expected: Vec<String> = entries.iter().map(|e| e["file"].as_str().unwrap().to_string()).collect();
     for source in files_ending(&demo.tinyenc.join("src"), ".c") {
-        expected.push(format!("src/{}", source.file_name().unwrap().to_string_lossy()));
+        let file = format!("src/{}", source.file_name().unwrap().to_string_lossy());
+        assert!(expected.contains(&file), "compile_commands.json has the vendored {file}: {expected:?}");
     }
     expected.sort();
     let jobs = daemon.jobs();
@@ -372,9 +375,7 @@ fn distcc_sends_every_compile_to_distccd() {
 /// The depfiles (`-MMD`) the compiles leave, spygen's and the vendored library's, every one as
 /// path (under `examples/`) → content; `ninja -d keepdepfile` keeps spygen's.
 fn depfiles(demo: &Demo) -> BTreeMap<String, Vec<u8>> {
-    let mut files = files_ending(&demo.build, ".d");
-    files.extend(files_ending(&demo.tinyenc.join("build"), ".d"));
-    files
+    files_ending(&demo.build, ".d")
         .into_iter()
         .map(|p| (p.strip_prefix(&demo.examples).unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
         .collect()
@@ -416,7 +417,7 @@ fn depfiles_and_incremental_rebuilds_are_the_same_through_a_launcher() {
     let plain = depfiles(&demo);
     let plain_deps = recorded_deps(&demo);
     assert!(plain.keys().any(|k| k.ends_with("runtime/src/alloc.o.d")), "{:?}", plain.keys());
-    assert!(plain.keys().any(|k| k.starts_with("out-of-tree/vendor/tinyenc/build/")), "{:?}", plain.keys());
+    assert!(plain.keys().any(|k| k.contains("/native/debug/foreign/tinyenc/obj/")), "{:?}", plain.keys());
     assert!(plain_deps.values().flatten().any(|d| d.ends_with("runtime_internal.h")), "{plain_deps:?}");
 
     for (round, cache) in ["cold", "warm"].into_iter().enumerate() {

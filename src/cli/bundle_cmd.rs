@@ -17,7 +17,7 @@ use crate::toolchain::Db;
 #[command(after_help = "EXAMPLES:
   cd examples/out-of-tree/demo && spygen build wasi-debug
   spygen bundle build/wasi/debug/runtime.a build/wasi/debug/spyvm_tinyenc.a \\
-      ../vendor/tinyenc/build/wasi/debug/libtinyenc.a --export 'spy_tinyenc$crc32' -o tinyenc.wasm
+      build/wasi/debug/foreign/tinyenc/libtinyenc.a --export 'spy_tinyenc$crc32' -o tinyenc.wasm
   spygen bundle --list                  # the cache's entries, most recently used first
   spygen bundle --gc --keep 8           # prune the least recently used
   spygen bundle --spy-compatible --build-type release --cache-dir ~/spy/build/wasm-bundles A.a B.a")]

@@ -69,8 +69,11 @@ pub fn run(args: &CleanArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
     let build_dir = &plan.build_dir;
     let mut removed = 0usize;
     let mut notes = Vec::new();
-    // Each foreign make module's arguments (`-C <dir> ...`, run from the build dir), once.
-    let mut foreign: Vec<Vec<String>> = Vec::new();
+    // Each foreign make action's module and arguments (`-C <dir> ... SPYGEN_OUT=<dir>`, run
+    // from the build dir), once: every configuration's, whose outputs are its own when the
+    // module builds into `{out}`. Not those of configurations whose toolchain is missing, for
+    // which spygen.mk stops make (nothing was built there).
+    let mut foreign: Vec<(String, Vec<String>)> = Vec::new();
     for (_, action) in graph.actions() {
         if matches!(action.kind, ActionKind::Phony | ActionKind::Regenerate) {
             continue;
@@ -90,13 +93,15 @@ pub fn run(args: &CleanArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
             // The report the test wrote beside its stamp.
             removed += usize::from(remove_file(&build_dir.join(report)));
         }
-        if action.kind == ActionKind::ForeignMake && !foreign.iter().any(|a| a.get(1) == action.args.get(1)) {
-            foreign.push(action.args.clone());
+        let available = action.config.is_some_and(|c| graph.config(c).available);
+        if action.kind == ActionKind::ForeignMake && available && !foreign.iter().any(|(_, a)| *a == action.args) {
+            foreign.push((action.owner.as_deref().unwrap_or_default().to_string(), action.args.clone()));
         }
     }
     // What a vendored library's Makefile builds besides its archive (objects, depfiles): its
     // own `clean` goal removes it, when it has one.
-    for make_args in &foreign {
+    let mut noted: Vec<&str> = Vec::new();
+    for (library, make_args) in &foreign {
         let run_make = |dry: bool| {
             let mut cmd = Command::new("make");
             cmd.args(make_args).arg("clean").current_dir(build_dir).stdin(Stdio::null());
@@ -105,11 +110,16 @@ pub fn run(args: &CleanArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
             }
             cmd.status().is_ok_and(|s| s.success())
         };
-        let library = make_args.get(1).cloned().unwrap_or_default();
-        if !run_make(true) {
-            notes.push(format!("{library}: its Makefile has no `clean` goal; only its archive was removed"));
+        let note = if !run_make(true) {
+            format!("{library}: its Makefile has no `clean` goal; only its archive was removed")
         } else if !run_make(false) {
-            notes.push(format!("{library}: `make clean` failed; only its archive was removed"));
+            format!("{library}: `make clean` failed; only its archive was removed")
+        } else {
+            continue;
+        };
+        if !noted.contains(&library.as_str()) {
+            noted.push(library);
+            notes.push(note);
         }
     }
     if args.all {

@@ -84,6 +84,11 @@ pub fn run(args: &GenArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()> 
     for w in &generated.warnings {
         eprintln!("spygen: warning: {w}");
     }
+    if !quiet {
+        for note in &generated.notes {
+            eprintln!("spygen: note: {note}");
+        }
+    }
     let dir = generated.build_dir.display();
     match &generated.files {
         None if args.quiet || args.regen => {}

@@ -75,8 +75,22 @@ pub fn run(args: &GraphArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
     // The graph shows no launcher: one that is not installed here does not matter.
     let mut options = args.project.to_options(db, toolchain_dir)?;
     options.skip_launcher_check = true;
-    let plan = plan::plan(db, &options, &plan::load_project(&options)?)?;
-    for w in &plan.warnings {
+    let mut plan = plan::plan(db, &options, &plan::load_project(&options)?)?;
+    let mut warnings = std::mem::take(&mut plan.warnings);
+    let compdb_config = match (&args.config, format) {
+        (Some(c), GraphFormat::Compdb) => Some(plan.graph.find_config(c)?),
+        _ => None,
+    };
+    if format == GraphFormat::Compdb && !query {
+        // The foreign make modules' compiles, from their Makefiles' dry runs, as
+        // compile_commands.json has them.
+        let config =
+            compdb_config.or(plan.graph.settings().compdb_config).or_else(|| plan.graph.default_compdb_config());
+        let fragment = crate::lower::make_fragment::lower_make_fragment(db, &plan.graph);
+        let wanted = crate::foreign_dry_run::Wanted { compdb: config, outputs: false };
+        warnings.extend(crate::foreign_dry_run::capture(&mut plan.graph, &plan.build_dir, &fragment, wanted));
+    }
+    for w in &warnings {
         eprintln!("spygen: warning: {w}");
     }
     let graph = &plan.graph;
@@ -91,7 +105,7 @@ pub fn run(args: &GraphArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
         let config = args.config.as_deref();
         match format {
             GraphFormat::Json => graph_json::lower_graph_json(graph, config)?,
-            GraphFormat::Compdb => compdb::lower_compdb(graph, config.map(|c| graph.find_config(c)).transpose()?),
+            GraphFormat::Compdb => compdb::lower_compdb(graph, compdb_config),
             _ => dot::lower_dot(graph, config)?,
         }
     };

@@ -10,6 +10,7 @@
 pub mod command;
 mod dag;
 mod flags;
+mod foreign;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use crate::error::{Error, Result};
 pub use command::{CommandTemplate, PORTABLE_PWD, PORTABLE_PWD_ASSIGNMENT, ResponseFileCommand, Var, Word};
 pub use dag::{Dag, DagNode, DependencyPath, EdgeKind, Refs, Step};
 pub use flags::{FlagPart, FlagSet, ProjectFlagWords, ProjectFlags};
+pub use foreign::{DryRun, ForeignCompile};
 
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident) => {
@@ -409,6 +411,8 @@ pub struct BuildGraph {
     file_ids: HashTable<(u64, FileId)>,
     /// How the generation was made.
     settings: GraphSettings,
+    /// What the dry runs of foreign make actions found, by action (see [`DryRun`]).
+    dry_runs: HashMap<ActionId, DryRun>,
 }
 
 impl BuildGraph {
@@ -489,6 +493,23 @@ impl BuildGraph {
         }
         self.actions.push(action);
         Ok(id)
+    }
+
+    /// Records what the dry run of foreign make `action` found: `outputs` (paths relative to
+    /// the build dir) become files it produces, except a path another action produces already
+    /// or that an action reads (a dry run only adds to the graph, never contradicts it); and
+    /// its `compiles`.
+    pub fn add_dry_run(&mut self, action: ActionId, outputs: &[String], compiles: Vec<ForeignCompile>) {
+        let mut files = Vec::new();
+        for path in outputs {
+            if self.find_file(path).is_some() {
+                continue;
+            }
+            let f = self.file(path);
+            self.files[f.index()].producer = Some(action);
+            files.push(f);
+        }
+        self.dry_runs.insert(action, DryRun { outputs: files, compiles });
     }
 
     /// Sets the files built by default.
@@ -632,6 +653,11 @@ impl BuildGraph {
         self.actions.iter().enumerate().map(|(i, a)| (ActionId(i as u32), a))
     }
 
+    /// What the dry run of foreign make `action` found, when one ran (at generation).
+    pub fn dry_run(&self, action: ActionId) -> Option<&DryRun> {
+        self.dry_runs.get(&action)
+    }
+
     /// The files built by default (aliases such as `native-debug`).
     pub fn defaults(&self) -> &[FileId] {
         &self.defaults
@@ -728,6 +754,25 @@ mod tests {
         g.add_action(a.clone()).unwrap();
         let err = g.add_action(a).unwrap_err();
         assert!(err.message.contains("two actions produce a.o"));
+    }
+
+    #[test]
+    fn a_dry_run_adds_the_outputs_it_found_but_never_takes_a_file_the_graph_has() {
+        let mut g = BuildGraph::new();
+        let (source, other) = (g.file("../lib/a.c"), g.file("out/lib.a"));
+        let mut make = Action::new(ActionKind::ForeignMake);
+        make.implicit.push(source);
+        let make = g.add_action(make).unwrap();
+        let mut archive = Action::new(ActionKind::Archive);
+        archive.outputs.push(other);
+        let archive = g.add_action(archive).unwrap();
+        g.add_dry_run(make, &["out/a.o".into(), "../lib/a.c".into(), "out/lib.a".into()], Vec::new());
+        let found: Vec<&str> = g.dry_run(make).unwrap().outputs.iter().map(|&f| g.path(f)).collect();
+        assert_eq!(found, ["out/a.o"]);
+        assert_eq!(g.producer(g.find_file("out/a.o").unwrap()), Some(make));
+        assert_eq!(g.producer(other), Some(archive));
+        assert_eq!(g.producer(source), None);
+        assert!(g.dry_run(archive).is_none());
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //! database describes one configuration, since an editor can only use one set of flags per
 //! file: by default the first `native` one.
 //!
+//! A foreign make module's compiles are in it too, as its Makefile's dry run at generation
+//! found them ([`crate::graph::DryRun`]): their `directory` is the one make compiles in, and
+//! their `file` and `arguments` are the dry run's words.
+//!
 //! The database is written as it is formatted ([`write_compdb`]), a few entries at a time: in
 //! a chain of 1,000 modules each entry carries hundreds of include flags, and the whole file
 //! (over a gigabyte) is never held in memory.
@@ -15,7 +19,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use crate::graph::{Action, ActionKind, BuildGraph, ConfigId, FlagSetId, Var, Word};
+use crate::graph::{Action, ActionKind, BuildGraph, ConfigId, FlagSetId, ForeignCompile, Var, Word};
 
 /// The `compile_commands.json` text for the compile actions of `config` (`None`: the graph's
 /// [`compdb_config`](crate::graph::GraphSettings::compdb_config), else its
@@ -30,12 +34,20 @@ pub fn lower_compdb(graph: &BuildGraph, config: Option<ConfigId>) -> String {
 /// [`lower_compdb`], written to `out` as it is formatted, in chunks of about a megabyte.
 pub fn write_compdb(graph: &BuildGraph, config: Option<ConfigId>, out: &mut dyn Write) -> std::io::Result<()> {
     let config = config.or(graph.settings().compdb_config).or_else(|| graph.default_compdb_config());
-    let actions: Vec<&Action> = graph
-        .actions()
-        .map(|(_, a)| a)
-        .filter(|a| a.kind == ActionKind::Compile && config.is_some() && a.config == config)
-        .filter(|a| a.tool.is_some() && !a.inputs.is_empty() && !a.outputs.is_empty())
-        .collect();
+    let in_config = |a: &Action| config.is_some() && a.config == config;
+    let mut actions: Vec<&Action> = Vec::new();
+    let mut entries: Vec<Entry> = Vec::new();
+    for (id, a) in graph.actions() {
+        if a.kind == ActionKind::Compile && in_config(a) && a.tool.is_some() && !a.inputs.is_empty() {
+            if !a.outputs.is_empty() {
+                entries.push(Entry::Compile(a));
+                actions.push(a);
+            }
+        } else if a.kind == ActionKind::ForeignMake && in_config(a) {
+            let compiles = graph.dry_run(id).map_or(&[][..], |d| d.compiles.as_slice());
+            entries.extend(compiles.iter().map(Entry::Foreign));
+        }
+    }
     // Written by hand rather than through serde: a chain of 1,000 modules makes entries of
     // hundreds of words each, and every flag set's words are rendered once here, not once per
     // file. `arguments` are exactly `action_words` (a test checks it): the compile template's
@@ -56,13 +68,11 @@ pub fn write_compdb(graph: &BuildGraph, config: Option<ConfigId>, out: &mut dyn 
         });
     }
     let template = ActionKind::Compile.command().map(|c| c.main_step()).unwrap_or_default();
-    // Appends entry `index` to `out`.
-    let entry = |index: usize, out: &mut String| {
+    // Appends the entry of spygen's own compile `a` to `out`.
+    let compile_entry = |a: &Action, out: &mut String| {
         {
-            let a = actions[index];
             let (Some(tool), Some(&src), Some(&obj)) = (a.tool, a.inputs.first(), a.outputs.first()) else { return };
             let (src, obj) = (graph.path(src), graph.path(obj));
-            out.push_str(if index == 0 { "\n" } else { ",\n" });
             out.push_str("  {\n    \"directory\": ");
             out.push_str(&directory);
             out.push_str(",\n    \"file\": ");
@@ -106,9 +116,17 @@ pub fn write_compdb(graph: &BuildGraph, config: Option<ConfigId>, out: &mut dyn 
             out.push_str("\n  }");
         }
     };
+    // Appends entry `index` to `out`.
+    let entry = |index: usize, out: &mut String| {
+        out.push_str(if index == 0 { "\n" } else { ",\n" });
+        match entries[index] {
+            Entry::Compile(a) => compile_entry(a, out),
+            Entry::Foreign(compile) => foreign_entry(compile, out),
+        }
+    };
     out.write_all(b"[")?;
     let mut chunk = String::with_capacity(2 << 20);
-    for index in 0..actions.len() {
+    for index in 0..entries.len() {
         entry(index, &mut chunk);
         if chunk.len() >= 1 << 20 {
             out.write_all(chunk.as_bytes())?;
@@ -116,7 +134,37 @@ pub fn write_compdb(graph: &BuildGraph, config: Option<ConfigId>, out: &mut dyn 
         }
     }
     out.write_all(chunk.as_bytes())?;
-    out.write_all(if actions.is_empty() { b"]\n" } else { b"\n]\n" })
+    out.write_all(if entries.is_empty() { b"]\n" } else { b"\n]\n" })
+}
+
+/// An entry of the database, in the graph's action order.
+#[derive(Debug, Clone, Copy)]
+enum Entry<'g> {
+    /// spygen's own compile.
+    Compile(&'g Action),
+    /// A compile a foreign make runs, from its dry run.
+    Foreign(&'g ForeignCompile),
+}
+
+/// Appends the entry of `compile`, a foreign make's, to `out`.
+fn foreign_entry(compile: &ForeignCompile, out: &mut String) {
+    out.push_str("  {\n    \"directory\": ");
+    push_json_str(out, &compile.directory);
+    out.push_str(",\n    \"file\": ");
+    push_json_str(out, &compile.file);
+    out.push_str(",\n    \"arguments\": [");
+    for (i, word) in compile.arguments.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        push_json_str(out, word);
+    }
+    out.push(']');
+    if let Some(output) = &compile.output {
+        out.push_str(",\n    \"output\": ");
+        push_json_str(out, output);
+    }
+    out.push_str("\n  }");
 }
 
 /// Appends `text` as a JSON string literal.
@@ -169,6 +217,21 @@ mod tests {
         assert!(lower_compdb(&graph_with(&["wasi"]), None).contains("wasi-cc"), "no native: the first");
         let wasi = graph.find_config("wasi-debug").unwrap();
         assert!(lower_compdb(&graph, Some(wasi)).contains("wasi-cc"));
+    }
+
+    #[test]
+    fn a_foreign_makes_compiles_are_entries_in_its_directory_where_the_make_is() {
+        let mut f = crate::lower::fixture::Fixture::new(false);
+        f.compiles(&["../m/src/a.c"]);
+        f.foreign_make();
+        f.foreign_dry_run();
+        f.compiles(&["../m/src/b.c"]);
+        let v: serde_json::Value = serde_json::from_str(&lower_compdb(&f.graph, None)).unwrap();
+        let files: Vec<&str> = v.as_array().unwrap().iter().map(|e| e["file"].as_str().unwrap()).collect();
+        assert_eq!(files, ["../m/src/a.c", "src/lib.c", "../m/src/b.c"]);
+        assert_eq!(v[1]["directory"], "/p/vendor/lib");
+        assert_eq!(v[1]["arguments"], serde_json::json!(["zig", "cc", "-O2", "-c", "src/lib.c", "-o", v[1]["output"]]));
+        assert_eq!(v[0]["directory"], "/p/build");
     }
 
     #[test]

@@ -128,6 +128,21 @@ impl Fixture {
         self.graph.add_action(action).unwrap();
     }
 
+    /// What the dry run of the foreign make (added first) found: its object and depfile in
+    /// its output directory, and its compile of `src/lib.c` in `/p/vendor/lib`.
+    pub fn foreign_dry_run(&mut self) {
+        let (id, _) = self.graph.actions().find(|(_, a)| a.kind == ActionKind::ForeignMake).expect("a foreign make");
+        let object = "../../build/wasi/release/foreign/lib/obj/lib.o";
+        let compile = crate::graph::ForeignCompile {
+            directory: "/p/vendor/lib".into(),
+            file: "src/lib.c".into(),
+            arguments: words(&["zig", "cc", "-O2", "-c", "src/lib.c", "-o", object]),
+            output: Some(object.into()),
+        };
+        let outputs = words(&["wasi/release/foreign/lib/obj/lib.o", "wasi/release/foreign/lib/obj/lib.d"]);
+        self.graph.add_dry_run(id, &outputs, vec![compile]);
+    }
+
     /// Program `b`'s wasm bundle of `archives`, exporting `spy_b$f`.
     pub fn bundle(&mut self, archives: &[&str]) {
         let mut action = self.action(ActionKind::Bundle, "b");

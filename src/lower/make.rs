@@ -360,6 +360,17 @@ mod tests {
     }
 
     #[test]
+    fn the_files_a_foreign_makes_dry_run_found_are_not_targets_of_its_rule() {
+        // make has no restat: an object its Makefile left alone, older than another object's
+        // source, would run the library's make on every build.
+        let mut f = Fixture::new(false);
+        f.foreign_make();
+        let without = lower_make(&f.graph, &[]).makefile;
+        f.foreign_dry_run();
+        assert_eq!(lower_make(&f.graph, &[]).makefile, without);
+    }
+
+    #[test]
     fn a_test_runs_through_its_targets_runner_and_stamps_its_command() {
         let mut f = Fixture::new(false);
         f.test();

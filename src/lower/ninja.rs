@@ -269,11 +269,11 @@ pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFi
 
     out.push_str("\n# aliases: per configuration, per target, per module and program, tests; `all` is the default\n");
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Phony) {
-        write_edge(graph, action, &rule_name(graph, action, false), None, &mut out);
+        write_edge(graph, action, &rule_name(graph, action, false), None, &[], &mut out);
     }
     out.push_str("\n# regeneration\n");
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate) {
-        write_edge(graph, action, &rule_name(graph, action, false), None, &mut out);
+        write_edge(graph, action, &rule_name(graph, action, false), None, &[], &mut out);
         // A new spygen may write different files: it is an input too (by its path: `$spygen`
         // is a shell word, quoted when the path needs it).
         out.truncate(out.len() - 1);
@@ -428,7 +428,10 @@ fn write_edges(graph: &BuildGraph, plan: &EdgePlan, spelled: &[Option<String>], 
         }
         text.push_str(&edge.rule_text);
         let rule = edge.rule as usize;
-        write_edge(graph, action, &plan.rules[rule], plan.rule_inputs[rule].as_deref(), &mut text);
+        // The files a foreign make's dry run found it writes: restat (its rule's) keeps one its
+        // Makefile left alone from re-running it, and `ninja -t clean` removes them all.
+        let side_outputs = graph.dry_run(edge.action).map_or(&[][..], |d| d.outputs.as_slice());
+        write_edge(graph, action, &plan.rules[rule], plan.rule_inputs[rule].as_deref(), side_outputs, &mut text);
         if let Some(rsp) = &edge.rsp {
             let _ = writeln!(text, "  rsp = {rsp}");
             continue;
@@ -475,8 +478,16 @@ fn define_flags(graph: &BuildGraph, id: FlagSetId, spelled: &[Option<String>], o
 }
 
 /// Writes the `build` line of `action` with `rule`; `response_file` is an extra implicit input
-/// (the compile flags' response file).
-fn write_edge(graph: &BuildGraph, action: &Action, rule: &str, response_file: Option<&str>, out: &mut String) {
+/// (the compile flags' response file), `side_outputs` extra implicit outputs (the files a
+/// foreign make's dry run found it writes).
+fn write_edge(
+    graph: &BuildGraph,
+    action: &Action,
+    rule: &str,
+    response_file: Option<&str>,
+    side_outputs: &[FileId],
+    out: &mut String,
+) {
     // Straight into `out`: this runs once per edge, 100,000 times in a large project.
     let push_paths = |out: &mut String, separator: &str, files: &[FileId]| {
         if !files.is_empty() {
@@ -489,7 +500,14 @@ fn write_edge(graph: &BuildGraph, action: &Action, rule: &str, response_file: Op
     };
     out.push_str("build");
     push_paths(out, "", &action.outputs);
-    push_paths(out, " |", &action.implicit_outputs);
+    match (action.implicit_outputs.is_empty(), side_outputs.is_empty()) {
+        (_, true) => push_paths(out, " |", &action.implicit_outputs),
+        (true, false) => push_paths(out, " |", side_outputs),
+        (false, false) => {
+            push_paths(out, " |", &action.implicit_outputs);
+            push_paths(out, "", side_outputs);
+        }
+    }
     out.push_str(": ");
     out.push_str(rule);
     push_paths(out, "", &action.inputs);
@@ -562,6 +580,17 @@ mod tests {
         // Their rules (after the link pool, before the toolchains), then their edges.
         let rules = parts[0].split("# a library's").nth(1).and_then(|r| r.split("# toolchain").next());
         insta::assert_snapshot!(format!("# a library's{}{}", rules.unwrap_or_default(), edges(&f)));
+    }
+
+    #[test]
+    fn the_files_a_foreign_makes_dry_run_found_are_outputs_of_its_edge() {
+        let mut f = Fixture::new(false);
+        f.foreign_make();
+        f.foreign_dry_run();
+        let edges = edges(&f);
+        let expected = "build ../vendor/lib/build/wasi/release/liblib.a | wasi/release/foreign/lib/obj/lib.o \
+                        wasi/release/foreign/lib/obj/lib.d: foreign-make | ../vendor/lib/src/lib.c spygen.mk\n";
+        assert!(edges.contains(expected), "{edges}");
     }
 
     #[test]

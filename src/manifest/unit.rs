@@ -83,15 +83,30 @@ struct ForeignMakeSpec {
 }
 
 /// A module built by its own Makefile (a vendored library), run by the graph as
-/// `make -C <directory> TARGET=<t> BUILD_TYPE=<b> SPYGEN_MK=<build>/spygen.mk <args>`.
+/// `make -C <directory> TARGET=<t> BUILD_TYPE=<b> SPYGEN_MK=<build>/spygen.mk
+/// [SPYGEN_OUT=<out>] <args>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForeignMake {
     /// The directory make runs in (absolute).
     pub directory: PathBuf,
-    /// The archive it produces, relative to `directory`, with `{target}` and `{build_type}`.
+    /// The archive it produces: `{out}/<file>` (in the configuration's output directory for
+    /// the module, which make gets as `SPYGEN_OUT`), or a path relative to `directory` with
+    /// `{target}` and `{build_type}` (in the library's own tree).
     pub archive: Located<String>,
     /// Extra arguments for make.
     pub args: Vec<String>,
+}
+
+/// What stands, in a foreign make's `archive`, for the configuration's output directory of
+/// the module in the build dir (`<target>/<build type>/foreign/<module>`).
+pub const OUT_PLACEHOLDER: &str = "{out}";
+
+impl ForeignMake {
+    /// The archive's path inside the output directory (`libfoo.a` of `{out}/libfoo.a`), when
+    /// the archive is there; `None` when it is in the library's own tree.
+    pub fn archive_in_out(&self) -> Option<&str> {
+        self.archive.value.strip_prefix(OUT_PLACEHOLDER).and_then(|rest| rest.strip_prefix('/'))
+    }
 }
 
 /// What a unit produces.
@@ -470,7 +485,6 @@ impl UnitSpec {
         Ok(Some(TestSettings { args, timeout }))
     }
 
-    /// The module's `[foreign-make]` table, checked, its directory absolute against `dir`.
     /// A program's `output`, made absolute; it must name each configuration's own file.
     fn output(&self, dir: &Path, at: &dyn Fn(std::ops::Range<usize>) -> Location) -> Result<Option<Located<String>>> {
         let Some(output) = &self.output else { return Ok(None) };
@@ -489,17 +503,34 @@ impl UnitSpec {
         Ok(Some(Located { location: at(output.span()), value: value.to_string() }))
     }
 
+    /// The module's `[foreign-make]` table, checked, its directory absolute against `dir`. Its
+    /// `archive` must name each configuration's own file: it starts with `{out}/` (the
+    /// configuration's output directory for the module, in the build dir), or names
+    /// `{target}` and `{build_type}` (a path in the library's own tree).
     fn foreign_make(&self, dir: &Path, at: &dyn Fn(std::ops::Range<usize>) -> Location) -> Result<Option<ForeignMake>> {
         let Some(f) = &self.foreign_make else { return Ok(None) };
         let f = f.get_ref();
-        if !f.archive.get_ref().contains("{target}") || !f.archive.get_ref().contains("{build_type}") {
-            return Err(Error::input("a foreign-make `archive` must contain `{target}` and `{build_type}`")
+        let archive = f.archive.get_ref();
+        let in_out = archive.strip_prefix(OUT_PLACEHOLDER).and_then(|rest| rest.strip_prefix('/'));
+        let leaves_out = in_out.is_some_and(|rest| rest.is_empty() || rest.split('/').any(|c| c == ".."));
+        if archive.contains(OUT_PLACEHOLDER) && (in_out.is_none() || leaves_out) {
+            return Err(Error::input("a foreign-make `archive` may use `{out}` only as `{out}/<file>`, a file in it")
                 .at(at(f.archive.span()))
-                .help("each configuration needs its own archive, e.g. \"build/{target}/{build_type}/libfoo.a\""));
+                .help("`{out}` is a directory of its own in the build dir, e.g. \"{out}/libfoo.a\""));
+        }
+        if in_out.is_none() && (!archive.contains("{target}") || !archive.contains("{build_type}")) {
+            return Err(Error::input(
+                "a foreign-make `archive` must start with `{out}/`, or contain `{target}` and `{build_type}`",
+            )
+            .at(at(f.archive.span()))
+            .help(
+                "each configuration needs its own archive: \"{out}/libfoo.a\" puts it in the build dir (the \
+                 Makefile writes to $(SPYGEN_OUT)), \"build/{target}/{build_type}/libfoo.a\" in the library's tree",
+            ));
         }
         Ok(Some(ForeignMake {
             directory: paths::absolute(Path::new(f.directory.as_deref().unwrap_or(".")), dir),
-            archive: Located { location: at(f.archive.span()), value: f.archive.get_ref().clone() },
+            archive: Located { location: at(f.archive.span()), value: archive.clone() },
             args: f.args.clone(),
         }))
     }

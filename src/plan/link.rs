@@ -7,7 +7,7 @@ use std::path::Path;
 use super::sources::PlannedSource;
 use super::{Planner, UnitConfig, UnitId};
 use crate::error::{Error, Result};
-use crate::graph::{ActionKind, FileId, FileList, FlagPart, FlagSet, FlagSetId, ToolId};
+use crate::graph::{ActionKind, Configuration, FileId, FileList, FlagPart, FlagSet, FlagSetId, ToolId};
 use crate::manifest::{ForeignMake, Unit, UnitKind};
 use crate::options::FRAGMENT_FILE;
 use crate::paths;
@@ -52,26 +52,62 @@ fn reactor_flags<'a>(unit: &Unit, toolchain: &'a Toolchain) -> Result<&'a [Strin
     })
 }
 
+/// The make variable naming, on a foreign make's command line, the directory its outputs go to.
+pub const SPYGEN_OUT: &str = "SPYGEN_OUT";
+
+/// The output directory of foreign make module `module` in `config`, relative to the build dir:
+/// `<target>/<build type>/foreign/<module>` (what `{out}` stands for in its `archive`).
+pub fn foreign_out_dir(config: &Configuration, module: &str) -> String {
+    format!("{}/foreign/{module}", config.dir())
+}
+
 impl Planner<'_> {
-    /// Adds the action running a vendored library's own Makefile; returns its archive.
+    /// Adds the action running a vendored library's own Makefile; returns its archive. An
+    /// archive in `{out}` is in the configuration's output directory for the module
+    /// ([`foreign_out_dir`]), which make gets as `SPYGEN_OUT` (relative to its `-C` directory,
+    /// as `SPYGEN_MK` is: build.ninja names no absolute path); any other is in the library's
+    /// own tree, as it always was, with a note saying how to move it.
     pub(super) fn foreign_make(
         &mut self,
         ctx: &UnitConfig,
         foreign: &ForeignMake,
         sources: &[PlannedSource],
     ) -> Result<FileId> {
-        let archive = foreign
-            .archive
-            .value
-            .replace("{target}", &ctx.config.target)
-            .replace("{build_type}", &ctx.config.build_type);
-        let path = self.rel(&paths::absolute(Path::new(&archive), &foreign.directory));
+        let unit = &self.units[ctx.unit];
+        let config =
+            |text: &str| text.replace("{target}", &ctx.config.target).replace("{build_type}", &ctx.config.build_type);
+        let out_dir = foreign.archive_in_out().map(|file| (foreign_out_dir(ctx.config, &unit.name), file));
+        let path = match &out_dir {
+            Some((dir, file)) => format!("{dir}/{}", config(file)),
+            None => self.rel(&paths::absolute(Path::new(&config(&foreign.archive.value)), &foreign.directory)),
+        };
         if let Some(c) = paths::unsupported_character(&path) {
             return Err(super::unsupported_path(&path, c).at(foreign.archive.location.clone()));
         }
+        if out_dir.is_none() {
+            let note = format!(
+                "{}: {}'s Makefile builds into its own tree (archive = {:?}): every build dir shares those \
+                 outputs and removing the build dir leaves them; to build it in the build dir, write \
+                 archive = \"{{out}}/<file>\" and have the Makefile write its outputs to $(SPYGEN_OUT) \
+                 (see spygen.mk)",
+                foreign.archive.location, unit.name, foreign.archive.value
+            );
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
+        }
+        // Its Makefile decides what the dry run at generation finds (compile_commands.json's
+        // entries for it, the objects build.ninja names): a change regenerates.
+        let makefile =
+            ["GNUmakefile", "makefile", "Makefile"].iter().map(|n| foreign.directory.join(n)).find(|p| p.is_file());
+        self.add_inputs(makefile.map(|p| {
+            let stamp = crate::fsutil::stamp(&p);
+            (p, stamp)
+        }));
         let out = self.graph.file(&path);
         let fragment = self.build_dir.join(FRAGMENT_FILE);
         let mut action = self.unit_action(ActionKind::ForeignMake, ctx);
+        let from_directory = |path: &Path| paths::to_slash(&paths::relative(path, &foreign.directory));
         action.args = vec![
             "-s".into(),
             "--no-print-directory".into(),
@@ -79,8 +115,11 @@ impl Planner<'_> {
             self.rel(&foreign.directory),
             format!("TARGET={}", ctx.config.target),
             format!("BUILD_TYPE={}", ctx.config.build_type),
-            format!("SPYGEN_MK={}", paths::to_slash(&paths::relative(&fragment, &foreign.directory))),
+            format!("SPYGEN_MK={}", from_directory(&fragment)),
         ];
+        if let Some((dir, _)) = &out_dir {
+            action.args.push(format!("{SPYGEN_OUT}={}", from_directory(&self.build_dir.join(dir))));
+        }
         action.args.extend(foreign.args.iter().cloned());
         let mut implicit: FileList = sources.iter().map(|s| self.graph.file(&s.path)).collect();
         implicit.push(self.graph.file(FRAGMENT_FILE));

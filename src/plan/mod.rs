@@ -26,6 +26,7 @@ use crate::paths;
 use crate::toolchain::{Db, FlagOptions, Resolution, Toolchain, launcher};
 
 use closure::Closures;
+pub use link::{SPYGEN_OUT, foreign_out_dir};
 use sources::PlannedSource;
 pub use units::{UnitId, Units};
 
@@ -38,6 +39,9 @@ pub struct Plan {
     pub build_dir: PathBuf,
     /// Warnings to print (missing toolchains, pkg-config fallbacks).
     pub warnings: Vec<String>,
+    /// Notes to print: what works but could be better (a foreign make building into its
+    /// library's tree).
+    pub notes: Vec<String>,
     /// The files and directories whose change re-runs spygen (absolute, sorted), each with its
     /// stamp from before it was read: the inputs of the regeneration action.
     pub regen_inputs: Vec<(PathBuf, Option<Stamp>)>,
@@ -155,6 +159,8 @@ struct Planner<'a> {
     build_dir: PathBuf,
     graph: BuildGraph,
     warnings: Vec<String>,
+    /// Notes, each once.
+    notes: Vec<String>,
     /// Files and directories whose change must re-run spygen (absolute), each with its stamp
     /// from before it was first read.
     inputs: BTreeMap<PathBuf, Option<Stamp>>,
@@ -195,6 +201,7 @@ impl<'a> Planner<'a> {
             graph: BuildGraph::new(),
             // The manifest's own warnings first (a top-level key neither SPy nor spygen reads).
             warnings: project.warnings.clone(),
+            notes: Vec::new(),
             inputs: BTreeMap::new(),
             launchers: BTreeMap::new(),
             runners: BTreeMap::new(),
@@ -361,7 +368,13 @@ impl<'a> Planner<'a> {
         });
         self.graph.check_acyclic()?;
         self.graph.check_text()?;
-        Ok(Plan { graph: self.graph, build_dir: self.build_dir, warnings: self.warnings, regen_inputs })
+        Ok(Plan {
+            graph: self.graph,
+            build_dir: self.build_dir,
+            warnings: self.warnings,
+            notes: self.notes,
+            regen_inputs,
+        })
     }
 
     /// Adds inputs of the generation; a path read twice keeps its first (earlier) stamp.

@@ -116,8 +116,8 @@ pub fn machine_filters(root: &Path) -> insta::Settings {
     settings
 }
 
-/// `text` with regex metacharacters escaped.
-fn regex_escape(text: &str) -> String {
+/// `text` with regex metacharacters escaped (for insta filters).
+pub fn regex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if "\\.+*?()|[]{}^$#&-~".contains(c) {
