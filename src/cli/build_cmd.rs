@@ -88,6 +88,38 @@ pub(super) fn say_waiting(dir: &Path) {
     eprintln!("spygen: waiting for another spygen gen in {}", dir.display());
 }
 
+/// What a command that builds (`build`, `run`, `test`) generated, and with which options.
+pub(super) struct Prepared {
+    /// The generation.
+    pub generated: crate::generate::Generated,
+    /// Its options.
+    pub options: crate::options::GenOptions,
+    /// The descriptors, when the kept options named another toolchain directory.
+    pub db: Option<Db>,
+}
+
+/// Generates for `backend` with `project_args`, keeping what they do not give from the last
+/// generation into the build dir; prints which options were kept and the warnings.
+pub(super) fn prepare(
+    project_args: &ProjectArgs,
+    project: Option<&Path>,
+    db: &Db,
+    toolchain_dir: Option<&Path>,
+    backend: &Backend,
+) -> Result<Prepared> {
+    let kept = project_args.options_keeping_recorded(project, db, toolchain_dir)?;
+    if let Some(note) = kept.note() {
+        eprintln!("{note}");
+    }
+    let mut options = kept.options;
+    options.format = backend.format();
+    let generated = generate_reporting(kept.db.as_ref().unwrap_or(db), &options, &say_waiting)?;
+    for w in &generated.warnings {
+        eprintln!("spygen: warning: {w}");
+    }
+    Ok(Prepared { generated, options, db: kept.db })
+}
+
 /// How to get ninja, for the lines that say it is missing.
 const NINJA_HINT: &str = "pip install ninja, or apt-get install ninja-build";
 
@@ -182,18 +214,8 @@ fn check_goals(goals: &[String], known: &[(GoalKind, String)]) -> Result<()> {
 pub fn run(args: &BuildArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32> {
     let (project, goals) = project_and_goals(args);
     let (backend, which_line) = choose_backend(args.backend)?;
-    let kept = args.project.options_keeping_recorded(project.as_deref(), db, toolchain_dir)?;
-    if let Some(note) = kept.note() {
-        eprintln!("{note}");
-    }
-    let db = kept.db.as_ref().unwrap_or(db);
-    let mut options = kept.options;
-    options.format = backend.format();
-    let generated = generate_reporting(db, &options, &say_waiting)?;
-    for w in &generated.warnings {
-        eprintln!("spygen: warning: {w}");
-    }
-    let build_dir = generated.build_dir;
+    let prepared = prepare(&args.project, project.as_deref(), db, toolchain_dir, &backend)?;
+    let build_dir = prepared.generated.build_dir;
     let known = std::fs::read_to_string(build_dir.join(GOALS_FILE)).map(|t| parse_goals(&t)).unwrap_or_default();
     if args.list {
         print!("{}", listing(&known));

@@ -10,10 +10,9 @@ use std::process::{Command, Stdio};
 
 use clap::Args;
 
-use super::build_cmd::{Backend, choose_backend, default_make_jobs, exit_code, say_waiting};
+use super::build_cmd::{Backend, choose_backend, default_make_jobs, exit_code, prepare};
 use super::project_args::ProjectArgs;
 use crate::error::{Error, Result};
-use crate::generate::generate_reporting;
 use crate::graph::ActionKind;
 use crate::toolchain::Db;
 use crate::toolchain::runner::{self, Runner};
@@ -55,14 +54,9 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32> {
     let (backend, _) = choose_backend(None)?;
     let project_args = ProjectArgs { runners: args.runners.clone(), ..ProjectArgs::default() };
-    let kept = project_args.options_keeping_recorded(args.project.as_deref(), db, toolchain_dir)?;
-    if let Some(note) = kept.note() {
-        eprintln!("{note}");
-    }
-    let db = kept.db.as_ref().unwrap_or(db);
-    let mut options = kept.options;
-    options.format = backend.format();
-    let generated = generate_reporting(db, &options, &say_waiting)?;
+    let prepared = prepare(&project_args, args.project.as_deref(), db, toolchain_dir, &backend)?;
+    let (generated, options) = (prepared.generated, prepared.options);
+    let db = prepared.db.as_ref().unwrap_or(db);
     let project = crate::plan::load_project(&options)?;
     let plan = crate::plan::plan(db, &options, &project)?;
     let graph = &plan.graph;

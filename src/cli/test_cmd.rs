@@ -12,10 +12,9 @@ use std::time::SystemTime;
 
 use clap::Args;
 
-use super::build_cmd::{Backend, BackendArg, choose_backend, default_make_jobs, exit_code, is_project, say_waiting};
+use super::build_cmd::{Backend, BackendArg, choose_backend, default_make_jobs, exit_code, is_project, prepare};
 use super::project_args::ProjectArgs;
 use crate::error::{Error, Result};
-use crate::generate::generate_reporting;
 use crate::lower::test_list::{SkippedEntry, TESTS_FILE, TestEntry, TestList, parse_test_list};
 use crate::testing::{Outcome, RUN_ID_ENV, Report, TestRun};
 use crate::toolchain::Db;
@@ -130,18 +129,7 @@ pub fn run(args: &TestArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32
     let (backend, _) = choose_backend(args.backend)?;
     let project_args =
         ProjectArgs { build_dir: args.build_dir.clone(), runners: args.runners.clone(), ..ProjectArgs::default() };
-    let kept = project_args.options_keeping_recorded(project.as_deref(), db, toolchain_dir)?;
-    if let Some(note) = kept.note() {
-        eprintln!("{note}");
-    }
-    let db = kept.db.as_ref().unwrap_or(db);
-    let mut options = kept.options;
-    options.format = backend.format();
-    let generated = generate_reporting(db, &options, &say_waiting)?;
-    for w in &generated.warnings {
-        eprintln!("spygen: warning: {w}");
-    }
-    let build_dir = generated.build_dir;
+    let build_dir = prepare(&project_args, project.as_deref(), db, toolchain_dir, &backend)?.generated.build_dir;
     let list =
         std::fs::read_to_string(build_dir.join(TESTS_FILE)).ok().and_then(|t| parse_test_list(&t)).unwrap_or_default();
     let (tests, skipped) = select(&list, args, &filters)?;

@@ -398,25 +398,18 @@ impl Project {
                 self.system_lib_overrides.insert((name.clone(), target), value);
             }
         }
+        let scope = |target, build_type, spec: ProjectFlagsSpec| ProjectFlagScope {
+            target,
+            build_type,
+            defines: spec.defines,
+            cflags: spec.cflags,
+            ldflags: spec.ldflags,
+        };
         for (key, spec) in spygen.target {
-            let name = Some(located(key));
-            self.flags.push(ProjectFlagScope {
-                target: name,
-                build_type: None,
-                defines: spec.defines,
-                cflags: spec.cflags,
-                ldflags: spec.ldflags,
-            });
+            self.flags.push(scope(Some(located(key)), None, spec));
         }
         for (key, spec) in spygen.build_type {
-            let name = Some(located(key));
-            self.flags.push(ProjectFlagScope {
-                target: None,
-                build_type: name,
-                defines: spec.defines,
-                cflags: spec.cflags,
-                ldflags: spec.ldflags,
-            });
+            self.flags.push(scope(None, Some(located(key)), spec));
         }
         if let Some(jobs) = spygen.link_jobs {
             let location = at(jobs.span());
