@@ -176,6 +176,8 @@ struct Planner<'a> {
     system_lib_uses: BTreeMap<(String, String), (String, syslib::LibFlags)>,
     /// The targets units are left out of for a system library missing there, with why.
     left_out: HashMap<(UnitId, String), String>,
+    /// Whether any unit declares a system library (else no closure is walked for them).
+    any_system_libs: bool,
     syslibs: syslib::Cache,
     /// Each unit's directory relative to the build dir (computed once).
     unit_dirs: Vec<String>,
@@ -209,6 +211,7 @@ impl<'a> Planner<'a> {
             project_flags: crate::graph::ProjectFlags::default(),
             system_lib_uses: BTreeMap::new(),
             left_out: HashMap::new(),
+            any_system_libs: units.iter().any(|(_, u)| u.has_system_libs()),
             syslibs: syslib::Cache::new(&options.env),
             unit_dirs: Vec::new(),
             owners: units.iter().map(|(_, u)| Arc::from(u.name.as_str())).collect(),
@@ -722,10 +725,13 @@ impl<'a> Planner<'a> {
         }
         let mut parts = vec![FlagPart::Ref(base), FlagPart::Words(words)];
         parts.extend(self.unit_includes(ctx.unit, closures).map(FlagPart::Ref));
-        let deps = closures.interfaces(ctx.unit);
-        let syslib_cflags = self.system_lib_flags(ctx, std::iter::once(ctx.unit).chain(deps)).cflags;
-        if !syslib_cflags.is_empty() {
-            parts.push(FlagPart::Words(syslib_cflags));
+        // Most projects have no system library: no closure is walked for them.
+        if self.any_system_libs {
+            let deps = closures.interfaces(ctx.unit);
+            let syslib_cflags = self.system_lib_flags(ctx, std::iter::once(ctx.unit).chain(deps)).cflags;
+            if !syslib_cflags.is_empty() {
+                parts.push(FlagPart::Words(syslib_cflags));
+            }
         }
         let name = format!("cflags.{}.{}", unit.name, ctx.config.name());
         Ok(self.graph.add_flag_set(FlagSet { name, parts }))

@@ -222,7 +222,7 @@ impl Planner<'_> {
         let all = self.units;
         let mut out = LibFlags::default();
         let mut seen: Vec<&str> = Vec::new();
-        for u in units {
+        for u in units.into_iter().filter(|&u| all[u].has_system_libs()) {
             for (lib, scope) in all[u].system_libs_for(&ctx.config.target, &ctx.config.build_type) {
                 if seen.contains(&lib.pkg_config.as_str()) {
                     continue;
