@@ -186,10 +186,39 @@ pub fn run(args: &TestArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
     };
     let results: Vec<(&TestEntry, RunResult)> = tests.iter().map(|t| (*t, result_of(&build_dir, t, &run_id))).collect();
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let (text, total) = summary(&list, &results, &skipped, &backend_output, ci);
+    print!("{text}");
+    let _ = std::io::stdout().flush();
+    if let Some(path) = &args.junit {
+        let xml = junit(&results, &skipped);
+        let path = crate::paths::absolute(path, &crate::paths::current_dir());
+        crate::fsutil::write_if_changed(&path, xml.as_bytes())?;
+    }
+    Ok(if total.failed + total.not_run > 0 || (ci && total.skipped > 0) { 1 } else { 0 })
+}
 
-    // Failures first, with their output; then per configuration; then the total.
+/// How many tests ended each way.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+    not_run: usize,
+}
+
+/// What `spygen test` prints once the tests ran: each failure with its output, a line per
+/// configuration (in the build files' order), then the total; with the total counts. `ci`:
+/// skipped configurations fail the run, which a line says.
+fn summary(
+    list: &TestList,
+    results: &[(&TestEntry, RunResult)],
+    skipped: &[SkippedEntry],
+    backend_output: &str,
+    ci: bool,
+) -> (String, Counts) {
     let mut out = String::new();
-    for (_, r) in &results {
+    for (_, r) in results {
         if let RunResult::Ran { report, .. } = r
             && !report.passed()
         {
@@ -198,53 +227,47 @@ pub fn run(args: &TestArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32
     }
     if results.iter().any(|(_, r)| matches!(r, RunResult::NotRun)) {
         out += "spygen: some tests did not run; the backend said:\n";
-        out += &backend_output;
+        out += backend_output;
     }
-    let mut by_config: BTreeMap<(usize, String), [usize; 4]> = BTreeMap::new();
+    let mut by_config: BTreeMap<(usize, &str), Counts> = BTreeMap::new();
     let order = |config: &str| list.tests.iter().position(|t| t.config == config).unwrap_or(usize::MAX);
-    for (t, r) in &results {
-        let counts = by_config.entry((order(&t.config), t.config.clone())).or_default();
+    for (t, r) in results {
+        let counts = by_config.entry((order(&t.config), t.config.as_str())).or_default();
         match r {
-            RunResult::Ran { report, .. } if report.passed() => counts[0] += 1,
-            RunResult::Ran { .. } => counts[1] += 1,
-            RunResult::NotRun => counts[3] += 1,
+            RunResult::Ran { report, .. } if report.passed() => counts.passed += 1,
+            RunResult::Ran { .. } => counts.failed += 1,
+            RunResult::NotRun => counts.not_run += 1,
         }
     }
-    let mut total = [0usize; 4];
+    let mut total = Counts::default();
     for ((_, config), counts) in &by_config {
-        let mut line = format!("{config}: {} passed", counts[0]);
-        if counts[1] > 0 {
-            line += &format!(", {} failed", counts[1]);
+        let mut line = format!("{config}: {} passed", counts.passed);
+        if counts.failed > 0 {
+            line += &format!(", {} failed", counts.failed);
         }
-        if counts[3] > 0 {
-            line += &format!(", {} not run", counts[3]);
+        if counts.not_run > 0 {
+            line += &format!(", {} not run", counts.not_run);
         }
         out += &format!("{line}\n");
-        (0..4).for_each(|i| total[i] += counts[i]);
+        total.passed += counts.passed;
+        total.failed += counts.failed;
+        total.not_run += counts.not_run;
     }
-    for s in &skipped {
+    for s in skipped {
         out += &format!("{}: {} skipped: {}\n", s.config, s.tests.len(), s.why);
-        total[2] += s.tests.len();
+        total.skipped += s.tests.len();
     }
     let cached = results.iter().filter(|(_, r)| matches!(r, RunResult::Ran { cached: true, .. })).count();
-    let mut line = format!("{} passed, {} failed, {} skipped", total[0], total[1] + total[3], total[2]);
+    let mut line =
+        format!("{} passed, {} failed, {} skipped", total.passed, total.failed + total.not_run, total.skipped);
     if cached > 0 {
         line += &format!(" ({cached} passed before and unchanged, not rerun: --rerun runs them)");
     }
     out += &format!("{line}\n");
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    if ci && total[2] > 0 {
+    if ci && total.skipped > 0 {
         out += "spygen: CI=true: skipped configurations fail the run (install what they need, or choose configurations with --target and --build-type)\n";
     }
-    print!("{out}");
-    let _ = std::io::stdout().flush();
-
-    if let Some(path) = &args.junit {
-        let xml = junit(&results, &skipped);
-        let path = crate::paths::absolute(path, &crate::paths::current_dir());
-        crate::fsutil::write_if_changed(&path, xml.as_bytes())?;
-    }
-    Ok(if total[1] + total[3] > 0 || (ci && total[2] > 0) { 1 } else { 0 })
+    (out, total)
 }
 
 /// The tests and skipped configurations `args` and `filters` choose from `list`.
