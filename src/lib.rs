@@ -13,6 +13,7 @@ pub mod generate;
 pub mod graph;
 pub mod lower;
 pub mod manifest;
+pub mod module_manifest;
 pub mod options;
 pub mod ownership;
 pub mod paths;

@@ -153,9 +153,9 @@ fn clean_removes_what_the_build_made_and_keeps_the_build_files_until_all() {
     let build = dir.path().join("build-spygen");
     std::fs::write(build.join("notes.txt"), "mine\n").unwrap();
     let out = run_ok(spygen().arg("clean").current_dir(dir.path()));
-    // 4 objects (ninja keeps their header dependencies in its log, not in depfiles), 2 archives
-    // and 2 programs.
-    assert!(out.contains("removed 8 file(s)"), "{out}");
+    // 4 objects (ninja keeps their header dependencies in its log, not in depfiles), 2 archives,
+    // their 2 module manifests and 2 programs.
+    assert!(out.contains("removed 10 file(s)"), "{out}");
     for gone in ["native/debug/app", "native/release/m.a", "native/debug/obj"] {
         assert!(!build.join(gone).exists(), "{gone}");
     }

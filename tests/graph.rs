@@ -225,11 +225,14 @@ fn refs_list_what_rebuilds_when_a_file_changes() {
         files,
         [
             "native/debug/foreign/tinyenc/libtinyenc.a",
+            "native/debug/tinyenc.spymod.json",
+            "native/debug/spyvm_tinyenc.spymod.json",
             "native/debug/encdemo",
             "native/debug/tinyenc_vectors",
             "native/debug/.test/tinyenc_vectors.passed",
             "native-debug",
             "native",
+            "spyvm_tinyenc",
             "tinyenc",
             "encdemo",
             "tinyenc_vectors",
@@ -237,7 +240,7 @@ fn refs_list_what_rebuilds_when_a_file_changes() {
             "test-native-debug",
             "test",
         ],
-        "the archive, the programs linking it, the test running one, and the aliases naming them; not whatis"
+        "the archive, the module manifests over it, the programs linking it, the test running one, and the aliases naming them; not whatis"
     );
     let json: Value = serde_json::from_str(&graph(
         &demo,
@@ -256,7 +259,7 @@ fn refs_list_what_rebuilds_when_a_file_changes() {
     ))
     .unwrap();
     let kinds: Vec<&str> = json["actions"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["foreign-make", "link", "link", "test"]);
+    assert_eq!(kinds, ["foreign-make", "module-manifest", "module-manifest", "link", "link", "test"]);
 }
 
 #[test]

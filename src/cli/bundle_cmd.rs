@@ -87,7 +87,7 @@ pub fn expand_args_from(args: Vec<std::ffi::OsString>) -> Result<Vec<std::ffi::O
             }
         }
     }
-    if subcommand.is_none_or(|s| s != "bundle") {
+    if subcommand.is_none_or(|s| s != "bundle" && s != "spymod") {
         return Ok(args);
     }
     let mut out = Vec::with_capacity(args.len());

@@ -8,6 +8,7 @@ mod gen_cmd;
 mod graph_cmd;
 mod project_args;
 mod run_cmd;
+mod spymod_cmd;
 mod test_cmd;
 mod toolchains;
 
@@ -52,6 +53,9 @@ enum Command {
     /// Run one test and write its report (what the build files' test actions run).
     #[command(hide = true)]
     TestOne(test_cmd::TestOneArgs),
+    /// Write one module's resolved manifest (what the build files' module-manifest actions run).
+    #[command(hide = true)]
+    Spymod(spymod_cmd::SpymodArgs),
     /// Print the build graph: Graphviz dot, JSON for tools, or compile_commands.json.
     Graph(graph_cmd::GraphArgs),
     /// Link archives into a wasi reactor through a content-addressed cache (--list, --gc).
@@ -120,6 +124,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Run(args) => return run_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Test(args) => return test_cmd::run(args, &load_db()?, toolchain_dir),
         Command::TestOne(args) => return test_cmd::run_one(args),
+        Command::Spymod(args) => spymod_cmd::run(args),
         Command::Graph(args) => graph_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Bundle(args) => bundle_cmd::run(args, &load_db()?),
         Command::Completions { shell } => {

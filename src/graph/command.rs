@@ -15,6 +15,7 @@
 //! | bundle | `spygen bundle <args>` |
 //! | regenerate | `spygen <args> --regen` |
 //! | test | `spygen test-one --stamp <out> <args> -- <runner> <in>` |
+//! | module-manifest | `spygen spymod <args> -o <out> -- <cc>` |
 //!
 //! Words that grow with the project (an archive's objects, a link's inputs and flags, a
 //! bundle's arguments) can go through a response file: see [`ResponseFileCommand`].
@@ -156,6 +157,14 @@ const BUNDLE_RSP: ResponseFileCommand = ResponseFileCommand {
     content: &[v(Args)],
 };
 const REGENERATE: CommandTemplate = CommandTemplate { steps: &[&[v(Spygen), v(Args), Lit("--regen")]] };
+const MODULE_MANIFEST: CommandTemplate =
+    CommandTemplate { steps: &[&[v(Spygen), Lit("spymod"), v(Args), Lit("-o"), v(Output), Lit("--"), v(Tool)]] };
+const MODULE_MANIFEST_RSP: ResponseFileCommand = ResponseFileCommand {
+    command: CommandTemplate {
+        steps: &[&[v(Spygen), Lit("spymod"), Lit("--args-from"), v(Rspfile), Lit("-o"), v(Output), Lit("--"), v(Tool)]],
+    },
+    content: &[v(Args)],
+};
 const TEST: CommandTemplate = CommandTemplate {
     steps: &[&[v(Spygen), Lit("test-one"), Lit("--stamp"), v(Output), v(Args), Lit("--"), v(Tool), v(Inputs)]],
 };
@@ -172,6 +181,7 @@ impl ActionKind {
             ActionKind::Bundle => Some(BUNDLE),
             ActionKind::Regenerate => Some(REGENERATE),
             ActionKind::Test => Some(TEST),
+            ActionKind::ModuleManifest => Some(MODULE_MANIFEST),
             ActionKind::Phony => None,
         }
     }
@@ -187,6 +197,7 @@ impl ActionKind {
                 Some(ResponseFileCommand { command: LINK_RSP_COMMAND, content: LINK_WHOLE_ARGS })
             }
             ActionKind::Bundle => Some(BUNDLE_RSP),
+            ActionKind::ModuleManifest => Some(MODULE_MANIFEST_RSP),
             _ => None,
         }
     }

@@ -180,11 +180,15 @@ pub enum ActionKind {
     /// its output, a stamp, is written only when the test passes, so a passed test whose
     /// program and command are unchanged does not run again.
     Test,
+    /// Writes a module's resolved manifest (`<module>.spymod.json`: include dirs, archives in
+    /// link order, flags, exports, the sha256 of every file it names) once its archive and its
+    /// dependencies' manifests are built (`spygen spymod`); restat: rewritten only on change.
+    ModuleManifest,
 }
 
 impl ActionKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ActionKind; 9] = [
+    pub const ALL: [ActionKind; 10] = [
         ActionKind::Compile,
         ActionKind::Archive,
         ActionKind::Link,
@@ -194,6 +198,7 @@ impl ActionKind {
         ActionKind::Phony,
         ActionKind::Regenerate,
         ActionKind::Test,
+        ActionKind::ModuleManifest,
     ];
 
     /// The kind's name in JSON and in queries: `compile`, `link-whole-archive`...
@@ -208,6 +213,7 @@ impl ActionKind {
             ActionKind::Phony => "phony",
             ActionKind::Regenerate => "regenerate",
             ActionKind::Test => "test",
+            ActionKind::ModuleManifest => "module-manifest",
         }
     }
 
@@ -222,13 +228,14 @@ impl ActionKind {
             ActionKind::Phony => "PHONY",
             ActionKind::Regenerate => "REGEN",
             ActionKind::Test => "TEST",
+            ActionKind::ModuleManifest => "SPYMOD",
         }
     }
 
     /// Whether the action may leave its output untouched when it is already up to date, so
     /// that what depends on it is not rebuilt (ninja's `restat`).
     pub fn restat(self) -> bool {
-        matches!(self, ActionKind::ForeignMake | ActionKind::Bundle)
+        matches!(self, ActionKind::ForeignMake | ActionKind::Bundle | ActionKind::ModuleManifest)
     }
 
     /// The role of the tool actions of this kind run ([`Var::Tool`]), if they run one.
@@ -237,6 +244,7 @@ impl ActionKind {
             ActionKind::Compile | ActionKind::Link | ActionKind::LinkWholeArchive => Some(ToolRole::Compiler),
             ActionKind::Archive => Some(ToolRole::Archiver),
             ActionKind::Test => Some(ToolRole::Runner),
+            ActionKind::ModuleManifest => Some(ToolRole::Compiler),
             _ => None,
         }
     }

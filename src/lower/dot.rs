@@ -53,6 +53,7 @@ fn action_label(kind: ActionKind) -> &'static str {
         ActionKind::Phony => "PHONY",
         ActionKind::Regenerate => "REGEN",
         ActionKind::Test => "TEST",
+        ActionKind::ModuleManifest => "SPYMOD",
     }
 }
 

@@ -79,6 +79,7 @@ fn command_stamp(
         ActionKind::ForeignMake => ("make", graph.action_words(action)?),
         ActionKind::Bundle => ("bundle", graph.action_words(action)?),
         ActionKind::Test => ("test", graph.action_words(action)?),
+        ActionKind::ModuleManifest => ("spymod", graph.action_words(action)?),
         ActionKind::Phony | ActionKind::Regenerate => return None,
     };
     Some((format!("{COMMAND_STAMPS_DIR}/{}/{owner}.{kind}", config.name()), crate::shell::join(&words) + "\n"))
@@ -200,7 +201,7 @@ pub fn lower_make(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -
             command.push_str("$(LINK_PREFIX)");
         }
         command.push_str(&recipe_command(graph, action, template, response_file.map(|r| r.path.as_str())));
-        if action.kind == ActionKind::Bundle {
+        if matches!(action.kind, ActionKind::Bundle | ActionKind::ModuleManifest) {
             // make has no restat: the touch keeps the bundle newer than its archives even when
             // it comes from the cache unchanged.
             command.push_str(&format!(" && touch {}", recipe_words(&[first_out.to_string()])));

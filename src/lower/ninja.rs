@@ -142,6 +142,9 @@ fn rule_name(graph: &BuildGraph, action: &Action, rsp: bool) -> String {
         (ActionKind::Bundle, false) => "bundle".into(),
         (ActionKind::Bundle, true) => "bundle-rsp".into(),
         (ActionKind::Regenerate, _) => "regen".into(),
+        // One per target: the command names the target's compiler.
+        (ActionKind::ModuleManifest, false) => format!("spymod.{target}"),
+        (ActionKind::ModuleManifest, true) => format!("spymod-rsp.{target}"),
         // One per target, which may have no runner (its programs run directly).
         (ActionKind::Test, _) => {
             format!("test.{}", action.config.map(|c| graph.config(c).target.as_str()).unwrap_or_default())

@@ -4,6 +4,7 @@
 mod aliases;
 mod closure;
 mod link;
+mod module_manifest;
 pub mod project_flags;
 mod sources;
 mod syslib;
@@ -178,6 +179,12 @@ struct Planner<'a> {
     left_out: HashMap<(UnitId, String), String>,
     /// Whether any unit declares a system library (else no closure is walked for them).
     any_system_libs: bool,
+    /// Each target's compiler package version, asked once.
+    package_versions: HashMap<String, Option<String>>,
+    /// Each unit's manifest file's sha256, read once.
+    manifest_hashes: HashMap<UnitId, String>,
+    /// The arguments every module manifest of a configuration shares.
+    manifest_config_args: HashMap<ConfigId, Vec<String>>,
     syslibs: syslib::Cache,
     /// Each unit's directory relative to the build dir (computed once).
     unit_dirs: Vec<String>,
@@ -212,6 +219,9 @@ impl<'a> Planner<'a> {
             system_lib_uses: BTreeMap::new(),
             left_out: HashMap::new(),
             any_system_libs: units.iter().any(|(_, u)| u.has_system_libs()),
+            package_versions: HashMap::new(),
+            manifest_hashes: HashMap::new(),
+            manifest_config_args: HashMap::new(),
             syslibs: syslib::Cache::new(&options.env),
             unit_dirs: Vec::new(),
             owners: units.iter().map(|(_, u)| Arc::from(u.name.as_str())).collect(),
@@ -253,6 +263,7 @@ impl<'a> Planner<'a> {
         let ar = self.tool(toolchain, ToolRole::Archiver);
         self.launcher_tool(toolchain);
         let mut archives: HashMap<UnitId, FileId> = HashMap::new();
+        let mut manifests: HashMap<UnitId, FileId> = HashMap::new();
         for &u in self.units.topo() {
             let unit = &self.units[u];
             if !inputs.effective[u.index()].contains(&config.target) {
@@ -265,6 +276,9 @@ impl<'a> Planner<'a> {
                 let out = self.foreign_make(&ctx, foreign, sources)?;
                 archives.insert(u, out);
                 outputs[u.index()].push((config_id, out));
+                let manifest = self.module_manifest(&ctx, out, &manifests)?;
+                manifests.insert(u, manifest);
+                outputs[u.index()].push((config_id, manifest));
                 continue;
             }
             let cflags = self.unit_cflags(&ctx, base_cflags, inputs.closures)?;
@@ -279,6 +293,9 @@ impl<'a> Planner<'a> {
                 UnitKind::Module => {
                     let out = self.archive(&ctx, objects, ar)?;
                     archives.insert(u, out);
+                    let manifest = self.module_manifest(&ctx, out, &manifests)?;
+                    manifests.insert(u, manifest);
+                    outputs[u.index()].push((config_id, manifest));
                     out
                 }
                 UnitKind::WasmBundle => self.bundle(&ctx, links, &archives)?,

@@ -108,11 +108,13 @@ pub fn machine_filters(root: &Path) -> insta::Settings {
         "$1 <resolved on this machine>",
     );
     settings.add_filter(r"(?m)^  depth = \d+$", "  depth = <cores>");
+    // The compiler package's version a module manifest records.
+    settings.add_filter(r#"--package-version=[^ \n"]+"#, "--package-version=<version>");
     // The words of a tool starting a command: before -MMD (compile), rcs (archive), -o (link).
     settings.add_filter(r#""arguments": \[(?:"[^"]*", )*?"-MMD""#, r#""arguments": ["<cc>", "-MMD""#);
     settings.add_filter(r#"("command": \[\n)(?:\s+"[^"]*",\n)*?(\s+)"(-MMD|rcs|-o)","#, "$1$2\"<tool>\",\n$2\"$3\",");
-    // A test's runner program, after `--` in its command.
-    settings.add_filter(r#"("--",\n\s+)"/[^"]+""#, "$1\"<runner>\"");
+    // The program after `--` in a command: a test's runner, a module manifest's compiler.
+    settings.add_filter(r#"("--",\n\s+)"/[^"]+""#, "$1\"<program>\"");
     settings
 }
 
