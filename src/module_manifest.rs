@@ -139,7 +139,7 @@ fn last_each(items: Vec<String>) -> Vec<String> {
 }
 
 /// The sha256 of `path`, in hex.
-fn sha256(path: &Path) -> Result<String> {
+pub fn sha256(path: &Path) -> Result<String> {
     use sha2::{Digest, Sha256};
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
     Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())

@@ -53,10 +53,7 @@ impl Planner<'_> {
             else {
                 continue;
             };
-            let origin = match &answer {
-                super::syslib::Answer::Found(found) => found.origin.clone(),
-                super::syslib::Answer::Missing(_) => format!("the fallback flags at {}", lib.location),
-            };
+            let origin = super::syslib::origin(&answer, lib);
             let entry = crate::module_manifest::SystemLib {
                 package: lib.pkg_config.clone(),
                 origin,
@@ -116,10 +113,7 @@ impl Planner<'_> {
         if let Some(h) = self.manifest_hashes.get(&u) {
             return h.clone();
         }
-        use sha2::{Digest, Sha256};
-        let hash = std::fs::read(&self.units[u].manifest)
-            .map(|bytes| Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>())
-            .unwrap_or_default();
+        let hash = crate::module_manifest::sha256(&self.units[u].manifest).unwrap_or_default();
         self.manifest_hashes.insert(u, hash.clone());
         hash
     }

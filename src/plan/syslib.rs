@@ -232,10 +232,7 @@ impl Planner<'_> {
                 let Some(flags) = flags_or_fallback(lib, scope, ctx.toolchain, &answer, &mut self.warnings) else {
                     continue;
                 };
-                let origin = match &answer {
-                    Answer::Found(found) => found.origin.clone(),
-                    Answer::Missing(_) => format!("the fallback flags at {}", lib.location),
-                };
+                let origin = origin(&answer, lib);
                 let key = (ctx.config.target.clone(), lib.pkg_config.clone());
                 self.system_lib_uses.entry(key).or_insert_with(|| (origin, flags.clone()));
                 out.cflags.extend(flags.cflags);
@@ -303,6 +300,14 @@ impl Planner<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+/// Where `lib`'s flags came from, given `answer`: what pkg-config read, or its fallback flags.
+pub(super) fn origin(answer: &Answer, lib: &SystemLib) -> String {
+    match answer {
+        Answer::Found(found) => found.origin.clone(),
+        Answer::Missing(_) => format!("the fallback flags at {}", lib.location),
     }
 }
 
