@@ -131,51 +131,7 @@ impl GenOptions {
     pub fn regen_args(&self, root: &Path, build_dir: &Path) -> Vec<String> {
         let rel = |p: &Path| paths::to_slash(&paths::relative(p, build_dir));
         let mut cmd = vec!["gen".to_string(), rel(root), "--build-dir".into(), ".".into()];
-        if self.load.no_spy_toml {
-            cmd.push("--no-spy-toml".into());
-        }
-        for m in &self.load.extra_vm_modules {
-            cmd.push("--extra-vm-module".into());
-            cmd.push(rel(m));
-        }
-        for t in &self.targets {
-            cmd.push("--target".into());
-            cmd.push(t.clone());
-        }
-        for b in &self.build_types {
-            cmd.push("--build-type".into());
-            cmd.push(b.clone());
-        }
-        if self.warning_as_error {
-            cmd.push("--warning-as-error".into());
-        }
-        if self.no_compdb {
-            cmd.push("--no-compdb".into());
-        }
-        if let Some(c) = &self.compdb_config {
-            cmd.push("--compdb-config".into());
-            cmd.push(c.clone());
-        }
-        for l in &self.launchers {
-            cmd.push("--launcher".into());
-            cmd.push(l.to_arg());
-        }
-        for f in &self.flag_args {
-            // `--cflag=-Wall`: a value starting with `-` stays a value.
-            cmd.push(format!("{}={}", f.kind.option(), f.to_arg()));
-        }
-        for p in &self.pkg_config_paths {
-            cmd.push("--pkg-config-path".into());
-            cmd.push(p.to_arg());
-        }
-        for r in &self.runners {
-            cmd.push("--runner".into());
-            cmd.push(r.to_arg());
-        }
-        if let Some(n) = self.link_jobs {
-            cmd.push("--link-jobs".into());
-            cmd.push(n.to_string());
-        }
+        cmd.extend(self.option_args(&rel, false));
         if self.format != Format::Ninja {
             cmd.push("--format".into());
             cmd.push(self.format.as_str().into());
@@ -192,25 +148,19 @@ impl GenOptions {
         }
         cmd
     }
-}
 
-/// The file in the build directory holding the options of the last generation into it (see
-/// [`GenOptions::recorded_args`]).
-pub const OPTIONS_FILE: &str = ".spygen-options";
-
-impl GenOptions {
-    /// The options this generation was given that `spygen build`, `run` and `test` keep when
-    /// they are not given again: every option shaping the build, paths absolute, without the
-    /// environment (read afresh by each command) nor what the environment set (a launcher
-    /// from `$SPYGEN_LAUNCHER`), nor the build file format (the backend decides it).
-    pub fn recorded_args(&self) -> Vec<String> {
-        let abs = |p: &Path| paths::to_slash(&paths::absolute(p, &paths::current_dir()));
+    /// The options shaping the build, spelled as `spygen gen` takes them, in the order the
+    /// regeneration command has them: the part [`GenOptions::regen_args`] and
+    /// [`GenOptions::recorded_args`] share. `path` spells a module directory (relative to the
+    /// build directory in the regeneration command, absolute in the record); `given_only`
+    /// leaves out the launchers and runners the environment set.
+    fn option_args(&self, path: &dyn Fn(&Path) -> String, given_only: bool) -> Vec<String> {
         let mut args = Vec::new();
         if self.load.no_spy_toml {
             args.push("--no-spy-toml".to_string());
         }
         for m in &self.load.extra_vm_modules {
-            args.extend(["--extra-vm-module".to_string(), abs(m)]);
+            args.extend(["--extra-vm-module".to_string(), path(m)]);
         }
         for t in &self.targets {
             args.extend(["--target".to_string(), t.clone()]);
@@ -227,21 +177,39 @@ impl GenOptions {
         if let Some(c) = &self.compdb_config {
             args.extend(["--compdb-config".to_string(), c.clone()]);
         }
-        for l in self.launchers.iter().filter(|l| l.from.starts_with('-')) {
+        let given = |from: &str| !given_only || from.starts_with('-');
+        for l in self.launchers.iter().filter(|l| given(l.from)) {
             args.extend(["--launcher".to_string(), l.to_arg()]);
         }
-        for r in self.runners.iter().filter(|r| r.from.starts_with('-')) {
-            args.extend(["--runner".to_string(), r.to_arg()]);
-        }
         for f in &self.flag_args {
+            // `--cflag=-Wall`: a value starting with `-` stays a value.
             args.push(format!("{}={}", f.kind.option(), f.to_arg()));
         }
         for p in &self.pkg_config_paths {
             args.extend(["--pkg-config-path".to_string(), p.to_arg()]);
         }
+        for r in self.runners.iter().filter(|r| given(r.from)) {
+            args.extend(["--runner".to_string(), r.to_arg()]);
+        }
         if let Some(n) = self.link_jobs {
             args.extend(["--link-jobs".to_string(), n.to_string()]);
         }
+        args
+    }
+}
+
+/// The file in the build directory holding the options of the last generation into it (see
+/// [`GenOptions::recorded_args`]).
+pub const OPTIONS_FILE: &str = ".spygen-options";
+
+impl GenOptions {
+    /// The options this generation was given that `spygen build`, `run` and `test` keep when
+    /// they are not given again: every option shaping the build, paths absolute, without the
+    /// environment (read afresh by each command) nor what the environment set (a launcher
+    /// from `$SPYGEN_LAUNCHER`), nor the build file format (the backend decides it).
+    pub fn recorded_args(&self) -> Vec<String> {
+        let abs = |p: &Path| paths::to_slash(&paths::absolute(p, &paths::current_dir()));
+        let mut args = self.option_args(&abs, true);
         if let Some(d) = &self.toolchain_dir {
             args.extend(["--toolchain-dir".to_string(), abs(d)]);
         }
