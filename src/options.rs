@@ -89,24 +89,34 @@ pub struct FlagArg {
     pub value: String,
 }
 
+/// `value` of an option taking `[TARGET=]VALUE`: the target its prefix names, when that is one
+/// of `targets`, and the rest (`wasi=-O3`: `wasi`, `-O3`; `NDEBUG=1`: none, `NDEBUG=1`).
+pub fn split_target<'a>(value: &'a str, targets: &[&str]) -> (Option<&'a str>, &'a str) {
+    match value.split_once('=') {
+        Some((t, rest)) if targets.contains(&t) => (Some(t), rest),
+        _ => (None, value),
+    }
+}
+
+/// `[TARGET=]VALUE` as written on a command line: [`split_target`]'s inverse.
+pub fn join_target(target: Option<&str>, value: &str) -> String {
+    match target {
+        Some(t) => format!("{t}={value}"),
+        None => value.to_string(),
+    }
+}
+
 impl FlagArg {
     /// Parses `value`: a prefix `TARGET=` counts when TARGET is one of `targets` (so
     /// `--define NAME=1` is a definition for every target).
     pub fn parse(kind: FlagKind, value: &str, targets: &[&str]) -> FlagArg {
-        match value.split_once('=') {
-            Some((t, rest)) if targets.contains(&t) => {
-                FlagArg { kind, target: Some(t.to_string()), value: rest.to_string() }
-            }
-            _ => FlagArg { kind, target: None, value: value.to_string() },
-        }
+        let (target, value) = split_target(value, targets);
+        FlagArg { kind, target: target.map(str::to_string), value: value.to_string() }
     }
 
     /// The value as written on a command line (`wasi=-O3`).
     pub fn to_arg(&self) -> String {
-        match &self.target {
-            Some(t) => format!("{t}={}", self.value),
-            None => self.value.clone(),
-        }
+        join_target(self.target.as_deref(), &self.value)
     }
 }
 

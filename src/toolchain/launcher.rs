@@ -43,10 +43,7 @@ impl CommandArg {
 
     /// The value as it is written on a command line (`native=ccache`).
     pub fn to_arg(&self) -> String {
-        match &self.target {
-            Some(t) => format!("{t}={}", self.command),
-            None => self.command.clone(),
-        }
+        crate::options::join_target(self.target.as_deref(), &self.command)
     }
 
     /// What the value sets: `launcher` or `runner`.

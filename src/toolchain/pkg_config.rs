@@ -49,20 +49,13 @@ impl PathArg {
     /// Parses `value`; `TARGET=` counts when TARGET is one of `targets`; a relative directory
     /// is made absolute against the current directory.
     pub fn parse(value: &str, targets: &[&str]) -> PathArg {
-        let (target, dir) = match value.split_once('=') {
-            Some((t, dir)) if targets.contains(&t) => (Some(t.to_string()), dir),
-            _ => (None, value),
-        };
-        PathArg { target, dir: paths::absolute(Path::new(dir), &paths::current_dir()) }
+        let (target, dir) = crate::options::split_target(value, targets);
+        PathArg { target: target.map(str::to_string), dir: paths::absolute(Path::new(dir), &paths::current_dir()) }
     }
 
     /// As written on a command line, the directory absolute.
     pub fn to_arg(&self) -> String {
-        let dir = paths::to_slash(&self.dir);
-        match &self.target {
-            Some(t) => format!("{t}={dir}"),
-            None => dir,
-        }
+        crate::options::join_target(self.target.as_deref(), &paths::to_slash(&self.dir))
     }
 }
 
