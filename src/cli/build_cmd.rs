@@ -76,6 +76,43 @@ impl Backend {
             Backend::Make(_) => Format::Make,
         }
     }
+
+    /// Its command building `goals` in `build_dir`, `jobs` at once (default: ninja's choice,
+    /// one per core for make); `keep_going`: past every failure (`spygen run` and `spygen test`
+    /// build through it).
+    pub(super) fn command(&self, build_dir: &Path, jobs: Option<u32>, keep_going: bool, goals: &[String]) -> Command {
+        match self {
+            Backend::Ninja(ninja) => {
+                let mut cmd = Command::new(ninja);
+                cmd.arg("-C").arg(build_dir);
+                if let Some(j) = jobs {
+                    cmd.arg(format!("-j{j}"));
+                }
+                if keep_going {
+                    cmd.arg("-k0");
+                }
+                cmd.args(goals);
+                cmd
+            }
+            Backend::Make(make) => {
+                let mut cmd = Command::new(make);
+                cmd.arg("-C").arg(build_dir).arg("--no-print-directory");
+                cmd.arg(format!("-j{}", jobs.map_or_else(default_make_jobs, |j| j as usize)));
+                if keep_going {
+                    cmd.arg("-k");
+                }
+                cmd.args(goals);
+                cmd
+            }
+        }
+    }
+}
+
+/// This process's stderr, for a child's stdout: a build's progress beside a program's or the
+/// tests' output on stdout.
+pub(super) fn to_stderr() -> Stdio {
+    use std::os::fd::AsFd;
+    std::io::stderr().as_fd().try_clone_to_owned().map_or_else(|_| Stdio::inherit(), Stdio::from)
 }
 
 /// make's job count when none is asked for: one per core (ninja chooses its own).

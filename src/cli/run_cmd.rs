@@ -4,13 +4,12 @@
 //! arguments, stdin, stdout, stderr and exit status passed through unchanged. `--call` calls
 //! one export of a wasm module (a reactor, a bundle) instead, and prints its results.
 
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use clap::Args;
 
-use super::build_cmd::{Backend, choose_backend, default_make_jobs, exit_code, prepare};
+use super::build_cmd::{choose_backend, exit_code, prepare, to_stderr};
 use super::project_args::ProjectArgs;
 use crate::error::{Error, Result};
 use crate::graph::ActionKind;
@@ -121,26 +120,10 @@ pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32>
 
     // Build just that output; the backend's progress goes to stderr, the program's stdout is
     // its own.
-    let to_stderr = || Stdio::from(std::io::stderr().as_fd().try_clone_to_owned().expect("stderr"));
-    let mut build = match &backend {
-        Backend::Ninja(ninja) => {
-            let mut cmd = Command::new(ninja);
-            cmd.arg("-C").arg(&build_dir).arg(output);
-            cmd
-        }
-        Backend::Make(make) => {
-            let mut cmd = Command::new(make);
-            cmd.arg("-C")
-                .arg(&build_dir)
-                .arg("--no-print-directory")
-                .arg(format!("-j{}", default_make_jobs()))
-                .arg(output);
-            cmd
-        }
-    };
-    let status = build.stdout(to_stderr()).status().map_err(|e| {
-        Error::env(format!("cannot run the build: {e}")).help("check ninja or make with `spygen build`")
-    })?;
+    let status =
+        backend.command(&build_dir, None, false, std::slice::from_ref(output)).stdout(to_stderr()).status().map_err(
+            |e| Error::env(format!("cannot run the build: {e}")).help("check ninja or make with `spygen build`"),
+        )?;
     if !status.success() {
         return Ok(exit_code(status));
     }

@@ -7,12 +7,12 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::SystemTime;
 
 use clap::Args;
 
-use super::build_cmd::{Backend, BackendArg, choose_backend, default_make_jobs, exit_code, is_project, prepare};
+use super::build_cmd::{BackendArg, choose_backend, exit_code, is_project, prepare, to_stderr};
 use super::project_args::ProjectArgs;
 use crate::error::{Error, Result};
 use crate::lower::test_list::{SkippedEntry, TESTS_FILE, TestEntry, TestList, parse_test_list};
@@ -156,7 +156,8 @@ pub fn run(args: &TestArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32
     let mut programs: Vec<String> = tests.iter().map(|t| t.program.clone()).collect();
     programs.dedup();
     if !programs.is_empty() {
-        let status = backend_command(&backend, &build_dir, args.jobs, false, &programs)
+        let status = backend
+            .command(&build_dir, args.jobs, false, &programs)
             .stdout(to_stderr())
             .status()
             .map_err(|e| Error::env(format!("cannot run the build: {e}")).help("check it with `spygen build`"))?;
@@ -178,7 +179,8 @@ pub fn run(args: &TestArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32
         String::new()
     } else {
         eprintln!("spygen: running {} test{}", tests.len(), if tests.len() == 1 { "" } else { "s" });
-        let out = backend_command(&backend, &build_dir, args.jobs, true, &stamps)
+        let out = backend
+            .command(&build_dir, args.jobs, true, &stamps)
             .env(RUN_ID_ENV, &run_id)
             .stdin(Stdio::null())
             .output()
@@ -332,46 +334,6 @@ fn result_of(build_dir: &Path, test: &TestEntry, run_id: &str) -> RunResult {
         Some(report) if stamped && report.passed() => RunResult::Ran { report: Box::new(report), cached: true },
         _ => RunResult::NotRun,
     }
-}
-
-/// The backend's command building `goals` in `build_dir`; `keep_going`: past failures.
-fn backend_command(
-    backend: &Backend,
-    build_dir: &Path,
-    jobs: Option<u32>,
-    keep_going: bool,
-    goals: &[String],
-) -> Command {
-    match backend {
-        Backend::Ninja(ninja) => {
-            let mut cmd = Command::new(ninja);
-            cmd.arg("-C").arg(build_dir);
-            if let Some(j) = jobs {
-                cmd.arg(format!("-j{j}"));
-            }
-            if keep_going {
-                cmd.arg("-k0");
-            }
-            cmd.args(goals);
-            cmd
-        }
-        Backend::Make(make) => {
-            let mut cmd = Command::new(make);
-            cmd.arg("-C").arg(build_dir).arg("--no-print-directory");
-            cmd.arg(format!("-j{}", jobs.map_or_else(default_make_jobs, |j| j as usize)));
-            if keep_going {
-                cmd.arg("-k");
-            }
-            cmd.args(goals);
-            cmd
-        }
-    }
-}
-
-/// This process's stderr, for a child's stdout.
-fn to_stderr() -> Stdio {
-    use std::os::fd::AsFd;
-    std::io::stderr().as_fd().try_clone_to_owned().map_or_else(|_| Stdio::inherit(), Stdio::from)
 }
 
 /// One configuration's test cases in a JUnit file.
