@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 use super::project_args::ProjectArgs;
 use crate::error::{Error, Result};
 use crate::generate::generate_reporting;
+use crate::graph::ActionKind;
 use crate::lower::goals::{GOALS_FILE, GoalKind, listing, parse_goals};
 use crate::options::Format;
 use crate::toolchain::Db;
@@ -292,8 +293,14 @@ fn run_ninja(ninja: &Path, build_dir: &Path, args: &BuildArgs, goals: &[String])
     Ok(exit_code(status))
 }
 
-/// The verbs of the Makefile's progress lines (`CC native/debug/obj/...`).
-const VERBS: [&str; 6] = ["CC ", "AR ", "LINK ", "MAKE ", "BUNDLE ", "REGEN "];
+/// Whether `line` is one of the Makefile's progress lines (`CC native/debug/obj/...`): the
+/// verb of an action kind that runs a command, then a space.
+fn is_progress_line(line: &str) -> bool {
+    ActionKind::ALL
+        .iter()
+        .filter(|k| k.command().is_some())
+        .any(|k| line.strip_prefix(k.verb()).is_some_and(|rest| rest.starts_with(' ')))
+}
 
 fn run_make(make: &Path, build_dir: &Path, args: &BuildArgs, goals: &[String]) -> Result<i32> {
     let jobs = args.jobs.map_or_else(default_make_jobs, |j| j as usize);
@@ -315,7 +322,7 @@ fn run_make(make: &Path, build_dir: &Path, args: &BuildArgs, goals: &[String]) -
         .map_err(|e| Error::env(format!("cannot run {}: {e}", make.display())).help("reinstall GNU make"))?;
     let total = String::from_utf8_lossy(&dry.stdout)
         .lines()
-        .filter(|l| l.strip_prefix("echo ").is_some_and(|rest| VERBS.iter().any(|v| rest.starts_with(v))))
+        .filter(|l| l.strip_prefix("echo ").is_some_and(is_progress_line))
         .count();
     let mut child = base
         .arg(format!("-j{jobs}"))
@@ -327,7 +334,7 @@ fn run_make(make: &Path, build_dir: &Path, args: &BuildArgs, goals: &[String]) -
         let stdout = std::io::stdout();
         for line in BufReader::new(out).lines().map_while(std::result::Result::ok) {
             let mut stdout = stdout.lock();
-            if VERBS.iter().any(|v| line.starts_with(v)) {
+            if is_progress_line(&line) {
                 done += 1;
                 let _ = writeln!(stdout, "[{done}/{}] {line}", total.max(done));
             } else {
@@ -338,4 +345,20 @@ fn run_make(make: &Path, build_dir: &Path, args: &BuildArgs, goals: &[String]) -
     }
     let status = child.wait().map_err(|e| Error::env(format!("make did not finish: {e}")).help("run it again"))?;
     Ok(exit_code(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_make_counter_counts_the_progress_line_of_every_kind_of_action_and_nothing_else() {
+        for line in ["CC native/debug/obj/m/a.o", "TEST native/debug/.test/t.passed", "SPYMOD wasi/debug/m.spymod.json"]
+        {
+            assert!(is_progress_line(line), "{line}");
+        }
+        for line in ["make: Entering directory '/b'", "CCACHE native", "PHONY all", "  | TEST output"] {
+            assert!(!is_progress_line(line), "{line}");
+        }
+    }
 }
