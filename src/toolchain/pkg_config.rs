@@ -125,21 +125,15 @@ pub fn for_target(
     if let Some(p) = project.and_then(|p| p.pkg_config_for.get(target)) {
         return setting(p.path.clone(), p.sysroot.clone(), p.location.to_string());
     }
-    if let Some(spec) = &toolchain.pkg_config {
-        let query = match &spec.query {
-            Some(words) => match query(words) {
-                Some(dir) => dir,
-                None => {
-                    return host.then(|| TargetPkgConfig {
-                        host,
-                        dirs: Vec::new(),
-                        sysroot: None,
-                        origin: "the host".into(),
-                    });
-                }
-            },
+    // The descriptor's, unless its query fails (the tool it asks is not installed).
+    let descriptor = toolchain.pkg_config.as_ref().and_then(|spec| {
+        let answer = match &spec.query {
+            Some(words) => query(words)?,
             None => String::new(),
         };
+        Some((spec, answer))
+    });
+    if let Some((spec, query)) = descriptor {
         let dirs = spec.path.iter().map(|d| PathBuf::from(d.replace("{query}", &query))).collect();
         let sysroot = spec.sysroot.as_ref().map(|s| PathBuf::from(s.replace("{query}", &query)));
         return setting(dirs, sysroot, toolchain.origin.display_path().display().to_string());
