@@ -47,20 +47,8 @@ impl Planner<'_> {
         args.extend(unit.public_include_dirs.iter().map(|d| format!("--include-dir={}", rel(&d.value))));
         args.extend(unit.public_headers.iter().map(|h| format!("--public-header={}", rel(&h.value))));
         args.extend(unit.exports.iter().map(|e| format!("--export={e}")));
-        for (lib, scope) in unit.system_libs_for(&ctx.config.target, &ctx.config.build_type) {
-            let answer = self.system_lib(lib, toolchain);
-            let Some(flags) = super::syslib::flags_or_fallback(lib, scope, toolchain, &answer, &mut self.warnings)
-            else {
-                continue;
-            };
-            let origin = super::syslib::origin(&answer, lib);
-            let entry = crate::module_manifest::SystemLib {
-                package: lib.pkg_config.clone(),
-                origin,
-                cflags: flags.cflags,
-                libs: flags.libs,
-            };
-            args.push(format!("--system-lib={}", serde_json::to_string(&entry).unwrap_or_default()));
+        for lib in self.unit_system_libs(ctx, ctx.unit) {
+            args.push(format!("--system-lib={}", serde_json::to_string(&lib).unwrap_or_default()));
         }
         let mut implicit = FileList::from_slice(&[archive]);
         for dep in units.deps(ctx.unit) {

@@ -221,23 +221,38 @@ impl Planner<'_> {
     pub(super) fn system_lib_flags(&mut self, ctx: &UnitConfig, units: impl IntoIterator<Item = UnitId>) -> LibFlags {
         let all = self.units;
         let mut out = LibFlags::default();
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
         for u in units.into_iter().filter(|&u| all[u].has_system_libs()) {
-            for (lib, scope) in all[u].system_libs_for(&ctx.config.target, &ctx.config.build_type) {
-                if seen.contains(&lib.pkg_config.as_str()) {
-                    continue;
+            for lib in self.unit_system_libs(ctx, u) {
+                if !seen.contains(&lib.package) {
+                    seen.push(lib.package);
+                    out.cflags.extend(lib.cflags);
+                    out.libs.extend(lib.libs);
                 }
-                seen.push(&lib.pkg_config);
-                let answer = self.system_lib(lib, ctx.toolchain);
-                let Some(flags) = flags_or_fallback(lib, scope, ctx.toolchain, &answer, &mut self.warnings) else {
-                    continue;
-                };
-                let origin = origin(&answer, lib);
-                let key = (ctx.config.target.clone(), lib.pkg_config.clone());
-                self.system_lib_uses.entry(key).or_insert_with(|| (origin, flags.clone()));
-                out.cflags.extend(flags.cflags);
-                out.libs.extend(flags.libs);
             }
+        }
+        out
+    }
+
+    /// Unit `u`'s system libraries in `ctx`'s configuration, each as resolved there, with
+    /// where its flags came from (those its target cannot have are left out); each one's
+    /// origin is recorded for the graph.
+    pub(super) fn unit_system_libs(&mut self, ctx: &UnitConfig, u: UnitId) -> Vec<crate::module_manifest::SystemLib> {
+        let mut out = Vec::new();
+        for (lib, scope) in self.units[u].system_libs_for(&ctx.config.target, &ctx.config.build_type) {
+            let answer = self.system_lib(lib, ctx.toolchain);
+            let Some(flags) = flags_or_fallback(lib, scope, ctx.toolchain, &answer, &mut self.warnings) else {
+                continue;
+            };
+            let origin = origin(&answer, lib);
+            let key = (ctx.config.target.clone(), lib.pkg_config.clone());
+            self.system_lib_uses.entry(key).or_insert_with(|| (origin.clone(), flags.clone()));
+            out.push(crate::module_manifest::SystemLib {
+                package: lib.pkg_config.clone(),
+                origin,
+                cflags: flags.cflags,
+                libs: flags.libs,
+            });
         }
         out
     }
@@ -304,7 +319,7 @@ impl Planner<'_> {
 }
 
 /// Where `lib`'s flags came from, given `answer`: what pkg-config read, or its fallback flags.
-pub(super) fn origin(answer: &Answer, lib: &SystemLib) -> String {
+fn origin(answer: &Answer, lib: &SystemLib) -> String {
     match answer {
         Answer::Found(found) => found.origin.clone(),
         Answer::Missing(_) => format!("the fallback flags at {}", lib.location),
