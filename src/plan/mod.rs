@@ -486,22 +486,9 @@ impl<'a> Planner<'a> {
     /// Every `[build-type.<name>]` table of a unit must name a build type some target has:
     /// a misspelt one would otherwise never apply, without a word.
     fn check_scoped_build_types(&self) -> Result<()> {
-        let known: BTreeSet<&str> = self.db.iter().flat_map(Toolchain::build_type_names).collect();
         for (_, unit) in self.units.iter() {
             for (name, (_, at)) in &unit.per_build_type {
-                if known.contains(name.as_str()) {
-                    continue;
-                }
-                let list: Vec<&str> = known.iter().copied().collect();
-                let suggestion = crate::suggest::did_you_mean(name, list.iter().copied());
-                return Err(Error::input(format!(
-                    "unknown build type `{name}`; valid build types: {}{suggestion}",
-                    list.join(", ")
-                ))
-                .at(at.clone())
-                .help(format!(
-                    "use one of those, or define it with a `[build-types.{name}]` table in the descriptors of the targets that have it"
-                )));
+                self.db.check_any_build_type(name).map_err(|e| e.at(at.clone()))?;
             }
         }
         Ok(())

@@ -4,8 +4,6 @@
 //! then `--define`, `--cflag` and `--ldflag`. Later scopes come later on the command line, so
 //! the command line wins over the environment, which wins over spy.toml.
 
-use std::collections::BTreeSet;
-
 use crate::error::{Error, Result};
 use crate::graph::{ProjectFlagWords, ProjectFlags};
 use crate::manifest::Project;
@@ -24,7 +22,6 @@ pub fn project_flags(
     args: &[FlagArg],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(ProjectFlags, Vec<String>)> {
-    let build_types: BTreeSet<&str> = db.iter().flat_map(|t| t.build_type_names()).collect();
     let mut scopes = Vec::new();
     for scope in project.map(|p| p.flags.as_slice()).unwrap_or_default() {
         if let Some(t) = &scope.target
@@ -32,13 +29,8 @@ pub fn project_flags(
         {
             return Err(db.unknown_target(&t.value).in_file(t.location.clone()));
         }
-        if let Some(b) = &scope.build_type
-            && !build_types.contains(b.value.as_str())
-        {
-            let known: Vec<&str> = build_types.iter().copied().collect();
-            return Err(Error::input(format!("no target has a build type `{}`", b.value))
-                .at(b.location.clone())
-                .help(format!("use one of {} (a descriptor's [build-types.NAME] adds one)", known.join(", "))));
+        if let Some(b) = &scope.build_type {
+            db.check_any_build_type(&b.value).map_err(|e| e.at(b.location.clone()))?;
         }
         let at = scope.target.as_ref().or(scope.build_type.as_ref()).map(|l| l.location.to_string());
         let mut cflags: Vec<String> = scope.defines.iter().map(|d| format!("-D{d}")).collect();

@@ -337,6 +337,25 @@ impl Db {
         self.toolchains.get(target).ok_or_else(|| self.unknown_target(target))
     }
 
+    /// Checks that some target has the build type `name` (what a module's or the project's
+    /// `[build-type.NAME]` table may be for); otherwise an error naming the valid ones and the
+    /// closest (attach the location with [`Error::at`]).
+    pub fn check_any_build_type(&self, name: &str) -> Result<()> {
+        let known: std::collections::BTreeSet<&str> = self.iter().flat_map(Toolchain::build_type_names).collect();
+        if known.contains(name) {
+            return Ok(());
+        }
+        let list: Vec<&str> = known.into_iter().collect();
+        Err(Error::input(format!(
+            "unknown build type `{name}`; valid build types: {}{}",
+            list.join(", "),
+            crate::suggest::did_you_mean(name, list.iter().copied())
+        ))
+        .help(format!(
+            "use one of those, or define it with a `[build-types.{name}]` table in the descriptors of the targets that have it"
+        )))
+    }
+
     /// The error for a target no descriptor defines (a usage error; attach the location with
     /// [`Error::in_file`] when a file names it).
     pub fn unknown_target(&self, target: &str) -> Error {
