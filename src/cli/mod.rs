@@ -105,7 +105,6 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Gen(args) => args.project.reads_env(),
         Command::Build(args) => args.project.reads_env(),
         Command::Clean(args) => args.reads_env(),
-        Command::Run(_) | Command::Test(_) | Command::TestOne(_) => true,
         Command::Graph(args) => args.project.reads_env(),
         _ => true,
     };
