@@ -61,11 +61,14 @@ fn build_with_make_counts_the_steps_and_builds_the_same_program() {
     let (code, out, err) = run(spygen().args(["build", "--backend", "make", "native-release"]).current_dir(dir.path()));
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("spygen: building with GNU make"), "{err}");
-    // Each step of the dry run's count, numbered as it runs: compile, compile, archive, link.
+    // Each step of the dry run's count, numbered as it runs: compile, compile, archive, then
+    // the module's manifest and the link (both ready once the archive is, in either order).
     let steps: Vec<&str> = out.lines().filter(|l| l.starts_with('[')).collect();
-    assert_eq!(steps.len(), 4, "{out}");
-    assert!(steps.iter().all(|l| l.contains("/4] ")), "{steps:?}");
-    assert!(steps.last().unwrap().starts_with("[4/4] LINK native/release/app"), "{steps:?}");
+    assert_eq!(steps.len(), 5, "{out}");
+    assert!(steps.iter().all(|l| l.contains("/5] ")), "{steps:?}");
+    assert!(steps.last().unwrap().starts_with("[5/5] "), "{steps:?}");
+    let step = |text: &str| steps.iter().any(|l| l.ends_with(text));
+    assert!(step("] LINK native/release/app") && step("] SPYMOD native/release/m.spymod.json"), "{steps:?}");
     assert_eq!(app(dir.path(), "release"), "42\n");
 }
 
