@@ -82,8 +82,7 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
     }
     planner.check_target_names()?;
     planner.check_include_dirs()?;
-    let manifest = project.manifest.is_some().then_some(project);
-    let (flags, notes) = project_flags::project_flags(db, manifest, &options.flag_args, &|k| options.env_var(k))?;
+    let (flags, notes) = project_flags::project_flags(db, Some(project), &options.flag_args, &|k| options.env_var(k))?;
     planner.project_flags = flags;
     planner.warnings.extend(notes);
     let configs = planner.configurations()?;
@@ -511,8 +510,8 @@ impl<'a> Planner<'a> {
         let mut out = Vec::new();
         for target in dedup(targets) {
             let toolchain = self.db.get(&target)?;
-            let project = self.project.manifest.is_some().then_some(self.project);
-            if let Some(l) = launcher::for_target(toolchain, project, &self.options.launchers) {
+            // A project without a manifest sets no launcher: it is asked all the same.
+            if let Some(l) = launcher::for_target(toolchain, Some(self.project), &self.options.launchers) {
                 let l = if self.options.skip_launcher_check { l } else { launcher::resolve(&target, l)? };
                 self.launchers.insert(target.clone(), l);
             }

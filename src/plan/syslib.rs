@@ -73,10 +73,9 @@ impl Cache {
         args: &[PathArg],
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Option<TargetPkgConfig> {
-        let project = project.manifest.is_some().then_some(project);
         self.targets
             .entry(toolchain.name.clone())
-            .or_insert_with(|| pkg_config::for_target(toolchain, project, args, env))
+            .or_insert_with(|| pkg_config::for_target(toolchain, Some(project), args, env))
             .clone()
     }
 

@@ -34,11 +34,10 @@ impl Planner<'_> {
         if !self.units.iter().any(|(_, u)| u.kind == crate::manifest::UnitKind::Test) {
             return Ok(());
         }
-        let project = self.project.manifest.is_some().then_some(self.project);
         for target in targets {
             let toolchain = self.db.get(target)?;
             let env = |k: &str| self.options.env_var(k);
-            let r = runner::for_target(toolchain, project, &self.options.runners, &env);
+            let r = runner::for_target(toolchain, Some(self.project), &self.options.runners, &env);
             self.runners.insert(target.clone(), r);
         }
         Ok(())
