@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod module_manifest;
 pub mod options;
 pub mod ownership;
+pub mod pack;
 pub mod paths;
 pub mod plan;
 pub mod runtime;

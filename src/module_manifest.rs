@@ -102,6 +102,24 @@ pub struct ModuleManifest {
     pub provenance: Provenance,
 }
 
+impl ModuleManifest {
+    /// Sets `cflags` and `ldflags` from the parts they are made of: the configuration's
+    /// compile flags, `-I` for each include dir and the system libraries' compile flags; the
+    /// configuration's link flags, the modules' own and the system libraries'.
+    pub fn derive_flags(&mut self) {
+        self.cflags = self.config_cflags.clone();
+        self.cflags.extend(self.include_dirs.iter().map(|d| format!("-I{d}")));
+        self.cflags.extend(self.system_libs.iter().flat_map(|l| l.cflags.iter().cloned()));
+        self.ldflags = self.config_ldflags.iter().chain(&self.module_ldflags).cloned().collect();
+        self.ldflags.extend(self.system_libs.iter().flat_map(|l| l.libs.iter().cloned()));
+    }
+
+    /// The manifest as spygen writes it: pretty JSON, one final newline.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+}
+
 /// What a module-manifest action is told: the module's own part ([`compose`] adds its
 /// dependencies').
 #[derive(Debug, Clone, Default)]
@@ -140,23 +158,31 @@ fn last_each(items: Vec<String>) -> Vec<String> {
 
 /// The sha256 of `path`, in hex.
 pub fn sha256(path: &Path) -> Result<String> {
-    use sha2::{Digest, Sha256};
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    Ok(sha256_bytes(&bytes))
 }
 
 /// Reads a manifest spygen wrote.
 pub fn read(path: &Path) -> Result<ModuleManifest> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-    let m: ModuleManifest = serde_json::from_str(&text).map_err(|e| {
-        Error::input(format!("{} is not a module manifest spygen wrote: {e}", path.display()))
-            .help("remove it; the build writes it again")
-    })?;
+    parse(&text, &path.display().to_string()).map_err(|e| e.help("remove it; the build writes it again"))
+}
+
+/// Parses a manifest's `text`, read from `origin` (a path, or a member of a pack).
+pub fn parse(text: &str, origin: &str) -> Result<ModuleManifest> {
+    let m: ModuleManifest = serde_json::from_str(text)
+        .map_err(|e| Error::input(format!("{origin} is not a module manifest spygen wrote: {e}")))?;
     if m.schema != SCHEMA {
-        return Err(Error::input(format!("{} has schema `{}`, not `{SCHEMA}`", path.display(), m.schema))
+        return Err(Error::input(format!("{origin} has schema `{}`, not `{SCHEMA}`", m.schema))
             .help("rebuild it with this spygen"));
     }
     Ok(m)
+}
+
+/// The sha256 of `bytes`, in hex.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The whole manifest of `own`: its dependencies' manifests composed in, its own files hashed.
@@ -177,11 +203,7 @@ pub fn compose(own: &OwnPart) -> Result<ModuleManifest> {
             m.system_libs.push(lib.clone());
         }
     }
-    m.cflags = m.config_cflags.clone();
-    m.cflags.extend(m.include_dirs.iter().map(|d| format!("-I{d}")));
-    m.cflags.extend(m.system_libs.iter().flat_map(|l| l.cflags.iter().cloned()));
-    m.ldflags = m.config_ldflags.iter().chain(&m.module_ldflags).cloned().collect();
-    m.ldflags.extend(m.system_libs.iter().flat_map(|l| l.libs.iter().cloned()));
+    m.derive_flags();
     m.files = BTreeMap::new();
     for d in &deps {
         m.files.extend(d.files.clone());
@@ -196,8 +218,7 @@ pub fn compose(own: &OwnPart) -> Result<ModuleManifest> {
 
 /// Writes `m` to `path` (atomically, only when it changed).
 pub fn write(m: &ModuleManifest, path: &Path) -> Result<()> {
-    let text = serde_json::to_string_pretty(m).unwrap_or_default() + "\n";
-    crate::fsutil::write_if_changed(path, text.as_bytes())?;
+    crate::fsutil::write_if_changed(path, m.to_json().as_bytes())?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod clean_cmd;
 mod flags;
 mod gen_cmd;
 mod graph_cmd;
+mod pack_cmd;
 mod project_args;
 mod run_cmd;
 mod spymod_cmd;
@@ -56,6 +57,9 @@ enum Command {
     /// Write one module's resolved manifest (what the build files' module-manifest actions run).
     #[command(hide = true)]
     Spymod(spymod_cmd::SpymodArgs),
+    /// Build one module and write it, with its manifests, into a pack another project links
+    /// prebuilt (--inspect: list a pack and verify it).
+    Pack(pack_cmd::PackArgs),
     /// Print the build graph: Graphviz dot, JSON for tools, or compile_commands.json.
     Graph(graph_cmd::GraphArgs),
     /// Link archives into a wasi reactor through a content-addressed cache (--list, --gc).
@@ -124,6 +128,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Test(args) => return test_cmd::run(args, &load_db()?, toolchain_dir),
         Command::TestOne(args) => return test_cmd::run_one(args),
         Command::Spymod(args) => spymod_cmd::run(args),
+        Command::Pack(args) => return pack_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Graph(args) => graph_cmd::run(args, &load_db()?, toolchain_dir),
         Command::Bundle(args) => bundle_cmd::run(args, &load_db()?),
         Command::Completions { shell } => {

@@ -241,6 +241,9 @@ pub struct Unit {
     pub output: Option<Located<String>>,
     /// Its arguments and timeout, when it is a test.
     pub test: Option<TestSettings>,
+    /// Built elsewhere and packed (`spygen pack`): a module named by its pack, linked as it
+    /// was built, compiled nowhere (modules only).
+    pub prebuilt: Option<std::sync::Arc<crate::pack::Prebuilt>>,
 }
 
 /// Where a system library is declared in its module: which configurations need it.
@@ -270,7 +273,8 @@ impl Unit {
 
     /// Whether it declares a system library anywhere.
     pub fn has_system_libs(&self) -> bool {
-        !self.system_libs.is_empty()
+        self.prebuilt.as_ref().is_some_and(|p| p.has_system_libs())
+            || !self.system_libs.is_empty()
             || self.per_target.values().chain(self.per_build_type.values()).any(|(s, _)| !s.system_libs.is_empty())
     }
 }
@@ -346,6 +350,7 @@ impl UnitSpec {
             foreign_make,
             output,
             test,
+            prebuilt: None,
             name,
             kind,
             dir: dir.to_path_buf(),

@@ -80,7 +80,8 @@ impl Planner<'_> {
     pub(super) fn regeneration(&mut self) -> Result<Vec<(PathBuf, Option<Stamp>)>> {
         let manifests = self.project.manifest.iter().chain(&self.units.manifests).map(|m| (m.path.clone(), m.stamp));
         let descriptors = self.db.user_files.iter().map(|(p, s)| (paths::absolute(p, &paths::current_dir()), *s));
-        let manifests: Vec<_> = manifests.chain(descriptors).collect();
+        let packs = self.units.packs.iter().cloned();
+        let manifests: Vec<_> = manifests.chain(descriptors).chain(packs).collect();
         self.add_inputs(manifests);
         let inputs = std::mem::take(&mut self.inputs);
         let mut action = Action::new(ActionKind::Regenerate);

@@ -148,14 +148,14 @@ impl Planner<'_> {
         &mut self,
         ctx: &UnitConfig,
         closure: &[UnitId],
-        archives: &HashMap<UnitId, FileId>,
+        archives: &HashMap<UnitId, FileList>,
     ) -> Result<FileId> {
         let unit = &self.units[ctx.unit];
         reactor_flags(unit, ctx.toolchain)?;
         let runtime = self.units.runtime().filter(|rt| closure.contains(rt));
         let order: Vec<UnitId> =
             runtime.into_iter().chain(closure.iter().copied().filter(|&d| Some(d) != runtime)).collect();
-        let inputs: Vec<FileId> = order.iter().filter_map(|d| archives.get(d).copied()).collect();
+        let inputs: Vec<FileId> = order.iter().filter_map(|d| archives.get(d)).flatten().copied().collect();
         let (stem, suffix) = self.program_output(ctx, unit);
         let out = self.graph.file(&format!("{stem}{suffix}"));
         let mut args = vec![
@@ -187,7 +187,7 @@ impl Planner<'_> {
         ctx: &UnitConfig,
         objects: Vec<FileId>,
         closure: &[UnitId],
-        archives: &HashMap<UnitId, FileId>,
+        archives: &HashMap<UnitId, FileList>,
         cc: ToolId,
         base: FlagSetId,
     ) -> Result<FileId> {
@@ -201,6 +201,12 @@ impl Planner<'_> {
         for &d in closure {
             for s in Self::settings(&self.units[d], ctx.config) {
                 words.extend(s.ldflags.iter().cloned());
+            }
+            // A pack's own link flags, and its dependencies', as packed for this configuration.
+            if let Some((_, m)) =
+                self.units[d].prebuilt.as_ref().and_then(|p| p.config(&ctx.config.target, &ctx.config.build_type))
+            {
+                words.extend(m.module_ldflags.iter().cloned());
             }
         }
         words.extend(self.system_lib_flags(ctx, closure.iter().copied()).libs);
@@ -233,7 +239,7 @@ impl Planner<'_> {
         action.tool = Some(cc);
         action.flags = Some(ldflags);
         action.inputs = objects.into();
-        action.inputs.extend(closure.iter().filter_map(|d| archives.get(d).copied()));
+        action.inputs.extend(closure.iter().filter_map(|d| archives.get(d)).flatten().copied());
         action.outputs.push(out);
         for side in &toolchain.link.side_outputs {
             if *side != suffix {

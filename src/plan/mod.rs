@@ -5,6 +5,7 @@ mod aliases;
 mod closure;
 mod link;
 mod module_manifest;
+mod prebuilt;
 pub mod project_flags;
 mod sources;
 mod syslib;
@@ -69,7 +70,7 @@ pub fn no_project_error(dir: &Path, and_parents: bool) -> Error {
 
 /// Plans `project` (read by [`load_project`]) for the wanted configurations.
 pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
-    let units = Units::load(project)?;
+    let units = Units::load(project, &build_dir(options, project).join(crate::pack::CACHE_DIR))?;
     let mut planner = Planner::new(db, options, project, &units);
     if units.all().is_empty() {
         let manifest = project
@@ -261,19 +262,38 @@ impl<'a> Planner<'a> {
         let cc = self.tool(toolchain, ToolRole::Compiler);
         let ar = self.tool(toolchain, ToolRole::Archiver);
         self.launcher_tool(toolchain);
-        let mut archives: HashMap<UnitId, FileId> = HashMap::new();
+        let mut archives: HashMap<UnitId, FileList> = HashMap::new();
         let mut manifests: HashMap<UnitId, FileId> = HashMap::new();
+        // Units left out of this configuration: a pack without it, and what depends on one.
+        let mut left_out: HashSet<UnitId> = HashSet::new();
         for &u in self.units.topo() {
             let unit = &self.units[u];
             if !inputs.effective[u.index()].contains(&config.target) {
                 continue;
             }
+            if self.units.deps(u).iter().any(|d| left_out.contains(&d.unit)) {
+                left_out.insert(u);
+                continue;
+            }
             let object_prefix = format!("{}/obj/{}/", config.dir(), unit.name);
             let ctx = UnitConfig { unit: u, config: &config, config_id, toolchain, object_prefix };
             let sources = &inputs.sources[u.index()];
+            if let Some(prebuilt) = &unit.prebuilt {
+                match self.prebuilt(&ctx, prebuilt)? {
+                    Some((files, manifest)) => {
+                        archives.insert(u, files);
+                        manifests.insert(u, manifest);
+                        outputs[u.index()].push((config_id, manifest));
+                    }
+                    None => {
+                        left_out.insert(u);
+                    }
+                }
+                continue;
+            }
             if let Some(foreign) = &unit.foreign_make {
                 let out = self.foreign_make(&ctx, foreign, sources)?;
-                archives.insert(u, out);
+                archives.insert(u, FileList::from_slice(&[out]));
                 outputs[u.index()].push((config_id, out));
                 let manifest = self.module_manifest(&ctx, out, &manifests)?;
                 manifests.insert(u, manifest);
@@ -291,7 +311,7 @@ impl<'a> Planner<'a> {
                 UnitKind::Module if objects.is_empty() => continue,
                 UnitKind::Module => {
                     let out = self.archive(&ctx, objects, ar)?;
-                    archives.insert(u, out);
+                    archives.insert(u, FileList::from_slice(&[out]));
                     let manifest = self.module_manifest(&ctx, out, &manifests)?;
                     manifests.insert(u, manifest);
                     outputs[u.index()].push((config_id, manifest));
@@ -580,6 +600,8 @@ impl<'a> Planner<'a> {
                 .collect();
             let without = self.targets_without_system_libs(u, &wanted)?;
             supported.retain(|t| !without.contains(t));
+            let unpacked = self.pack_targets(u, &wanted);
+            supported.retain(|t| !unpacked.contains(t));
             eff[u.index()] = match &unit.targets {
                 None => supported,
                 Some(list) => {

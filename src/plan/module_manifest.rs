@@ -108,7 +108,7 @@ impl Planner<'_> {
 
     /// The package `ctx`'s compiler comes from, with its version when it can be asked (once
     /// per target; the answer is remembered in the tool cache).
-    fn package_version(&mut self, ctx: &UnitConfig) -> Option<(String, Option<String>)> {
+    pub(super) fn package_version(&mut self, ctx: &UnitConfig) -> Option<(String, Option<String>)> {
         let toolchain = ctx.toolchain;
         let package = toolchain.compiler.package.as_ref()?;
         if let Some(known) = self.package_versions.get(&toolchain.name) {

@@ -237,6 +237,17 @@ impl Planner<'_> {
     /// where its flags came from (those its target cannot have are left out); each one's
     /// origin is recorded for the graph.
     pub(super) fn unit_system_libs(&mut self, ctx: &UnitConfig, u: UnitId) -> Vec<crate::module_manifest::SystemLib> {
+        // A pack's, as resolved where it was built: the library it was built against.
+        if let Some(p) = &self.units[u].prebuilt {
+            let Some((_, m)) = p.config(&ctx.config.target, &ctx.config.build_type) else { return Vec::new() };
+            for lib in &m.system_libs {
+                let key = (ctx.config.target.clone(), lib.package.clone());
+                let origin = format!("{} (packed in {})", lib.origin, p.pack.display());
+                let flags = LibFlags { cflags: lib.cflags.clone(), libs: lib.libs.clone() };
+                self.system_lib_uses.entry(key).or_insert((origin, flags));
+            }
+            return m.system_libs.clone();
+        }
         let mut out = Vec::new();
         for (lib, scope) in self.units[u].system_libs_for(&ctx.config.target, &ctx.config.build_type) {
             let answer = self.system_lib(lib, ctx.toolchain);

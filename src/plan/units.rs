@@ -2,7 +2,7 @@
 //! and the programs, with their dependency edges, cycle check and topological order.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Location, Result};
 use crate::manifest::{self, ModuleRef, Project, Unit};
@@ -37,6 +37,8 @@ pub struct Units {
     deps: Vec<Vec<Dep>>,
     /// Module manifests read (inputs of the build files).
     pub manifests: Vec<SourceFile>,
+    /// Packs read (inputs of the build files too), each with its stamp from before it was read.
+    pub packs: Vec<(PathBuf, Option<crate::fsutil::Stamp>)>,
     /// The runtime module, if the project names one.
     runtime: Option<UnitId>,
     /// Every unit, dependencies before dependents.
@@ -87,9 +89,14 @@ impl Units {
         self.runtime
     }
 
-    /// Loads every module reachable from `project` and checks the dependency graph.
-    pub fn load(project: &Project) -> Result<Units> {
-        let mut loader = Loader { prefetched: prefetch(&project.extra_vm_modules), ..Loader::default() };
+    /// Loads every module reachable from `project` and checks the dependency graph; a module
+    /// named by its pack is unpacked into `pack_cache` (see [`crate::pack`]).
+    pub fn load(project: &Project, pack_cache: &Path) -> Result<Units> {
+        let mut loader = Loader {
+            prefetched: prefetch(&project.extra_vm_modules),
+            pack_cache: pack_cache.to_path_buf(),
+            ..Loader::default()
+        };
         let runtime = match &project.runtime {
             Some(r) => Some(loader.module(r)?),
             None => None,
@@ -117,7 +124,14 @@ impl Units {
         loader.check_names()?;
         let topo = loader.topo_order()?.into_iter().map(|u| UnitId(u as u32)).collect();
         let runtime = runtime.map(|r| UnitId(r as u32));
-        Ok(Units { units: loader.units, deps: loader.deps, manifests: loader.manifests, runtime, topo })
+        Ok(Units {
+            units: loader.units,
+            deps: loader.deps,
+            manifests: loader.manifests,
+            packs: loader.packs,
+            runtime,
+            topo,
+        })
     }
 }
 
@@ -147,6 +161,9 @@ struct Loader {
     units: Vec<Unit>,
     deps: Vec<Vec<Dep>>,
     manifests: Vec<SourceFile>,
+    packs: Vec<(PathBuf, Option<crate::fsutil::Stamp>)>,
+    /// Where packs are unpacked.
+    pack_cache: PathBuf,
     by_dir: HashMap<PathBuf, usize>,
 }
 
@@ -181,8 +198,23 @@ impl Loader {
         Ok(root)
     }
 
-    /// Reads one module's manifest and adds it, without its dependencies.
+    /// Reads one module's manifest and adds it, without its dependencies; a file is a pack,
+    /// unpacked (once) and added with everything it holds.
     fn load(&mut self, r: &ModuleRef) -> Result<usize> {
+        if r.dir.is_file() {
+            let located = |e: Error| match &r.from {
+                Some(at) => e.at(at.clone()),
+                None => e,
+            };
+            let stamp = crate::fsutil::stamp(&r.dir);
+            let prebuilt = crate::pack::unpack(&r.dir, &self.pack_cache).map_err(located)?;
+            let idx = self.units.len();
+            self.by_dir.insert(r.dir.clone(), idx);
+            self.units.push(crate::pack::unit(prebuilt, r.from.as_ref()));
+            self.deps.push(Vec::new());
+            self.packs.push((r.dir.clone(), stamp));
+            return Ok(idx);
+        }
         let (unit, source) = match self.prefetched.remove(&r.dir) {
             Some(Ok(read)) => read,
             // An error names where the module is written: read again from this reference (the
@@ -209,11 +241,16 @@ impl Loader {
         for (i, u) in self.units.iter().enumerate() {
             if let Some(&first) = seen.get(u.name.as_str()) {
                 let other = &self.units[first];
+                // A pack is named by its file: two packs of one module are told apart by it.
+                let describe = |u: &Unit| match &u.prebuilt {
+                    Some(p) => format!("{} packed in {}", u.kind.as_str(), p.pack.display()),
+                    None => u.kind.as_str().to_string(),
+                };
                 return Err(Error::input(format!(
                     "two units are named `{}`: this {} and the {} at {}",
                     u.name,
-                    u.kind.as_str(),
-                    other.kind.as_str(),
+                    describe(u),
+                    describe(other),
                     other.location
                 ))
                 .at(u.location.clone())

@@ -84,6 +84,11 @@ pub struct PackageSpec {
     /// How to install a version meeting a requirement: `{requirement}` is the requirement as
     /// written (`pip install 'ziglang{requirement}'`).
     pub install: String,
+    /// Whether archives built by one version of the package link safely with another's (a C
+    /// compiler's ABI is the platform's): a pack built with another version is then a warning,
+    /// not an error.
+    #[serde(default)]
+    pub abi_stable: bool,
 }
 
 /// One way of running a tool.
