@@ -57,6 +57,12 @@ pub struct Provenance {
     pub manifest: String,
     /// Its sha256 when the build files were generated from it.
     pub manifest_sha256: String,
+    /// The project's manifest (`spy.toml`) it was built in, absolute, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// Its sha256 when the build files were generated from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_sha256: Option<String>,
 }
 
 /// One module's resolved manifest in one configuration.

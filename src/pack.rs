@@ -314,8 +314,16 @@ fn open_bytes(bytes: &[u8], path: &Path) -> Result<Opened> {
     let names: Vec<String> = members.keys().cloned().collect();
     for name in &names {
         let mut file = zip.by_name(name).map_err(|e| bad(format!("member `{name}` cannot be read: {e}")))?;
-        let mut content = Vec::with_capacity(file.size().min(MAX_UNPACKED) as usize);
-        file.read_to_end(&mut content).map_err(|e| bad(format!("member `{name}` is damaged: {e}")))?;
+        let size = file.size();
+        let mut content = Vec::with_capacity(size.min(MAX_UNPACKED) as usize);
+        // No more than its recorded size (which the total above bounds), whatever it inflates to.
+        (&mut file)
+            .take(size + 1)
+            .read_to_end(&mut content)
+            .map_err(|e| bad(format!("member `{name}` is damaged: {e}")))?;
+        if content.len() as u64 != size {
+            return Err(bad(format!("member `{name}` is damaged: it holds more than its recorded {size} bytes")));
+        }
         members.insert(name.clone(), content);
     }
     let index_bytes = members.remove(INDEX).ok_or_else(|| bad(format!("it holds no {INDEX}")))?;
@@ -351,6 +359,12 @@ fn open_bytes(bytes: &[u8], path: &Path) -> Result<Opened> {
             return Err(bad(format!(
                 "member `{}` describes {} for {}/{}",
                 c.manifest, m.module, m.target, m.build_type
+            )));
+        }
+        if m.toolchain != c.toolchain {
+            return Err(bad(format!(
+                "member `{}` records another compiler than its index does for {}/{}",
+                c.manifest, c.target, c.build_type
             )));
         }
         for (file, hash) in &m.files {

@@ -188,9 +188,8 @@ fn inspect(file: &Path) -> Result<i32> {
         };
         let libs: Vec<&str> = m.system_libs.iter().map(|l| l.package.as_str()).collect();
         out.push_str(&format!(
-            "  {}/{}  {compiler}  {} archive(s), {} public header(s){}\n",
-            c.target,
-            c.build_type,
+            "  {:<20} {compiler}  {} archive(s), {} public header(s){}\n",
+            format!("{}-{}", c.target, c.build_type),
             m.archives.len(),
             m.public_headers.len(),
             if libs.is_empty() { String::new() } else { format!(", system libraries: {}", libs.join(" ")) }

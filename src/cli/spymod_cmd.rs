@@ -12,24 +12,34 @@ use crate::module_manifest::{ModuleManifest, OwnPart, Provenance, SystemLib, Too
 /// Options of `spygen spymod`: the module's own part of its manifest.
 #[derive(Debug, Args)]
 pub struct SpymodArgs {
+    /// A packed module's manifest (unpacked into the build directory): copied as it is, the
+    /// manifest of a module that is not built here.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["module", "manifest", "archive", "deps"])]
+    packed: Option<PathBuf>,
     /// The module's name.
-    #[arg(long)]
-    module: String,
+    #[arg(long, required_unless_present = "packed")]
+    module: Option<String>,
     /// The target.
-    #[arg(long)]
-    target: String,
+    #[arg(long, required_unless_present = "packed")]
+    target: Option<String>,
     /// The build type.
-    #[arg(long)]
-    build_type: String,
+    #[arg(long, required_unless_present = "packed")]
+    build_type: Option<String>,
     /// The module's spygen.toml (relative to the current directory, the build directory).
+    #[arg(long, value_name = "FILE", required_unless_present = "packed")]
+    manifest: Option<PathBuf>,
+    /// Its sha256, as the generation read it.
+    #[arg(long, value_name = "HEX", default_value = "")]
+    manifest_sha256: String,
+    /// The project's spy.toml it is built in (relative to the build directory).
     #[arg(long, value_name = "FILE")]
-    manifest: PathBuf,
+    project_manifest: Option<PathBuf>,
     /// Its sha256, as the generation read it.
     #[arg(long, value_name = "HEX")]
-    manifest_sha256: String,
+    project_manifest_sha256: Option<String>,
     /// The module's archive (relative to the current directory, the build directory).
-    #[arg(long, value_name = "FILE")]
-    archive: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "packed")]
+    archive: Option<PathBuf>,
     /// The compiler's command, after `--`.
     #[arg(last = true, value_name = "COMPILER")]
     compiler: Vec<String>,
@@ -72,6 +82,16 @@ pub struct SpymodArgs {
 }
 
 pub fn run(args: &SpymodArgs) -> Result<()> {
+    if let Some(packed) = &args.packed {
+        let manifest = crate::module_manifest::read(packed)?;
+        return crate::module_manifest::write(&manifest, &args.output);
+    }
+    let missing = || Error::usage("name the module's --module, --target, --build-type, --manifest and --archive");
+    let (Some(module), Some(target), Some(build_type), Some(manifest), Some(archive)) =
+        (&args.module, &args.target, &args.build_type, &args.manifest, &args.archive)
+    else {
+        return Err(missing());
+    };
     let cwd = crate::paths::current_dir();
     // Absolute in the manifest: a consumer reads it from anywhere.
     let abs = |p: &PathBuf| crate::paths::to_slash(&crate::paths::normalize(&crate::paths::absolute(p, &cwd)));
@@ -87,9 +107,9 @@ pub fn run(args: &SpymodArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let own = OwnPart {
         manifest: ModuleManifest {
-            module: args.module.clone(),
-            target: args.target.clone(),
-            build_type: args.build_type.clone(),
+            module: module.clone(),
+            target: target.clone(),
+            build_type: build_type.clone(),
             toolchain: ToolchainId {
                 compiler: args.compiler.clone(),
                 package: args.package.clone(),
@@ -103,13 +123,15 @@ pub fn run(args: &SpymodArgs) -> Result<()> {
             config_cflags: args.cflags.clone(),
             config_ldflags: args.ldflags.clone(),
             provenance: Provenance {
-                manifest: abs(&args.manifest),
+                manifest: abs(manifest),
                 manifest_sha256: args.manifest_sha256.clone(),
+                project: args.project_manifest.as_ref().map(abs),
+                project_sha256: args.project_manifest_sha256.clone(),
                 ..Provenance::default()
             },
             ..ModuleManifest::default()
         },
-        archive: crate::paths::normalize(&crate::paths::absolute(&args.archive, &cwd)),
+        archive: crate::paths::normalize(&crate::paths::absolute(archive, &cwd)),
         deps: args.deps.clone(),
     };
     let manifest = crate::module_manifest::compose(&own)?;

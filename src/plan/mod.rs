@@ -175,8 +175,9 @@ struct Planner<'a> {
     project_flags: crate::graph::ProjectFlags,
     /// Each system library's flags for each target, and where they came from.
     system_lib_uses: BTreeMap<(String, String), (String, syslib::LibFlags)>,
-    /// The targets units are left out of for a system library missing there, with why.
-    left_out: HashMap<(UnitId, String), String>,
+    /// The targets units are left out of (a system library missing there, a pack without
+    /// them), with why and what provides it.
+    left_out: HashMap<(UnitId, String), LeftOut>,
     /// Whether any unit declares a system library (else no closure is walked for them).
     any_system_libs: bool,
     /// Each target's compiler package version, asked once.
@@ -197,6 +198,13 @@ struct Planner<'a> {
     includes: Vec<Includes>,
     /// Source patterns, each compiled once.
     patterns: crate::manifest::glob::PatternCache,
+}
+
+/// Why a unit is left out of a target, and what would bring it in.
+#[derive(Debug, Clone)]
+struct LeftOut {
+    why: String,
+    fix: String,
 }
 
 impl<'a> Planner<'a> {
@@ -615,11 +623,9 @@ impl<'a> Planner<'a> {
                                 .map(|d| &self.units[d.unit]);
                             let dep_name = dep.map_or("?", |d| d.name.as_str());
                             let reason = self.why_left_out(u, &t.value, &eff);
-                            let why = reason.as_ref().map(|w| format!(" ({w})")).unwrap_or_default();
+                            let why = reason.as_ref().map(|w| format!(" ({})", w.why)).unwrap_or_default();
                             let fix = match reason {
-                                Some(_) => {
-                                    format!("provide the system library `{dep_name}` needs there (as said above)")
-                                }
+                                Some(w) => w.fix,
                                 None => format!("add it to `{dep_name}`"),
                             };
                             return Err(Error::input(format!(
@@ -640,9 +646,9 @@ impl<'a> Planner<'a> {
         Ok(eff)
     }
 
-    /// Why `u`, or a module it depends on, is left out of `target` for a missing system
-    /// library, when that is the reason (`eff`: the targets decided so far).
-    fn why_left_out(&self, u: UnitId, target: &str, eff: &[BTreeSet<String>]) -> Option<String> {
+    /// Why `u`, or a module it depends on, is left out of `target`, when that is for a
+    /// missing system library or a pack without it (`eff`: the targets decided so far).
+    fn why_left_out(&self, u: UnitId, target: &str, eff: &[BTreeSet<String>]) -> Option<LeftOut> {
         if let Some(why) = self.left_out.get(&(u, target.to_string())) {
             return Some(why.clone());
         }

@@ -72,11 +72,21 @@ impl Planner<'_> {
         Ok(out)
     }
 
-    /// The arguments every module manifest of `ctx`'s configuration shares: the compiler's
-    /// package and version, the configuration's compile and link flags (made once).
+    /// The arguments every module manifest of `ctx`'s configuration shares: the project's
+    /// manifest and its hash, the compiler's package and version, the configuration's compile and link flags (made once).
     fn manifest_config_args(&mut self, ctx: &UnitConfig) -> &[String] {
         if !self.manifest_config_args.contains_key(&ctx.config_id) {
             let mut args = Vec::new();
+            // The project the module was built in (spy.toml), for the manifest's provenance.
+            if let Some(m) = &self.project.manifest {
+                let path = crate::paths::to_slash(&crate::paths::relative(
+                    &crate::paths::absolute(&m.path, &self.project.root),
+                    &self.build_dir,
+                ));
+                args.push(format!("--project-manifest={path}"));
+                let sha256 = crate::module_manifest::sha256_bytes(m.text.as_bytes());
+                args.push(format!("--project-manifest-sha256={sha256}"));
+            }
             if let Some((package, version)) = self.package_version(ctx) {
                 args.extend(["--package".to_string(), package]);
                 args.extend(version.map(|v| format!("--package-version={v}")));

@@ -7,13 +7,14 @@ use std::path::Path;
 
 use super::{Planner, UnitConfig, UnitId};
 use crate::error::{Error, Result};
-use crate::graph::{FileId, FileList};
-use crate::module_manifest::ModuleManifest;
+use crate::graph::{ActionKind, FileId, FileList, ToolRole};
+use crate::module_manifest::{self, ModuleManifest};
 use crate::pack::Prebuilt;
 
 impl Planner<'_> {
     /// The archives (in link order) and the manifest of packed module `ctx.unit` in `ctx`'s
-    /// configuration; `None`, with a warning, when the pack holds the target but not this
+    /// configuration (the packed one, copied next to the configuration's outputs by an action
+    /// added here); `None`, with a warning, when the pack holds the target but not this
     /// build type (a target it lacks is left out before: [`Planner::pack_targets`]).
     pub(super) fn prebuilt(&mut self, ctx: &UnitConfig, p: &Prebuilt) -> Result<Option<(FileList, FileId)>> {
         let name = &self.units[ctx.unit].name;
@@ -25,13 +26,15 @@ impl Planner<'_> {
                 .filter(|c| c.target == ctx.config.target)
                 .map(|c| c.build_type.as_str())
                 .collect();
+            let unit = &self.units[ctx.unit];
             self.warnings.push(format!(
-                "{}: the pack of `{name}` holds {} {} but not {}: `{name}` and what depends on it are left out of {} (pack it with --build-type {})",
+                "{}: module `{name}` and what depends on it are left out of `{}`: the pack {} holds {} {} of `{name}` but not {}; to provide it: pack `{name}` with --build-type {} too",
+                unit.location,
+                ctx.config.name(),
                 p.pack.display(),
                 ctx.config.target,
                 packed.join(", "),
                 ctx.config.build_type,
-                ctx.config.name(),
                 ctx.config.build_type
             ));
             return Ok(None);
@@ -46,7 +49,17 @@ impl Planner<'_> {
             })
             .collect();
         let rel = self.rel(manifest_path);
-        Ok(Some((files, self.graph.file(&rel))))
+        let packed = self.graph.file(&rel);
+        // Copied next to the configuration's outputs, where every module's manifest is: what
+        // reads `<build>/<t>/<b>/<module>.spymod.json` (SPy's build_info()) finds it there.
+        let out = self.graph.file(&format!("{}/{}", ctx.config.dir(), module_manifest::file_name(name)));
+        let mut action = self.unit_action(ActionKind::ModuleManifest, ctx);
+        action.tool = self.graph.find_tool(&ctx.toolchain.name, ToolRole::Compiler);
+        action.args = vec!["--packed".to_string(), rel];
+        action.implicit = FileList::from_slice(&[packed]);
+        action.outputs.push(out);
+        self.graph.add_action(action)?;
+        Ok(Some((files, out)))
     }
 
     /// The targets of `wanted` packed module `u` has no build for, each with a warning: it and
@@ -56,12 +69,13 @@ impl Planner<'_> {
         let Some(p) = &unit.prebuilt else { return BTreeSet::new() };
         let missing: BTreeSet<String> = wanted.iter().filter(|t| !p.has_target(t)).cloned().collect();
         for t in &missing {
-            let why = format!("its pack {} holds no {t} build", p.pack.display());
+            let why = format!("the pack {} holds no {t} build of `{}`", p.pack.display(), unit.name);
+            let fix = format!("pack `{}` with --target {t} too", unit.name);
             self.warnings.push(format!(
-                "{why}: `{}` and what depends on it are left out of {t} (pack it with --target {t})",
-                unit.name
+                "{}: module `{}` and what depends on it are left out of `{t}`: {why}; to provide it: {fix}",
+                unit.location, unit.name
             ));
-            self.left_out.insert((u, t.clone()), why);
+            self.left_out.insert((u, t.clone()), super::LeftOut { why, fix });
         }
         missing
     }

@@ -319,7 +319,8 @@ impl Planner<'_> {
                     "`{}` needs the system library `{}`, which is not found for {target}: {help}",
                     unit.name, lib.pkg_config
                 );
-                self.left_out.insert((u, target.clone()), reason);
+                let fix = format!("provide the system library `{}` for {target} (as said above)", lib.pkg_config);
+                self.left_out.insert((u, target.clone()), super::LeftOut { why: reason, fix });
                 out.insert(target.clone());
                 break;
             }
