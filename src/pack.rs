@@ -275,6 +275,13 @@ pub struct Opened {
     pub manifests: Vec<ModuleManifest>,
 }
 
+/// Whether the file at `path` starts as a zip archive does, as a pack must: what tells a pack
+/// from another file named where a module is (its spygen.toml, say).
+pub fn looks_like_pack(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == *b"PK\x03\x04"
+}
+
 /// Reads the pack at `path` and verifies all of it (see the module doc); an error says which
 /// member is wrong and how.
 pub fn open(path: &Path) -> Result<Opened> {

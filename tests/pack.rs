@@ -385,3 +385,20 @@ fn replacing_the_pack_regenerates_with_the_new_one() {
     assert!(out.contains("crc32 hello 3610a686"), "{out}");
     assert_eq!(unpacked(&project.join("build")).len(), 2, "each content unpacked once");
 }
+
+#[test]
+fn naming_a_modules_spygen_toml_instead_of_its_directory_says_which_directory_to_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_files(
+        tmp.path(),
+        &[
+            ("m/spygen.toml", "name = \"m\"\nsources = [\"m.c\"]\n"),
+            ("m/m.c", "int m(void) { return 1; }\n"),
+            ("p/spy.toml", "extra-vm-modules = [\"../m/spygen.toml\"]\n"),
+        ],
+    );
+    let (code, _, err) = run(spygen().arg("gen").arg(tmp.path().join("p")));
+    assert_ne!(code, 0);
+    assert!(err.contains("spy.toml:1:") && err.contains("is a file, neither a module directory nor a pack"), "{err}");
+    assert!(err.contains(&format!("name the module's directory: {}", tmp.path().join("m").display())), "{err}");
+}

@@ -206,6 +206,18 @@ impl Loader {
                 Some(at) => e.at(at.clone()),
                 None => e,
             };
+            if !crate::pack::looks_like_pack(&r.dir) {
+                let manifest = r.dir.file_name().is_some_and(|n| n == manifest::MODULE_MANIFEST);
+                return Err(located(Error::input(format!(
+                    "{} is a file, neither a module directory nor a pack",
+                    r.dir.display()
+                )))
+                .help(match (manifest, r.dir.parent()) {
+                    (true, Some(dir)) => format!("name the module's directory: {}", dir.display()),
+                    _ => "name the directory holding the module's spygen.toml, or a pack `spygen pack` wrote (.spymod)"
+                        .to_string(),
+                }));
+            }
             let stamp = crate::fsutil::stamp(&r.dir);
             let prebuilt = crate::pack::unpack(&r.dir, &self.pack_cache).map_err(located)?;
             let idx = self.units.len();
