@@ -336,15 +336,22 @@ fn two_packs_of_one_module_are_the_duplicate_module_error_naming_both() {
     }
 }
 
-#[test]
-fn a_pack_built_by_another_zig_is_an_error_naming_both_versions() {
-    let Some(fx) = fixture() else { return };
+/// Generates a consumer of the fixture's pack as if `target`'s configurations had been built by
+/// compiler version `version`; returns the exit code and stderr.
+fn gen_with_packed_compiler_version(fx: &Fixture, target: &str, version: &str) -> (i32, String) {
     let tmp = tempfile::tempdir().unwrap();
-    let other = tmp.path().join("other-zig.spymod");
-    with_compiler_version(&fx.pack, &other, "wasi", "0.11.0");
+    let other = tmp.path().join("other-compiler.spymod");
+    with_compiler_version(&fx.pack, &other, target, version);
     run_ok(spygen().args(["pack", "--inspect"]).arg(&other));
     let project = consumer(fx, &tmp.path().join("p"), &[&other]);
     let (code, _, err) = run(spygen().arg("gen").arg(&project));
+    (code, err)
+}
+
+#[test]
+fn a_pack_built_by_another_zig_is_an_error_naming_both_versions() {
+    let Some(fx) = fixture() else { return };
+    let (code, err) = gen_with_packed_compiler_version(fx, "wasi", "0.11.0");
     assert_ne!(code, 0);
     assert!(
         err.contains("was built for wasi-debug with zig 0.11.0, but this project compiles wasi-debug with zig "),
@@ -356,11 +363,7 @@ fn a_pack_built_by_another_zig_is_an_error_naming_both_versions() {
 #[test]
 fn a_pack_built_by_another_gcc_is_a_warning_as_the_native_descriptor_declares_its_archives_stable() {
     let Some(fx) = fixture() else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let other = tmp.path().join("other-cc.spymod");
-    with_compiler_version(&fx.pack, &other, "native", "1.0.0");
-    let project = consumer(fx, &tmp.path().join("p"), &[&other]);
-    let (code, _, err) = run(spygen().arg("gen").arg(&project));
+    let (code, err) = gen_with_packed_compiler_version(fx, "native", "1.0.0");
     assert_eq!(code, 0, "{err}");
     let warning = err.lines().find(|l| l.contains("was packed for native-debug with cc 1.0.0")).unwrap_or_default();
     assert!(warning.contains("archives compatible across versions"), "{err}");

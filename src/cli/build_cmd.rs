@@ -136,6 +136,16 @@ pub(super) struct Prepared {
     pub db: Option<Db>,
 }
 
+impl Prepared {
+    /// The project, and the graph its build files were written from planned again in this
+    /// process: for the commands that choose their goals in it (`run`, `pack`).
+    pub fn plan(&self, db: &Db) -> Result<(crate::manifest::Project, crate::plan::Plan)> {
+        let project = crate::plan::load_project(&self.options)?;
+        let plan = crate::plan::plan(self.db.as_ref().unwrap_or(db), &self.options, &project)?;
+        Ok((project, plan))
+    }
+}
+
 /// Generates for `backend` with `project_args`, keeping what they do not give from the last
 /// generation into the build dir; prints which options were kept and the warnings.
 pub(super) fn prepare(

@@ -53,12 +53,9 @@ pub fn run(args: &PackArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32
     refuse_to_replace(&output)?;
     let (backend, _) = choose_backend(None)?;
     let prepared = prepare(&ProjectArgs::default(), args.project.as_deref(), db, toolchain_dir, &backend)?;
-    let (generated, options) = (prepared.generated, prepared.options);
-    let db = prepared.db.as_ref().unwrap_or(db);
-    let project = crate::plan::load_project(&options)?;
-    let plan = crate::plan::plan(db, &options, &project)?;
+    let (project, plan) = prepared.plan(db)?;
     let graph = &plan.graph;
-    let build_dir = generated.build_dir;
+    let build_dir = prepared.generated.build_dir;
     let manifests_of = |name: &str| -> Vec<(&crate::graph::Configuration, String)> {
         graph
             .actions()

@@ -54,12 +54,10 @@ pub fn run(args: &RunArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32>
     let (backend, _) = choose_backend(None)?;
     let project_args = ProjectArgs { runners: args.runners.clone(), ..ProjectArgs::default() };
     let prepared = prepare(&project_args, args.project.as_deref(), db, toolchain_dir, &backend)?;
-    let (generated, options) = (prepared.generated, prepared.options);
+    let (project, plan) = prepared.plan(db)?;
+    let (build_dir, options) = (prepared.generated.build_dir, prepared.options);
     let db = prepared.db.as_ref().unwrap_or(db);
-    let project = crate::plan::load_project(&options)?;
-    let plan = crate::plan::plan(db, &options, &project)?;
     let graph = &plan.graph;
-    let build_dir = generated.build_dir;
 
     // The program's output in each configuration.
     let builds: Vec<(&crate::graph::Configuration, ActionKind, String)> = graph
