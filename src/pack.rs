@@ -500,35 +500,40 @@ fn cache_key(bytes: &[u8]) -> String {
 pub fn unpack(pack: &Path, cache_root: &Path) -> Result<Prebuilt> {
     let bytes = std::fs::read(pack).map_err(|e| Error::io("read", pack, e))?;
     let dir = cache_root.join(cache_key(&bytes));
-    if !dir.join(INDEX).is_file() {
-        let opened = open_bytes(&bytes, pack)?;
-        std::fs::create_dir_all(cache_root).map_err(|e| Error::io("create directory", cache_root, e))?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempdir_in(cache_root)
-            .map_err(|e| Error::io("create a directory in", cache_root, e))?;
-        for (name, content) in &opened.members {
-            let path = tmp.path().join(name);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io("create directory", parent, e))?;
-            }
-            std::fs::write(&path, content).map_err(|e| Error::io("write", &path, e))?;
+    if dir.join(INDEX).is_file() {
+        match read_unpacked(pack, &dir) {
+            Ok(p) if p.configs.values().all(|(_, m)| m.files.keys().all(|f| Path::new(f).is_file())) => return Ok(p),
+            // A file removed from the unpacked copy (by hand, a partial clean): unpack again.
+            _ => std::fs::remove_dir_all(&dir).map_err(|e| Error::io("remove", &dir, e))?,
         }
-        // The manifests as a consumer reads them: paths absolute, in their final directory.
-        for (c, m) in opened.index.configurations.iter().zip(&opened.manifests) {
-            let path = tmp.path().join(&c.manifest);
-            std::fs::write(&path, absolute(m, &dir).to_json()).map_err(|e| Error::io("write", &path, e))?;
+    }
+    let opened = open_bytes(&bytes, pack)?;
+    std::fs::create_dir_all(cache_root).map_err(|e| Error::io("create directory", cache_root, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempdir_in(cache_root)
+        .map_err(|e| Error::io("create a directory in", cache_root, e))?;
+    for (name, content) in &opened.members {
+        let path = tmp.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("create directory", parent, e))?;
         }
-        let index_path = tmp.path().join(INDEX);
-        let index_json = serde_json::to_string_pretty(&opened.index).unwrap_or_default() + "\n";
-        std::fs::write(&index_path, index_json).map_err(|e| Error::io("write", &index_path, e))?;
-        let tmp = tmp.keep();
-        if let Err(e) = std::fs::rename(&tmp, &dir) {
-            let _ = std::fs::remove_dir_all(&tmp);
-            // Another generation unpacked it first: that copy is as good.
-            if !dir.join(INDEX).is_file() {
-                return Err(Error::io("rename into place", &dir, e));
-            }
+        std::fs::write(&path, content).map_err(|e| Error::io("write", &path, e))?;
+    }
+    // The manifests as a consumer reads them: paths absolute, in their final directory.
+    for (c, m) in opened.index.configurations.iter().zip(&opened.manifests) {
+        let path = tmp.path().join(&c.manifest);
+        std::fs::write(&path, absolute(m, &dir).to_json()).map_err(|e| Error::io("write", &path, e))?;
+    }
+    let index_path = tmp.path().join(INDEX);
+    let index_json = serde_json::to_string_pretty(&opened.index).unwrap_or_default() + "\n";
+    std::fs::write(&index_path, index_json).map_err(|e| Error::io("write", &index_path, e))?;
+    let tmp = tmp.keep();
+    if let Err(e) = std::fs::rename(&tmp, &dir) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        // Another generation unpacked it first: that copy is as good.
+        if !dir.join(INDEX).is_file() {
+            return Err(Error::io("rename into place", &dir, e));
         }
     }
     read_unpacked(pack, &dir)
