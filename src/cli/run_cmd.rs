@@ -23,7 +23,7 @@ use crate::toolchain::runner::{self, Runner};
   spygen run encdemo --target wasi -- hello
   spygen run encdemo --target emscripten --build-type release -- hello
   echo data | spygen run whatis -- /dev/stdin
-  spygen run tinyenc_bundle --call 'spy_tinyenc$crc32' 0   # a wasi export, its results printed")]
+  spygen run tinyenc_bundle --call spy_str_alloc 5   # call a wasm export, print its result")]
 pub struct RunArgs {
     /// The program (a `[[spygen.program]]` of the project).
     #[arg(value_name = "PROGRAM")]
