@@ -144,17 +144,29 @@ pub fn build(inputs: &[PackInput]) -> Result<Vec<u8>> {
         }
         let mut headers = Vec::new();
         for h in &m.public_headers {
-            let member = include_dirs
-                .iter()
-                .find_map(|(dir, member)| {
-                    h.strip_prefix(dir.as_str())
-                        .and_then(|rest| rest.strip_prefix('/'))
-                        .map(|r| format!("{member}/{r}"))
-                })
-                .unwrap_or_else(|| format!("include/extra/{}", file_name(h)));
-            if !members.contains_key(&member) {
-                members.insert(member.clone(), read(Path::new(h))?);
-            }
+            let in_dir = include_dirs.iter().find_map(|(dir, member)| {
+                h.strip_prefix(dir.as_str()).and_then(|rest| rest.strip_prefix('/')).map(|r| format!("{member}/{r}"))
+            });
+            let member = match in_dir {
+                Some(member) if members.contains_key(&member) => member,
+                Some(member) => {
+                    members.insert(member.clone(), read(Path::new(h))?);
+                    member
+                }
+                // Outside every include dir: under include/extra/, a header of the same name
+                // but other content in a directory of its own.
+                None => {
+                    let bytes = read(Path::new(h))?;
+                    let mut member = format!("include/extra/{}", file_name(h));
+                    let mut n = 1;
+                    while members.get(&member).is_some_and(|b| *b != bytes) {
+                        n += 1;
+                        member = format!("include/extra/{n}/{}", file_name(h));
+                    }
+                    members.insert(member.clone(), bytes);
+                    member
+                }
+            };
             files.insert(member.clone(), sha256_bytes(&members[&member]));
             headers.push(member);
         }
@@ -580,6 +592,30 @@ mod tests {
         for good in ["spymod-pack.json", "include/0/tinyenc.h", "wasi/debug/lib/libtinyenc.a", "a..b/c"] {
             assert_eq!(check_member_name(good), Ok(()), "{good:?} is a plain name");
         }
+    }
+
+    #[test]
+    fn public_headers_of_one_name_outside_the_include_dirs_are_both_packed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let header = |dir: &str, text: &str| {
+            std::fs::create_dir_all(tmp.path().join(dir)).unwrap();
+            let path = tmp.path().join(dir).join("x.h");
+            std::fs::write(&path, text).unwrap();
+            crate::paths::to_slash(&path)
+        };
+        let manifest = ModuleManifest {
+            schema: module_manifest::SCHEMA.to_string(),
+            module: "m".into(),
+            target: "native".into(),
+            build_type: "debug".into(),
+            public_headers: vec![header("a", "int a;\n"), header("b", "int b;\n")],
+            ..ModuleManifest::default()
+        };
+        let bytes = build(&[PackInput { manifest, runtime: None }]).unwrap();
+        let opened = open_bytes(&bytes, Path::new("m.spymod")).unwrap();
+        assert_eq!(opened.members["include/extra/x.h"], b"int a;\n");
+        assert_eq!(opened.members["include/extra/2/x.h"], b"int b;\n");
+        assert_eq!(opened.manifests[0].public_headers, ["include/extra/x.h", "include/extra/2/x.h"]);
     }
 
     #[test]
