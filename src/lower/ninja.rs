@@ -272,11 +272,13 @@ pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFi
 
     out.push_str("\n# aliases: per configuration, per target, per module and program, tests; `all` is the default\n");
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Phony) {
-        write_edge(graph, action, &rule_name(graph, action, false), None, &[], &mut out);
+        write_edge(graph, action, &rule_name(graph, action, false), &[], &[], &mut out);
     }
     out.push_str("\n# regeneration\n");
+    // The compile flags' response files are written with build.ninja: one gone regenerates.
+    let generated: Vec<&str> = response_files.iter().flatten().map(|r| r.path.as_str()).collect();
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate) {
-        write_edge(graph, action, &rule_name(graph, action, false), None, &[], &mut out);
+        write_edge(graph, action, &rule_name(graph, action, false), &[], &generated, &mut out);
         // A new spygen may write different files: it is an input too (by its path: `$spygen`
         // is a shell word, quoted when the path needs it).
         out.truncate(out.len() - 1);
@@ -303,8 +305,6 @@ struct EdgePlan {
     weights: Vec<usize>,
     /// Rule names, by index.
     rules: Vec<String>,
-    /// The response file each rule's edges depend on (compiles with long flags), by rule.
-    rule_inputs: Vec<Option<String>>,
 }
 
 impl EdgePlan {
@@ -329,7 +329,6 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Ed
     let mut defined = vec![false; graph.flag_set_count()];
     let lengths = graph.flag_set_lengths();
     let mut rules: Vec<String> = Vec::new();
-    let mut rule_inputs: Vec<Option<String>> = Vec::new();
     // One compile rule per module and configuration, its flags in a file-level variable: edges
     // then carry no bindings, and ninja keeps one copy of each flag list, not one per object.
     let mut compile_rules: Vec<Option<u32>> = vec![None; graph.flag_set_count()];
@@ -346,7 +345,9 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Ed
             prelude.push_str(&heading);
         }
         let mut flag_sets = Vec::new();
-        if let Some(flags) = action.flags {
+        // A compile whose flags are in a response file names the file, not the variable.
+        let in_file = |f: FlagSetId| action.kind == ActionKind::Compile && response_files[f.index()].is_some();
+        if let Some(flags) = action.flags.filter(|&f| !in_file(f)) {
             graph.flag_sets_to_define(flags, &mut defined, &mut flag_sets);
         }
         weights.push(64 + action.inputs.len() * 32 + flag_sets.iter().map(|f| lengths[f.index()]).sum::<usize>());
@@ -369,7 +370,6 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Ed
                         write_rule(&mut rule_text, &name, &command, action.kind, false, "$out");
                     }
                     rules.push(name);
-                    rule_inputs.push(rsp_file.map(|r| r.path.clone()));
                     let rule = rules.len() as u32 - 1;
                     compile_rules[flags.index()] = Some(rule);
                     rule
@@ -397,7 +397,6 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Ed
                             write_rule(&mut rule_text, &name, &command, kind, rsp.is_some(), "$out");
                         }
                         rules.push(name.clone());
-                        rule_inputs.push(None);
                         let rule = rules.len() as u32 - 1;
                         other_rules.insert(name, rule);
                         rule
@@ -408,7 +407,7 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Ed
         let rsp = rsp.map(|words| escape_value(&shell::response_file(&words)).into_owned());
         edges.push(Edge { action: id, rule, prelude, flag_sets, rule_text, rsp });
     }
-    EdgePlan { edges, weights, rules, rule_inputs }
+    EdgePlan { edges, weights, rules }
 }
 
 /// The compile rule of the flag set `flags` of `action`: `cc.<unit>.<configuration>`.
@@ -434,7 +433,7 @@ fn write_edges(graph: &BuildGraph, plan: &EdgePlan, spelled: &[Option<String>], 
         // The files a foreign make's dry run found it writes: restat (its rule's) keeps one its
         // Makefile left alone from re-running it, and `ninja -t clean` removes them all.
         let side_outputs = graph.dry_run(edge.action).map_or(&[][..], |d| d.outputs.as_slice());
-        write_edge(graph, action, &plan.rules[rule], plan.rule_inputs[rule].as_deref(), side_outputs, &mut text);
+        write_edge(graph, action, &plan.rules[rule], side_outputs, &[], &mut text);
         if let Some(rsp) = &edge.rsp {
             let _ = writeln!(text, "  rsp = {rsp}");
             continue;
@@ -480,15 +479,15 @@ fn define_flags(graph: &BuildGraph, id: FlagSetId, spelled: &[Option<String>], o
     let _ = writeln!(out, "{} ={sep}{value}", graph.flag_set(id).name);
 }
 
-/// Writes the `build` line of `action` with `rule`; `response_file` is an extra implicit input
-/// (the compile flags' response file), `side_outputs` extra implicit outputs (the files a
-/// foreign make's dry run found it writes).
+/// Writes the `build` line of `action` with `rule`; `side_outputs` and `generated` are extra
+/// implicit outputs (the files a foreign make's dry run found it writes; the response files
+/// written with build.ninja, outputs of its regeneration).
 fn write_edge(
     graph: &BuildGraph,
     action: &Action,
     rule: &str,
-    response_file: Option<&str>,
     side_outputs: &[FileId],
+    generated: &[&str],
     out: &mut String,
 ) {
     // Straight into `out`: this runs once per edge, 100,000 times in a large project.
@@ -511,14 +510,17 @@ fn write_edge(
             push_paths(out, "", side_outputs);
         }
     }
+    if !generated.is_empty() && action.implicit_outputs.is_empty() && side_outputs.is_empty() {
+        out.push_str(" |");
+    }
+    for path in generated {
+        out.push(' ');
+        out.push_str(&escape_path(path));
+    }
     out.push_str(": ");
     out.push_str(rule);
     push_paths(out, "", &action.inputs);
     push_paths(out, " |", &action.implicit);
-    if let Some(path) = response_file {
-        out.push_str(if action.implicit.is_empty() { " | " } else { " " });
-        out.push_str(&escape_path(path));
-    }
     push_paths(out, " ||", &action.order_only);
     out.push('\n');
 }
