@@ -70,7 +70,8 @@ pub(crate) fn compile_response_files(graph: &BuildGraph) -> Vec<Option<ResponseF
             && files[id.index()].is_none()
         {
             let name = &graph.flag_set(id).name;
-            let content = crate::shell::response_file(&graph.expand_flags(id)) + "\n";
+            let mut content = crate::shell::response_file(&graph.flag_words(id));
+            content.push('\n');
             // 64 bits, as ninja's own command hash: an accidental collision is as unlikely.
             let hash = crate::bundle::hex(&sha2::Sha256::digest(content.as_bytes())[..8]);
             files[id.index()] = Some(ResponseFile { path: format!("{RESPONSE_FILES_DIR}/{name}.{hash}.rsp"), content });
