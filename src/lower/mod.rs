@@ -26,30 +26,36 @@ pub use ninja::lower_ninja;
 /// and make run each command as one `sh -c` argument, which Linux caps at 128 KiB, and what
 /// else a command holds (tools, one source's paths) stays far below the rest. Shorter lists
 /// stay on the command line, sparing a file per command. (A unit's compile flags, shared by
-/// all its objects, go into a file of their own much sooner: [`COMPILE_FLAGS_INLINE_LIMIT`].)
+/// all its objects, can go into a file of their own much sooner: [`COMPILE_FLAGS_PER_RUN_LIMIT`].)
 pub const RESPONSE_FILE_THRESHOLD: usize = 32 * 1024;
 
 /// The directory, relative to the build directory, of the response files spygen writes for
-/// long compile flags ([`COMPILE_FLAGS_INLINE_LIMIT`]).
+/// long compile flags ([`compile_response_files`]).
 pub const RESPONSE_FILES_DIR: &str = ".spygen/rsp";
 /// spygen's own directory in the build directory, which [`RESPONSE_FILES_DIR`], make's command
 /// stamps and `spygen run`'s WASI launcher live in.
 pub const SPYGEN_DIR: &str = ".spygen";
 
-/// Past this many bytes, a unit's compile flags go into a response file even though they would
-/// fit a command line. ninja evaluates every edge's command and hashes it on every run (a
-/// build, a no-op build checking its log, `ninja -n`): a flag list spelled in the command is
-/// copied and hashed once per object, a response file's name once. A kilobyte is a few dozen
-/// include directories, where the list starts to cost ninja more than the rest of the command
-/// (about four instructions a byte against some 40,000 an edge); shorter lists stay inline,
-/// where `ninja -v` and a failed compile show them.
+/// A unit's compile flags longer than this go into a response file (even though they would fit
+/// a command line) when they are also shared by enough objects ([`COMPILE_FLAGS_PER_RUN_LIMIT`]).
+/// A kilobyte is a few dozen include directories; shorter lists stay inline, where `ninja -v`
+/// and a failed compile show them.
 pub const COMPILE_FLAGS_INLINE_LIMIT: usize = 1024;
 
-/// A response file written at generation: the flags of one unit in one configuration, longer
-/// than [`COMPILE_FLAGS_INLINE_LIMIT`]. Compiles name it (`cc @file`); the name holds a hash of
-/// the content, so that changed flags change the compile command as inline flags would (ninja's
-/// log and make's command stamps then rebuild the objects), and ninja need not stat the file
-/// for every object.
+/// How many bytes of one unit's compile flags, counted over its objects, its compile commands
+/// may spell before the flags go into a response file ([`COMPILE_FLAGS_INLINE_LIMIT`]). ninja
+/// evaluates every edge's command and hashes it on every run (a build, a no-op build checking
+/// its log, `ninja -n`), about four instructions per byte against some 40,000 per edge: flags
+/// in the command cost that once per object per run, a response file's name next to nothing,
+/// the file itself one creation at generation. Past 64 KiB per run the file pays for itself
+/// within a run or two; a unit of a few objects keeps its flags inline.
+pub const COMPILE_FLAGS_PER_RUN_LIMIT: usize = 64 * 1024;
+
+/// A response file written at generation: the flags of one unit in one configuration, too long
+/// for a command line or spelled too many times ([`COMPILE_FLAGS_PER_RUN_LIMIT`]). Compiles
+/// name it (`cc @file`); the name holds a hash of the content, so that changed flags change the
+/// compile command as inline flags would (ninja's log and make's command stamps then rebuild the
+/// objects), and ninja need not stat the file for every object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseFile {
     /// Its path relative to the build directory: `<dir>/<flag set>.<hash>.rsp`.
@@ -58,24 +64,32 @@ pub struct ResponseFile {
     pub content: String,
 }
 
-/// The response files of the compile flag sets whose words pass
-/// [`COMPILE_FLAGS_INLINE_LIMIT`], by flag set (`None`: the flags stay on the command line).
+/// The response files of the compile flag sets past [`RESPONSE_FILE_THRESHOLD`], or past
+/// [`COMPILE_FLAGS_INLINE_LIMIT`] and [`COMPILE_FLAGS_PER_RUN_LIMIT`] over their objects, by
+/// flag set (`None`: the flags stay on the command line).
 pub(crate) fn compile_response_files(graph: &BuildGraph) -> Vec<Option<ResponseFile>> {
     use sha2::Digest;
     let lengths = graph.flag_set_lengths();
-    let mut files = vec![None; graph.flag_set_count()];
+    let mut objects = vec![0usize; graph.flag_set_count()];
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Compile) {
-        if let Some(id) = action.flags
-            && lengths[id.index()] > COMPILE_FLAGS_INLINE_LIMIT
-            && files[id.index()].is_none()
-        {
-            let name = &graph.flag_set(id).name;
-            let mut content = crate::shell::response_file(&graph.flag_words(id));
-            content.push('\n');
-            // 64 bits, as ninja's own command hash: an accidental collision is as unlikely.
-            let hash = crate::bundle::hex(&sha2::Sha256::digest(content.as_bytes())[..8]);
-            files[id.index()] = Some(ResponseFile { path: format!("{RESPONSE_FILES_DIR}/{name}.{hash}.rsp"), content });
+        if let Some(id) = action.flags {
+            objects[id.index()] += 1;
         }
+    }
+    let mut files = vec![None; graph.flag_set_count()];
+    for (id, set) in graph.flag_sets() {
+        let (len, n) = (lengths[id.index()], objects[id.index()]);
+        let long = len > RESPONSE_FILE_THRESHOLD
+            || (len > COMPILE_FLAGS_INLINE_LIMIT && len.saturating_mul(n) > COMPILE_FLAGS_PER_RUN_LIMIT);
+        if n == 0 || !long {
+            continue;
+        }
+        let name = &set.name;
+        let mut content = crate::shell::response_file(&graph.flag_words(id));
+        content.push('\n');
+        // 64 bits, as ninja's own command hash: an accidental collision is as unlikely.
+        let hash = crate::bundle::hex(&sha2::Sha256::digest(content.as_bytes())[..8]);
+        files[id.index()] = Some(ResponseFile { path: format!("{RESPONSE_FILES_DIR}/{name}.{hash}.rsp"), content });
     }
     files
 }

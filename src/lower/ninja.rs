@@ -528,6 +528,7 @@ fn write_edge(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::FlagSet;
     use crate::lower::fixture::Fixture;
 
     /// The edges part of build.ninja: everything between the toolchain rules and the aliases.
@@ -618,6 +619,55 @@ mod tests {
         assert!(text.contains("build wasi/release/m.a: ar-rsp.wasi wasi/release/obj/m/"), "archive rule");
         let rsp_line = text.lines().find(|l| l.starts_with("  rsp = ")).unwrap_or_default();
         assert_eq!(rsp_line.split(' ').count() - 4, 400, "every object in the response file");
+    }
+
+    /// `n` sources of module `m`, and 60 include dirs of 30 bytes making its flags 2 KiB.
+    fn long_flags(n: usize) -> (Fixture, Vec<String>) {
+        let mut f = Fixture::new(false);
+        let sources: Vec<String> = (0..n).map(|i| format!("../m/src/s{i}.c")).collect();
+        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+        let more: Vec<String> = (0..60).map(|i| format!("-I../dependency{i:03}/include/public")).collect();
+        let objects = f.compiles_with(&sources, &more);
+        f.aliases_and_regeneration(&["wasi/release/m.a"]);
+        (f, objects)
+    }
+
+    #[test]
+    fn long_flags_of_a_few_objects_stay_in_the_command() {
+        let (f, _) = long_flags(3);
+        assert!(crate::lower::compile_response_files(&f.graph).iter().all(Option::is_none));
+        let text = lower_ninja(&f.graph);
+        assert!(text.contains(" ${cflags.m.wasi-release} -frandom-seed=$out"), "{text}");
+    }
+
+    #[test]
+    fn long_flags_of_many_objects_go_into_a_response_file_named_by_its_content() {
+        let (f, _) = long_flags(40);
+        let files = crate::lower::compile_response_files(&f.graph);
+        let rsp = files.iter().flatten().next().expect("a response file");
+        assert_eq!(files.iter().flatten().count(), 1);
+        let name = rsp.path.strip_prefix(".spygen/rsp/cflags.m.wasi-release.").unwrap_or_default();
+        assert!(name.len() == 16 + 4 && name.ends_with(".rsp"), "{}", rsp.path);
+        assert!(rsp.content.starts_with("-O2 -DSPY_RELEASE -DM=1 -I../m/src -I../dep/include -I../dependency000/"));
+        let text = lower_ninja(&f.graph);
+        // The compile rule names the file; the edges do not (no stat per object), the flags are
+        // no variable of build.ninja, and the regeneration writes the file.
+        assert!(text.contains(&format!(" @{} -frandom-seed=$out -c $in -o $out\n", rsp.path)), "{text}");
+        assert!(text.contains("build wasi/release/obj/m/s0.o: cc.m.wasi-release ../m/src/s0.c\n"), "{text}");
+        assert!(!text.contains("cflags.m.wasi-release ="), "{text}");
+        assert!(text.contains(&format!("build build.ninja | spygen.mk {}: regen ", rsp.path)), "{text}");
+        // Other flags, another name: the command changes, which rebuilds the objects.
+        let (mut g, _) = long_flags(40);
+        g.graph.add_flag_set(FlagSet::words("unused", vec!["-DX".into()]));
+        let again = crate::lower::compile_response_files(&g.graph);
+        assert_eq!(again.iter().flatten().next().map(|r| &r.path), Some(&rsp.path), "same flags, same name");
+        let mut other = Fixture::new(false);
+        let sources: Vec<String> = (0..40).map(|i| format!("../m/src/s{i}.c")).collect();
+        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+        let more: Vec<String> = (0..60).map(|i| format!("-I../dependency{i:03}/include/publiC")).collect();
+        other.compiles_with(&sources, &more);
+        let changed = crate::lower::compile_response_files(&other.graph);
+        assert_ne!(changed.iter().flatten().next().map(|r| &r.path), Some(&rsp.path), "other flags, other name");
     }
 
     #[test]
