@@ -44,8 +44,9 @@ fn command_words(words: &[String]) -> String {
 
 /// How a rule's command spells the action's flags ([`Var::Flags`]).
 enum FlagsSpelling<'a> {
-    /// A compile rule's own flag variable: `${cflags.m.wasi-debug}`.
-    Variable(&'a str),
+    /// A compile rule's flags, spelled out (quoted and escaped): its own rule, one per unit and
+    /// configuration, is the one place that names them.
+    Words(&'a str),
     /// A response file holding them: `@path`.
     ResponseFile(&'a str),
     /// The edge's `ldflags` binding: `$ldflags`.
@@ -54,7 +55,9 @@ enum FlagsSpelling<'a> {
 
 /// The command of a rule running `template` for actions of `target`: variables are ninja's
 /// (`$in`, `$out`, `${cc.wasi}`), literals quoted for the shell. `args` spells the arguments
-/// in the rule itself (the one regeneration edge); otherwise edges bind `$args`.
+/// in the rule itself (the one regeneration edge); otherwise edges bind `$args`. A compile
+/// rule spells its tools out too (`/usr/bin/cc`, not `${cc.native}`): ninja evaluates the
+/// command once per object, and a variable costs it a lookup and a copy each time.
 fn rule_command(
     graph: &BuildGraph,
     kind: ActionKind,
@@ -63,21 +66,23 @@ fn rule_command(
     flags: &FlagsSpelling,
     args: Option<&[String]>,
 ) -> String {
+    let tool_word = |tool: &crate::graph::Tool| match kind {
+        ActionKind::Compile => command_words(&tool.command),
+        _ => format!("${{{}}}", tool.variable()),
+    };
     let mut steps = Vec::new();
     for step in template.steps {
         let mut words: Vec<String> = Vec::new();
         for word in *step {
             match word {
                 Word::Lit(text) => words.push(command_words(&[text.to_string()])),
-                Word::Var(Var::Launcher) => {
-                    words.extend(graph.launcher(target).map(|l| format!("${{{}}}", l.variable())));
-                }
+                Word::Var(Var::Launcher) => words.extend(graph.launcher(target).map(tool_word)),
                 Word::Var(Var::Tool) => {
                     let tool = kind.tool_role().and_then(|role| graph.find_tool(target, role));
-                    words.extend(tool.map(|t| format!("${{{}}}", graph.tool(t).variable())));
+                    words.extend(tool.map(|t| tool_word(graph.tool(t))));
                 }
                 Word::Var(Var::Flags) => words.push(match flags {
-                    FlagsSpelling::Variable(name) => format!("${{{name}}}"),
+                    FlagsSpelling::Words(text) => text.to_string(),
                     FlagsSpelling::ResponseFile(path) => format!("@{}", command_words(&[path.to_string()])),
                     FlagsSpelling::EdgeBinding => "$ldflags".into(),
                 }),
@@ -252,7 +257,7 @@ pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFi
             }
         })
         .collect();
-    let plan_of_edges = plan_edges(graph, response_files);
+    let plan_of_edges = plan_edges(graph, response_files, &spelled);
     let edges = &plan_of_edges.edges;
     let write = |edges: &[Edge]| write_edges(graph, &plan_of_edges, &spelled, edges);
     let mut parts = vec![out];
@@ -325,7 +330,7 @@ impl EdgePlan {
 /// Pass 1, in order: what must be defined before each edge (configuration headings, flag
 /// variables, compile rules and response-file rules) and each edge's rule. It touches each
 /// action once, cheaply; the text is written by [`write_edges`].
-fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> EdgePlan {
+fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>], spelled: &[Option<String>]) -> EdgePlan {
     let mut defined = vec![false; graph.flag_set_count()];
     let lengths = graph.flag_set_lengths();
     let mut rules: Vec<String> = Vec::new();
@@ -345,9 +350,8 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Ed
             prelude.push_str(&heading);
         }
         let mut flag_sets = Vec::new();
-        // A compile whose flags are in a response file names the file, not the variable.
-        let in_file = |f: FlagSetId| action.kind == ActionKind::Compile && response_files[f.index()].is_some();
-        if let Some(flags) = action.flags.filter(|&f| !in_file(f)) {
+        // A compile's rule spells its flags out, or names their response file: no variable.
+        if let Some(flags) = action.flags.filter(|_| action.kind != ActionKind::Compile) {
             graph.flag_sets_to_define(flags, &mut defined, &mut flag_sets);
         }
         weights.push(64 + action.inputs.len() * 32 + flag_sets.iter().map(|f| lengths[f.index()]).sum::<usize>());
@@ -358,11 +362,14 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Ed
             (ActionKind::Compile, Some(flags)) => match compile_rules[flags.index()] {
                 Some(rule) => rule,
                 None => {
-                    // Written right before its first edge, after the flag variables it uses.
-                    let rsp_file = response_files[flags.index()].as_ref();
-                    let spelling = match rsp_file {
+                    // Written right before its first edge.
+                    let words;
+                    let spelling = match &response_files[flags.index()] {
                         Some(r) => FlagsSpelling::ResponseFile(&r.path),
-                        None => FlagsSpelling::Variable(&graph.flag_set(flags).name),
+                        None => {
+                            words = spell_flags(graph, flags, spelled);
+                            FlagsSpelling::Words(&words)
+                        }
                     };
                     let name = compile_rule_name(graph, action, flags);
                     if let Some(template) = action.kind.command() {
@@ -466,6 +473,34 @@ struct Edge {
     rsp: Option<String>,
 }
 
+/// The words of flag set `id`, every part expanded, spelled for a command (`spelled` holds the
+/// spelled words of every set that has one list of its own).
+fn spell_flags(graph: &BuildGraph, id: FlagSetId, spelled: &[Option<String>]) -> String {
+    fn push(graph: &BuildGraph, id: FlagSetId, spelled: &[Option<String>], out: &mut String) {
+        for part in &graph.flag_set(id).parts {
+            let text = match part {
+                crate::graph::FlagPart::Ref(r) | crate::graph::FlagPart::Inline(r) => {
+                    push(graph, *r, spelled, out);
+                    continue;
+                }
+                crate::graph::FlagPart::Words(words) => match &spelled[id.index()] {
+                    Some(text) => Cow::Borrowed(text.as_str()),
+                    None => Cow::Owned(command_words(words)),
+                },
+            };
+            if !text.is_empty() {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(&text);
+            }
+        }
+    }
+    let mut out = String::new();
+    push(graph, id, spelled, &mut out);
+    out
+}
+
 /// Writes the variable of flag set `id`; `spelled` holds the spelled words of every set that
 /// has one list of its own.
 fn define_flags(graph: &BuildGraph, id: FlagSetId, spelled: &[Option<String>], out: &mut String) {
@@ -555,7 +590,7 @@ mod tests {
     }
 
     #[test]
-    fn compiles_share_one_rule_per_unit_whose_flags_are_variables_defined_once() {
+    fn compiles_share_one_rule_per_unit_spelling_its_tools_and_flags() {
         let mut f = Fixture::new(true);
         f.compiles(&["../m/src/a.c", "../m/src/my dir/b$.c"]);
         insta::assert_snapshot!(edges(&f));
@@ -637,7 +672,7 @@ mod tests {
         let (f, _) = long_flags(3);
         assert!(crate::lower::compile_response_files(&f.graph).iter().all(Option::is_none));
         let text = lower_ninja(&f.graph);
-        assert!(text.contains(" ${cflags.m.wasi-release} -frandom-seed=$out"), "{text}");
+        assert!(text.contains(" -I../dependency059/include/public -frandom-seed=$out"), "{text}");
     }
 
     #[test]
@@ -651,10 +686,10 @@ mod tests {
         assert!(rsp.content.starts_with("-O2 -DSPY_RELEASE -DM=1 -I../m/src -I../dep/include -I../dependency000/"));
         let text = lower_ninja(&f.graph);
         // The compile rule names the file; the edges do not (no stat per object), the flags are
-        // no variable of build.ninja, and the regeneration writes the file.
+        // not in build.ninja, and the regeneration writes the file.
         assert!(text.contains(&format!(" @{} -frandom-seed=$out -c $in -o $out\n", rsp.path)), "{text}");
         assert!(text.contains("build wasi/release/obj/m/s0.o: cc.m.wasi-release ../m/src/s0.c\n"), "{text}");
-        assert!(!text.contains("cflags.m.wasi-release ="), "{text}");
+        assert!(!text.contains("-I../dependency000/"), "{text}");
         assert!(text.contains(&format!("build build.ninja | spygen.mk {}: regen ", rsp.path)), "{text}");
         // Other flags, another name: the command changes, which rebuilds the objects.
         let (mut g, _) = long_flags(40);
