@@ -677,7 +677,7 @@ mod tests {
 
     #[test]
     fn long_flags_of_many_objects_go_into_a_response_file_named_by_its_content() {
-        let (f, _) = long_flags(40);
+        let (f, _) = long_flags(200);
         let files = crate::lower::compile_response_files(&f.graph);
         let rsp = files.iter().flatten().next().expect("a response file");
         assert_eq!(files.iter().flatten().count(), 1);
@@ -692,12 +692,12 @@ mod tests {
         assert!(!text.contains("-I../dependency000/"), "{text}");
         assert!(text.contains(&format!("build build.ninja | spygen.mk {}: regen ", rsp.path)), "{text}");
         // Other flags, another name: the command changes, which rebuilds the objects.
-        let (mut g, _) = long_flags(40);
+        let (mut g, _) = long_flags(200);
         g.graph.add_flag_set(FlagSet::words("unused", vec!["-DX".into()]));
         let again = crate::lower::compile_response_files(&g.graph);
         assert_eq!(again.iter().flatten().next().map(|r| &r.path), Some(&rsp.path), "same flags, same name");
         let mut other = Fixture::new(false);
-        let sources: Vec<String> = (0..40).map(|i| format!("../m/src/s{i}.c")).collect();
+        let sources: Vec<String> = (0..200).map(|i| format!("../m/src/s{i}.c")).collect();
         let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
         let more: Vec<String> = (0..60).map(|i| format!("-I../dependency{i:03}/include/publiC")).collect();
         other.compiles_with(&sources, &more);
