@@ -119,10 +119,13 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     // Everything is computed before anything is renamed into place: an error leaves every file
     // as it was.
     let mut files: Vec<(&'static str, Vec<String>)> = Vec::new();
-    // Long compile flags, in response files both lowerings name.
+    // Compile flags too long for a command line, in response files both lowerings name; lists
+    // of flags spelled for many objects, in response files build.ninja names.
     let response_files = lower::compile_response_files(&plan.graph);
+    let mut referenced = Vec::new();
     if options.format != Format::Make {
-        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan.graph, &response_files)));
+        referenced = lower::referenced_response_files(&plan.graph, &response_files);
+        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan.graph, &response_files, &referenced)));
         timer.lap("lower build.ninja");
     }
     let mut stamps: Vec<(String, String)> = Vec::new();
@@ -168,12 +171,10 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     // Response files are named by their content: written in place before the build files that
     // name them are renamed into place (a thousand temporaries and renames would cost more than
     // the rest of the writing).
-    let rsp_paths: Vec<PathBuf> = response_files.iter().flatten().map(|r| plan.build_dir.join(&r.path)).collect();
-    let rsp_files: Vec<(&Path, &[u8])> = rsp_paths
-        .iter()
-        .zip(response_files.iter().flatten())
-        .map(|(p, r)| (p.as_path(), r.content.as_bytes()))
-        .collect();
+    let all_rsp = || response_files.iter().chain(&referenced).flatten();
+    let rsp_paths: Vec<PathBuf> = all_rsp().map(|r| plan.build_dir.join(&r.path)).collect();
+    let rsp_files: Vec<(&Path, &[u8])> =
+        rsp_paths.iter().zip(all_rsp()).map(|(p, r)| (p.as_path(), r.content.as_bytes())).collect();
     fsutil::write_content_named(&rsp_files)?;
     timer.lap("write response files");
     let mut outcomes = fsutil::write_files_if_changed(&batch)?;

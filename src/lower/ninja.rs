@@ -7,7 +7,9 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 use super::{ResponseFile, action_response_words};
-use crate::graph::{Action, ActionKind, BuildGraph, CommandTemplate, FileId, FlagSetId, LINK_POOL, Var, Word};
+use crate::graph::{
+    Action, ActionKind, BuildGraph, CommandTemplate, FileId, FlagPart, FlagSetId, LINK_POOL, Var, Word,
+};
 use crate::shell;
 
 /// `path` escaped for a ninja build line: `$`, space and `:` are special there.
@@ -167,14 +169,21 @@ pub const HEADER_START: &str = "# build.ninja for ";
 /// Writes the whole `build.ninja` text of `graph`.
 pub fn lower_ninja(graph: &BuildGraph) -> String {
     let response_files = super::compile_response_files(graph);
-    lower_ninja_parts(graph, &response_files).concat()
+    let referenced = super::referenced_response_files(graph, &response_files);
+    lower_ninja_parts(graph, &response_files, &referenced).concat()
 }
 
 /// The `build.ninja` text of `graph` in consecutive parts (large files are formatted in parts
 /// on two threads; writing the parts one after the other spares copying them into one).
 /// `response_files` (from [`super::compile_response_files`], written beside it) hold the
-/// compile flags too long for a command line.
-pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Vec<String> {
+/// compile flags too long for a command line, `referenced` (from
+/// [`super::referenced_response_files`], by flag set) the lists of flags compile rules name in
+/// place of their words.
+pub fn lower_ninja_parts(
+    graph: &BuildGraph,
+    response_files: &[Option<ResponseFile>],
+    referenced: &[Option<ResponseFile>],
+) -> Vec<String> {
     let settings = graph.settings();
     let mut out = String::with_capacity(64 * 1024);
     let _ = writeln!(
@@ -257,7 +266,7 @@ pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFi
             }
         })
         .collect();
-    let plan_of_edges = plan_edges(graph, response_files, &spelled);
+    let plan_of_edges = plan_edges(graph, response_files, referenced, &spelled);
     let edges = &plan_of_edges.edges;
     let write = |edges: &[Edge]| write_edges(graph, &plan_of_edges, &spelled, edges);
     let mut parts = vec![out];
@@ -281,7 +290,7 @@ pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFi
     }
     out.push_str("\n# regeneration\n");
     // The compile flags' response files are written with build.ninja: one gone regenerates.
-    let generated: Vec<&str> = response_files.iter().flatten().map(|r| r.path.as_str()).collect();
+    let generated: Vec<&str> = response_files.iter().chain(referenced).flatten().map(|r| r.path.as_str()).collect();
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate) {
         write_edge(graph, action, &rule_name(graph, action, false), &[], &generated, &mut out);
         // A new spygen may write different files: it is an input too (by its path: `$spygen`
@@ -330,7 +339,12 @@ impl EdgePlan {
 /// Pass 1, in order: what must be defined before each edge (configuration headings, flag
 /// variables, compile rules and response-file rules) and each edge's rule. It touches each
 /// action once, cheaply; the text is written by [`write_edges`].
-fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>], spelled: &[Option<String>]) -> EdgePlan {
+fn plan_edges(
+    graph: &BuildGraph,
+    response_files: &[Option<ResponseFile>],
+    referenced: &[Option<ResponseFile>],
+    spelled: &[Option<String>],
+) -> EdgePlan {
     let mut defined = vec![false; graph.flag_set_count()];
     let lengths = graph.flag_set_lengths();
     let mut rules: Vec<String> = Vec::new();
@@ -367,7 +381,7 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>], spell
                     let spelling = match &response_files[flags.index()] {
                         Some(r) => FlagsSpelling::ResponseFile(&r.path),
                         None => {
-                            words = spell_flags(graph, flags, spelled);
+                            words = spell_flags(graph, flags, referenced, spelled);
                             FlagsSpelling::Words(&words)
                         }
                     };
@@ -473,32 +487,56 @@ struct Edge {
     rsp: Option<String>,
 }
 
-/// The words of flag set `id`, every part expanded, spelled for a command (`spelled` holds the
-/// spelled words of every set that has one list of its own).
-fn spell_flags(graph: &BuildGraph, id: FlagSetId, spelled: &[Option<String>]) -> String {
-    fn push(graph: &BuildGraph, id: FlagSetId, spelled: &[Option<String>], out: &mut String) {
-        for part in &graph.flag_set(id).parts {
-            let text = match part {
-                crate::graph::FlagPart::Ref(r) | crate::graph::FlagPart::Inline(r) => {
-                    push(graph, *r, spelled, out);
-                    continue;
-                }
-                crate::graph::FlagPart::Words(words) => match &spelled[id.index()] {
-                    Some(text) => Cow::Borrowed(text.as_str()),
-                    None => Cow::Owned(command_words(words)),
-                },
-            };
-            if !text.is_empty() {
+/// The words of flag set `id`, every part expanded, spelled for a command, but a set it refers
+/// to that has a file in `referenced` (by set), named `@file` (`spelled` holds the spelled
+/// words of every set that has one list of its own).
+fn spell_flags(
+    graph: &BuildGraph,
+    id: FlagSetId,
+    referenced: &[Option<ResponseFile>],
+    spelled: &[Option<String>],
+) -> String {
+    let mut out = String::new();
+    for part in &graph.flag_set(id).parts {
+        let file = match part {
+            FlagPart::Ref(r) => referenced.get(r.index()).and_then(Option::as_ref),
+            _ => None,
+        };
+        match file {
+            Some(file) => {
                 if !out.is_empty() {
                     out.push(' ');
                 }
-                out.push_str(&text);
+                out.push('@');
+                out.push_str(&command_words(std::slice::from_ref(&file.path)));
             }
+            None => push_flags(graph, part, id, spelled, &mut out),
         }
     }
-    let mut out = String::new();
-    push(graph, id, spelled, &mut out);
     out
+}
+
+/// The words of `part` of flag set `id`, every set it names expanded, spelled for a command
+/// and appended to `out`.
+fn push_flags(graph: &BuildGraph, part: &FlagPart, id: FlagSetId, spelled: &[Option<String>], out: &mut String) {
+    let text = match part {
+        FlagPart::Ref(r) | FlagPart::Inline(r) => {
+            for inner in &graph.flag_set(*r).parts {
+                push_flags(graph, inner, *r, spelled, out);
+            }
+            return;
+        }
+        FlagPart::Words(words) => match &spelled[id.index()] {
+            Some(text) => Cow::Borrowed(text.as_str()),
+            None => Cow::Owned(command_words(words)),
+        },
+    };
+    if !text.is_empty() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&text);
+    }
 }
 
 /// Writes the variable of flag set `id`; `spelled` holds the spelled words of every set that
@@ -563,12 +601,13 @@ fn write_edge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::FlagSet;
     use crate::lower::fixture::Fixture;
 
     /// The edges part of build.ninja: everything between the toolchain rules and the aliases.
     fn edges(f: &Fixture) -> String {
-        let parts = lower_ninja_parts(&f.graph, &crate::lower::compile_response_files(&f.graph));
+        let files = crate::lower::compile_response_files(&f.graph);
+        let referenced = crate::lower::referenced_response_files(&f.graph, &files);
+        let parts = lower_ninja_parts(&f.graph, &files, &referenced);
         parts[1..parts.len() - 1].concat()
     }
 
@@ -586,7 +625,7 @@ mod tests {
     fn the_preamble_defines_spygen_regeneration_the_link_pool_and_each_toolchains_rules() {
         let mut f = Fixture::new(true);
         f.aliases_and_regeneration(&[]);
-        insta::assert_snapshot!(lower_ninja_parts(&f.graph, &[])[0]);
+        insta::assert_snapshot!(lower_ninja_parts(&f.graph, &[], &[])[0]);
     }
 
     #[test]
@@ -617,7 +656,7 @@ mod tests {
         let mut f = Fixture::new(false);
         f.foreign_make();
         f.bundle(&["wasi/release/m.a", "../vendor/lib/build/wasi/release/liblib.a"]);
-        let parts = lower_ninja_parts(&f.graph, &[]);
+        let parts = lower_ninja_parts(&f.graph, &[], &[]);
         // Their rules (after the link pool, before the toolchains), then their edges.
         let rules = parts[0].split("# a library's").nth(1).and_then(|r| r.split("# toolchain").next());
         insta::assert_snapshot!(format!("# a library's{}{}", rules.unwrap_or_default(), edges(&f)));
@@ -638,7 +677,7 @@ mod tests {
     fn a_test_runs_through_its_targets_runner_and_binds_its_arguments() {
         let mut f = Fixture::new(false);
         f.test();
-        let parts = lower_ninja_parts(&f.graph, &[]);
+        let parts = lower_ninja_parts(&f.graph, &[], &[]);
         assert!(parts[0].contains("runner.wasi = /usr/bin/node --no-warnings .spygen/wasi-run.mjs\n"), "{}", parts[0]);
         insta::assert_snapshot!(edges(&f));
     }
@@ -667,49 +706,57 @@ mod tests {
         (f, objects)
     }
 
+    /// The response files of `f`'s compile flags and of the lists they refer to.
+    fn response_files(f: &Fixture) -> Vec<crate::lower::ResponseFile> {
+        let files = crate::lower::compile_response_files(&f.graph);
+        let referenced = crate::lower::referenced_response_files(&f.graph, &files);
+        files.into_iter().chain(referenced).flatten().collect()
+    }
+
     #[test]
     fn long_flags_of_a_few_objects_stay_in_the_command() {
         let (f, _) = long_flags(3);
-        assert!(crate::lower::compile_response_files(&f.graph).iter().all(Option::is_none));
+        assert_eq!(response_files(&f), []);
         let text = lower_ninja(&f.graph);
         assert!(text.contains(" -I../dependency059/include/public -frandom-seed=$out"), "{text}");
     }
 
     #[test]
-    fn long_flags_of_many_objects_go_into_a_response_file_named_by_its_content() {
+    fn long_include_flags_of_many_objects_go_into_a_response_file_named_by_its_content() {
         let (f, _) = long_flags(200);
-        let files = crate::lower::compile_response_files(&f.graph);
-        let rsp = files.iter().flatten().next().expect("a response file");
-        assert_eq!(files.iter().flatten().count(), 1);
-        let name = rsp.path.strip_prefix(".spygen/rsp/cflags.m.wasi-release.").unwrap_or_default();
-        assert!(name.len() == 16 + 4 && name.ends_with(".rsp"), "{}", rsp.path);
-        assert!(rsp.content.starts_with("-O2 -DSPY_RELEASE -DM=1 -I../m/src -I../dep/include -I../dependency000/"));
+        let files = response_files(&f);
+        let [rsp] = files.as_slice() else { panic!("one response file: {files:?}") };
+        // The unit's include flags, the same in every configuration.
+        let hash = rsp.path.strip_prefix(".spygen/rsp/includes.m.").and_then(|n| n.strip_suffix(".rsp"));
+        assert!(hash.is_some_and(|h| h.len() == 16), "{}", rsp.path);
+        assert_eq!(
+            rsp.content.split(' ').take(3).collect::<Vec<_>>(),
+            ["-I../m/src", "-I../dep/include", "-I../dependency000/include/public"]
+        );
         let text = lower_ninja(&f.graph);
-        // The compile rule names the file; the edges do not (no stat per object), the flags are
-        // not in build.ninja, and the regeneration writes the file.
-        assert!(text.contains(&format!(" @{} -frandom-seed=$out -c $in -o $out\n", rsp.path)), "{text}");
+        // The compile rule names the file in place of the words; the edges do not (no stat per
+        // object); the regeneration writes the file.
+        let command = format!(" -O2 -DSPY_RELEASE -DM=1 @{} -frandom-seed=$out -c $in -o $out\n", rsp.path);
+        assert!(text.contains(&command), "{text}");
         assert!(text.contains("build wasi/release/obj/m/s0.o: cc.m.wasi-release ../m/src/s0.c\n"), "{text}");
         assert!(!text.contains("-I../dependency000/"), "{text}");
         assert!(text.contains(&format!("build build.ninja | spygen.mk {}: regen ", rsp.path)), "{text}");
         // Other flags, another name: the command changes, which rebuilds the objects.
-        let (mut g, _) = long_flags(200);
-        g.graph.add_flag_set(FlagSet::words("unused", vec!["-DX".into()]));
-        let again = crate::lower::compile_response_files(&g.graph);
-        assert_eq!(again.iter().flatten().next().map(|r| &r.path), Some(&rsp.path), "same flags, same name");
+        assert_eq!(response_files(&long_flags(200).0), files, "the same flags, the same name");
         let mut other = Fixture::new(false);
         let sources: Vec<String> = (0..200).map(|i| format!("../m/src/s{i}.c")).collect();
         let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
         let more: Vec<String> = (0..60).map(|i| format!("-I../dependency{i:03}/include/publiC")).collect();
         other.compiles_with(&sources, &more);
-        let changed = crate::lower::compile_response_files(&other.graph);
-        assert_ne!(changed.iter().flatten().next().map(|r| &r.path), Some(&rsp.path), "other flags, other name");
+        let changed = response_files(&other);
+        assert_ne!(changed.first().map(|r| &r.path), Some(&rsp.path), "other flags, another name");
     }
 
     #[test]
     fn aliases_regeneration_and_defaults_close_the_file() {
         let mut f = Fixture::new(false);
         f.aliases_and_regeneration(&["wasi/release/m.a"]);
-        let parts = lower_ninja_parts(&f.graph, &[]);
+        let parts = lower_ninja_parts(&f.graph, &[], &[]);
         insta::assert_snapshot!(parts.last().unwrap());
     }
 }
