@@ -1,7 +1,8 @@
-//! Lowering to `build.ninja`: per-toolchain rules and tool variables, per-configuration and
-//! per-unit flag variables defined once, compact edges, phony aliases, a regeneration edge.
-//! Every rule's command is its action kind's [`CommandTemplate`], its variables spelled the
-//! ninja way ([`rule_command`]).
+//! Lowering to `build.ninja`: per-toolchain rules and tool variables, one compile rule per unit
+//! and configuration spelling its tools and flags out (long include lists spelled for many
+//! objects named as response files), link flag variables defined once, compact edges, phony
+//! aliases, a regeneration edge. Every rule's command is its action kind's
+//! [`CommandTemplate`], its variables spelled the ninja way ([`rule_command`]).
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -348,8 +349,9 @@ fn plan_edges(
     let mut defined = vec![false; graph.flag_set_count()];
     let lengths = graph.flag_set_lengths();
     let mut rules: Vec<String> = Vec::new();
-    // One compile rule per module and configuration, its flags in a file-level variable: edges
-    // then carry no bindings, and ninja keeps one copy of each flag list, not one per object.
+    // One compile rule per module and configuration, its tools and flags spelled in it: edges
+    // then carry no bindings, ninja keeps one copy of each flag list, not one per object, and
+    // evaluating a command looks up no variable but `$in` and `$out`.
     let mut compile_rules: Vec<Option<u32>> = vec![None; graph.flag_set_count()];
     let mut other_rules: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     let mut edges: Vec<Edge> = Vec::with_capacity(graph.action_count());
