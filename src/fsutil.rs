@@ -97,6 +97,26 @@ pub fn write_files_if_changed(files: &[FileToWrite]) -> Result<Vec<WriteOutcome>
     Ok(outcomes)
 }
 
+/// Writes each of `files` (path, content) that is not there yet, in place, for files whose name
+/// holds a hash of their content: no other content can take the name, so one there with the
+/// content's length holds it (a write cut short leaves another length, and is redone), and
+/// none is named by a build file until that file is renamed into place, after these. A file
+/// of another length is written again; unchanged ones keep their modification time.
+pub fn write_content_named(files: &[(&Path, &[u8])]) -> Result<()> {
+    let mut made: Option<&Path> = None;
+    for &(path, content) in files {
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == content.len() as u64) {
+            continue;
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && made != Some(*d)) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+            made = Some(dir);
+        }
+        std::fs::write(path, content).map_err(|e| Error::io("write", path, e))?;
+    }
+    Ok(())
+}
+
 /// Whether `path` already holds exactly `parts`; an error when something other than a regular
 /// file (or a symbolic link to one) is in the way.
 fn holds(path: &Path, parts: &[&[u8]]) -> Result<bool> {

@@ -119,14 +119,16 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     // Everything is computed before anything is renamed into place: an error leaves every file
     // as it was.
     let mut files: Vec<(&'static str, Vec<String>)> = Vec::new();
-    // Compile flags too long for a command line, in response files both lowerings name.
+    // Compile flags too long for a command line, in response files both lowerings name; lists
+    // of flags spelled for many objects, in response files build.ninja names.
     let response_files = lower::compile_response_files(&plan.graph);
+    let mut referenced = Vec::new();
     if options.format != Format::Make {
-        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan.graph, &response_files)));
+        referenced = lower::referenced_response_files(&plan.graph, &response_files);
+        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan.graph, &response_files, &referenced)));
         timer.lap("lower build.ninja");
     }
-    let mut stamps: Vec<(String, String)> =
-        response_files.iter().flatten().map(|r| (r.path.clone(), r.content.clone())).collect();
+    let mut stamps: Vec<(String, String)> = Vec::new();
     // The goals `spygen build` lists and checks.
     stamps.push((lower::goals::GOALS_FILE.to_string(), lower::goals::goals_text(&plan.graph)));
     // The options `spygen build`, `run` and `test` keep when not given again.
@@ -161,12 +163,22 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     let parts: Vec<Vec<&[u8]>> = files.iter().map(|(_, parts)| parts.iter().map(|p| p.as_bytes()).collect()).collect();
     let mut batch: Vec<FileToWrite> =
         paths.iter().zip(&parts).map(|(p, parts)| FileToWrite { path: p, parts, mtime: Some(mtime) }).collect();
-    // Command stamps and response files keep the time they are written: they must be newer
-    // than every output built with the command they replace.
-    let stamp_paths: Vec<PathBuf> = stamps.iter().map(|(p, _)| plan.build_dir.join(p)).collect();
+    // Command stamps keep the time they are written: they must be newer than every output built
+    // with the command they replace.
+    let mut stamp_paths: Vec<PathBuf> = stamps.iter().map(|(p, _)| plan.build_dir.join(p)).collect();
     let stamp_parts: Vec<[&[u8]; 1]> = stamps.iter().map(|(_, text)| [text.as_bytes()]).collect();
     batch.extend(stamp_paths.iter().zip(&stamp_parts).map(|(p, parts)| FileToWrite { path: p, parts, mtime: None }));
+    // Response files are named by their content: written in place before the build files that
+    // name them are renamed into place (a thousand temporaries and renames would cost more than
+    // the rest of the writing).
+    let all_rsp = || response_files.iter().chain(&referenced).flatten();
+    let rsp_paths: Vec<PathBuf> = all_rsp().map(|r| plan.build_dir.join(&r.path)).collect();
+    let rsp_files: Vec<(&Path, &[u8])> =
+        rsp_paths.iter().zip(all_rsp()).map(|(p, r)| (p.as_path(), r.content.as_bytes())).collect();
+    fsutil::write_content_named(&rsp_files)?;
+    timer.lap("write response files");
     let mut outcomes = fsutil::write_files_if_changed(&batch)?;
+    stamp_paths.extend(rsp_paths);
     outcomes.truncate(paths.len());
     let mut names: Vec<&'static str> = files.iter().map(|(name, _)| *name).collect();
     let mut paths = paths;

@@ -617,12 +617,15 @@ fn compile_and_link_commands_past_the_command_line_limit_go_through_response_fil
     run_ok(spygen().args(["gen", "-q", "--format", "all", "--target", "native-static"]).arg(dir.path()));
     let build = dir.path().join("build-spygen");
     let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
-    let rsp = std::fs::read_to_string(build.join(".spygen/rsp/cflags.m59.native-static-debug.rsp")).unwrap();
+    // Named by the flag set and a hash of the content.
+    let name = std::fs::read_dir(build.join(".spygen/rsp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|n| n.starts_with("cflags.m59.native-static-debug.") && n.ends_with(".rsp"))
+        .expect("m59's response file");
+    let rsp = std::fs::read_to_string(build.join(".spygen/rsp").join(&name)).unwrap();
     assert!(rsp.len() > 128 * 1024, "the flags alone pass the limit: {} bytes", rsp.len());
-    assert!(
-        ninja.contains(" @.spygen/rsp/cflags.m59.native-static-debug.rsp -frandom-seed=$out -c $in"),
-        "the compile names them"
-    );
+    assert!(ninja.contains(&format!(" @.spygen/rsp/{name} -frandom-seed=$out -c $in")), "the compile names them");
     assert!(ninja.contains("build native-static/debug/app: link-rsp.native-static"), "the long link");
     build_with_ninja_then_make(&build, &build.join("native-static/debug/app"));
 }

@@ -115,6 +115,22 @@ impl BuildGraph {
         words
     }
 
+    /// A flag set's words, every part expanded in order, borrowed (nothing copied).
+    pub fn flag_words(&self, id: FlagSetId) -> Vec<&str> {
+        let mut words = Vec::new();
+        self.flag_words_into(id, &mut words);
+        words
+    }
+
+    fn flag_words_into<'a>(&'a self, id: FlagSetId, out: &mut Vec<&'a str>) {
+        for part in &self.flag_set(id).parts {
+            match part {
+                FlagPart::Words(w) => out.extend(w.iter().map(String::as_str)),
+                FlagPart::Ref(r) | FlagPart::Inline(r) => self.flag_words_into(*r, out),
+            }
+        }
+    }
+
     fn expand_flags_into(&self, id: FlagSetId, out: &mut Vec<String>) {
         for part in &self.flag_set(id).parts {
             match part {

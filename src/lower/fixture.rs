@@ -69,7 +69,14 @@ impl Fixture {
     /// Module `m`'s compiles of `sources` (to `wasi/release/obj/m/<stem>.o`) with its flags:
     /// the base, a define, then its include set (a private dir and a dependency's public one).
     pub fn compiles(&mut self, sources: &[&str]) -> Vec<String> {
-        let public = self.graph.add_flag_set(FlagSet::words("public.dep", words(&["-I../dep/include"])));
+        self.compiles_with(sources, &[])
+    }
+
+    /// [`Fixture::compiles`], the dependency's public set holding `more` after its own dir.
+    pub fn compiles_with(&mut self, sources: &[&str], more: &[String]) -> Vec<String> {
+        let mut public_words = words(&["-I../dep/include"]);
+        public_words.extend(more.iter().cloned());
+        let public = self.graph.add_flag_set(FlagSet::words("public.dep", public_words));
         let includes = self.graph.add_flag_set(FlagSet {
             name: "includes.m".into(),
             parts: vec![FlagPart::Words(words(&["-I../m/src"])), FlagPart::Inline(public)],

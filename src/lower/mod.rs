@@ -13,7 +13,7 @@ pub mod make_syntax;
 pub mod ninja;
 pub mod test_list;
 
-use crate::graph::{Action, ActionKind, BuildGraph, ConfigId};
+use crate::graph::{Action, ActionKind, BuildGraph, ConfigId, FlagSetId};
 
 pub use compdb::lower_compdb;
 pub use dot::lower_dot;
@@ -21,33 +21,64 @@ pub use graph_json::lower_graph_json;
 pub use make::{MakeOutput, lower_make};
 pub use ninja::lower_ninja;
 
-/// Past this many bytes, a list of command words that grows with the project (a unit's compile
-/// flags, a link's inputs and flags, an archive's objects, a bundle's arguments) goes through a
-/// response file: ninja and make run each command as one `sh -c` argument, which Linux caps at
-/// 128 KiB, and what else a command holds (tools, one source's paths) stays far below the rest.
-/// Shorter lists stay on the command line, sparing a file per command.
+/// Past this many bytes, a list of command words that grows with the project (a link's inputs
+/// and flags, an archive's objects, a bundle's arguments) goes through a response file: ninja
+/// and make run each command as one `sh -c` argument, which Linux caps at 128 KiB, and what
+/// else a command holds (tools, one source's paths) stays far below the rest. Shorter lists
+/// stay on the command line, sparing a file per command. (A unit's include flags, spelled for
+/// all its objects, can go into a file of their own much sooner: [`FLAGS_PER_RUN_LIMIT`].)
 pub const RESPONSE_FILE_THRESHOLD: usize = 32 * 1024;
 
 /// The directory, relative to the build directory, of the response files spygen writes for
-/// compile flags too long for a command line.
+/// long compile flags ([`compile_response_files`]).
 pub const RESPONSE_FILES_DIR: &str = ".spygen/rsp";
 /// spygen's own directory in the build directory, which [`RESPONSE_FILES_DIR`], make's command
 /// stamps and `spygen run`'s WASI launcher live in.
 pub const SPYGEN_DIR: &str = ".spygen";
 
-/// A response file written at generation: the flags of one unit in one configuration, too long
-/// for a command line. Compiles name it (`cc @file`) and depend on it, so that, written only
-/// when its content changes, it rebuilds their objects as a changed command line would.
+/// A list of flags that a unit's compile flags refer to (its include flags, the same in every
+/// configuration) longer than this goes into a response file, even though it would fit a
+/// command line, when it is also spelled for enough objects ([`FLAGS_PER_RUN_LIMIT`]). A
+/// kilobyte is a few dozen include directories; shorter lists stay inline, where `ninja -v` and
+/// a failed compile show them.
+pub const FLAGS_INLINE_LIMIT: usize = 1024;
+
+/// How many bytes of one list of flags, counted over the objects whose compile commands spell
+/// it (in every configuration), build.ninja may spell before the list goes into a response file
+/// ([`FLAGS_INLINE_LIMIT`]). ninja evaluates every edge's command and hashes it on every run (a
+/// build, a no-op build checking its log, `ninja -n`): flags spelled in the command cost it
+/// about 2 instructions a byte per object per run, a response file's name next to nothing, the
+/// file itself one creation at generation (0.1 to 0.5 ms on a busy ext4 disk). Past 256 KiB
+/// per run the file pays for itself within one run; a unit of a few objects, or of a few
+/// kilobytes of include flags, keeps them inline.
+pub const FLAGS_PER_RUN_LIMIT: usize = 256 * 1024;
+
+/// A response file written at generation: the flags of one unit in one configuration too long
+/// for a command line ([`compile_response_files`]), or a list of flags they refer to, spelled
+/// for too many objects ([`referenced_response_files`]). Compiles name it (`cc @file`); the name
+/// holds a hash of the content, so that changed flags change the compile command as inline flags
+/// would (ninja's log and make's command stamps then rebuild the objects), and ninja need not
+/// stat the file for every object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseFile {
-    /// Its path relative to the build directory.
+    /// Its path relative to the build directory: `<dir>/<flag set>.<hash>.rsp`.
     pub path: String,
     /// Its words, in response-file syntax (`shell::response_file`).
     pub content: String,
 }
 
-/// The response files of the compile flag sets whose words pass [`RESPONSE_FILE_THRESHOLD`],
-/// by flag set (`None`: the flags stay on the command line).
+/// The response file holding the words of flag set `id`, named by its content.
+fn response_file(graph: &BuildGraph, id: FlagSetId) -> ResponseFile {
+    use sha2::Digest;
+    let mut content = crate::shell::response_file(&graph.flag_words(id));
+    content.push('\n');
+    // 64 bits, as ninja's own command hash: an accidental collision is as unlikely.
+    let hash = crate::bundle::hex(&sha2::Sha256::digest(content.as_bytes())[..8]);
+    ResponseFile { path: format!("{RESPONSE_FILES_DIR}/{}.{hash}.rsp", graph.flag_set(id).name), content }
+}
+
+/// The response files of the compile flag sets past [`RESPONSE_FILE_THRESHOLD`], by flag set
+/// (`None`: the flags stay on the command line): both lowerings name them.
 pub(crate) fn compile_response_files(graph: &BuildGraph) -> Vec<Option<ResponseFile>> {
     let lengths = graph.flag_set_lengths();
     let mut files = vec![None; graph.flag_set_count()];
@@ -56,9 +87,39 @@ pub(crate) fn compile_response_files(graph: &BuildGraph) -> Vec<Option<ResponseF
             && lengths[id.index()] > RESPONSE_FILE_THRESHOLD
             && files[id.index()].is_none()
         {
-            let name = &graph.flag_set(id).name;
-            let content = crate::shell::response_file(&graph.expand_flags(id)) + "\n";
-            files[id.index()] = Some(ResponseFile { path: format!("{RESPONSE_FILES_DIR}/{name}.rsp"), content });
+            files[id.index()] = Some(response_file(graph, id));
+        }
+    }
+    files
+}
+
+/// The response files of the flag sets that compile flag sets refer to (`FlagPart::Ref`: a
+/// unit's include flags, shared by its configurations) past [`FLAGS_INLINE_LIMIT`] and
+/// [`FLAGS_PER_RUN_LIMIT`] over the objects spelling them, by flag set; for build.ninja, whose
+/// compile rules name them in place of the words (compiles with a file of their own, `whole`,
+/// spell nothing).
+pub(crate) fn referenced_response_files(
+    graph: &BuildGraph,
+    whole: &[Option<ResponseFile>],
+) -> Vec<Option<ResponseFile>> {
+    let lengths = graph.flag_set_lengths();
+    let mut objects = vec![0usize; graph.flag_set_count()];
+    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Compile) {
+        if let Some(id) = action.flags.filter(|f| whole[f.index()].is_none()) {
+            objects[id.index()] += 1;
+        }
+    }
+    let mut spelled = vec![0usize; graph.flag_set_count()];
+    for (id, set) in graph.flag_sets().filter(|(id, _)| objects[id.index()] > 0) {
+        for r in set.refs() {
+            spelled[r.index()] = spelled[r.index()].saturating_add(objects[id.index()]);
+        }
+    }
+    let mut files = vec![None; graph.flag_set_count()];
+    for (id, _) in graph.flag_sets() {
+        let (len, n) = (lengths[id.index()], spelled[id.index()]);
+        if n > 0 && len > FLAGS_INLINE_LIMIT && len.saturating_mul(n) > FLAGS_PER_RUN_LIMIT {
+            files[id.index()] = Some(response_file(graph, id));
         }
     }
     files

@@ -1,13 +1,16 @@
-//! Lowering to `build.ninja`: per-toolchain rules and tool variables, per-configuration and
-//! per-unit flag variables defined once, compact edges, phony aliases, a regeneration edge.
-//! Every rule's command is its action kind's [`CommandTemplate`], its variables spelled the
-//! ninja way ([`rule_command`]).
+//! Lowering to `build.ninja`: per-toolchain rules and tool variables, one compile rule per unit
+//! and configuration spelling its tools and flags out (long include lists spelled for many
+//! objects named as response files), link flag variables defined once, compact edges, phony
+//! aliases, a regeneration edge. Every rule's command is its action kind's
+//! [`CommandTemplate`], its variables spelled the ninja way ([`rule_command`]).
 
 use std::borrow::Cow;
 use std::fmt::Write;
 
 use super::{ResponseFile, action_response_words};
-use crate::graph::{Action, ActionKind, BuildGraph, CommandTemplate, FileId, FlagSetId, LINK_POOL, Var, Word};
+use crate::graph::{
+    Action, ActionKind, BuildGraph, CommandTemplate, FileId, FlagPart, FlagSetId, LINK_POOL, Var, Word,
+};
 use crate::shell;
 
 /// `path` escaped for a ninja build line: `$`, space and `:` are special there.
@@ -44,8 +47,9 @@ fn command_words(words: &[String]) -> String {
 
 /// How a rule's command spells the action's flags ([`Var::Flags`]).
 enum FlagsSpelling<'a> {
-    /// A compile rule's own flag variable: `${cflags.m.wasi-debug}`.
-    Variable(&'a str),
+    /// A compile rule's flags, spelled out (quoted and escaped): its own rule, one per unit and
+    /// configuration, is the one place that names them.
+    Words(&'a str),
     /// A response file holding them: `@path`.
     ResponseFile(&'a str),
     /// The edge's `ldflags` binding: `$ldflags`.
@@ -54,7 +58,9 @@ enum FlagsSpelling<'a> {
 
 /// The command of a rule running `template` for actions of `target`: variables are ninja's
 /// (`$in`, `$out`, `${cc.wasi}`), literals quoted for the shell. `args` spells the arguments
-/// in the rule itself (the one regeneration edge); otherwise edges bind `$args`.
+/// in the rule itself (the one regeneration edge); otherwise edges bind `$args`. A compile
+/// rule spells its tools out too (`/usr/bin/cc`, not `${cc.native}`): ninja evaluates the
+/// command once per object, and a variable costs it a lookup and a copy each time.
 fn rule_command(
     graph: &BuildGraph,
     kind: ActionKind,
@@ -63,21 +69,23 @@ fn rule_command(
     flags: &FlagsSpelling,
     args: Option<&[String]>,
 ) -> String {
+    let tool_word = |tool: &crate::graph::Tool| match kind {
+        ActionKind::Compile => command_words(&tool.command),
+        _ => format!("${{{}}}", tool.variable()),
+    };
     let mut steps = Vec::new();
     for step in template.steps {
         let mut words: Vec<String> = Vec::new();
         for word in *step {
             match word {
                 Word::Lit(text) => words.push(command_words(&[text.to_string()])),
-                Word::Var(Var::Launcher) => {
-                    words.extend(graph.launcher(target).map(|l| format!("${{{}}}", l.variable())));
-                }
+                Word::Var(Var::Launcher) => words.extend(graph.launcher(target).map(tool_word)),
                 Word::Var(Var::Tool) => {
                     let tool = kind.tool_role().and_then(|role| graph.find_tool(target, role));
-                    words.extend(tool.map(|t| format!("${{{}}}", graph.tool(t).variable())));
+                    words.extend(tool.map(|t| tool_word(graph.tool(t))));
                 }
                 Word::Var(Var::Flags) => words.push(match flags {
-                    FlagsSpelling::Variable(name) => format!("${{{name}}}"),
+                    FlagsSpelling::Words(text) => text.to_string(),
                     FlagsSpelling::ResponseFile(path) => format!("@{}", command_words(&[path.to_string()])),
                     FlagsSpelling::EdgeBinding => "$ldflags".into(),
                 }),
@@ -162,14 +170,21 @@ pub const HEADER_START: &str = "# build.ninja for ";
 /// Writes the whole `build.ninja` text of `graph`.
 pub fn lower_ninja(graph: &BuildGraph) -> String {
     let response_files = super::compile_response_files(graph);
-    lower_ninja_parts(graph, &response_files).concat()
+    let referenced = super::referenced_response_files(graph, &response_files);
+    lower_ninja_parts(graph, &response_files, &referenced).concat()
 }
 
 /// The `build.ninja` text of `graph` in consecutive parts (large files are formatted in parts
 /// on two threads; writing the parts one after the other spares copying them into one).
 /// `response_files` (from [`super::compile_response_files`], written beside it) hold the
-/// compile flags too long for a command line.
-pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Vec<String> {
+/// compile flags too long for a command line, `referenced` (from
+/// [`super::referenced_response_files`], by flag set) the lists of flags compile rules name in
+/// place of their words.
+pub fn lower_ninja_parts(
+    graph: &BuildGraph,
+    response_files: &[Option<ResponseFile>],
+    referenced: &[Option<ResponseFile>],
+) -> Vec<String> {
     let settings = graph.settings();
     let mut out = String::with_capacity(64 * 1024);
     let _ = writeln!(
@@ -252,7 +267,7 @@ pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFi
             }
         })
         .collect();
-    let plan_of_edges = plan_edges(graph, response_files);
+    let plan_of_edges = plan_edges(graph, response_files, referenced, &spelled);
     let edges = &plan_of_edges.edges;
     let write = |edges: &[Edge]| write_edges(graph, &plan_of_edges, &spelled, edges);
     let mut parts = vec![out];
@@ -272,11 +287,13 @@ pub fn lower_ninja_parts(graph: &BuildGraph, response_files: &[Option<ResponseFi
 
     out.push_str("\n# aliases: per configuration, per target, per module and program, tests; `all` is the default\n");
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Phony) {
-        write_edge(graph, action, &rule_name(graph, action, false), None, &[], &mut out);
+        write_edge(graph, action, &rule_name(graph, action, false), &[], &[], &mut out);
     }
     out.push_str("\n# regeneration\n");
+    // The compile flags' response files are written with build.ninja: one gone regenerates.
+    let generated: Vec<&str> = response_files.iter().chain(referenced).flatten().map(|r| r.path.as_str()).collect();
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate) {
-        write_edge(graph, action, &rule_name(graph, action, false), None, &[], &mut out);
+        write_edge(graph, action, &rule_name(graph, action, false), &[], &generated, &mut out);
         // A new spygen may write different files: it is an input too (by its path: `$spygen`
         // is a shell word, quoted when the path needs it).
         out.truncate(out.len() - 1);
@@ -303,8 +320,6 @@ struct EdgePlan {
     weights: Vec<usize>,
     /// Rule names, by index.
     rules: Vec<String>,
-    /// The response file each rule's edges depend on (compiles with long flags), by rule.
-    rule_inputs: Vec<Option<String>>,
 }
 
 impl EdgePlan {
@@ -325,13 +340,18 @@ impl EdgePlan {
 /// Pass 1, in order: what must be defined before each edge (configuration headings, flag
 /// variables, compile rules and response-file rules) and each edge's rule. It touches each
 /// action once, cheaply; the text is written by [`write_edges`].
-fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> EdgePlan {
+fn plan_edges(
+    graph: &BuildGraph,
+    response_files: &[Option<ResponseFile>],
+    referenced: &[Option<ResponseFile>],
+    spelled: &[Option<String>],
+) -> EdgePlan {
     let mut defined = vec![false; graph.flag_set_count()];
     let lengths = graph.flag_set_lengths();
     let mut rules: Vec<String> = Vec::new();
-    let mut rule_inputs: Vec<Option<String>> = Vec::new();
-    // One compile rule per module and configuration, its flags in a file-level variable: edges
-    // then carry no bindings, and ninja keeps one copy of each flag list, not one per object.
+    // One compile rule per module and configuration, its tools and flags spelled in it: edges
+    // then carry no bindings, ninja keeps one copy of each flag list, not one per object, and
+    // evaluating a command looks up no variable but `$in` and `$out`.
     let mut compile_rules: Vec<Option<u32>> = vec![None; graph.flag_set_count()];
     let mut other_rules: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     let mut edges: Vec<Edge> = Vec::with_capacity(graph.action_count());
@@ -346,7 +366,8 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Ed
             prelude.push_str(&heading);
         }
         let mut flag_sets = Vec::new();
-        if let Some(flags) = action.flags {
+        // A compile's rule spells its flags out, or names their response file: no variable.
+        if let Some(flags) = action.flags.filter(|_| action.kind != ActionKind::Compile) {
             graph.flag_sets_to_define(flags, &mut defined, &mut flag_sets);
         }
         weights.push(64 + action.inputs.len() * 32 + flag_sets.iter().map(|f| lengths[f.index()]).sum::<usize>());
@@ -357,11 +378,14 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Ed
             (ActionKind::Compile, Some(flags)) => match compile_rules[flags.index()] {
                 Some(rule) => rule,
                 None => {
-                    // Written right before its first edge, after the flag variables it uses.
-                    let rsp_file = response_files[flags.index()].as_ref();
-                    let spelling = match rsp_file {
+                    // Written right before its first edge.
+                    let words;
+                    let spelling = match &response_files[flags.index()] {
                         Some(r) => FlagsSpelling::ResponseFile(&r.path),
-                        None => FlagsSpelling::Variable(&graph.flag_set(flags).name),
+                        None => {
+                            words = spell_flags(graph, flags, referenced, spelled);
+                            FlagsSpelling::Words(&words)
+                        }
                     };
                     let name = compile_rule_name(graph, action, flags);
                     if let Some(template) = action.kind.command() {
@@ -369,7 +393,6 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Ed
                         write_rule(&mut rule_text, &name, &command, action.kind, false, "$out");
                     }
                     rules.push(name);
-                    rule_inputs.push(rsp_file.map(|r| r.path.clone()));
                     let rule = rules.len() as u32 - 1;
                     compile_rules[flags.index()] = Some(rule);
                     rule
@@ -397,7 +420,6 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Ed
                             write_rule(&mut rule_text, &name, &command, kind, rsp.is_some(), "$out");
                         }
                         rules.push(name.clone());
-                        rule_inputs.push(None);
                         let rule = rules.len() as u32 - 1;
                         other_rules.insert(name, rule);
                         rule
@@ -408,7 +430,7 @@ fn plan_edges(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -> Ed
         let rsp = rsp.map(|words| escape_value(&shell::response_file(&words)).into_owned());
         edges.push(Edge { action: id, rule, prelude, flag_sets, rule_text, rsp });
     }
-    EdgePlan { edges, weights, rules, rule_inputs }
+    EdgePlan { edges, weights, rules }
 }
 
 /// The compile rule of the flag set `flags` of `action`: `cc.<unit>.<configuration>`.
@@ -434,7 +456,7 @@ fn write_edges(graph: &BuildGraph, plan: &EdgePlan, spelled: &[Option<String>], 
         // The files a foreign make's dry run found it writes: restat (its rule's) keeps one its
         // Makefile left alone from re-running it, and `ninja -t clean` removes them all.
         let side_outputs = graph.dry_run(edge.action).map_or(&[][..], |d| d.outputs.as_slice());
-        write_edge(graph, action, &plan.rules[rule], plan.rule_inputs[rule].as_deref(), side_outputs, &mut text);
+        write_edge(graph, action, &plan.rules[rule], side_outputs, &[], &mut text);
         if let Some(rsp) = &edge.rsp {
             let _ = writeln!(text, "  rsp = {rsp}");
             continue;
@@ -467,6 +489,58 @@ struct Edge {
     rsp: Option<String>,
 }
 
+/// The words of flag set `id`, every part expanded, spelled for a command, but a set it refers
+/// to that has a file in `referenced` (by set), named `@file` (`spelled` holds the spelled
+/// words of every set that has one list of its own).
+fn spell_flags(
+    graph: &BuildGraph,
+    id: FlagSetId,
+    referenced: &[Option<ResponseFile>],
+    spelled: &[Option<String>],
+) -> String {
+    let mut out = String::new();
+    for part in &graph.flag_set(id).parts {
+        let file = match part {
+            FlagPart::Ref(r) => referenced.get(r.index()).and_then(Option::as_ref),
+            _ => None,
+        };
+        match file {
+            Some(file) => {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push('@');
+                out.push_str(&command_words(std::slice::from_ref(&file.path)));
+            }
+            None => push_flags(graph, part, id, spelled, &mut out),
+        }
+    }
+    out
+}
+
+/// The words of `part` of flag set `id`, every set it names expanded, spelled for a command
+/// and appended to `out`.
+fn push_flags(graph: &BuildGraph, part: &FlagPart, id: FlagSetId, spelled: &[Option<String>], out: &mut String) {
+    let text = match part {
+        FlagPart::Ref(r) | FlagPart::Inline(r) => {
+            for inner in &graph.flag_set(*r).parts {
+                push_flags(graph, inner, *r, spelled, out);
+            }
+            return;
+        }
+        FlagPart::Words(words) => match &spelled[id.index()] {
+            Some(text) => Cow::Borrowed(text.as_str()),
+            None => Cow::Owned(command_words(words)),
+        },
+    };
+    if !text.is_empty() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&text);
+    }
+}
+
 /// Writes the variable of flag set `id`; `spelled` holds the spelled words of every set that
 /// has one list of its own.
 fn define_flags(graph: &BuildGraph, id: FlagSetId, spelled: &[Option<String>], out: &mut String) {
@@ -480,15 +554,15 @@ fn define_flags(graph: &BuildGraph, id: FlagSetId, spelled: &[Option<String>], o
     let _ = writeln!(out, "{} ={sep}{value}", graph.flag_set(id).name);
 }
 
-/// Writes the `build` line of `action` with `rule`; `response_file` is an extra implicit input
-/// (the compile flags' response file), `side_outputs` extra implicit outputs (the files a
-/// foreign make's dry run found it writes).
+/// Writes the `build` line of `action` with `rule`; `side_outputs` and `generated` are extra
+/// implicit outputs (the files a foreign make's dry run found it writes; the response files
+/// written with build.ninja, outputs of its regeneration).
 fn write_edge(
     graph: &BuildGraph,
     action: &Action,
     rule: &str,
-    response_file: Option<&str>,
     side_outputs: &[FileId],
+    generated: &[&str],
     out: &mut String,
 ) {
     // Straight into `out`: this runs once per edge, 100,000 times in a large project.
@@ -511,14 +585,17 @@ fn write_edge(
             push_paths(out, "", side_outputs);
         }
     }
+    if !generated.is_empty() && action.implicit_outputs.is_empty() && side_outputs.is_empty() {
+        out.push_str(" |");
+    }
+    for path in generated {
+        out.push(' ');
+        out.push_str(&escape_path(path));
+    }
     out.push_str(": ");
     out.push_str(rule);
     push_paths(out, "", &action.inputs);
     push_paths(out, " |", &action.implicit);
-    if let Some(path) = response_file {
-        out.push_str(if action.implicit.is_empty() { " | " } else { " " });
-        out.push_str(&escape_path(path));
-    }
     push_paths(out, " ||", &action.order_only);
     out.push('\n');
 }
@@ -530,7 +607,9 @@ mod tests {
 
     /// The edges part of build.ninja: everything between the toolchain rules and the aliases.
     fn edges(f: &Fixture) -> String {
-        let parts = lower_ninja_parts(&f.graph, &crate::lower::compile_response_files(&f.graph));
+        let files = crate::lower::compile_response_files(&f.graph);
+        let referenced = crate::lower::referenced_response_files(&f.graph, &files);
+        let parts = lower_ninja_parts(&f.graph, &files, &referenced);
         parts[1..parts.len() - 1].concat()
     }
 
@@ -548,11 +627,11 @@ mod tests {
     fn the_preamble_defines_spygen_regeneration_the_link_pool_and_each_toolchains_rules() {
         let mut f = Fixture::new(true);
         f.aliases_and_regeneration(&[]);
-        insta::assert_snapshot!(lower_ninja_parts(&f.graph, &[])[0]);
+        insta::assert_snapshot!(lower_ninja_parts(&f.graph, &[], &[])[0]);
     }
 
     #[test]
-    fn compiles_share_one_rule_per_unit_whose_flags_are_variables_defined_once() {
+    fn compiles_share_one_rule_per_unit_spelling_its_tools_and_flags() {
         let mut f = Fixture::new(true);
         f.compiles(&["../m/src/a.c", "../m/src/my dir/b$.c"]);
         insta::assert_snapshot!(edges(&f));
@@ -579,7 +658,7 @@ mod tests {
         let mut f = Fixture::new(false);
         f.foreign_make();
         f.bundle(&["wasi/release/m.a", "../vendor/lib/build/wasi/release/liblib.a"]);
-        let parts = lower_ninja_parts(&f.graph, &[]);
+        let parts = lower_ninja_parts(&f.graph, &[], &[]);
         // Their rules (after the link pool, before the toolchains), then their edges.
         let rules = parts[0].split("# a library's").nth(1).and_then(|r| r.split("# toolchain").next());
         insta::assert_snapshot!(format!("# a library's{}{}", rules.unwrap_or_default(), edges(&f)));
@@ -600,7 +679,7 @@ mod tests {
     fn a_test_runs_through_its_targets_runner_and_binds_its_arguments() {
         let mut f = Fixture::new(false);
         f.test();
-        let parts = lower_ninja_parts(&f.graph, &[]);
+        let parts = lower_ninja_parts(&f.graph, &[], &[]);
         assert!(parts[0].contains("runner.wasi = /usr/bin/node --no-warnings .spygen/wasi-run.mjs\n"), "{}", parts[0]);
         insta::assert_snapshot!(edges(&f));
     }
@@ -618,11 +697,68 @@ mod tests {
         assert_eq!(rsp_line.split(' ').count() - 4, 400, "every object in the response file");
     }
 
+    /// `n` sources of module `m`, and 60 include dirs of 30 bytes making its flags 2 KiB.
+    fn long_flags(n: usize) -> (Fixture, Vec<String>) {
+        let mut f = Fixture::new(false);
+        let sources: Vec<String> = (0..n).map(|i| format!("../m/src/s{i}.c")).collect();
+        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+        let more: Vec<String> = (0..60).map(|i| format!("-I../dependency{i:03}/include/public")).collect();
+        let objects = f.compiles_with(&sources, &more);
+        f.aliases_and_regeneration(&["wasi/release/m.a"]);
+        (f, objects)
+    }
+
+    /// The response files of `f`'s compile flags and of the lists they refer to.
+    fn response_files(f: &Fixture) -> Vec<crate::lower::ResponseFile> {
+        let files = crate::lower::compile_response_files(&f.graph);
+        let referenced = crate::lower::referenced_response_files(&f.graph, &files);
+        files.into_iter().chain(referenced).flatten().collect()
+    }
+
+    #[test]
+    fn long_flags_of_a_few_objects_stay_in_the_command() {
+        let (f, _) = long_flags(3);
+        assert_eq!(response_files(&f), []);
+        let text = lower_ninja(&f.graph);
+        assert!(text.contains(" -I../dependency059/include/public -frandom-seed=$out"), "{text}");
+    }
+
+    #[test]
+    fn long_include_flags_of_many_objects_go_into_a_response_file_named_by_its_content() {
+        let (f, _) = long_flags(200);
+        let files = response_files(&f);
+        let [rsp] = files.as_slice() else { panic!("one response file: {files:?}") };
+        // The unit's include flags, the same in every configuration.
+        let hash = rsp.path.strip_prefix(".spygen/rsp/includes.m.").and_then(|n| n.strip_suffix(".rsp"));
+        assert!(hash.is_some_and(|h| h.len() == 16), "{}", rsp.path);
+        assert_eq!(
+            rsp.content.split(' ').take(3).collect::<Vec<_>>(),
+            ["-I../m/src", "-I../dep/include", "-I../dependency000/include/public"]
+        );
+        let text = lower_ninja(&f.graph);
+        // The compile rule names the file in place of the words; the edges do not (no stat per
+        // object); the regeneration writes the file.
+        let command = format!(" -O2 -DSPY_RELEASE -DM=1 @{} -frandom-seed=$out -c $in -o $out\n", rsp.path);
+        assert!(text.contains(&command), "{text}");
+        assert!(text.contains("build wasi/release/obj/m/s0.o: cc.m.wasi-release ../m/src/s0.c\n"), "{text}");
+        assert!(!text.contains("-I../dependency000/"), "{text}");
+        assert!(text.contains(&format!("build build.ninja | spygen.mk {}: regen ", rsp.path)), "{text}");
+        // Other flags, another name: the command changes, which rebuilds the objects.
+        assert_eq!(response_files(&long_flags(200).0), files, "the same flags, the same name");
+        let mut other = Fixture::new(false);
+        let sources: Vec<String> = (0..200).map(|i| format!("../m/src/s{i}.c")).collect();
+        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+        let more: Vec<String> = (0..60).map(|i| format!("-I../dependency{i:03}/include/publiC")).collect();
+        other.compiles_with(&sources, &more);
+        let changed = response_files(&other);
+        assert_ne!(changed.first().map(|r| &r.path), Some(&rsp.path), "other flags, another name");
+    }
+
     #[test]
     fn aliases_regeneration_and_defaults_close_the_file() {
         let mut f = Fixture::new(false);
         f.aliases_and_regeneration(&["wasi/release/m.a"]);
-        let parts = lower_ninja_parts(&f.graph, &[]);
+        let parts = lower_ninja_parts(&f.graph, &[], &[]);
         insta::assert_snapshot!(parts.last().unwrap());
     }
 }

@@ -107,6 +107,8 @@ pub fn machine_filters(root: &Path) -> insta::Settings {
         r"(?m)^((?:cc|ar|launcher|runner)\.[\w-]+ :?=|SPYGEN_(?:CC|AR|LAUNCHER)_[\w-]+ :?=|(?:CC|AR|LAUNCHER) :?=) [^$\n].*$",
         "$1 <resolved on this machine>",
     );
+    // A compile rule's launcher and compiler, spelled out before -MMD.
+    settings.add_filter(r"(?m)^(  command = PWD=/proc/self/cwd) [^$\n]*? -MMD ", "$1 <tools> -MMD ");
     settings.add_filter(r"(?m)^  depth = \d+$", "  depth = <cores>");
     // The compiler package's version a module manifest records.
     settings.add_filter(r#"--package-version=[^ \n"]+"#, "--package-version=<version>");
