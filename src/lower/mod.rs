@@ -47,11 +47,14 @@ pub const FLAGS_INLINE_LIMIT: usize = 1024;
 /// it (in every configuration), build.ninja may spell before the list goes into a response file
 /// ([`FLAGS_INLINE_LIMIT`]). ninja evaluates every edge's command and hashes it on every run (a
 /// build, a no-op build checking its log, `ninja -n`): flags spelled in the command cost it
-/// about 2 instructions a byte per object per run, a response file's name next to nothing, the
-/// file itself one creation at generation (0.1 to 0.5 ms on a busy ext4 disk). Past 256 KiB
-/// per run the file pays for itself within one run; a unit of a few objects, or of a few
-/// kilobytes of include flags, keeps them inline.
-pub const FLAGS_PER_RUN_LIMIT: usize = 256 * 1024;
+/// about 2 instructions a byte per object per run, a response file's name next to nothing. The
+/// file itself costs a creation at generation, and that is not always cheap: at 256 KiB the
+/// 100k-source chain of `cargo bench --bench gen` got 880 files, which took `ninja -n` from 0.74
+/// to 0.64 of GN's time but a fresh generation from 0.28 to 1.25 of `gn gen`'s (paired runs:
+/// creating files right after the build dir's `rm -rf` is slow on this ext4 disk). So only a
+/// list ninja would copy megabytes of per run goes into a file: there one file repays itself
+/// on every run, and a project has few such units.
+pub const FLAGS_PER_RUN_LIMIT: usize = 4 << 20;
 
 /// A response file written at generation: the flags of one unit in one configuration too long
 /// for a command line ([`compile_response_files`]), or a list of flags they refer to, spelled
