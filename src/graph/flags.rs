@@ -110,9 +110,7 @@ impl FlagSet {
 impl BuildGraph {
     /// A flag set's words, every part expanded in order.
     pub fn expand_flags(&self, id: FlagSetId) -> Vec<String> {
-        let mut words = Vec::new();
-        self.expand_flags_into(id, &mut words);
-        words
+        self.flag_words(id).into_iter().map(str::to_string).collect()
     }
 
     /// A flag set's words, every part expanded in order, borrowed (nothing copied).
@@ -127,15 +125,6 @@ impl BuildGraph {
             match part {
                 FlagPart::Words(w) => out.extend(w.iter().map(String::as_str)),
                 FlagPart::Ref(r) | FlagPart::Inline(r) => self.flag_words_into(*r, out),
-            }
-        }
-    }
-
-    fn expand_flags_into(&self, id: FlagSetId, out: &mut Vec<String>) {
-        for part in &self.flag_set(id).parts {
-            match part {
-                FlagPart::Words(w) => out.extend(w.iter().cloned()),
-                FlagPart::Ref(r) | FlagPart::Inline(r) => self.expand_flags_into(*r, out),
             }
         }
     }
