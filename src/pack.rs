@@ -104,6 +104,25 @@ pub struct PackInput {
     pub runtime: Option<ModuleManifest>,
 }
 
+/// The members of a pack being built, by name, each hashed once, when added.
+#[derive(Default)]
+struct Members(BTreeMap<String, (Vec<u8>, String)>);
+
+impl Members {
+    fn add(&mut self, name: String, bytes: Vec<u8>) {
+        let hash = sha256_bytes(&bytes);
+        self.0.insert(name, (bytes, hash));
+    }
+
+    fn get(&self, name: &str) -> Option<&[u8]> {
+        self.0.get(name).map(|(bytes, _)| &bytes[..])
+    }
+
+    fn hash(&self, name: &str) -> &str {
+        &self.0[name].1
+    }
+}
+
 /// The bytes of the pack of `inputs` (one per configuration, of one module).
 pub fn build(inputs: &[PackInput]) -> Result<Vec<u8>> {
     let Some(first) = inputs.first() else {
@@ -111,7 +130,7 @@ pub fn build(inputs: &[PackInput]) -> Result<Vec<u8>> {
             .help("build it first (`spygen build`), or name configurations with --target and --build-type"));
     };
     let module = first.manifest.module.clone();
-    let mut members: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut members = Members::default();
     // Each include dir packed, absolute, with its directory in the pack.
     let mut include_dirs: Vec<(String, String)> = Vec::new();
     let mut configurations = Vec::new();
@@ -121,7 +140,14 @@ pub fn build(inputs: &[PackInput]) -> Result<Vec<u8>> {
         if let Some(rt) = &input.runtime {
             leave_out(&mut m, rt);
         }
-        check_unchanged(&m, &config)?;
+        // A pack holds what the manifest describes, not a file rebuilt since.
+        let unchanged = |path: &str, hash: &str| match m.files.get(path) {
+            Some(recorded) if recorded != hash => {
+                Err(Error::env(format!("{path} changed since `{}`'s manifest for {config} was written", m.module))
+                    .help("build again (`spygen build`), then pack"))
+            }
+            _ => Ok(()),
+        };
         let mut files = BTreeMap::new();
         let mut packed_dirs = Vec::new();
         for dir in &m.include_dirs {
@@ -134,11 +160,11 @@ pub fn build(inputs: &[PackInput]) -> Result<Vec<u8>> {
                     member
                 }
             };
-            for (name, bytes) in members.range(format!("{member_dir}/")..) {
+            for (name, (_, hash)) in members.0.range(format!("{member_dir}/")..) {
                 if !name.starts_with(&format!("{member_dir}/")) {
                     break;
                 }
-                files.insert(name.clone(), sha256_bytes(bytes));
+                files.insert(name.clone(), hash.clone());
             }
             packed_dirs.push(member_dir);
         }
@@ -148,9 +174,9 @@ pub fn build(inputs: &[PackInput]) -> Result<Vec<u8>> {
                 h.strip_prefix(dir.as_str()).and_then(|rest| rest.strip_prefix('/')).map(|r| format!("{member}/{r}"))
             });
             let member = match in_dir {
-                Some(member) if members.contains_key(&member) => member,
+                Some(member) if members.get(&member).is_some() => member,
                 Some(member) => {
-                    members.insert(member.clone(), read(Path::new(h))?);
+                    members.add(member.clone(), read(Path::new(h))?);
                     member
                 }
                 // Outside every include dir: under include/extra/, a header of the same name
@@ -163,11 +189,12 @@ pub fn build(inputs: &[PackInput]) -> Result<Vec<u8>> {
                         n += 1;
                         member = format!("include/extra/{n}/{}", file_name(h));
                     }
-                    members.insert(member.clone(), bytes);
+                    members.add(member.clone(), bytes);
                     member
                 }
             };
-            files.insert(member.clone(), sha256_bytes(&members[&member]));
+            unchanged(h, members.hash(&member))?;
+            files.insert(member.clone(), members.hash(&member).to_string());
             headers.push(member);
         }
         let mut archives = Vec::new();
@@ -178,9 +205,9 @@ pub fn build(inputs: &[PackInput]) -> Result<Vec<u8>> {
                 n += 1;
                 member = format!("{config}/lib/{n}-{}", file_name(a));
             }
-            let bytes = read(Path::new(a))?;
-            files.insert(member.clone(), sha256_bytes(&bytes));
-            members.insert(member.clone(), bytes);
+            members.add(member.clone(), read(Path::new(a))?);
+            unchanged(a, members.hash(&member))?;
+            files.insert(member.clone(), members.hash(&member).to_string());
             archives.push(member);
         }
         m.include_dirs = packed_dirs;
@@ -189,7 +216,7 @@ pub fn build(inputs: &[PackInput]) -> Result<Vec<u8>> {
         m.files = files;
         m.derive_flags();
         let manifest = format!("{config}/{}", module_manifest::file_name(&module));
-        members.insert(manifest.clone(), m.to_json().into_bytes());
+        members.add(manifest.clone(), m.to_json().into_bytes());
         configurations.push(IndexConfig {
             target: m.target.clone(),
             build_type: m.build_type.clone(),
@@ -203,11 +230,11 @@ pub fn build(inputs: &[PackInput]) -> Result<Vec<u8>> {
         generator: format!("spygen {}", env!("CARGO_PKG_VERSION")),
         runtime: inputs.iter().find_map(|i| i.runtime.as_ref().map(|r| r.module.clone())),
         configurations,
-        files: members.iter().map(|(name, bytes)| (name.clone(), sha256_bytes(bytes))).collect(),
+        files: members.0.iter().map(|(name, (_, hash))| (name.clone(), hash.clone())).collect(),
     };
     let index_json = serde_json::to_string_pretty(&index).unwrap_or_default() + "\n";
     zip_members(
-        std::iter::once((INDEX, index_json.as_bytes())).chain(members.iter().map(|(n, b)| (n.as_str(), &b[..]))),
+        std::iter::once((INDEX, index_json.as_bytes())).chain(members.0.iter().map(|(n, (b, _))| (n.as_str(), &b[..]))),
     )
 }
 
@@ -224,28 +251,14 @@ fn leave_out(m: &mut ModuleManifest, rt: &ModuleManifest) {
     m.files.retain(|f, _| !rt.files.contains_key(f));
 }
 
-/// Checks that every archive and public header of `m` still has the hash its manifest
-/// recorded: a pack holds what the manifest describes, not a file rebuilt since.
-fn check_unchanged(m: &ModuleManifest, config: &str) -> Result<()> {
-    for path in m.archives.iter().chain(&m.public_headers) {
-        let Some(recorded) = m.files.get(path) else { continue };
-        let now = module_manifest::sha256(Path::new(path))?;
-        if &now != recorded {
-            return Err(Error::env(format!("{path} changed since `{}`'s manifest for {config} was written", m.module))
-                .help("build again (`spygen build`), then pack"));
-        }
-    }
-    Ok(())
-}
-
 /// Adds the headers under `dir` to `members`, under `member_dir`.
-fn add_headers(members: &mut BTreeMap<String, Vec<u8>>, dir: &Path, member_dir: &str) -> Result<()> {
+fn add_headers(members: &mut Members, dir: &Path, member_dir: &str) -> Result<()> {
     let pattern = crate::manifest::glob::Pattern::parse(HEADER_PATTERN).expect("the header pattern is valid");
     let found = crate::manifest::glob::expand(dir, &pattern)
         .map_err(|e| Error::env(format!("cannot pack the include dir {}: {e}", dir.display())))?;
     for file in found.files {
         let rel = crate::paths::to_slash(&crate::paths::relative(&file, dir));
-        members.insert(format!("{member_dir}/{rel}"), read(&file)?);
+        members.add(format!("{member_dir}/{rel}"), read(&file)?);
     }
     Ok(())
 }
@@ -525,17 +538,21 @@ pub fn unpack(pack: &Path, cache_root: &Path) -> Result<Prebuilt> {
         .prefix(".tmp-")
         .tempdir_in(cache_root)
         .map_err(|e| Error::io("create a directory in", cache_root, e))?;
+    // The manifests as a consumer reads them: paths absolute, in their final directory.
+    let manifests: BTreeMap<&str, String> = opened
+        .index
+        .configurations
+        .iter()
+        .zip(&opened.manifests)
+        .map(|(c, m)| (c.manifest.as_str(), absolute(m, &dir).to_json()))
+        .collect();
     for (name, content) in &opened.members {
         let path = tmp.path().join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io("create directory", parent, e))?;
         }
+        let content = manifests.get(name.as_str()).map_or(&content[..], |m| m.as_bytes());
         std::fs::write(&path, content).map_err(|e| Error::io("write", &path, e))?;
-    }
-    // The manifests as a consumer reads them: paths absolute, in their final directory.
-    for (c, m) in opened.index.configurations.iter().zip(&opened.manifests) {
-        let path = tmp.path().join(&c.manifest);
-        std::fs::write(&path, absolute(m, &dir).to_json()).map_err(|e| Error::io("write", &path, e))?;
     }
     let index_path = tmp.path().join(INDEX);
     let index_json = serde_json::to_string_pretty(&opened.index).unwrap_or_default() + "\n";
