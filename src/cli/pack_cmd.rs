@@ -116,12 +116,10 @@ pub fn run(args: &PackArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<i32
         None => None,
     }
     .filter(|rt| rt != module);
+    let runtime_all = runtime.as_deref().map(manifests_of).unwrap_or_default();
     let runtime_manifests: Vec<Option<String>> = chosen
         .iter()
-        .map(|(c, _)| {
-            let rt = runtime.as_deref()?;
-            manifests_of(rt).into_iter().find(|(rc, _)| rc.name() == c.name()).map(|(_, p)| p)
-        })
+        .map(|(c, _)| runtime_all.iter().find(|(rc, _)| rc.name() == c.name()).map(|(_, p)| p.clone()))
         .collect();
     let mut goals: Vec<String> = chosen.iter().map(|(_, p)| p.clone()).collect();
     goals.extend(runtime_manifests.iter().flatten().cloned());
