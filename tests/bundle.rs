@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use sha2::{Digest, Sha256};
 
 /// Builds three wasi archives with spygen + ninja: a runtime `rt`, a module `a` defining a
 /// global, a module `b` using it; returns (temp dir, build dir).
@@ -68,7 +67,7 @@ fn entries(cache: &Path) -> Vec<PathBuf> {
 }
 
 fn sha256(path: &Path) -> String {
-    Sha256::digest(std::fs::read(path).unwrap()).iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex(&std::fs::read(path).unwrap())
 }
 
 fn manifest(entry: &Path) -> serde_json::Value {

@@ -85,8 +85,7 @@ fn the_manifest_records_the_toolchain_and_system_libraries_and_its_hashes_catch_
     assert_eq!(m["provenance"]["manifest_sha256"].as_str().unwrap().len(), 64);
     assert_eq!(m["provenance"]["project"], demo.join("spy.toml").to_str().unwrap(), "the project it was built in");
     let spy_toml = std::fs::read(demo.join("spy.toml")).unwrap();
-    let sha256: String = <sha2::Sha256 as sha2::Digest>::digest(&spy_toml).iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(m["provenance"]["project_sha256"], sha256.as_str());
+    assert_eq!(m["provenance"]["project_sha256"], sha256_hex(&spy_toml).as_str());
     assert!(m["system_libs"][0]["origin"].as_str().unwrap().contains("libmagic.pc"), "which libmagic: {m}");
     // An archive changed behind the manifest's back is caught by the reader.
     let archive = demo.join("build/native/debug/runtime.a");

@@ -103,11 +103,6 @@ fn write_zip(path: &Path, members: &[(String, Vec<u8>)]) {
     zip.finish().unwrap();
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A copy of `pack` at `out` whose `target`'s configurations record `version` as their
 /// compiler's version, consistently (manifests, index, hashes): a pack as another compiler
 /// would have built it.

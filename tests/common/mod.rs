@@ -229,6 +229,12 @@ pub fn toml_string(text: &str) -> String {
     out
 }
 
+/// The sha256 of `bytes`, in hex (computed here, not by spygen, to check what spygen records).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Marks `path` as changed, as an editor saving it would: after a pause that puts it after
 /// every output built so far, its content is written again, so its new mtime comes from the
 /// file system's clock. Setting `SystemTime::now()` instead reads the precise clock, while the
