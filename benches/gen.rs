@@ -148,10 +148,6 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn clean(dir: &Path) {
-    let _ = std::fs::remove_dir_all(dir);
-}
-
 fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str]), runs: usize) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_path_buf();
@@ -162,30 +158,42 @@ fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str
         "\n{modules} modules x {sources} sources ({} sources), {shape_name}, {n_configs} configuration(s):",
         modules * sources
     );
-    let build: PathBuf = root.join("p/build-spygen");
+    // Every fresh generation goes into a directory of its own, left in place until the end:
+    // deleting the last one first would time the file system instead. On ext4 without a
+    // journal (these machines' disks) a file created within minutes of many deletions searches
+    // past each recently deleted inode for a free one (`recently_deleted` in the kernel), so the
+    // tool that creates more files right after an `rm -rf` looked several times slower. Both
+    // tools are timed alike.
+    let runs_made = std::cell::Cell::new(0usize);
+    let fresh_dir = |prefix: &str| {
+        runs_made.set(runs_made.get() + 1);
+        root.join(format!("{prefix}{}", runs_made.get()))
+    };
+    let build_dir = std::cell::RefCell::new(root.join("p/build-spygen"));
     // Like for like with `gn gen`: build files only (GN writes no compilation database unless
     // asked). The default, with compile_commands.json, is timed too where its size is sane.
-    let full = || {
-        clean(&build);
-        measure(Command::new(EXE).args(["gen", "-q", "--no-compdb"]).arg(root.join("p")))
+    let gen_into = |extra: &[&str]| {
+        let dir = fresh_dir("p/build-spygen-");
+        let timed =
+            measure(Command::new(EXE).args(["gen", "-q"]).args(extra).arg("--build-dir").arg(&dir).arg(root.join("p")));
+        *build_dir.borrow_mut() = dir;
+        timed
     };
+    let full = || gen_into(&["--no-compdb"]);
     let (t, rss) = median(runs, full);
-    let size = std::fs::metadata(build.join("build.ninja")).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(build_dir.borrow().join("build.ninja")).map(|m| m.len()).unwrap_or(0);
     println!("  spygen gen --no-compdb {:>8}  peak RSS {rss:>6.1} MB  build.ninja {:.1} MB", ms(t), size as f64 / 1e6);
     if modules * sources <= 20_000 {
-        let (t, rss) = median(runs, || {
-            clean(&build);
-            measure(Command::new(EXE).args(["gen", "-q"]).arg(root.join("p")))
-        });
-        let size = std::fs::metadata(build.join("compile_commands.json")).map(|m| m.len()).unwrap_or(0);
+        let (t, rss) = median(runs, || gen_into(&[]));
+        let size = std::fs::metadata(build_dir.borrow().join("compile_commands.json")).map(|m| m.len()).unwrap_or(0);
         println!(
             "  spygen gen (+compdb) {:>10}  peak RSS {rss:>6.1} MB  compile_commands.json {:.1} MB",
             ms(t),
             size as f64 / 1e6
         );
-        clean(&build);
-        measure(Command::new(EXE).args(["gen", "-q", "--no-compdb"]).arg(root.join("p")));
+        full();
     }
+    let build = build_dir.borrow().clone();
     let listing = || -> Vec<(std::ffi::OsString, std::time::SystemTime)> {
         let mut v: Vec<_> = std::fs::read_dir(&build)
             .unwrap()
@@ -196,7 +204,9 @@ fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str
         v
     };
     let before = listing();
-    let (noop, _) = median(runs, || measure(Command::new(EXE).args(["gen", "-q", "--no-compdb"]).arg(root.join("p"))));
+    let (noop, _) = median(runs, || {
+        measure(Command::new(EXE).args(["gen", "-q", "--no-compdb", "--build-dir"]).arg(&build).arg(root.join("p")))
+    });
     assert_eq!(listing(), before, "a no-op generation writes no file");
     println!(
         "  spygen gen (no-op)   {:>10}  ({:.0}% of a full generation; no file written)",
@@ -211,12 +221,12 @@ fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str
     if which("gn") && n_configs == 1 {
         // Pairs, spygen then GN, so that the shared machine's slower moments touch both alike;
         // the ratio is the median of the pairs' ratios.
-        let out = root.join("out");
+        let mut out = PathBuf::new();
         let mut pairs = Vec::new();
         for _ in 0..runs {
             let (s, _) = full();
-            clean(&out);
-            let (g, grss) = measure(Command::new("gn").arg("gen").arg("out").current_dir(&root));
+            out = fresh_dir("out-");
+            let (g, grss) = measure(Command::new("gn").arg("gen").arg(&out).current_dir(&root));
             pairs.push((s, g, grss));
         }
         let grss = pairs.iter().map(|p| p.2).fold(0.0, f64::max);
@@ -225,6 +235,9 @@ fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str
         println!("  gn gen               {:>10}  peak RSS {grss:>6.1} MB", ms(g));
         println!("  spygen / gn          {ratio:>10.2}x time (median of {runs} pairs), {:.2}x RSS", rss / grss);
         if let Some(ninja) = &ninja {
+            // The first `ninja -n` in a build directory creates the output directories (ninja
+            // does even in a dry run): spygen's had its first above.
+            measure(Command::new(ninja).arg("-C").arg(&out).arg("-n"));
             let mut pairs = Vec::new();
             for _ in 0..runs {
                 let (s, _) = measure(Command::new(ninja).arg("-C").arg(&build).arg("-n"));
