@@ -122,11 +122,33 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     // Compile flags too long for a command line, in response files both lowerings name; lists
     // of flags spelled for many objects, in response files build.ninja names.
     let response_files = lower::compile_response_files(&plan.graph);
-    let mut referenced = Vec::new();
-    if options.format != Format::Make {
-        referenced = lower::referenced_response_files(&plan.graph, &response_files);
-        files.push((NINJA_FILE, lower::ninja::lower_ninja_parts(&plan.graph, &response_files, &referenced)));
-        timer.lap("lower build.ninja");
+    let referenced = match options.format {
+        Format::Make => Vec::new(),
+        _ => lower::referenced_response_files(&plan.graph, &response_files),
+    };
+    // Response files are named by their content: written in place, before the build files
+    // that name them are renamed into place (a thousand temporaries and renames would cost
+    // more than the rest of the writing). Creating them is the kernel's work: it runs on a
+    // thread of its own while build.ninja is formatted.
+    let all_rsp = || response_files.iter().chain(&referenced).flatten();
+    let rsp_paths: Vec<PathBuf> = all_rsp().map(|r| plan.build_dir.join(&r.path)).collect();
+    let rsp_files: Vec<(&Path, &[u8])> =
+        rsp_paths.iter().zip(all_rsp()).map(|(p, r)| (p.as_path(), r.content.as_bytes())).collect();
+    let (ninja, rsp_written) = std::thread::scope(|scope| {
+        let writer = (!rsp_files.is_empty()).then(|| scope.spawn(|| fsutil::write_content_named(&rsp_files)));
+        let ninja = (options.format != Format::Make)
+            .then(|| lower::ninja::lower_ninja_parts(&plan.graph, &response_files, &referenced));
+        (ninja, writer.map(|w| w.join()))
+    });
+    match rsp_written {
+        Some(Ok(written)) => written?,
+        // The writer only writes files: should it fail anyway, write them here.
+        Some(Err(_)) => fsutil::write_content_named(&rsp_files)?,
+        None => {}
+    }
+    if let Some(parts) = ninja {
+        files.push((NINJA_FILE, parts));
+        timer.lap("lower build.ninja, write response files");
     }
     let mut stamps: Vec<(String, String)> = Vec::new();
     // The goals `spygen build` lists and checks.
@@ -168,15 +190,6 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     let mut stamp_paths: Vec<PathBuf> = stamps.iter().map(|(p, _)| plan.build_dir.join(p)).collect();
     let stamp_parts: Vec<[&[u8]; 1]> = stamps.iter().map(|(_, text)| [text.as_bytes()]).collect();
     batch.extend(stamp_paths.iter().zip(&stamp_parts).map(|(p, parts)| FileToWrite { path: p, parts, mtime: None }));
-    // Response files are named by their content: written in place before the build files that
-    // name them are renamed into place (a thousand temporaries and renames would cost more than
-    // the rest of the writing).
-    let all_rsp = || response_files.iter().chain(&referenced).flatten();
-    let rsp_paths: Vec<PathBuf> = all_rsp().map(|r| plan.build_dir.join(&r.path)).collect();
-    let rsp_files: Vec<(&Path, &[u8])> =
-        rsp_paths.iter().zip(all_rsp()).map(|(p, r)| (p.as_path(), r.content.as_bytes())).collect();
-    fsutil::write_content_named(&rsp_files)?;
-    timer.lap("write response files");
     let mut outcomes = fsutil::write_files_if_changed(&batch)?;
     stamp_paths.extend(rsp_paths);
     outcomes.truncate(paths.len());

@@ -111,7 +111,11 @@ impl Planner<'_> {
         if let Some(h) = self.manifest_hashes.get(&u) {
             return h.clone();
         }
-        let hash = crate::module_manifest::sha256(&self.units[u].manifest).unwrap_or_default();
+        // The text the graph was planned from, read once already.
+        let hash = match self.units.manifest_source(u) {
+            Some(source) => crate::module_manifest::sha256_bytes(source.text.as_bytes()),
+            None => crate::module_manifest::sha256(&self.units[u].manifest).unwrap_or_default(),
+        };
         self.manifest_hashes.insert(u, hash.clone());
         hash
     }

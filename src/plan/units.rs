@@ -37,6 +37,9 @@ pub struct Units {
     deps: Vec<Vec<Dep>>,
     /// Module manifests read (inputs of the build files).
     pub manifests: Vec<SourceFile>,
+    /// Each unit's manifest in `manifests`, when it was read from one (not a pack's, nor a
+    /// program's, which spy.toml declares).
+    manifest_of: Vec<Option<usize>>,
     /// Packs read (inputs of the build files too), each with its stamp from before it was read.
     pub packs: Vec<(PathBuf, Option<crate::fsutil::Stamp>)>,
     /// The runtime module, if the project names one.
@@ -54,6 +57,11 @@ impl std::ops::Index<UnitId> for Units {
 }
 
 impl Units {
+    /// The manifest unit `u` was read from, as it was read.
+    pub fn manifest_source(&self, u: UnitId) -> Option<&SourceFile> {
+        self.manifest_of[u.index()].map(|i| &self.manifests[i])
+    }
+
     /// How many units there are.
     pub fn len(&self) -> usize {
         self.units.len()
@@ -124,10 +132,14 @@ impl Units {
         loader.check_names()?;
         let topo = loader.topo_order()?.into_iter().map(|u| UnitId(u as u32)).collect();
         let runtime = runtime.map(|r| UnitId(r as u32));
+        let by_path: HashMap<&Path, usize> =
+            loader.manifests.iter().enumerate().map(|(i, m)| (m.path.as_path(), i)).collect();
+        let manifest_of = loader.units.iter().map(|u| by_path.get(u.manifest.as_path()).copied()).collect();
         Ok(Units {
             units: loader.units,
             deps: loader.deps,
             manifests: loader.manifests,
+            manifest_of,
             packs: loader.packs,
             runtime,
             topo,
