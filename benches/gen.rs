@@ -148,7 +148,10 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str]), runs: usize) {
+/// Benchmarks one project; returns its directory, for the caller to delete once every size is
+/// done (deleting a project's many files right before the next one's runs would slow them: see
+/// the fresh directories below).
+fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str]), runs: usize) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_path_buf();
     write_project(&root, modules, sources, shape, configs);
@@ -161,9 +164,10 @@ fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str
     // Every fresh generation goes into a directory of its own, left in place until the end:
     // deleting the last one first would time the file system instead. On ext4 without a
     // journal (these machines' disks) a file created within minutes of many deletions searches
-    // past each recently deleted inode for a free one (`recently_deleted` in the kernel), so the
-    // tool that creates more files right after an `rm -rf` looked several times slower. Both
-    // tools are timed alike.
+    // past each recently deleted inode for a free one (`recently_deleted` in the kernel): with
+    // an `rm -rf` before each run, the tool creating more files (GN: one per target) looked
+    // up to 3x slower, and a run right after another project's deletion slowed both. Both tools
+    // are timed alike.
     let runs_made = std::cell::Cell::new(0usize);
     let fresh_dir = |prefix: &str| {
         runs_made.set(runs_made.get() + 1);
@@ -249,6 +253,7 @@ fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str
             println!("  ninja -n spygen / gn {ratio:>10.2}x");
         }
     }
+    tmp
 }
 
 fn median_of(mut v: Vec<Duration>) -> Duration {
@@ -283,11 +288,13 @@ fn main() {
     }
     if let [m, s, shape] = args.as_slice() {
         let shape = if shape == "wide" { Shape::Wide } else { Shape::Chain };
-        bench(m.parse().unwrap(), s.parse().unwrap(), shape, one, 9);
+        let _project = bench(m.parse().unwrap(), s.parse().unwrap(), shape, one, 9);
         return;
     }
-    bench(200, 50, Shape::Chain, one, 7);
-    bench(200, 50, Shape::Wide, one, 7);
-    bench(1000, 100, Shape::Chain, one, 5);
-    bench(1000, 100, Shape::Chain, all, 3);
+    let _projects = [
+        bench(200, 50, Shape::Chain, one, 7),
+        bench(200, 50, Shape::Wide, one, 7),
+        bench(1000, 100, Shape::Chain, one, 5),
+        bench(1000, 100, Shape::Chain, all, 3),
+    ];
 }

@@ -116,12 +116,39 @@ pub(crate) fn referenced_response_files(
             spelled[r.index()] = spelled[r.index()].saturating_add(objects[id.index()]);
         }
     }
+    let wanted: Vec<FlagSetId> = graph
+        .flag_sets()
+        .map(|(id, _)| id)
+        .filter(|id| {
+            let (len, n) = (lengths[id.index()], spelled[id.index()]);
+            n > 0 && len > FLAGS_INLINE_LIMIT && len.saturating_mul(n) > FLAGS_PER_RUN_LIMIT
+        })
+        .collect();
+    // Spelling and hashing the lists is linear in their bytes, which a chain of modules makes
+    // quadratic in its length (12 MB for `cargo bench --bench gen`'s 1000 modules): two
+    // threads share it past a megabyte.
+    let make = |ids: &[FlagSetId]| ids.iter().map(|&id| (id, response_file(graph, id))).collect::<Vec<_>>();
+    let total: usize = wanted.iter().map(|id| lengths[id.index()]).sum();
+    let made = if total < 1 << 20 {
+        make(&wanted)
+    } else {
+        let mut sum = 0;
+        let middle = wanted.iter().position(|id| {
+            sum += lengths[id.index()];
+            sum >= total / 2
+        });
+        let (first, second) = wanted.split_at(middle.unwrap_or(wanted.len() / 2));
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| make(second));
+            let mut made = make(first);
+            // The worker only formats text; should it fail anyway, make its half here.
+            made.extend(other.join().unwrap_or_else(|_| make(second)));
+            made
+        })
+    };
     let mut files = vec![None; graph.flag_set_count()];
-    for (id, _) in graph.flag_sets() {
-        let (len, n) = (lengths[id.index()], spelled[id.index()]);
-        if n > 0 && len > FLAGS_INLINE_LIMIT && len.saturating_mul(n) > FLAGS_PER_RUN_LIMIT {
-            files[id.index()] = Some(response_file(graph, id));
-        }
+    for (id, file) in made {
+        files[id.index()] = Some(file);
     }
     files
 }
