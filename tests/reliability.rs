@@ -631,6 +631,73 @@ fn compile_and_link_commands_past_the_command_line_limit_go_through_response_fil
 }
 
 #[test]
+fn include_flags_that_many_compiles_share_are_read_from_one_response_file_named_by_their_content() {
+    if !require_ninja_and_make() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // 40 public include directories of about 100 bytes: 4 KiB of `-I` flags, which 80 objects
+    // would spell, 330 KiB a run: past the 256 KiB after which the list goes into a file.
+    let deep = "i".repeat(90);
+    let inc_dirs: Vec<String> = (0..40).map(|k| format!("include/d{k}_{deep}")).collect();
+    let quoted: Vec<String> = inc_dirs.iter().map(|d| format!("\"{d}\"")).collect();
+    let mut files: Vec<(String, String)> = vec![
+        ("inc/spygen.toml".into(), format!("name = \"inc\"\npublic-include-dirs = [{}]\n", quoted.join(", "))),
+        // Found only through the last directory of the list.
+        (format!("inc/{}/last.h", inc_dirs[39]), "#define LAST 1000\n".into()),
+        ("big/spygen.toml".into(), "name = \"big\"\nsources = [\"src/*.c\"]\ndeps = [\"../inc\"]\n".into()),
+        ("main.c".into(), "int g79(void);\nint main(void) { return g79() == 1079 ? 0 : 1; }\n".into()),
+        (
+            "spy.toml".into(),
+            "[spygen]\ntargets = [\"native\"]\nbuild-types = [\"debug\"]\n\n[[spygen.program]]\nname = \"app\"\nsources = [\"main.c\"]\ndeps = [\"big\"]\n".into(),
+        ),
+    ];
+    for k in 0..80 {
+        files.push((
+            format!("big/src/g{k}.c"),
+            format!("#include \"last.h\"\nint g{k}(void) {{ return LAST + {k}; }}\n"),
+        ));
+    }
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    write_files(dir.path(), &files);
+    run_ok(spygen().args(["gen", "-q", "--format", "all"]).arg(dir.path()));
+    let build = dir.path().join("build-spygen");
+    let rsp_files = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(build.join(".spygen/rsp"))
+            .map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let [name] = rsp_files().try_into().expect("one response file, big's include flags");
+    assert!(name.starts_with("includes.big.") && name.ends_with(".rsp"), "{name}");
+    let content = std::fs::read_to_string(build.join(".spygen/rsp").join(&name)).unwrap();
+    assert!(content.contains(&format!("-I../inc/{}", inc_dirs[39])), "{content}");
+    let ninja = std::fs::read_to_string(build.join("build.ninja")).unwrap();
+    let rule = ninja.split("rule cc.big.native-debug\n").nth(1).and_then(|r| r.lines().next()).unwrap_or_default();
+    assert!(rule.contains(&format!(" @.spygen/rsp/{name} ")), "big's compile rule names the file: {rule}");
+    assert!(!rule.contains(&inc_dirs[39]), "and spells none of the flags: {rule}");
+    build_with_ninja_then_make(&build, &build.join("native/debug/app"));
+
+    // Another list, another file and another command: ninja recompiles every object of big,
+    // and the old file goes.
+    run_ok(std::process::Command::new("ninja").arg("-C").arg(&build));
+    let fewer: Vec<&String> = quoted.iter().skip(1).collect();
+    let fewer: Vec<&str> = fewer.iter().map(|q| q.as_str()).collect();
+    std::fs::write(
+        dir.path().join("inc/spygen.toml"),
+        format!("name = \"inc\"\npublic-include-dirs = [{}]\n", fewer.join(", ")),
+    )
+    .unwrap();
+    let out = run_ok(std::process::Command::new("ninja").arg("-C").arg(&build).arg("-j2"));
+    let recompiled = out.lines().filter(|l| l.contains("CC native/debug/obj/big/")).count();
+    assert_eq!(recompiled, 80, "{out}");
+    let [renamed] = rsp_files().try_into().expect("one response file again");
+    assert_ne!(renamed, name, "the new list's own name");
+    run_ok(&mut std::process::Command::new(build.join("native/debug/app")));
+}
+
+#[test]
 fn archives_of_hundreds_of_long_object_paths_go_through_response_files() {
     if !require_ninja_and_make() {
         return;
