@@ -428,7 +428,9 @@ fn plan_edges(
             }
         };
         let rsp = rsp.map(|words| escape_value(&shell::response_file(&words)).into_owned());
-        edges.push(Edge { action: id, rule, prelude, flag_sets, rule_text, rsp });
+        let first = (!prelude.is_empty() || !flag_sets.is_empty() || !rule_text.is_empty() || rsp.is_some())
+            .then(|| Box::new(FirstUse { prelude, flag_sets, rule_text, rsp }));
+        edges.push(Edge { action: id, rule, first });
     }
     EdgePlan { edges, weights, rules }
 }
@@ -447,17 +449,18 @@ fn write_edges(graph: &BuildGraph, plan: &EdgePlan, spelled: &[Option<String>], 
     let mut text = String::with_capacity(edges.len() * 128);
     for edge in edges {
         let action = graph.action(edge.action);
-        text.push_str(&edge.prelude);
-        for &id in &edge.flag_sets {
+        let first = edge.first.as_deref().unwrap_or(&NOTHING_FIRST);
+        text.push_str(&first.prelude);
+        for &id in &first.flag_sets {
             define_flags(graph, id, spelled, &mut text);
         }
-        text.push_str(&edge.rule_text);
+        text.push_str(&first.rule_text);
         let rule = edge.rule as usize;
         // The files a foreign make's dry run found it writes: restat (its rule's) keeps one its
         // Makefile left alone from re-running it, and `ninja -t clean` removes them all.
         let side_outputs = graph.dry_run(edge.action).map_or(&[][..], |d| d.outputs.as_slice());
         write_edge(graph, action, &plan.rules[rule], side_outputs, &[], &mut text);
-        if let Some(rsp) = &edge.rsp {
+        if let Some(rsp) = &first.rsp {
             let _ = writeln!(text, "  rsp = {rsp}");
             continue;
         }
@@ -471,23 +474,35 @@ fn write_edges(graph: &BuildGraph, plan: &EdgePlan, spelled: &[Option<String>], 
     text
 }
 
-/// One edge to write: its action, its rule (an index into the rule names) and the text that
-/// must come before it.
+/// One edge to write: its action, its rule (an index into the rule names) and what it must
+/// write first, if anything. 16 bytes: a large project has 100,000 of them, nearly all with
+/// nothing to write first (every new page costs, see README's Performance).
 struct Edge {
     /// The action.
     action: crate::graph::ActionId,
     /// The rule's index.
     rule: u32,
-    /// A configuration heading before it (usually empty).
+    /// What comes first, when anything does.
+    first: Option<Box<FirstUse>>,
+}
+
+/// What an edge writes before its `build` line, and its response-file words.
+#[derive(Default)]
+struct FirstUse {
+    /// A configuration heading before it.
     prelude: String,
-    /// The flag variables first needed by this edge, in definition order (usually none).
+    /// The flag variables first needed by this edge, in definition order.
     flag_sets: Vec<FlagSetId>,
-    /// The rule first needed by this edge (usually empty).
+    /// The rule first needed by this edge.
     rule_text: String,
     /// The edge's response-file words, spelled for ninja (`rsp = ...`), when its command
     /// would be too long.
     rsp: Option<String>,
 }
+
+/// An edge's [`FirstUse`] when it has none.
+static NOTHING_FIRST: FirstUse =
+    FirstUse { prelude: String::new(), flag_sets: Vec::new(), rule_text: String::new(), rsp: None };
 
 /// The words of flag set `id`, every part expanded, spelled for a command, but a set it refers
 /// to that has a file in `referenced` (by set), named `@file` (`spelled` holds the spelled
