@@ -94,8 +94,9 @@ pub fn run(args: &CleanArgs, db: &Db, toolchain_dir: Option<&Path>) -> Result<()
             removed += usize::from(remove_file(&build_dir.join(report)));
         }
         let available = action.config.is_some_and(|c| graph.config(c).available);
-        if action.kind == ActionKind::ForeignMake && available && !foreign.iter().any(|(_, a)| *a == action.args) {
-            foreign.push((action.owner.as_deref().unwrap_or_default().to_string(), action.args.clone()));
+        if action.kind == ActionKind::ForeignMake && available && !foreign.iter().any(|(_, a)| a[..] == action.args[..])
+        {
+            foreign.push((action.owner.as_deref().unwrap_or_default().to_string(), action.args.to_vec()));
         }
     }
     // What a vendored library's Makefile builds besides its archive (objects, depfiles): its

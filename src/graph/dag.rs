@@ -96,9 +96,9 @@ impl BuildGraph {
         for (id, action) in self.actions() {
             let node = NodeIndex::new(files + id.index());
             for (list, edge) in [
-                (&action.inputs, EdgeKind::Explicit),
-                (&action.implicit, EdgeKind::Implicit),
-                (&action.order_only, EdgeKind::OrderOnly),
+                (&action.inputs[..], EdgeKind::Explicit),
+                (&action.implicit[..], EdgeKind::Implicit),
+                (&action.order_only[..], EdgeKind::OrderOnly),
             ] {
                 for f in list {
                     dag.add_edge(NodeIndex::new(f.index()), node, edge);

@@ -137,14 +137,16 @@ pub fn lower_dot(graph: &BuildGraph, config: Option<&str>) -> Result<String> {
     }
     for &a in &view.actions {
         let action = graph.action(a);
-        for (files, style) in
-            [(&action.inputs, ""), (&action.implicit, " [style=dashed]"), (&action.order_only, " [style=dotted]")]
-        {
+        for (files, style) in [
+            (&action.inputs[..], ""),
+            (&action.implicit[..], " [style=dashed]"),
+            (&action.order_only[..], " [style=dotted]"),
+        ] {
             for f in files {
                 let _ = writeln!(out, "  f{} -> a{}{style};", f.index(), a.index());
             }
         }
-        for (files, style) in [(&action.outputs, ""), (&action.implicit_outputs, " [style=dashed]")] {
+        for (files, style) in [(&action.outputs[..], ""), (&action.implicit_outputs[..], " [style=dashed]")] {
             for f in files {
                 let _ = writeln!(out, "  a{} -> f{}{style};", a.index(), f.index());
             }
@@ -202,7 +204,7 @@ mod tests {
         a.config = Some(config);
         a.owner = Some("m\"x".into());
         a.inputs = smallvec::smallvec![graph.file("../a b$.c")];
-        a.implicit = smallvec::smallvec![graph.file("gen.h")];
+        a.implicit = thin_vec::thin_vec![graph.file("gen.h")];
         a.outputs = smallvec::smallvec![graph.file("wasi/debug/a.o")];
         graph.add_action(a).unwrap();
         let mut p = Action::new(ActionKind::Phony);

@@ -129,8 +129,9 @@ impl Fixture {
     pub fn foreign_make(&mut self) {
         let mut action = self.action(ActionKind::ForeignMake, "lib");
         action.args =
-            words(&["-C", "../vendor/lib", "TARGET=wasi", "BUILD_TYPE=release", "SPYGEN_MK=../../build/spygen.mk"]);
-        action.implicit = self.files(&["../vendor/lib/src/lib.c", "spygen.mk"]);
+            words(&["-C", "../vendor/lib", "TARGET=wasi", "BUILD_TYPE=release", "SPYGEN_MK=../../build/spygen.mk"])
+                .into();
+        action.implicit = self.files(&["../vendor/lib/src/lib.c", "spygen.mk"]).into_iter().collect();
         action.outputs = self.files(&["../vendor/lib/build/wasi/release/liblib.a"]);
         self.graph.add_action(action).unwrap();
     }
@@ -156,7 +157,7 @@ impl Fixture {
         let mut args = words(&["--target", "wasi", "--build-type", "release", "--cache-dir", "wasm-bundles"]);
         args.extend(words(archives));
         args.extend(words(&["--export", "spy_b$f", "-o", "wasi/release/b.wasm"]));
-        action.args = args;
+        action.args = args.into();
         action.inputs = self.files(archives);
         action.outputs = self.files(&["wasi/release/b.wasm"]);
         self.graph.add_action(action).unwrap();
@@ -171,7 +172,7 @@ impl Fixture {
         ));
         let mut action = self.action(ActionKind::Test, "t");
         action.tool = Some(runner);
-        action.args = words(&[
+        action.args = thin_vec::ThinVec::from(words(&[
             "--name",
             "t",
             "--config",
@@ -181,7 +182,7 @@ impl Fixture {
             "--report",
             "wasi/release/.test/t.json",
             "--arg=a b",
-        ]);
+        ]));
         action.inputs = self.files(&["wasi/release/t.wasm"]);
         action.outputs = self.files(&["wasi/release/.test/t.passed"]);
         self.graph.add_action(action).unwrap();
@@ -199,10 +200,10 @@ impl Fixture {
         let default = self.graph.file("wasi-release");
         self.graph.set_defaults(vec![default]);
         let mut action = Action::new(ActionKind::Regenerate);
-        action.args = words(&["gen", "..", "--build-dir", ".", "--no-env"]);
+        action.args = words(&["gen", "..", "--build-dir", ".", "--no-env"]).into();
         action.inputs = self.files(&["../spy.toml"]);
         action.outputs = self.files(&["build.ninja"]);
-        action.implicit_outputs = self.files(&["spygen.mk"]);
+        action.implicit_outputs = self.files(&["spygen.mk"]).into_iter().collect();
         self.graph.add_action(action).unwrap();
     }
 }

@@ -85,7 +85,7 @@ impl Planner<'_> {
         self.add_inputs(manifests);
         let inputs = std::mem::take(&mut self.inputs);
         let mut action = Action::new(ActionKind::Regenerate);
-        action.args = self.options.regen_args(&self.project.root, &self.build_dir);
+        action.args = self.options.regen_args(&self.project.root, &self.build_dir).into();
         let mut files: Vec<String> = inputs.keys().map(|p| self.rel(p)).collect();
         files.sort();
         files.dedup();

@@ -108,7 +108,7 @@ impl Planner<'_> {
         let fragment = self.build_dir.join(FRAGMENT_FILE);
         let mut action = self.unit_action(ActionKind::ForeignMake, ctx);
         let from_directory = |path: &Path| paths::to_slash(&paths::relative(path, &foreign.directory));
-        action.args = vec![
+        action.args = thin_vec::thin_vec![
             "-s".into(),
             "--no-print-directory".into(),
             "-C".into(),
@@ -123,7 +123,7 @@ impl Planner<'_> {
         action.args.extend(foreign.args.iter().cloned());
         let mut implicit: FileList = sources.iter().map(|s| self.graph.file(&s.path)).collect();
         implicit.push(self.graph.file(FRAGMENT_FILE));
-        action.implicit = implicit;
+        action.implicit = implicit.into_iter().collect();
         action.outputs.push(out);
         self.graph.add_action(action)?;
         Ok(out)
@@ -176,7 +176,7 @@ impl Planner<'_> {
         let mut action = self.unit_action(ActionKind::Bundle, ctx);
         action.inputs = inputs.into();
         action.outputs.push(out);
-        action.args = args;
+        action.args = args.into();
         self.graph.add_action(action)?;
         Ok(out)
     }

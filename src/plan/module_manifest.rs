@@ -65,8 +65,8 @@ impl Planner<'_> {
         let mut action = self.unit_action(ActionKind::ModuleManifest, ctx);
         // The compiler, as the toolchain's variable: the manifest records what compiled it.
         action.tool = self.graph.find_tool(&toolchain.name, ToolRole::Compiler);
-        action.args = args;
-        action.implicit = implicit;
+        action.args = args.into();
+        action.implicit = implicit.into_iter().collect();
         action.outputs.push(out);
         self.graph.add_action(action)?;
         Ok(out)

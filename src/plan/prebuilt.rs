@@ -55,8 +55,8 @@ impl Planner<'_> {
         let out = self.graph.file(&format!("{}/{}", ctx.config.dir(), module_manifest::file_name(name)));
         let mut action = self.unit_action(ActionKind::ModuleManifest, ctx);
         action.tool = self.graph.find_tool(&ctx.toolchain.name, ToolRole::Compiler);
-        action.args = vec!["--packed".to_string(), rel];
-        action.implicit = FileList::from_slice(&[packed]);
+        action.args = thin_vec::thin_vec!["--packed".to_string(), rel];
+        action.implicit = thin_vec::thin_vec![packed];
         action.outputs.push(out);
         self.graph.add_action(action)?;
         Ok(Some((files, out)))

@@ -79,7 +79,7 @@ impl Planner<'_> {
         action.tool = tool;
         action.inputs.push(program);
         action.outputs.push(stamp);
-        action.args = vec![
+        action.args = thin_vec::thin_vec![
             "--name".into(),
             unit.name.clone(),
             "--config".into(),
