@@ -237,3 +237,21 @@ fn among_many_modules_a_missing_one_is_named_where_it_is_first_met() {
     let err = spygen::generate(&db, &gen_options(&root.join("p"))).unwrap_err().to_string();
     assert!(err.contains("p/spy.toml:1:") && err.contains("m39 does not exist"), "{err}");
 }
+
+#[test]
+fn a_manifest_that_is_not_utf8_is_an_error_at_its_first_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    project(&root);
+    let options = gen_options(&root.join("p"));
+    generate_in_process(&options);
+    let ninja = root.join("p/build-spygen/build.ninja");
+    let before = std::fs::read(&ninja).unwrap();
+    // Latin-1 for "é" in a source name, on line 2.
+    std::fs::write(root.join("b/spygen.toml"), b"name = \"b\"\nsources = [\"src/caf\xe9.c\"]\n").unwrap();
+    let db = spygen::toolchain::Db::load(None).unwrap();
+    let err = spygen::generate(&db, &options).unwrap_err().to_string().replace(&format!("{}/", root.display()), "");
+    assert!(err.contains("b/spygen.toml:2:20: the file is not UTF-8 text (byte 0xe9)"), "{err}");
+    assert!(err.contains("help: save it as UTF-8"), "{err}");
+    assert_eq!(std::fs::read(&ninja).unwrap(), before, "build.ninja must not change");
+}
