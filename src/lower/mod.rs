@@ -128,29 +128,41 @@ pub(crate) fn referenced_response_files(
     // quadratic in its length (12 MB for `cargo bench --bench gen`'s 1000 modules): two
     // threads share it past a megabyte.
     let make = |ids: &[FlagSetId]| ids.iter().map(|&id| (id, response_file(graph, id))).collect::<Vec<_>>();
-    let total: usize = wanted.iter().map(|id| lengths[id.index()]).sum();
-    let made = if total < 1 << 20 {
+    let weights: Vec<usize> = wanted.iter().map(|id| lengths[id.index()]).collect();
+    let made = if weights.iter().sum::<usize>() < 1 << 20 {
         make(&wanted)
     } else {
-        let mut sum = 0;
-        let middle = wanted.iter().position(|id| {
-            sum += lengths[id.index()];
-            sum >= total / 2
-        });
-        let (first, second) = wanted.split_at(middle.unwrap_or(wanted.len() / 2));
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| make(second));
-            let mut made = make(first);
-            // The worker only formats text; should it fail anyway, make its half here.
-            made.extend(other.join().unwrap_or_else(|_| make(second)));
-            made
-        })
+        let (mut made, second) = in_two_halves(&wanted, &weights, make);
+        made.extend(second);
+        made
     };
     let mut files = vec![None; graph.flag_set_count()];
     for (id, file) in made {
         files[id.index()] = Some(file);
     }
     files
+}
+
+/// `work` on the two halves of `items`, cut where their `weights` (one per item) reach half
+/// the total, the second half on a thread of its own; the results in order. The work only
+/// formats text: should the worker fail anyway, its half is done here.
+pub(crate) fn in_two_halves<I: Sync, T: Send>(
+    items: &[I],
+    weights: &[usize],
+    work: impl Fn(&[I]) -> T + Sync,
+) -> (T, T) {
+    let total: usize = weights.iter().sum();
+    let mut sum = 0;
+    let middle = weights.iter().position(|w| {
+        sum += w;
+        sum >= total / 2
+    });
+    let (first, second) = items.split_at(middle.unwrap_or(items.len() / 2));
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| work(second));
+        let first = work(first);
+        (first, other.join().unwrap_or_else(|_| work(second)))
+    })
 }
 
 /// The words of `action` that go into a response file (its kind's

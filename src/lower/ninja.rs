@@ -274,14 +274,9 @@ pub fn lower_ninja_parts(
     if edges.len() < 4096 {
         parts.push(write(edges));
     } else {
-        let (first, second) = edges.split_at(plan_of_edges.middle());
-        let (a, b) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| write(second));
-            (write(first), other.join())
-        });
+        let (a, b) = super::in_two_halves(edges, &plan_of_edges.weights, write);
         parts.push(a);
-        // The worker only formats text; should it fail anyway, format its half here.
-        parts.push(b.unwrap_or_else(|_| write(second)));
+        parts.push(b);
     }
     let mut out = String::new();
 
@@ -320,21 +315,6 @@ struct EdgePlan {
     weights: Vec<usize>,
     /// Rule names, by index.
     rules: Vec<String>,
-}
-
-impl EdgePlan {
-    /// Where to cut the edges into two halves of about the same text.
-    fn middle(&self) -> usize {
-        let total: usize = self.weights.iter().sum();
-        let mut sum = 0;
-        self.weights
-            .iter()
-            .position(|w| {
-                sum += w;
-                sum >= total / 2
-            })
-            .unwrap_or(self.edges.len() / 2)
-    }
 }
 
 /// Pass 1, in order: what must be defined before each edge (configuration headings, flag
@@ -487,7 +467,6 @@ struct Edge {
 }
 
 /// What an edge writes before its `build` line, and its response-file words.
-#[derive(Default)]
 struct FirstUse {
     /// A configuration heading before it.
     prelude: String,
