@@ -640,9 +640,12 @@ fn include_flags_that_many_compiles_share_are_read_from_one_response_file_named_
     // would spell, 330 KiB a run: past the 256 KiB after which the list goes into a file.
     let deep = "i".repeat(90);
     let inc_dirs: Vec<String> = (0..40).map(|k| format!("include/d{k}_{deep}")).collect();
-    let quoted: Vec<String> = inc_dirs.iter().map(|d| format!("\"{d}\"")).collect();
+    let inc_manifest = |dirs: &[String]| {
+        let quoted: Vec<String> = dirs.iter().map(|d| format!("\"{d}\"")).collect();
+        format!("name = \"inc\"\npublic-include-dirs = [{}]\n", quoted.join(", "))
+    };
     let mut files: Vec<(String, String)> = vec![
-        ("inc/spygen.toml".into(), format!("name = \"inc\"\npublic-include-dirs = [{}]\n", quoted.join(", "))),
+        ("inc/spygen.toml".into(), inc_manifest(&inc_dirs)),
         // Found only through the last directory of the list.
         (format!("inc/{}/last.h", inc_dirs[39]), "#define LAST 1000\n".into()),
         ("big/spygen.toml".into(), "name = \"big\"\nsources = [\"src/*.c\"]\ndeps = [\"../inc\"]\n".into()),
@@ -682,13 +685,7 @@ fn include_flags_that_many_compiles_share_are_read_from_one_response_file_named_
     // Another list, another file and another command: ninja recompiles every object of big,
     // and the old file goes.
     run_ok(std::process::Command::new("ninja").arg("-C").arg(&build));
-    let fewer: Vec<&String> = quoted.iter().skip(1).collect();
-    let fewer: Vec<&str> = fewer.iter().map(|q| q.as_str()).collect();
-    std::fs::write(
-        dir.path().join("inc/spygen.toml"),
-        format!("name = \"inc\"\npublic-include-dirs = [{}]\n", fewer.join(", ")),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("inc/spygen.toml"), inc_manifest(&inc_dirs[1..])).unwrap();
     let out = run_ok(std::process::Command::new("ninja").arg("-C").arg(&build).arg("-j2"));
     let recompiled = out.lines().filter(|l| l.contains("CC native/debug/obj/big/")).count();
     assert_eq!(recompiled, 80, "{out}");
