@@ -119,25 +119,37 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     // Everything is computed before anything is renamed into place: an error leaves every file
     // as it was.
     let mut files: Vec<(&'static str, Vec<String>)> = Vec::new();
-    // Compile flags too long for a command line, in response files both lowerings name; lists
-    // of flags spelled for many objects, in response files build.ninja names.
-    let response_files = lower::compile_response_files(&plan.graph);
+    // Lists of flags spelled for many objects, in response files build.ninja names; compile
+    // flags too long for a command line (once build.ninja names those), in response files of
+    // their own. The Makefile names only the latter, measured without the former.
     let referenced = match options.format {
         Format::Make => Vec::new(),
-        _ => lower::referenced_response_files(&plan.graph, &response_files),
+        _ => lower::referenced_response_files(&plan.graph),
     };
+    timer.lap("spell include response files");
+    let ninja_rsp = match options.format {
+        Format::Make => Vec::new(),
+        _ => lower::compile_response_files(&plan.graph, &referenced),
+    };
+    let make_rsp = match options.format {
+        Format::Ninja => Vec::new(),
+        _ => lower::compile_response_files(&plan.graph, &[]),
+    };
+    timer.lap("spell compile response files");
     // Response files are named by their content: written in place, before the build files
     // that name them are renamed into place (a thousand temporaries and renames would cost
     // more than the rest of the writing). Creating them is the kernel's work: it runs on a
-    // thread of its own while build.ninja is formatted.
-    let all_rsp = || response_files.iter().chain(&referenced).flatten();
-    let rsp_paths: Vec<PathBuf> = all_rsp().map(|r| plan.build_dir.join(&r.path)).collect();
+    // thread of its own while build.ninja is formatted. Both lowerings may name one file.
+    let mut named = std::collections::HashSet::new();
+    let all_rsp: Vec<&lower::ResponseFile> =
+        make_rsp.iter().chain(&ninja_rsp).chain(&referenced).flatten().filter(|r| named.insert(&r.path)).collect();
+    let rsp_paths: Vec<PathBuf> = all_rsp.iter().map(|r| plan.build_dir.join(&r.path)).collect();
     let rsp_files: Vec<(&Path, &[u8])> =
-        rsp_paths.iter().zip(all_rsp()).map(|(p, r)| (p.as_path(), r.content.as_bytes())).collect();
+        rsp_paths.iter().zip(&all_rsp).map(|(p, r)| (p.as_path(), r.content.as_bytes())).collect();
     let (ninja, rsp_written) = std::thread::scope(|scope| {
         let writer = (!rsp_files.is_empty()).then(|| scope.spawn(|| fsutil::write_content_named(&rsp_files)));
         let ninja = (options.format != Format::Make)
-            .then(|| lower::ninja::lower_ninja_parts(&plan.graph, &response_files, &referenced));
+            .then(|| lower::ninja::lower_ninja_parts(&plan.graph, &ninja_rsp, &referenced));
         (ninja, writer.map(|w| w.join()))
     });
     match rsp_written {
@@ -164,7 +176,7 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         stamps.push((wasi_run.to_string(), crate::toolchain::runner::WASI_RUN_SCRIPT.to_string()));
     }
     if options.format != Format::Ninja {
-        let make = lower::lower_make(&plan.graph, &response_files);
+        let make = lower::lower_make(&plan.graph, &make_rsp);
         files.push((MAKEFILE, vec![make.makefile]));
         stamps.extend(make.stamps);
         timer.lap("lower Makefile");
@@ -362,20 +374,32 @@ pub fn note_process_start() {
 }
 
 /// Phase timings on stderr when `SPYGEN_TIMINGS=1` (for profiling generation).
-struct Timer {
+pub(crate) struct Timer {
     /// When the current phase started; `None` when timings are off.
     start: Option<std::time::Instant>,
+    /// Put before each phase's name: the enclosing phase, for the steps of one.
+    prefix: &'static str,
 }
 
 impl Timer {
+    /// The timer of the whole generation: its first phase starts with the process.
     fn new() -> Timer {
-        let on = std::env::var("SPYGEN_TIMINGS").as_deref() == Ok("1");
-        Timer { start: on.then(|| PROCESS_START.get().copied().unwrap_or_else(std::time::Instant::now)) }
+        let mut timer = Timer::steps("");
+        if let Some(start) = &mut timer.start {
+            *start = PROCESS_START.get().copied().unwrap_or(*start);
+        }
+        timer
     }
 
-    fn lap(&mut self, phase: &str) {
+    /// A timer of the steps of a phase (`plan: units`, ...), starting now.
+    pub(crate) fn steps(prefix: &'static str) -> Timer {
+        let on = std::env::var("SPYGEN_TIMINGS").as_deref() == Ok("1");
+        Timer { start: on.then(std::time::Instant::now), prefix }
+    }
+
+    pub(crate) fn lap(&mut self, phase: &str) {
         if let Some(start) = self.start {
-            eprintln!("spygen: {phase}: {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
+            eprintln!("spygen: {}{phase}: {:.1} ms", self.prefix, start.elapsed().as_secs_f64() * 1000.0);
             self.start = Some(std::time::Instant::now());
         }
     }

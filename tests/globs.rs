@@ -186,3 +186,76 @@ fn paths_build_files_cannot_carry_are_refused_at_the_entry_naming_the_character(
     assert!(err.contains("m/spygen.toml:3:24:") && err.contains("inc(1) holds `(`"), "{err}");
     assert!(!dir.path().join("build-spygen").exists(), "nothing written");
 }
+
+/// A native project in `root` of `n` modules, each depending on the one before, module `i`
+/// with the sources `patterns(i)` (TOML array items) and three files in `src`.
+fn many_modules(root: &Path, n: usize, patterns: impl Fn(usize) -> String) {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for i in 0..n {
+        let dep = if i > 0 { format!("deps = [\"../m{}\"]\n", i - 1) } else { String::new() };
+        files.push((format!("m{i}/spygen.toml"), format!("name = \"m{i}\"\nsources = [{}]\n{dep}", patterns(i))));
+        for k in 0..3 {
+            files.push((format!("m{i}/src/f{k}.c"), format!("int m{i}_f{k}(void) {{ return {k}; }}\n")));
+        }
+    }
+    let modules: Vec<String> = (0..n).map(|i| format!("\"m{i}\"")).collect();
+    files.push((
+        "spy.toml".into(),
+        format!(
+            "extra-vm-modules = [{}]\n[spygen]\ntargets = [\"native\"]\nbuild-types = [\"debug\"]\n",
+            modules.join(", ")
+        ),
+    ));
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    write_files(root, &files);
+}
+
+#[test]
+fn many_modules_listed_on_two_threads_give_the_same_build_ninja_every_time() {
+    // 120 modules: past the 64 from which a worker thread lists sources while the planner plans.
+    let dir = tempfile::tempdir().unwrap();
+    many_modules(dir.path(), 120, |_| "\"src/*.c\"".into());
+    let (code, err) = generate(dir.path());
+    assert_eq!(code, 0, "{err}");
+    let ninja = dir.path().join("build-spygen/build.ninja");
+    let first = std::fs::read_to_string(&ninja).unwrap();
+    assert_eq!(compiles(dir.path()).len(), 360, "every source of every module");
+    for _ in 0..5 {
+        std::fs::remove_dir_all(dir.path().join("build-spygen")).unwrap();
+        let (code, err) = generate(dir.path());
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(std::fs::read_to_string(&ninja).unwrap(), first);
+    }
+}
+
+#[test]
+fn of_many_modules_the_first_in_dependency_order_whose_pattern_matches_nothing_is_the_error_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    // Module 100 comes last, module 30 before it, whichever thread lists which.
+    many_modules(dir.path(), 120, |i| if i == 30 || i == 100 { "\"lib/*.c\"".into() } else { "\"src/*.c\"".into() });
+    for _ in 0..5 {
+        let (code, err) = generate(dir.path());
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("m30/spygen.toml:2:12: source pattern `lib/*.c` matches no file in"), "{err}");
+        assert!(!dir.path().join("build-spygen/build.ninja").exists(), "nothing written");
+    }
+}
+
+#[test]
+fn of_many_modules_one_that_no_configuration_builds_still_has_its_sources_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    many_modules(dir.path(), 100, |i| if i == 99 { "\"lib/*.c\"".into() } else { "\"src/*.c\"".into() });
+    // The last module is for wasi only: the native configuration never asks for its sources.
+    let manifest = dir.path().join("m99/spygen.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{text}targets = [\"wasi\"]\n")).unwrap();
+    let (code, err) = generate(dir.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("m99/spygen.toml:2:12: source pattern `lib/*.c` matches no file in"), "{err}");
+    // Fixed, it generates, and indeed without the module.
+    std::fs::write(&manifest, std::fs::read_to_string(&manifest).unwrap().replace("lib/*.c", "src/*.c")).unwrap();
+    let (code, err) = generate(dir.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(compiles(dir.path()).iter().all(|l| !l.contains("/obj/m99/")), "m99 is not built for native");
+    assert_eq!(compiles(dir.path()).len(), 297);
+}

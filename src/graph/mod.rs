@@ -416,15 +416,6 @@ impl BuildGraph {
         BuildGraph::default()
     }
 
-    /// Makes room for about `files` files and `actions` actions, sparing rehashing and
-    /// regrowth when the size is known up front.
-    pub fn reserve(&mut self, files: usize, actions: usize) {
-        self.files.reserve(files);
-        self.paths.reserve(files * 40);
-        self.file_ids.reserve(files, |&(hash, _)| hash);
-        self.actions.reserve(actions);
-    }
-
     // ---- building ----
 
     /// Adds a configuration.

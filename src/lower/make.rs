@@ -321,7 +321,7 @@ mod tests {
     /// The rules part of the Makefile: from the first configuration heading to the header
     /// dependencies.
     fn rules(f: &Fixture) -> String {
-        let text = lower_make(&f.graph, &crate::lower::compile_response_files(&f.graph)).makefile;
+        let text = lower_make(&f.graph, &crate::lower::compile_response_files(&f.graph, &[])).makefile;
         let start = text.find("\n\n# configuration ").unwrap_or(0);
         let end = text.find("\n# header dependencies").unwrap_or(text.len());
         text[start..end].to_string()
@@ -337,7 +337,7 @@ mod tests {
         let mut f = Fixture::new(true);
         f.compiles(&["../m/src/a.c", "../m/src/my dir/b$.c"]);
         insta::assert_snapshot!(rules(&f));
-        let stamps = lower_make(&f.graph, &crate::lower::compile_response_files(&f.graph)).stamps;
+        let stamps = lower_make(&f.graph, &crate::lower::compile_response_files(&f.graph, &[])).stamps;
         assert_eq!(stamps.len(), 1, "one stamp for the unit's compiles: {stamps:?}");
         assert_eq!(stamps[0].0, ".spygen/commands/wasi-release/m.cc");
         assert_eq!(stamps[0].1, "ccache zig cc -O2 -DSPY_RELEASE -DM=1 -I../m/src -I../dep/include\n");
@@ -385,7 +385,7 @@ mod tests {
     fn the_makefile_regenerates_itself_on_every_run_and_never_deletes_a_generated_file() {
         let mut f = Fixture::new(false);
         f.aliases_and_regeneration(&["wasi/release/m.a"]);
-        let text = lower_make(&f.graph, &crate::lower::compile_response_files(&f.graph)).makefile;
+        let text = lower_make(&f.graph, &crate::lower::compile_response_files(&f.graph, &[])).makefile;
         insta::assert_snapshot!(&text[text.find("\n# aliases").unwrap_or(0)..]);
     }
 }

@@ -13,7 +13,7 @@ pub mod make_syntax;
 pub mod ninja;
 pub mod test_list;
 
-use crate::graph::{Action, ActionKind, BuildGraph, ConfigId, FlagSetId};
+use crate::graph::{Action, ActionKind, BuildGraph, ConfigId, FlagPart, FlagSetId};
 
 pub use compdb::lower_compdb;
 pub use dot::lower_dot;
@@ -78,35 +78,55 @@ fn response_file(graph: &BuildGraph, id: FlagSetId) -> ResponseFile {
     ResponseFile { path: format!("{RESPONSE_FILES_DIR}/{}.{hash}.rsp", graph.flag_set(id).name), content }
 }
 
-/// The response files of the compile flag sets past [`RESPONSE_FILE_THRESHOLD`], by flag set
-/// (`None`: the flags stay on the command line): both lowerings name them.
-pub(crate) fn compile_response_files(graph: &BuildGraph) -> Vec<Option<ResponseFile>> {
+/// The response files of the compile flag sets whose words pass [`RESPONSE_FILE_THRESHOLD`] on
+/// a command line, by flag set (`None`: the flags stay on the command line). `referenced` (from
+/// [`referenced_response_files`], by set; empty for the Makefile, which names none) are the
+/// files a compile command names in place of the sets its flags refer to: a unit's include
+/// flags in a file of their own leave its command short, and its flags need no file.
+pub(crate) fn compile_response_files(
+    graph: &BuildGraph,
+    referenced: &[Option<ResponseFile>],
+) -> Vec<Option<ResponseFile>> {
     let lengths = graph.flag_set_lengths();
-    let mut files = vec![None; graph.flag_set_count()];
+    // Measured as `spell_flags` in build.ninja spells them: a referenced set with a file of its
+    // own is its `@file` word.
+    let command_length = |id: FlagSetId| -> usize {
+        graph
+            .flag_set(id)
+            .parts
+            .iter()
+            .map(|part| match part {
+                FlagPart::Words(w) => w.iter().map(|w| w.len() + 1).sum(),
+                FlagPart::Ref(r) => match referenced.get(r.index()).and_then(Option::as_ref) {
+                    Some(file) => file.path.len() + 2,
+                    None => lengths[r.index()],
+                },
+                FlagPart::Inline(r) => lengths[r.index()],
+            })
+            .sum()
+    };
+    let mut seen = vec![false; graph.flag_set_count()];
+    let mut wanted = Vec::new();
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Compile) {
         if let Some(id) = action.flags
-            && lengths[id.index()] > RESPONSE_FILE_THRESHOLD
-            && files[id.index()].is_none()
+            && !std::mem::replace(&mut seen[id.index()], true)
+            && command_length(id) > RESPONSE_FILE_THRESHOLD
         {
-            files[id.index()] = Some(response_file(graph, id));
+            wanted.push(id);
         }
     }
-    files
+    made_by_set(graph, &wanted, &lengths)
 }
 
 /// The response files of the flag sets that compile flag sets refer to (`FlagPart::Ref`: a
 /// unit's include flags, shared by its configurations) past [`FLAGS_INLINE_LIMIT`] and
 /// [`FLAGS_PER_RUN_LIMIT`] over the objects spelling them, by flag set; for build.ninja, whose
-/// compile rules name them in place of the words (compiles with a file of their own, `whole`,
-/// spell nothing).
-pub(crate) fn referenced_response_files(
-    graph: &BuildGraph,
-    whole: &[Option<ResponseFile>],
-) -> Vec<Option<ResponseFile>> {
+/// compile rules name them in place of the words.
+pub(crate) fn referenced_response_files(graph: &BuildGraph) -> Vec<Option<ResponseFile>> {
     let lengths = graph.flag_set_lengths();
     let mut objects = vec![0usize; graph.flag_set_count()];
     for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Compile) {
-        if let Some(id) = action.flags.filter(|f| whole[f.index()].is_none()) {
+        if let Some(id) = action.flags {
             objects[id.index()] += 1;
         }
     }
@@ -124,15 +144,19 @@ pub(crate) fn referenced_response_files(
             n > 0 && len > FLAGS_INLINE_LIMIT && len.saturating_mul(n) > FLAGS_PER_RUN_LIMIT
         })
         .collect();
-    // Spelling and hashing the lists is linear in their bytes, which a chain of modules makes
-    // quadratic in its length (12 MB for `cargo bench --bench gen`'s 1000 modules): two
-    // threads share it past a megabyte.
+    made_by_set(graph, &wanted, &lengths)
+}
+
+/// The response files of the `wanted` flag sets, by set. Spelling and hashing them is linear in
+/// their bytes, which a chain of modules makes quadratic in its length (12 MB for `cargo bench
+/// --bench gen`'s 1000 modules): two threads share it past a megabyte.
+fn made_by_set(graph: &BuildGraph, wanted: &[FlagSetId], lengths: &[usize]) -> Vec<Option<ResponseFile>> {
     let make = |ids: &[FlagSetId]| ids.iter().map(|&id| (id, response_file(graph, id))).collect::<Vec<_>>();
     let weights: Vec<usize> = wanted.iter().map(|id| lengths[id.index()]).collect();
     let made = if weights.iter().sum::<usize>() < 1 << 20 {
-        make(&wanted)
+        make(wanted)
     } else {
-        let (mut made, second) = in_two_halves(&wanted, &weights, make);
+        let (mut made, second) = in_two_halves(wanted, &weights, make);
         made.extend(second);
         made
     };

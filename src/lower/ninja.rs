@@ -169,17 +169,17 @@ pub const HEADER_START: &str = "# build.ninja for ";
 
 /// Writes the whole `build.ninja` text of `graph`.
 pub fn lower_ninja(graph: &BuildGraph) -> String {
-    let response_files = super::compile_response_files(graph);
-    let referenced = super::referenced_response_files(graph, &response_files);
+    let referenced = super::referenced_response_files(graph);
+    let response_files = super::compile_response_files(graph, &referenced);
     lower_ninja_parts(graph, &response_files, &referenced).concat()
 }
 
 /// The `build.ninja` text of `graph` in consecutive parts (large files are formatted in parts
 /// on two threads; writing the parts one after the other spares copying them into one).
-/// `response_files` (from [`super::compile_response_files`], written beside it) hold the
-/// compile flags too long for a command line, `referenced` (from
-/// [`super::referenced_response_files`], by flag set) the lists of flags compile rules name in
-/// place of their words.
+/// `referenced` (from [`super::referenced_response_files`], by flag set) hold the lists of
+/// flags compile rules name in place of their words, `response_files` (from
+/// [`super::compile_response_files`] given `referenced`) the compile flags too long for a
+/// command line even so; both are written beside it.
 pub fn lower_ninja_parts(
     graph: &BuildGraph,
     response_files: &[Option<ResponseFile>],
@@ -601,8 +601,8 @@ mod tests {
 
     /// The edges part of build.ninja: everything between the toolchain rules and the aliases.
     fn edges(f: &Fixture) -> String {
-        let files = crate::lower::compile_response_files(&f.graph);
-        let referenced = crate::lower::referenced_response_files(&f.graph, &files);
+        let referenced = crate::lower::referenced_response_files(&f.graph);
+        let files = crate::lower::compile_response_files(&f.graph, &referenced);
         let parts = lower_ninja_parts(&f.graph, &files, &referenced);
         parts[1..parts.len() - 1].concat()
     }
@@ -704,8 +704,8 @@ mod tests {
 
     /// The response files of `f`'s compile flags and of the lists they refer to.
     fn response_files(f: &Fixture) -> Vec<crate::lower::ResponseFile> {
-        let files = crate::lower::compile_response_files(&f.graph);
-        let referenced = crate::lower::referenced_response_files(&f.graph, &files);
+        let referenced = crate::lower::referenced_response_files(&f.graph);
+        let files = crate::lower::compile_response_files(&f.graph, &referenced);
         files.into_iter().chain(referenced).flatten().collect()
     }
 
@@ -748,6 +748,26 @@ mod tests {
         other.compiles_with(&sources, &more);
         let changed = response_files(&other);
         assert_ne!(changed.first().map(|r| &r.path), Some(&rsp.path), "other flags, another name");
+    }
+
+    #[test]
+    fn include_flags_past_the_command_line_limit_are_written_once_not_again_in_a_file_of_the_compile_flags() {
+        // 1200 include dirs of 35 bytes: 42 KiB, past RESPONSE_FILE_THRESHOLD, over 20 objects.
+        let mut f = Fixture::new(false);
+        let sources: Vec<String> = (0..20).map(|i| format!("../m/src/s{i}.c")).collect();
+        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+        let more: Vec<String> = (0..1200).map(|i| format!("-I../dependency{i:04}/include/public")).collect();
+        f.compiles_with(&sources, &more);
+        let files = response_files(&f);
+        let [rsp] = files.as_slice() else { panic!("one response file: {files:?}") };
+        assert!(rsp.path.starts_with(".spygen/rsp/includes.m."), "{}", rsp.path);
+        let text = lower_ninja(&f.graph);
+        assert!(text.contains(&format!(" -DM=1 @{} -frandom-seed=$out", rsp.path)), "{text}");
+        // The Makefile names no include files: there the compile flags need a file of their own.
+        let make = crate::lower::compile_response_files(&f.graph, &[]);
+        let [whole] = make.iter().flatten().collect::<Vec<_>>()[..] else { panic!("one file for make: {make:?}") };
+        assert!(whole.path.starts_with(".spygen/rsp/cflags.m."), "{}", whole.path);
+        assert!(whole.content.contains(" -I../dependency1199/include/public"), "every word in it");
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::toolchain::{Db, FlagOptions, Resolution, Toolchain, launcher};
 
 use closure::Closures;
 pub use link::{SPYGEN_OUT, foreign_out_dir};
-use sources::PlannedSource;
+use sources::{Listing, PlannedSource};
 pub use units::{UnitId, Units};
 
 /// The result of planning: the graph, and what the generation needs besides it.
@@ -70,7 +70,9 @@ pub fn no_project_error(dir: &Path, and_parents: bool) -> Error {
 
 /// Plans `project` (read by [`load_project`]) for the wanted configurations.
 pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
+    let mut timer = crate::generate::Timer::steps("  plan: ");
     let units = Units::load(project, &build_dir(options, project).join(crate::pack::CACHE_DIR))?;
+    timer.lap("modules");
     let mut planner = Planner::new(db, options, project, &units);
     if units.all().is_empty() {
         let manifest = project
@@ -81,34 +83,50 @@ pub fn plan(db: &Db, options: &GenOptions, project: &Project) -> Result<Plan> {
             "{manifest} names no module and no program: nothing to build (list modules in `extra-vm-modules`, or add a [[spygen.program]])"
         ));
     }
-    planner.check_target_names()?;
-    planner.check_include_dirs()?;
-    let (flags, notes) = project_flags::project_flags(db, Some(project), &options.flag_args, &|k| options.env_var(k))?;
-    planner.project_flags = flags;
-    planner.warnings.extend(notes);
-    let configs = planner.configurations()?;
-    let targets: Vec<String> = dedup(configs.iter().map(|(_, t)| t.name.clone()).collect());
-    planner.resolve_runners(&targets)?;
-    let effective = planner.effective_targets(&targets)?;
-    let sources = planner.expand_all_sources()?;
-    let closures =
-        Closures::new(&units, |u| planner.public_includes[u.index()].is_some() || units[u].has_system_libs());
-    // Programs link everything they depend on; modules only see their dependencies' interfaces.
-    let links: Vec<Vec<UnitId>> = units
-        .iter()
-        .map(|(u, unit)| if unit.kind == UnitKind::Module { Vec::new() } else { closures.all(&units, u) })
-        .collect();
-    let source_count: usize = sources.iter().map(Vec::len).sum();
-    // Per configuration: a source, its object and its compile action for each source file.
-    planner.graph.reserve(source_count * (1 + configs.len()), source_count * configs.len());
-    let mut outputs = vec![Vec::new(); units.len()];
-    for (config, toolchain) in configs {
-        let unit_inputs = UnitInputs { effective: &effective, sources: &sources, closures: &closures, links: &links };
-        planner.plan_configuration(config, toolchain, &unit_inputs, &mut outputs)?;
+    let (unit_dirs, build_dir) = (planner.unit_dirs.clone(), planner.build_dir.clone());
+    let (planned, listed) = Listing::with(&units, &unit_dirs, &build_dir, |listing| {
+        planner.check_target_names()?;
+        planner.check_include_dirs()?;
+        let (flags, notes) =
+            project_flags::project_flags(db, Some(project), &options.flag_args, &|k| options.env_var(k))?;
+        planner.project_flags = flags;
+        planner.warnings.extend(notes);
+        let configs = planner.configurations()?;
+        let targets: Vec<String> = dedup(configs.iter().map(|(_, t)| t.name.clone()).collect());
+        planner.resolve_runners(&targets)?;
+        let effective = planner.effective_targets(&targets)?;
+        // What listing sources warns of comes before what planning does.
+        let listing_warnings_at = planner.warnings.len();
+        timer.lap("flags, tools");
+        let closures =
+            Closures::new(&units, |u| planner.public_includes[u.index()].is_some() || units[u].has_system_libs());
+        // Programs link everything they depend on; modules only see their dependencies' interfaces.
+        let links: Vec<Vec<UnitId>> = units
+            .iter()
+            .map(|(u, unit)| if unit.kind == UnitKind::Module { Vec::new() } else { closures.all(&units, u) })
+            .collect();
+        let mut outputs = vec![Vec::new(); units.len()];
+        for (config, toolchain) in configs {
+            let unit_inputs = UnitInputs { effective: &effective, listing, closures: &closures, links: &links };
+            planner.plan_configuration(config, toolchain, &unit_inputs, &mut outputs)?;
+        }
+        Ok((outputs, listing_warnings_at))
+    })?;
+    let (outputs, listing_warnings_at) = planned;
+    let mut listing_warnings = Vec::new();
+    for found in listed {
+        planner.add_inputs(found.dirs);
+        listing_warnings.extend(found.warnings);
     }
+    let later = planner.warnings.split_off(listing_warnings_at);
+    planner.add_warnings(listing_warnings);
+    planner.add_warnings(later);
+    timer.lap("actions");
     planner.aliases(&outputs)?;
     let regen_inputs = planner.regeneration()?;
-    planner.finish(regen_inputs)
+    let plan = planner.finish(regen_inputs);
+    timer.lap("aliases, inputs, checks");
+    plan
 }
 
 /// The build directory `options` ask for: `--build-dir`, else the project's.
@@ -124,7 +142,7 @@ struct UnitInputs<'p> {
     /// The targets each unit is built for.
     effective: &'p [BTreeSet<String>],
     /// Each unit's sources.
-    sources: &'p [Vec<PlannedSource>],
+    listing: &'p Listing<'p>,
     /// Transitive dependencies.
     closures: &'p Closures,
     /// What each program links (nothing for modules), nearest first.
@@ -285,7 +303,7 @@ impl<'a> Planner<'a> {
             }
             let object_prefix = format!("{}/obj/{}/", config.dir(), unit.name);
             let ctx = UnitConfig { unit: u, config: &config, config_id, toolchain, object_prefix };
-            let sources = &inputs.sources[u.index()];
+            let sources = inputs.listing.sources(u)?;
             if let Some(prebuilt) = &unit.prebuilt {
                 match self.prebuilt(&ctx, prebuilt)? {
                     Some((files, manifest)) => {

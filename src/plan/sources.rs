@@ -1,9 +1,12 @@
-//! Sources: each unit's patterns expanded (on two threads for many units), and each file named
+//! Sources: each unit's patterns expanded (by a worker thread ahead of the planner for many units), and each file named
 //! as the build files spell it, with the object path it compiles to.
 
 use std::path::{Path, PathBuf};
 
-use super::{Planner, UnitId};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use super::{Planner, UnitId, Units};
 use crate::error::{Error, Result};
 use crate::fsutil::Stamp;
 use crate::graph::Configuration;
@@ -12,15 +15,15 @@ use crate::paths;
 
 /// What expanding a unit's patterns found.
 #[derive(Debug, Default)]
-struct Found {
+pub(super) struct Found {
     /// The files, each pattern's sorted, in pattern order.
     files: Vec<PathBuf>,
     /// For each file, the index of the pattern that found it.
     from: Vec<usize>,
     /// The directories listed, each with its stamp from before the listing.
-    dirs: Vec<(PathBuf, Option<Stamp>)>,
+    pub(super) dirs: Vec<(PathBuf, Option<Stamp>)>,
     /// Symbolic links not followed, each a warning naming its manifest entry.
-    warnings: Vec<String>,
+    pub(super) warnings: Vec<String>,
 }
 
 /// Expands a unit's source patterns. An error at the pattern's manifest entry when a pattern
@@ -169,6 +172,127 @@ fn short_stem(stem: String) -> String {
     format!("{}-{}", &stem[..cut], crate::bundle::hex(&digest[..8]))
 }
 
+/// Every unit's sources, listed for the planner as it needs them. Listing directories is mostly
+/// the kernel's work and each unit's is independent: for many units a worker thread lists them
+/// in the planner's order (dependencies first) while the planner plans those listed, and the
+/// planner lists the next ones itself whenever it catches up, so both cores share listing and
+/// planning.
+pub(super) struct Listing<'a> {
+    units: &'a Units,
+    /// Each unit's directory relative to the build dir.
+    unit_dirs: &'a [String],
+    build_dir: &'a Path,
+    patterns: glob::PatternCache,
+    /// The order units are listed in: the planner's.
+    order: &'a [UnitId],
+    /// The next position in `order` to list (past its end: nothing left to claim).
+    next: AtomicUsize,
+    /// What listing each unit found, by unit, once listed.
+    listed: Vec<OnceLock<Result<UnitListing>>>,
+    /// Set when no worker runs (any more): what is not listed yet, the planner lists itself.
+    worker_gone: AtomicBool,
+}
+
+/// A unit's sources as the build files name them, and what else listing them found.
+type UnitListing = (Vec<PlannedSource>, Found);
+
+/// Fewer units than this are listed on the planner's thread alone: a worker costs more than it
+/// saves.
+const LISTING_WORKER_MIN_UNITS: usize = 64;
+
+impl<'a> Listing<'a> {
+    /// Lists the sources of `units` as `plan` asks for them (see [`Listing::sources`]), `plan`
+    /// running while a worker thread lists ahead of it; then every unit's listing, in the
+    /// order of their ids, for the planner to take what else it found (directories read,
+    /// warnings). `plan`'s error wins; then the first unit's whose listing failed.
+    pub(super) fn with<T>(
+        units: &'a Units,
+        unit_dirs: &'a [String],
+        build_dir: &'a Path,
+        plan: impl FnOnce(&Listing<'a>) -> Result<T>,
+    ) -> Result<(T, Vec<Found>)> {
+        let listing = Listing {
+            units,
+            unit_dirs,
+            build_dir,
+            patterns: glob::PatternCache::default(),
+            order: units.topo(),
+            next: AtomicUsize::new(0),
+            listed: (0..units.len()).map(|_| OnceLock::new()).collect(),
+            worker_gone: AtomicBool::new(units.len() < LISTING_WORKER_MIN_UNITS),
+        };
+        let planned = std::thread::scope(|scope| {
+            if !listing.worker_gone.load(Ordering::Acquire) {
+                scope.spawn(|| {
+                    // Set however the worker ends, a panic included: the planner then lists
+                    // whatever the worker did not.
+                    struct Gone<'g>(&'g AtomicBool);
+                    impl Drop for Gone<'_> {
+                        fn drop(&mut self) {
+                            self.0.store(true, Ordering::Release);
+                        }
+                    }
+                    let _gone = Gone(&listing.worker_gone);
+                    while listing.list_next() {}
+                });
+            }
+            let planned = plan(&listing);
+            // Whatever happened, the worker claims nothing more.
+            listing.next.store(usize::MAX / 2, Ordering::Relaxed);
+            planned
+        })?;
+        // Units no configuration planned are listed too: their manifests' errors stand.
+        for (u, _) in units.iter() {
+            listing.listed(u)?;
+        }
+        // Every unit is listed, and without error, now.
+        let found = listing.listed.into_iter().filter_map(|slot| slot.into_inner()?.ok()).map(|(_, found)| found);
+        Ok((planned, found.collect()))
+    }
+
+    /// The sources of unit `u`, listed now unless listed already; an error at the manifest
+    /// entry of the pattern that failed.
+    pub(super) fn sources(&self, u: UnitId) -> Result<&[PlannedSource]> {
+        self.listed(u).map(|(planned, _)| planned.as_slice())
+    }
+
+    fn listed(&self, u: UnitId) -> Result<&UnitListing> {
+        loop {
+            if let Some(listed) = self.listed[u.index()].get() {
+                return listed.as_ref().map_err(Clone::clone);
+            }
+            // Not listed yet: list the next unit in order (`u`, or one the planner needs
+            // soon). When none is left to claim, the worker is listing `u`: wait for it,
+            // unless it is gone without doing so.
+            if !self.list_next() {
+                if self.worker_gone.load(Ordering::Acquire) {
+                    let _ = self.listed[u.index()].set(self.list(u));
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
+
+    /// Claims and lists the next unit in order; `false` when none is left to claim.
+    fn list_next(&self) -> bool {
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        let Some(&u) = self.order.get(i) else {
+            return false;
+        };
+        let _ = self.listed[u.index()].set(self.list(u));
+        true
+    }
+
+    fn list(&self, u: UnitId) -> Result<UnitListing> {
+        let unit = &self.units[u];
+        let found = expand_patterns(unit, &unit.sources, &self.patterns)?;
+        let planned = plan_sources(&found, unit, &unit.sources, &self.unit_dirs[u.index()], self.build_dir)?;
+        // The paths are spelled in `planned` now: free them.
+        Ok((planned, Found { files: Vec::new(), from: Vec::new(), ..found }))
+    }
+}
+
 impl Planner<'_> {
     /// Expands one pattern list, recording directories read; no match is an error at the entry.
     pub(super) fn expand(&mut self, u: UnitId, patterns: &[Located<String>]) -> Result<Vec<PlannedSource>> {
@@ -178,46 +302,6 @@ impl Planner<'_> {
         self.add_inputs(found.dirs);
         self.add_warnings(found.warnings);
         Ok(planned)
-    }
-
-    /// Every unit's sources. Listing directories is most of the work and each unit's is
-    /// independent, so the units are split over two threads (this machine's cores).
-    pub(super) fn expand_all_sources(&mut self) -> Result<Vec<Vec<PlannedSource>>> {
-        let units = self.units.all();
-        let half = units.len().div_ceil(2);
-        let (unit_dirs, build_dir, cache) = (&self.unit_dirs, &self.build_dir, &self.patterns);
-        let expand_range = |range: std::ops::Range<usize>| -> Vec<Result<(Vec<PlannedSource>, Found)>> {
-            range
-                .map(|i| {
-                    let u = &units[i];
-                    let found = expand_patterns(u, &u.sources, cache)?;
-                    let planned = plan_sources(&found, u, &u.sources, &unit_dirs[i], build_dir)?;
-                    // The paths are spelled in `planned` now: free them before the next unit.
-                    Ok((planned, Found { files: Vec::new(), from: Vec::new(), ..found }))
-                })
-                .collect()
-        };
-        let (first, second) = if units.len() < 64 {
-            (expand_range(0..units.len()), Vec::new())
-        } else {
-            std::thread::scope(|scope| {
-                let other = scope.spawn(|| expand_range(half..units.len()));
-                let first = expand_range(0..half);
-                (first, other.join().unwrap_or_default())
-            })
-        };
-        let mut out = Vec::with_capacity(units.len());
-        for result in first.into_iter().chain(second) {
-            let (planned, found) = result?;
-            self.add_inputs(found.dirs);
-            self.add_warnings(found.warnings);
-            out.push(planned);
-        }
-        if out.len() != units.len() {
-            return Err(Error::env("listing source directories failed in a worker thread")
-                .help("run spygen again; if it fails again, report it as a bug"));
-        }
-        Ok(out)
     }
 
     pub(super) fn extra_sources(&mut self, u: UnitId, config: &Configuration) -> Result<Vec<PlannedSource>> {
