@@ -108,8 +108,12 @@ fn write_project(root: &Path, modules: usize, sources: usize, shape: Shape, conf
 }
 
 /// Runs `cmd` through GNU time when it is installed (for the peak RSS); returns (wall time,
-/// peak RSS in MB, 0 without GNU time).
+/// peak RSS in MB, 0 without GNU time). What earlier runs wrote is flushed to disk first,
+/// untimed: the kernel writes dirty pages back on a thread of its own some seconds later, which
+/// on two cores would otherwise land in whichever run comes next (hundreds of megabytes of
+/// writeback pending made the same generation take 190 to 470 ms).
 fn measure(cmd: &mut Command) -> (Duration, f64) {
+    let _ = Command::new("sync").status();
     if !Path::new("/usr/bin/time").exists() {
         let start = Instant::now();
         let status = cmd.stdout(Stdio::null()).status().expect("run");

@@ -142,20 +142,8 @@ impl BuildGraph {
     }
 
     /// The length in bytes of every set's expanded words, each followed by a space, by set.
-    pub fn flag_set_lengths(&self) -> Vec<usize> {
-        let mut lengths = vec![0usize; self.flag_set_count()];
-        // Sets refer only to earlier ones: one pass.
-        for (id, set) in self.flag_sets() {
-            lengths[id.index()] = set
-                .parts
-                .iter()
-                .map(|p| match p {
-                    FlagPart::Words(w) => w.iter().map(|w| w.len() + 1).sum(),
-                    FlagPart::Ref(r) | FlagPart::Inline(r) => lengths[r.index()],
-                })
-                .sum();
-        }
-        lengths
+    pub fn flag_set_lengths(&self) -> &[usize] {
+        &self.flag_lengths
     }
 
     /// The value of flag set `id`'s variable in a build file: each part in order, words

@@ -394,6 +394,9 @@ pub struct BuildGraph {
     tool_ids: HashMap<(String, ToolRole), ToolId>,
     /// Flag sets, by id; a set only refers to sets with smaller ids.
     flag_sets: Vec<FlagSet>,
+    /// The length in bytes of each set's expanded words, each followed by a space, by set
+    /// (computed as the set is added, from those of the sets it names).
+    flag_lengths: Vec<usize>,
     /// Files, by id.
     files: Vec<File>,
     /// Actions, by id, in the order they were planned.
@@ -440,27 +443,51 @@ impl BuildGraph {
     pub fn add_flag_set(&mut self, set: FlagSet) -> FlagSetId {
         let id = FlagSetId(self.flag_sets.len() as u32);
         debug_assert!(set.referenced().all(|r| r < id), "flag set {} refers to a later set", set.name);
+        let length = set
+            .parts
+            .iter()
+            .map(|p| match p {
+                FlagPart::Words(w) => w.iter().map(|w| w.len() + 1).sum(),
+                FlagPart::Ref(r) | FlagPart::Inline(r) => self.flag_lengths[r.index()],
+            })
+            .sum();
+        self.flag_lengths.push(length);
         self.flag_sets.push(set);
         id
     }
 
     /// The file with this path, created on first use.
     pub fn file(&mut self, path: &str) -> FileId {
+        self.file_joined(&[path])
+    }
+
+    /// The file whose path is `parts` joined, created on first use. The path is spelled at the
+    /// end of the arena, where a new file keeps it: no string of its own is made (one per
+    /// object in a large project) only to be copied and dropped.
+    pub fn file_joined(&mut self, parts: &[&str]) -> FileId {
+        let start = self.paths.len();
+        for part in parts {
+            self.paths.push_str(part);
+        }
+        let path = &self.paths[start..];
         let hash = hash_path(path);
-        let (files, paths) = (&self.files, &self.paths);
+        let files = &self.files;
         let entry = self.file_ids.entry(
             hash,
-            |&(h, id)| h == hash && arena_path(paths, &files[id.index()]) == path,
+            |&(h, id)| h == hash && arena_path(&self.paths, &files[id.index()]) == path,
             |&(h, _)| h,
         );
         match entry {
-            hashbrown::hash_table::Entry::Occupied(e) => e.get().1,
+            hashbrown::hash_table::Entry::Occupied(e) => {
+                let id = e.get().1;
+                self.paths.truncate(start);
+                id
+            }
             hashbrown::hash_table::Entry::Vacant(e) => {
                 let id = FileId(self.files.len() as u32);
                 e.insert((hash, id));
-                let start = self.paths.len();
-                self.paths.push_str(path);
-                self.files.push(File { start, len: path.len() as u32, producer: None });
+                let len = (self.paths.len() - start) as u32;
+                self.files.push(File { start, len, producer: None });
                 id
             }
         }
@@ -676,7 +703,8 @@ impl BuildGraph {
     /// Inputs are checked where they are read, with their location; this is the last line of
     /// defence, naming the text at fault.
     pub fn check_text(&self) -> Result<()> {
-        let bad = |text: &str| text.chars().any(char::is_control);
+        // Bytes first (thousands of words), characters only on a hit.
+        let bad = |text: &str| may_hold_control_characters(text) && text.chars().any(char::is_control);
         // The arena at once, in bytes (fast at 100,000 paths); the file at fault only on a hit.
         if may_hold_control_characters(&self.paths)
             && let Some(f) = self.file_ids().find(|&f| bad(self.path(f)))

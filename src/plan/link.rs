@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::sources::PlannedSource;
+use super::sources::PlannedSources;
 use super::{Planner, UnitConfig, UnitId};
 use crate::error::{Error, Result};
 use crate::graph::{ActionKind, Configuration, FileId, FileList, FlagPart, FlagSet, FlagSetId, ToolId};
@@ -71,7 +71,7 @@ impl Planner<'_> {
         &mut self,
         ctx: &UnitConfig,
         foreign: &ForeignMake,
-        sources: &[PlannedSource],
+        sources: &PlannedSources,
     ) -> Result<FileId> {
         let unit = &self.units[ctx.unit];
         let config =
@@ -121,7 +121,7 @@ impl Planner<'_> {
             action.args.push(format!("{SPYGEN_OUT}={}", from_directory(&self.build_dir.join(dir))));
         }
         action.args.extend(foreign.args.iter().cloned());
-        let mut implicit: FileList = sources.iter().map(|s| self.graph.file(&s.path)).collect();
+        let mut implicit: FileList = sources.iter().map(|s| self.graph.file(s.path)).collect();
         implicit.push(self.graph.file(FRAGMENT_FILE));
         action.implicit = implicit.into_iter().collect();
         action.outputs.push(out);

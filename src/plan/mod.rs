@@ -329,7 +329,7 @@ impl<'a> Planner<'a> {
             let cflags = self.unit_cflags(&ctx, base_cflags, inputs.closures)?;
             let extra = self.extra_sources(u, &config)?;
             let mut objects = Vec::with_capacity(sources.len() + extra.len());
-            for src in sources.iter().chain(&extra) {
+            for src in sources.iter().chain(extra.iter()) {
                 objects.push(self.compile(&ctx, src, cc, cflags)?);
             }
             let links = &inputs.links[u.index()];
@@ -819,14 +819,9 @@ impl<'a> Planner<'a> {
     }
 
     /// Adds the compile action of `src`; returns the object.
-    fn compile(&mut self, ctx: &UnitConfig, src: &PlannedSource, cc: ToolId, cflags: FlagSetId) -> Result<FileId> {
-        let suffix = &ctx.toolchain.suffixes.object;
-        let mut object = String::with_capacity(ctx.object_prefix.len() + src.stem.len() + suffix.len());
-        object.push_str(&ctx.object_prefix);
-        object.push_str(&src.stem);
-        object.push_str(suffix);
-        let src_file = self.graph.file(&src.path);
-        let obj_file = self.graph.file(&object);
+    fn compile(&mut self, ctx: &UnitConfig, src: PlannedSource, cc: ToolId, cflags: FlagSetId) -> Result<FileId> {
+        let src_file = self.graph.file(src.path);
+        let obj_file = self.graph.file_joined(&[&ctx.object_prefix, src.stem, &ctx.toolchain.suffixes.object]);
         let mut action = self.unit_action(ActionKind::Compile, ctx);
         action.tool = Some(cc);
         action.flags = Some(cflags);
@@ -835,7 +830,7 @@ impl<'a> Planner<'a> {
         self.graph.add_action(action).map_err(|e| {
             let unit = &self.units[ctx.unit];
             e.at(unit.location.clone())
-                .help(format!("two sources of `{}` map to the object {object}; rename one", unit.name))
+                .help(format!("two sources of `{}` map to the object {}; rename one", unit.name, self.graph.path(obj_file)))
         })?;
         Ok(obj_file)
     }

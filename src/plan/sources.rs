@@ -85,31 +85,77 @@ fn plan_sources(
     patterns: &[Located<String>],
     unit_rel: &str,
     build_dir: &Path,
-) -> Result<Vec<PlannedSource>> {
-    let mut planned = Vec::with_capacity(found.files.len());
+) -> Result<PlannedSources> {
+    let mut planned = PlannedSources::with_capacity(found.files.len());
     for (f, &from) in found.files.iter().zip(&found.from) {
-        let source = PlannedSource::new(f, &unit.dir, unit_rel, build_dir);
-        if let Some(c) = paths::unsupported_character(&source.path) {
-            return Err(super::unsupported_path(&source.path, c).at(patterns[from].location.clone()));
+        let source = planned.push(f, &unit.dir, unit_rel, build_dir);
+        if let Some(c) = paths::unsupported_character(source.path) {
+            return Err(super::unsupported_path(source.path, c).at(patterns[from].location.clone()));
         }
-        planned.push(source);
     }
     Ok(planned)
 }
 
-/// A source file as the build files name it.
-#[derive(Debug, Clone)]
-pub(super) struct PlannedSource {
-    /// Its path relative to the build directory.
-    pub(super) path: String,
-    /// Its path relative to the unit's directory, without the extension and with `..` as
-    /// `__`: where its object goes under the unit's object directory.
-    pub(super) stem: String,
+/// A unit's source files as the build files name them, with the object paths they compile to:
+/// the text of them all in one string (a large project has 100,000 sources, which a string or
+/// two each would cost as many allocations, and as many frees).
+#[derive(Debug, Clone, Default)]
+pub(super) struct PlannedSources {
+    text: String,
+    /// Each source's path and stem in `text`: `text[start..stem]` and `text[stem..end]`.
+    spans: Vec<(u32, u32, u32)>,
 }
 
-impl PlannedSource {
-    /// `src` (absolute) of the unit in `unit_dir`, whose path from the build dir is `unit_rel`.
-    pub(super) fn new(src: &Path, unit_dir: &Path, unit_rel: &str, build_dir: &Path) -> PlannedSource {
+/// A source file as the build files name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PlannedSource<'a> {
+    /// Its path relative to the build directory.
+    pub(super) path: &'a str,
+    /// Its path relative to the unit's directory, without the extension and with `..` as
+    /// `__`: where its object goes under the unit's object directory.
+    pub(super) stem: &'a str,
+}
+
+impl PlannedSources {
+    fn with_capacity(n: usize) -> PlannedSources {
+        PlannedSources { text: String::with_capacity(n * 48), spans: Vec::with_capacity(n) }
+    }
+
+    /// How many sources there are.
+    pub(super) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// The sources, in order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = PlannedSource<'_>> {
+        self.spans.iter().map(|&(start, stem, end)| PlannedSource {
+            path: &self.text[start as usize..stem as usize],
+            stem: &self.text[stem as usize..end as usize],
+        })
+    }
+
+    /// Appends `other`'s sources.
+    pub(super) fn extend(&mut self, other: &PlannedSources) {
+        for source in other.iter() {
+            self.push_spelled(|text| text.push_str(source.path), |text| text.push_str(source.stem));
+        }
+    }
+
+    /// Appends the source whose path and stem `path` and `stem` write at the end of the text.
+    fn push_spelled(&mut self, path: impl FnOnce(&mut String), stem: impl FnOnce(&mut String)) -> PlannedSource<'_> {
+        let start = self.text.len();
+        path(&mut self.text);
+        let stem_start = self.text.len();
+        stem(&mut self.text);
+        let end = self.text.len();
+        // Offsets fit: no unit lists 4 GB of file names.
+        self.spans.push((start as u32, stem_start as u32, end as u32));
+        PlannedSource { path: &self.text[start..stem_start], stem: &self.text[stem_start..end] }
+    }
+
+    /// Appends `src` (absolute) of the unit in `unit_dir`, whose path from the build dir is
+    /// `unit_rel`.
+    fn push(&mut self, src: &Path, unit_dir: &Path, unit_rel: &str, build_dir: &Path) -> PlannedSource<'_> {
         // The usual case, a plain path under the unit's directory, in string operations only.
         if let (Some(src_text), Some(dir_text)) = (src.to_str(), unit_dir.to_str())
             && let Some(under) = src_text.strip_prefix(dir_text).and_then(|r| r.strip_prefix('/'))
@@ -121,8 +167,17 @@ impl PlannedSource {
                 Some(0) | None => under.len(),
                 Some(i) => name_start + i,
             };
-            let path = if unit_rel == "." { under.to_string() } else { format!("{unit_rel}/{under}") };
-            return PlannedSource { path, stem: short_stem(under[..stem_end].to_string()) };
+            let stem = &under[..stem_end];
+            return self.push_spelled(
+                |text| {
+                    if unit_rel != "." {
+                        text.push_str(unit_rel);
+                        text.push('/');
+                    }
+                    text.push_str(under);
+                },
+                |text| text.push_str(short_stem(stem).as_deref().unwrap_or(stem)),
+            );
         }
         let (rel_to_unit, path) = match src.strip_prefix(unit_dir) {
             Ok(under) => {
@@ -142,7 +197,8 @@ impl PlannedSource {
                 other => stem.push_str(&other.as_os_str().to_string_lossy()),
             }
         }
-        PlannedSource { path, stem: short_stem(stem) }
+        let stem = short_stem(&stem).unwrap_or(stem);
+        self.push_spelled(|text| text.push_str(&path), |text| text.push_str(&stem))
     }
 }
 
@@ -152,16 +208,16 @@ const MAX_STEM_NAME: usize = 200;
 
 /// `stem` with its last component, when longer than [`MAX_STEM_NAME`], cut (at a character
 /// boundary) and completed with `-` and 16 hex digits of a hash of the whole stem, so objects
-/// stay distinct and are named the same in every generation.
-fn short_stem(stem: String) -> String {
+/// stay distinct and are named the same in every generation; `None`: short enough as it is.
+fn short_stem(stem: &str) -> Option<String> {
     // Most names are short: one comparison, no search (a component cannot be longer than the
     // whole stem).
     if stem.len() <= MAX_STEM_NAME {
-        return stem;
+        return None;
     }
     let name_start = stem.rfind('/').map_or(0, |i| i + 1);
     if stem.len() - name_start <= MAX_STEM_NAME {
-        return stem;
+        return None;
     }
     use sha2::Digest;
     let digest = sha2::Sha256::digest(stem.as_bytes());
@@ -169,7 +225,7 @@ fn short_stem(stem: String) -> String {
     while !stem.is_char_boundary(cut) {
         cut -= 1;
     }
-    format!("{}-{}", &stem[..cut], crate::bundle::hex(&digest[..8]))
+    Some(format!("{}-{}", &stem[..cut], crate::bundle::hex(&digest[..8])))
 }
 
 /// Every unit's sources, listed for the planner as it needs them. Listing directories is mostly
@@ -194,7 +250,7 @@ pub(super) struct Listing<'a> {
 }
 
 /// A unit's sources as the build files name them, and what else listing them found.
-type UnitListing = (Vec<PlannedSource>, Found);
+type UnitListing = (PlannedSources, Found);
 
 /// Fewer units than this are listed on the planner's thread alone: a worker costs more than it
 /// saves.
@@ -252,8 +308,8 @@ impl<'a> Listing<'a> {
 
     /// The sources of unit `u`, listed now unless listed already; an error at the manifest
     /// entry of the pattern that failed.
-    pub(super) fn sources(&self, u: UnitId) -> Result<&[PlannedSource]> {
-        self.listed(u).map(|(planned, _)| planned.as_slice())
+    pub(super) fn sources(&self, u: UnitId) -> Result<&PlannedSources> {
+        self.listed(u).map(|(planned, _)| planned)
     }
 
     fn listed(&self, u: UnitId) -> Result<&UnitListing> {
@@ -295,7 +351,7 @@ impl<'a> Listing<'a> {
 
 impl Planner<'_> {
     /// Expands one pattern list, recording directories read; no match is an error at the entry.
-    pub(super) fn expand(&mut self, u: UnitId, patterns: &[Located<String>]) -> Result<Vec<PlannedSource>> {
+    pub(super) fn expand(&mut self, u: UnitId, patterns: &[Located<String>]) -> Result<PlannedSources> {
         let unit = &self.units[u];
         let found = expand_patterns(unit, patterns, &self.patterns)?;
         let planned = plan_sources(&found, unit, patterns, &self.unit_dirs[u.index()], &self.build_dir)?;
@@ -304,14 +360,14 @@ impl Planner<'_> {
         Ok(planned)
     }
 
-    pub(super) fn extra_sources(&mut self, u: UnitId, config: &Configuration) -> Result<Vec<PlannedSource>> {
+    pub(super) fn extra_sources(&mut self, u: UnitId, config: &Configuration) -> Result<PlannedSources> {
         let unit = &self.units[u];
-        let mut out = Vec::new();
+        let mut out = PlannedSources::default();
         if let Some((s, _)) = unit.per_target.get(&config.target) {
-            out.extend(self.expand(u, &s.extra_sources)?);
+            out.extend(&self.expand(u, &s.extra_sources)?);
         }
         if let Some((s, _)) = unit.per_build_type.get(&config.build_type) {
-            out.extend(self.expand(u, &s.extra_sources)?);
+            out.extend(&self.expand(u, &s.extra_sources)?);
         }
         Ok(out)
     }
@@ -322,8 +378,9 @@ mod tests {
     use super::*;
 
     fn planned(src: &str, unit_rel: &str) -> (String, String) {
-        let p = PlannedSource::new(Path::new(src), Path::new("/p/mod"), unit_rel, Path::new("/p/demo/build"));
-        (p.path, p.stem)
+        let mut sources = PlannedSources::default();
+        let p = sources.push(Path::new(src), Path::new("/p/mod"), unit_rel, Path::new("/p/demo/build"));
+        (p.path.to_string(), p.stem.to_string())
     }
 
     #[test]

@@ -213,7 +213,14 @@ impl Loader {
     /// Reads one module's manifest and adds it, without its dependencies; a file is a pack,
     /// unpacked (once) and added with everything it holds.
     fn load(&mut self, r: &ModuleRef) -> Result<usize> {
-        if r.dir.is_file() {
+        // Read ahead from `<dir>/spygen.toml`: a module directory, no pack.
+        let read_ahead = match self.prefetched.remove(&r.dir) {
+            Some(Ok(read)) => Some(read),
+            // An error names where the module is written: read again from this reference (the
+            // loader may meet the module first as another module's dependency).
+            _ => None,
+        };
+        if read_ahead.is_none() && r.dir.is_file() {
             let located = |e: Error| match &r.from {
                 Some(at) => e.at(at.clone()),
                 None => e,
@@ -239,11 +246,9 @@ impl Loader {
             self.packs.push((r.dir.clone(), stamp));
             return Ok(idx);
         }
-        let (unit, source) = match self.prefetched.remove(&r.dir) {
-            Some(Ok(read)) => read,
-            // An error names where the module is written: read again from this reference (the
-            // loader may meet the module first as another module's dependency).
-            _ => manifest::load_module(&r.dir, r.from.as_ref())?,
+        let (unit, source) = match read_ahead {
+            Some(read) => read,
+            None => manifest::load_module(&r.dir, r.from.as_ref())?,
         };
         let idx = self.units.len();
         self.by_dir.insert(r.dir.clone(), idx);
