@@ -80,12 +80,26 @@ pub struct FileToWrite<'a> {
 /// temporary behind), so build files from two generations are never mixed. Unchanged files
 /// keep their modification time.
 pub fn write_files_if_changed(files: &[FileToWrite]) -> Result<Vec<WriteOutcome>> {
-    let mut outcomes = Vec::with_capacity(files.len());
+    write_files_if_changed_after(Vec::new(), files)
+}
+
+/// [`write_files_if_changed`] after `streamed`: files already written to a temporary file as
+/// they were made (a [`StreamedFile`] finished: `None` when unchanged), renamed first. The
+/// outcomes are `streamed`'s, then `files`'.
+pub fn write_files_if_changed_after(
+    streamed: Vec<(&Path, Option<tempfile::NamedTempFile>)>,
+    files: &[FileToWrite],
+) -> Result<Vec<WriteOutcome>> {
+    let mut outcomes = Vec::with_capacity(streamed.len() + files.len());
+    outcomes.extend(
+        streamed.iter().map(|(_, t)| if t.is_some() { WriteOutcome::Written } else { WriteOutcome::Unchanged }),
+    );
     for f in files {
         outcomes.push(if holds(f.path, f.parts)? { WriteOutcome::Unchanged } else { WriteOutcome::Written });
     }
-    let mut pending = Vec::new();
-    for (f, outcome) in files.iter().zip(&outcomes) {
+    let mut pending: Vec<(&Path, tempfile::NamedTempFile)> =
+        streamed.into_iter().filter_map(|(path, temp)| Some((path, temp?))).collect();
+    for (f, outcome) in files.iter().zip(&outcomes[outcomes.len() - files.len()..]) {
         if *outcome == WriteOutcome::Written {
             pending.push((f.path, temporary_with(f.path, f.parts, f.mtime)?));
         }
@@ -190,7 +204,9 @@ impl StreamedFile {
 
     /// From here on the content differs: a temporary file gets the old bytes so far.
     fn diverge(&mut self) -> Result<()> {
-        let mut temp = std::io::BufWriter::with_capacity(1 << 20, temporary_with(&self.path, &[], None)?);
+        // Small: the writers hand over chunks of hundreds of kilobytes, which go straight to the
+        // file past it rather than copied into fresh pages first.
+        let mut temp = std::io::BufWriter::with_capacity(64 << 10, temporary_with(&self.path, &[], None)?);
         if self.old.take().is_some() && self.same > 0 {
             let old = std::fs::File::open(&self.path).map_err(|e| Error::io("read", &self.path, e))?;
             std::io::copy(&mut std::io::Read::take(old, self.same), &mut temp)

@@ -146,10 +146,27 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     let rsp_paths: Vec<PathBuf> = all_rsp.iter().map(|r| plan.build_dir.join(&r.path)).collect();
     let rsp_files: Vec<(&Path, &[u8])> =
         rsp_paths.iter().zip(&all_rsp).map(|(p, r)| (p.as_path(), r.content.as_bytes())).collect();
+    // build.ninja is written to a temporary file as it is formatted (only from its first
+    // difference with the old one), never held whole in memory; renamed with the others.
+    let ninja_path = plan.build_dir.join(NINJA_FILE);
+    let ninja_file = match options.format {
+        Format::Make => None,
+        _ => Some(fsutil::StreamedFile::new(&ninja_path)?),
+    };
     let (ninja, rsp_written) = std::thread::scope(|scope| {
         let writer = (!rsp_files.is_empty()).then(|| scope.spawn(|| fsutil::write_content_named(&rsp_files)));
-        let ninja = (options.format != Format::Make)
-            .then(|| lower::ninja::lower_ninja_parts(&plan.graph, &ninja_rsp, &referenced));
+        let ninja = ninja_file.map(|mut file| -> Result<_> {
+            let mut failed = None;
+            lower::ninja::write_ninja(&plan.graph, &ninja_rsp, &referenced, &mut |text| {
+                if failed.is_none() {
+                    failed = std::io::Write::write_all(&mut file, text.as_bytes()).err();
+                }
+            });
+            match failed {
+                Some(e) => Err(Error::io("write", &ninja_path, e)),
+                None => file.finish(Some(mtime)),
+            }
+        });
         (ninja, writer.map(|w| w.join()))
     });
     match rsp_written {
@@ -158,9 +175,9 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         Some(Err(_)) => fsutil::write_content_named(&rsp_files)?,
         None => {}
     }
-    if let Some(parts) = ninja {
-        files.push((NINJA_FILE, parts));
-        timer.lap("lower build.ninja, write response files");
+    let ninja = ninja.transpose()?;
+    if ninja.is_some() {
+        timer.lap("lower and write build.ninja, write response files");
     }
     let mut stamps: Vec<(String, String)> = Vec::new();
     // The goals `spygen build` lists and checks.
@@ -202,11 +219,15 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     let mut stamp_paths: Vec<PathBuf> = stamps.iter().map(|(p, _)| plan.build_dir.join(p)).collect();
     let stamp_parts: Vec<[&[u8]; 1]> = stamps.iter().map(|(_, text)| [text.as_bytes()]).collect();
     batch.extend(stamp_paths.iter().zip(&stamp_parts).map(|(p, parts)| FileToWrite { path: p, parts, mtime: None }));
-    let mut outcomes = fsutil::write_files_if_changed(&batch)?;
+    let streamed: Vec<(&Path, Option<tempfile::NamedTempFile>)> =
+        ninja.into_iter().map(|temp| (ninja_path.as_path(), temp)).collect();
+    let streamed_names: Vec<&'static str> = streamed.iter().map(|_| NINJA_FILE).collect();
+    let mut outcomes = fsutil::write_files_if_changed_after(streamed, &batch)?;
     stamp_paths.extend(rsp_paths);
-    outcomes.truncate(paths.len());
-    let mut names: Vec<&'static str> = files.iter().map(|(name, _)| *name).collect();
-    let mut paths = paths;
+    outcomes.truncate(streamed_names.len() + paths.len());
+    let mut names: Vec<&'static str> = streamed_names.clone();
+    names.extend(files.iter().map(|(name, _)| *name));
+    let mut paths: Vec<PathBuf> = streamed_names.iter().map(|_| ninja_path.clone()).chain(paths).collect();
     if let Some(temp) = compdb {
         let outcome = match temp {
             Some(temp) => {

@@ -115,7 +115,7 @@ pub(crate) fn compile_response_files(
             wanted.push(id);
         }
     }
-    made_by_set(graph, &wanted, &lengths)
+    made_by_set(graph, &wanted, lengths)
 }
 
 /// The response files of the flag sets that compile flag sets refer to (`FlagPart::Ref`: a
@@ -144,7 +144,7 @@ pub(crate) fn referenced_response_files(graph: &BuildGraph) -> Vec<Option<Respon
             n > 0 && len > FLAGS_INLINE_LIMIT && len.saturating_mul(n) > FLAGS_PER_RUN_LIMIT
         })
         .collect();
-    made_by_set(graph, &wanted, &lengths)
+    made_by_set(graph, &wanted, lengths)
 }
 
 /// The response files of the `wanted` flag sets, by set. Spelling and hashing them is linear in
@@ -167,21 +167,28 @@ fn made_by_set(graph: &BuildGraph, wanted: &[FlagSetId], lengths: &[usize]) -> V
     files
 }
 
+/// Where to cut items of `weights` (one per item) in two halves of about the same weight.
+pub(crate) fn middle(weights: &[usize]) -> usize {
+    let total: usize = weights.iter().sum();
+    let mut sum = 0;
+    weights
+        .iter()
+        .position(|w| {
+            sum += w;
+            sum >= total / 2
+        })
+        .unwrap_or(weights.len() / 2)
+}
+
 /// `work` on the two halves of `items`, cut where their `weights` (one per item) reach half
-/// the total, the second half on a thread of its own; the results in order. The work only
-/// formats text: should the worker fail anyway, its half is done here.
+/// the total ([`middle`]), the second half on a thread of its own; the results in order. The
+/// work only formats text: should the worker fail anyway, its half is done here.
 pub(crate) fn in_two_halves<I: Sync, T: Send>(
     items: &[I],
     weights: &[usize],
     work: impl Fn(&[I]) -> T + Sync,
 ) -> (T, T) {
-    let total: usize = weights.iter().sum();
-    let mut sum = 0;
-    let middle = weights.iter().position(|w| {
-        sum += w;
-        sum >= total / 2
-    });
-    let (first, second) = items.split_at(middle.unwrap_or(items.len() / 2));
+    let (first, second) = items.split_at(middle(weights));
     std::thread::scope(|scope| {
         let other = scope.spawn(|| work(second));
         let first = work(first);

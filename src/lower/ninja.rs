@@ -174,17 +174,35 @@ pub fn lower_ninja(graph: &BuildGraph) -> String {
     lower_ninja_parts(graph, &response_files, &referenced).concat()
 }
 
-/// The `build.ninja` text of `graph` in consecutive parts (large files are formatted in parts
-/// on two threads; writing the parts one after the other spares copying them into one).
-/// `referenced` (from [`super::referenced_response_files`], by flag set) hold the lists of
-/// flags compile rules name in place of their words, `response_files` (from
-/// [`super::compile_response_files`] given `referenced`) the compile flags too long for a
-/// command line even so; both are written beside it.
+/// The `build.ninja` text of `graph` in the consecutive parts [`write_ninja`] hands over: the
+/// preamble first, the aliases and regeneration last.
 pub fn lower_ninja_parts(
     graph: &BuildGraph,
     response_files: &[Option<ResponseFile>],
     referenced: &[Option<ResponseFile>],
 ) -> Vec<String> {
+    let mut parts = Vec::new();
+    write_ninja(graph, response_files, referenced, &mut |text| parts.push(text.to_string()));
+    parts
+}
+
+/// Past this many bytes, the edges build.ninja's writer formats are handed over: the file is
+/// written as it is formatted, and never held whole in memory (13 MB at 100,000 compiles).
+const NINJA_CHUNK: usize = 256 << 10;
+
+/// The `build.ninja` text of `graph`, handed to `sink` in consecutive parts as it is formatted:
+/// the preamble, the edges in chunks (formatted on two threads when there are many: the first
+/// half's chunks as they come, the second half's at its end), then the aliases and the
+/// regeneration. `referenced` (from [`super::referenced_response_files`], by flag set) hold
+/// the lists of flags compile rules name in place of their words, `response_files` (from
+/// [`super::compile_response_files`] given `referenced`) the compile flags too long for a
+/// command line even so; both are written beside it.
+pub fn write_ninja(
+    graph: &BuildGraph,
+    response_files: &[Option<ResponseFile>],
+    referenced: &[Option<ResponseFile>],
+    sink: &mut dyn FnMut(&str),
+) {
     let settings = graph.settings();
     let mut out = String::with_capacity(64 * 1024);
     let _ = writeln!(
@@ -268,15 +286,24 @@ pub fn lower_ninja_parts(
         })
         .collect();
     let plan_of_edges = plan_edges(graph, response_files, referenced, &spelled);
+    sink(&out);
+    drop(out);
     let edges = &plan_of_edges.edges;
-    let write = |edges: &[Edge]| write_edges(graph, &plan_of_edges, &spelled, edges);
-    let mut parts = vec![out];
+    let write =
+        |edges: &[Edge], sink: Option<&mut dyn FnMut(&str)>| write_edges(graph, &plan_of_edges, &spelled, edges, sink);
     if edges.len() < 4096 {
-        parts.push(write(edges));
+        let rest = write(edges, Some(&mut *sink));
+        sink(&rest);
     } else {
-        let (a, b) = super::in_two_halves(edges, &plan_of_edges.weights, write);
-        parts.push(a);
-        parts.push(b);
+        let (first, second) = edges.split_at(super::middle(&plan_of_edges.weights));
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| write(second, None));
+            let rest = write(first, Some(&mut *sink));
+            sink(&rest);
+            // The worker only formats text: should it fail anyway, its half is done here.
+            let second = other.join().unwrap_or_else(|_| write(second, None));
+            sink(&second);
+        });
     }
     let mut out = String::new();
 
@@ -303,8 +330,7 @@ pub fn lower_ninja_parts(
     } else {
         let _ = writeln!(out, "\ndefault {}", defaults.join(" "));
     }
-    parts.push(out);
-    parts
+    sink(&out);
 }
 
 /// Pass 1 of the lowering: the edges in order, each with what must be defined before it.
@@ -424,10 +450,22 @@ fn compile_rule_name(graph: &BuildGraph, action: &Action, flags: FlagSetId) -> S
 }
 
 /// Pass 2: the text of `edges`, with what each needs defined first; `spelled` holds the
-/// spelled words of every set that has one list of its own.
-fn write_edges(graph: &BuildGraph, plan: &EdgePlan, spelled: &[Option<String>], edges: &[Edge]) -> String {
-    let mut text = String::with_capacity(edges.len() * 128);
+/// spelled words of every set that has one list of its own. With a `sink`, each
+/// [`NINJA_CHUNK`] of text goes to it as it is made, and only the rest is returned.
+fn write_edges(
+    graph: &BuildGraph,
+    plan: &EdgePlan,
+    spelled: &[Option<String>],
+    edges: &[Edge],
+    mut sink: Option<&mut dyn FnMut(&str)>,
+) -> String {
+    let capacity = if sink.is_some() { NINJA_CHUNK + (64 << 10) } else { edges.len() * 128 };
+    let mut text = String::with_capacity(capacity);
     for edge in edges {
+        if let Some(sink) = sink.as_mut().filter(|_| text.len() >= NINJA_CHUNK) {
+            sink(&text);
+            text.clear();
+        }
         let action = graph.action(edge.action);
         let first = edge.first.as_deref().unwrap_or(&NOTHING_FIRST);
         text.push_str(&first.prelude);

@@ -829,8 +829,11 @@ impl<'a> Planner<'a> {
         action.outputs.push(obj_file);
         self.graph.add_action(action).map_err(|e| {
             let unit = &self.units[ctx.unit];
-            e.at(unit.location.clone())
-                .help(format!("two sources of `{}` map to the object {}; rename one", unit.name, self.graph.path(obj_file)))
+            e.at(unit.location.clone()).help(format!(
+                "two sources of `{}` map to the object {}; rename one",
+                unit.name,
+                self.graph.path(obj_file)
+            ))
         })?;
         Ok(obj_file)
     }
