@@ -124,7 +124,7 @@ pub fn capture(graph: &mut BuildGraph, build_dir: &Path, fragment: &str, wanted:
 /// The dry runs `wanted` asks for, in the graph's order.
 fn jobs(graph: &BuildGraph, build_dir: &Path, wanted: Wanted) -> Vec<Job> {
     let mut jobs = Vec::new();
-    for (id, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::ForeignMake) {
+    for (id, action) in graph.actions_of(ActionKind::ForeignMake) {
         // A configuration whose toolchain is missing stops spygen.mk with an error.
         let Some(config_id) = action.config.filter(|&c| graph.config(c).available) else { continue };
         let config = graph.config(config_id);

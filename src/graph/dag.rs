@@ -235,6 +235,17 @@ mod tests {
     }
 
     #[test]
+    fn an_action_reading_its_own_output_is_a_cycle() {
+        let mut g = graph();
+        let mut stamp = Action::new(ActionKind::Phony);
+        let own = g.file("own");
+        stamp.inputs.push(own);
+        stamp.outputs.push(own);
+        g.add_action(stamp).unwrap();
+        assert!(g.check_acyclic().unwrap_err().message.contains("cycle"));
+    }
+
+    #[test]
     fn an_action_reading_what_a_later_action_writes_is_no_cycle() {
         let mut g = BuildGraph::new();
         let mut link = Action::new(ActionKind::Link);

@@ -63,7 +63,7 @@ pub fn goals(graph: &BuildGraph) -> Vec<(GoalKind, String)> {
     let targets: Vec<&str> = graph.configs().map(|(_, c)| c.target.as_str()).collect();
     let programs = &graph.settings().programs;
     let mut out = Vec::new();
-    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Phony) {
+    for (_, action) in graph.actions_of(ActionKind::Phony) {
         let Some(&output) = action.outputs.first() else { continue };
         let name = graph.path(output).to_string();
         let kind = if name == "all" {

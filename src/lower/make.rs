@@ -233,7 +233,7 @@ pub fn lower_make(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -
     }
 
     out.push_str("\n# aliases: per configuration, per target, per module and program, tests; `all` is the default\n");
-    let phony: Vec<&Action> = graph.actions().map(|(_, a)| a).filter(|a| a.kind == ActionKind::Phony).collect();
+    let phony: Vec<&Action> = graph.actions_of(ActionKind::Phony).map(|(_, a)| a).collect();
     let names: Vec<String> = phony.iter().map(|a| escape_path(graph.path(a.outputs[0]))).collect();
     let _ = writeln!(out, ".PHONY: {}", names.join(" "));
     for action in phony {
@@ -246,7 +246,7 @@ pub fn lower_make(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -
     for line in super::goals::listing(&super::goals::goals(graph)).lines() {
         let _ = writeln!(out, "\t@echo {}", recipe_words(&[line.to_string()]));
     }
-    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate) {
+    for (_, action) in graph.actions_of(ActionKind::Regenerate) {
         let args: Vec<String> =
             std::iter::once("clean".to_string()).chain(action.args.iter().skip(1).cloned()).collect();
         let _ = writeln!(out, "clean:\n\t$(Q)$(SPYGEN) {}", recipe_words(&args));
@@ -259,7 +259,7 @@ pub fn lower_make(graph: &BuildGraph, response_files: &[Option<ResponseFile>]) -
          # restarts only when the Makefile did. .PRECIOUS: an interrupt never deletes a generated\n\
          # file (each is replaced atomically, never left half-written).\n",
     );
-    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate) {
+    for (_, action) in graph.actions_of(ActionKind::Regenerate) {
         let mut outputs = action.outputs.clone();
         outputs.extend(action.implicit_outputs.iter().copied());
         let outputs = paths(graph, &outputs);

@@ -13,7 +13,7 @@ pub mod make_syntax;
 pub mod ninja;
 pub mod test_list;
 
-use crate::graph::{Action, ActionKind, BuildGraph, ConfigId, FlagPart, FlagSetId};
+use crate::graph::{Action, BuildGraph, ConfigId, FlagPart, FlagSetId};
 
 pub use compdb::lower_compdb;
 pub use dot::lower_dot;
@@ -105,16 +105,12 @@ pub(crate) fn compile_response_files(
             })
             .sum()
     };
-    let mut seen = vec![false; graph.flag_set_count()];
-    let mut wanted = Vec::new();
-    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Compile) {
-        if let Some(id) = action.flags
-            && !std::mem::replace(&mut seen[id.index()], true)
-            && command_length(id) > RESPONSE_FILE_THRESHOLD
-        {
-            wanted.push(id);
-        }
-    }
+    let compiles = graph.compiles_by_flags();
+    let wanted: Vec<FlagSetId> = graph
+        .flag_sets()
+        .map(|(id, _)| id)
+        .filter(|&id| compiles[id.index()] > 0 && command_length(id) > RESPONSE_FILE_THRESHOLD)
+        .collect();
     made_by_set(graph, &wanted, lengths)
 }
 
@@ -124,16 +120,11 @@ pub(crate) fn compile_response_files(
 /// compile rules name them in place of the words.
 pub(crate) fn referenced_response_files(graph: &BuildGraph) -> Vec<Option<ResponseFile>> {
     let lengths = graph.flag_set_lengths();
-    let mut objects = vec![0usize; graph.flag_set_count()];
-    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Compile) {
-        if let Some(id) = action.flags {
-            objects[id.index()] += 1;
-        }
-    }
+    let objects = graph.compiles_by_flags();
     let mut spelled = vec![0usize; graph.flag_set_count()];
     for (id, set) in graph.flag_sets().filter(|(id, _)| objects[id.index()] > 0) {
         for r in set.refs() {
-            spelled[r.index()] = spelled[r.index()].saturating_add(objects[id.index()]);
+            spelled[r.index()] = spelled[r.index()].saturating_add(objects[id.index()] as usize);
         }
     }
     let wanted: Vec<FlagSetId> = graph

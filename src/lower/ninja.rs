@@ -213,7 +213,7 @@ pub fn write_ninja(
     );
     out.push_str("ninja_required_version = 1.10\n\n");
     let _ = writeln!(out, "spygen = {}\n", command_words(std::slice::from_ref(&settings.spygen_exe)));
-    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate).take(1) {
+    for (_, action) in graph.actions_of(ActionKind::Regenerate).take(1) {
         let kind = ActionKind::Regenerate;
         let command = kind
             .command()
@@ -241,7 +241,7 @@ pub fn write_ninja(
              # is not rewritten\n",
         ),
     ] {
-        if let (Some((_, action)), Some(template)) = (graph.actions().find(|(_, a)| a.kind == kind), kind.command()) {
+        if let (Some((_, action)), Some(template)) = (graph.actions_of(kind).next(), kind.command()) {
             out.push_str(comment);
             let command = rule_command(graph, kind, "", template, &FlagsSpelling::EdgeBinding, None);
             write_rule(&mut out, &rule_name(graph, action, false), &command, kind, false, "$out");
@@ -308,13 +308,13 @@ pub fn write_ninja(
     let mut out = String::new();
 
     out.push_str("\n# aliases: per configuration, per target, per module and program, tests; `all` is the default\n");
-    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Phony) {
+    for (_, action) in graph.actions_of(ActionKind::Phony) {
         write_edge(graph, action, &rule_name(graph, action, false), &[], &[], &mut out);
     }
     out.push_str("\n# regeneration\n");
     // The compile flags' response files are written with build.ninja: one gone regenerates.
     let generated: Vec<&str> = response_files.iter().chain(referenced).flatten().map(|r| r.path.as_str()).collect();
-    for (_, action) in graph.actions().filter(|(_, a)| a.kind == ActionKind::Regenerate) {
+    for (_, action) in graph.actions_of(ActionKind::Regenerate) {
         write_edge(graph, action, &rule_name(graph, action, false), &[], &generated, &mut out);
         // A new spygen may write different files: it is an input too (by its path: `$spygen`
         // is a shell word, quoted when the path needs it).

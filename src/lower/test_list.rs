@@ -56,8 +56,7 @@ pub struct TestList {
 /// The tests of `graph`.
 pub fn test_list(graph: &BuildGraph) -> TestList {
     let tests = graph
-        .actions()
-        .filter(|(_, a)| a.kind == ActionKind::Test)
+        .actions_of(ActionKind::Test)
         .filter_map(|(_, a)| {
             let report = crate::plan::tests::report_of(a)?.to_string();
             let config = graph.config(a.config?);
