@@ -729,13 +729,19 @@ mod tests {
         assert_eq!(rsp_line.split(' ').count() - 4, 400, "every object in the response file");
     }
 
-    /// `n` sources of module `m`, and 60 include dirs of 30 bytes making its flags 2 KiB.
-    fn long_flags(n: usize) -> (Fixture, Vec<String>) {
+    /// `n` sources of module `m` compiled with the flags `more` besides its own; their objects.
+    fn compiles_with_flags(n: usize, more: &[String]) -> (Fixture, Vec<String>) {
         let mut f = Fixture::new(false);
         let sources: Vec<String> = (0..n).map(|i| format!("../m/src/s{i}.c")).collect();
         let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+        let objects = f.compiles_with(&sources, more);
+        (f, objects)
+    }
+
+    /// `n` sources of module `m`, and 60 include dirs of 30 bytes making its flags 2 KiB.
+    fn long_flags(n: usize) -> (Fixture, Vec<String>) {
         let more: Vec<String> = (0..60).map(|i| format!("-I../dependency{i:03}/include/public")).collect();
-        let objects = f.compiles_with(&sources, &more);
+        let (mut f, objects) = compiles_with_flags(n, &more);
         f.aliases_and_regeneration(&["wasi/release/m.a"]);
         (f, objects)
     }
@@ -779,23 +785,16 @@ mod tests {
         assert!(text.contains(&format!("build build.ninja | spygen.mk {}: regen ", rsp.path)), "{text}");
         // Other flags, another name: the command changes, which rebuilds the objects.
         assert_eq!(response_files(&long_flags(200).0), files, "the same flags, the same name");
-        let mut other = Fixture::new(false);
-        let sources: Vec<String> = (0..200).map(|i| format!("../m/src/s{i}.c")).collect();
-        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
         let more: Vec<String> = (0..60).map(|i| format!("-I../dependency{i:03}/include/publiC")).collect();
-        other.compiles_with(&sources, &more);
-        let changed = response_files(&other);
+        let changed = response_files(&compiles_with_flags(200, &more).0);
         assert_ne!(changed.first().map(|r| &r.path), Some(&rsp.path), "other flags, another name");
     }
 
     #[test]
     fn include_flags_past_the_command_line_limit_are_written_once_not_again_in_a_file_of_the_compile_flags() {
         // 1200 include dirs of 35 bytes: 42 KiB, past RESPONSE_FILE_THRESHOLD, over 20 objects.
-        let mut f = Fixture::new(false);
-        let sources: Vec<String> = (0..20).map(|i| format!("../m/src/s{i}.c")).collect();
-        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
         let more: Vec<String> = (0..1200).map(|i| format!("-I../dependency{i:04}/include/public")).collect();
-        f.compiles_with(&sources, &more);
+        let (f, _) = compiles_with_flags(20, &more);
         let files = response_files(&f);
         let [rsp] = files.as_slice() else { panic!("one response file: {files:?}") };
         assert!(rsp.path.starts_with(".spygen/rsp/includes.m."), "{}", rsp.path);
