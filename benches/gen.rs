@@ -4,6 +4,10 @@
 //!
 //!     cargo bench --bench gen                       # the three sizes, both shapes
 //!     cargo bench --bench gen -- 200 50 chain       # one size and shape
+//!     TMPDIR=/dev/shm cargo bench --bench gen -- 200 50 chain   # the projects in memory
+//!
+//! On disk, GN's time moves with the file system's state (it creates a file per target); in
+//! memory (the projects and build directories go where `TMPDIR` says) neither tool's does.
 //!
 //! Shapes: `chain` (module i depends on i-1, as in the figures) and `wide` (each module
 //! depends on up to three random earlier ones). Public include dirs propagate in both.
