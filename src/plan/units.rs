@@ -118,9 +118,7 @@ impl Units {
             }
         }
         for program in &project.programs {
-            let idx = loader.units.len();
-            loader.units.push(program.clone());
-            loader.deps.push(Vec::new());
+            let idx = loader.add(program.clone(), None);
             for dep in &program.deps {
                 let m = loader.module(&ModuleRef { dir: dep.value.clone(), from: Some(dep.location.clone()) })?;
                 loader.add_dep(idx, m, Some(dep.location.clone()));
@@ -132,14 +130,11 @@ impl Units {
         loader.check_names()?;
         let topo = loader.topo_order()?.into_iter().map(|u| UnitId(u as u32)).collect();
         let runtime = runtime.map(|r| UnitId(r as u32));
-        let by_path: HashMap<&Path, usize> =
-            loader.manifests.iter().enumerate().map(|(i, m)| (m.path.as_path(), i)).collect();
-        let manifest_of = loader.units.iter().map(|u| by_path.get(u.manifest.as_path()).copied()).collect();
         Ok(Units {
             units: loader.units,
             deps: loader.deps,
             manifests: loader.manifests,
-            manifest_of,
+            manifest_of: loader.manifest_of,
             packs: loader.packs,
             runtime,
             topo,
@@ -173,6 +168,8 @@ struct Loader {
     units: Vec<Unit>,
     deps: Vec<Vec<Dep>>,
     manifests: Vec<SourceFile>,
+    /// Each unit's manifest in `manifests`, when it was read from one.
+    manifest_of: Vec<Option<usize>>,
     packs: Vec<(PathBuf, Option<crate::fsutil::Stamp>)>,
     /// Where packs are unpacked.
     pack_cache: PathBuf,
@@ -239,10 +236,8 @@ impl Loader {
             }
             let stamp = crate::fsutil::stamp(&r.dir);
             let prebuilt = crate::pack::unpack(&r.dir, &self.pack_cache).map_err(located)?;
-            let idx = self.units.len();
+            let idx = self.add(crate::pack::unit(prebuilt, r.from.as_ref()), None);
             self.by_dir.insert(r.dir.clone(), idx);
-            self.units.push(crate::pack::unit(prebuilt, r.from.as_ref()));
-            self.deps.push(Vec::new());
             self.packs.push((r.dir.clone(), stamp));
             return Ok(idx);
         }
@@ -250,12 +245,22 @@ impl Loader {
             Some(read) => read,
             None => manifest::load_module(&r.dir, r.from.as_ref())?,
         };
-        let idx = self.units.len();
+        let idx = self.add(unit, Some(source));
         self.by_dir.insert(r.dir.clone(), idx);
+        Ok(idx)
+    }
+
+    /// Adds `unit`, without dependencies yet, with the manifest it was read from, if any; its
+    /// index.
+    fn add(&mut self, unit: Unit, manifest: Option<SourceFile>) -> usize {
         self.units.push(unit);
         self.deps.push(Vec::new());
-        self.manifests.push(source);
-        Ok(idx)
+        let manifest = manifest.map(|m| {
+            self.manifests.push(m);
+            self.manifests.len() - 1
+        });
+        self.manifest_of.push(manifest);
+        self.units.len() - 1
     }
 
     fn add_dep(&mut self, from: usize, to: usize, at: Option<Location>) {
