@@ -59,50 +59,53 @@ pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<WriteOutcome> {
 /// [`write_if_changed`] for content made of consecutive parts (a large generated file
 /// formatted in pieces), without joining them first.
 pub fn write_parts_if_changed(path: &Path, parts: &[&[u8]]) -> Result<WriteOutcome> {
-    Ok(write_files_if_changed(&[FileToWrite { path, parts, mtime: None }])?[0])
+    Ok(write_files_if_changed(vec![FileToWrite { path, content: Content::Parts(parts), mtime: None }])?[0])
 }
 
 /// One file of [`write_files_if_changed`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct FileToWrite<'a> {
     /// Where it goes.
     pub path: &'a Path,
-    /// Its content, in consecutive parts.
-    pub parts: &'a [&'a [u8]],
-    /// The modification time it gets if it is written (`None`: the time of writing).
+    /// What it holds.
+    pub content: Content<'a>,
+    /// The modification time it gets if it is written from parts (`None`: the time of writing).
     pub mtime: Option<SystemTime>,
+}
+
+/// What a [`FileToWrite`] holds.
+#[derive(Debug)]
+pub enum Content<'a> {
+    /// Consecutive parts, written to a temporary file when they differ from the file's.
+    Parts(&'a [&'a [u8]]),
+    /// A temporary file written as the content was made (a finished [`StreamedFile`]; `None`:
+    /// the content is the file's already).
+    Streamed(Option<tempfile::NamedTempFile>),
 }
 
 /// Writes each file whose content differs, all of them or none: every destination is checked
 /// first (a directory, FIFO or device in the way is an error naming it, before anything is
 /// written), every new content goes to a temporary file beside its destination, and only once
-/// all are written are they renamed into place. A failure leaves every file as it was (and no
-/// temporary behind), so build files from two generations are never mixed. Unchanged files
-/// keep their modification time.
-pub fn write_files_if_changed(files: &[FileToWrite]) -> Result<Vec<WriteOutcome>> {
-    write_files_if_changed_after(Vec::new(), files)
-}
-
-/// [`write_files_if_changed`] after `streamed`: files already written to a temporary file as
-/// they were made (a [`StreamedFile`] finished: `None` when unchanged), renamed first. The
-/// outcomes are `streamed`'s, then `files`'.
-pub fn write_files_if_changed_after(
-    streamed: Vec<(&Path, Option<tempfile::NamedTempFile>)>,
-    files: &[FileToWrite],
-) -> Result<Vec<WriteOutcome>> {
-    let mut outcomes = Vec::with_capacity(streamed.len() + files.len());
-    outcomes.extend(
-        streamed.iter().map(|(_, t)| if t.is_some() { WriteOutcome::Written } else { WriteOutcome::Unchanged }),
-    );
-    for f in files {
-        outcomes.push(if holds(f.path, f.parts)? { WriteOutcome::Unchanged } else { WriteOutcome::Written });
+/// all are written are they renamed into place, in order. A failure leaves every file as it was
+/// (and no temporary behind), so build files from two generations are never mixed. Unchanged
+/// files keep their modification time.
+pub fn write_files_if_changed(files: Vec<FileToWrite>) -> Result<Vec<WriteOutcome>> {
+    let mut outcomes = Vec::with_capacity(files.len());
+    for f in &files {
+        let unchanged = match &f.content {
+            Content::Parts(parts) => holds(f.path, parts)?,
+            Content::Streamed(temp) => temp.is_none(),
+        };
+        outcomes.push(if unchanged { WriteOutcome::Unchanged } else { WriteOutcome::Written });
     }
-    let mut pending: Vec<(&Path, tempfile::NamedTempFile)> =
-        streamed.into_iter().filter_map(|(path, temp)| Some((path, temp?))).collect();
-    for (f, outcome) in files.iter().zip(&outcomes[outcomes.len() - files.len()..]) {
-        if *outcome == WriteOutcome::Written {
-            pending.push((f.path, temporary_with(f.path, f.parts, f.mtime)?));
-        }
+    let mut pending = Vec::new();
+    for (f, outcome) in files.into_iter().zip(&outcomes) {
+        let temp = match f.content {
+            Content::Parts(parts) if *outcome == WriteOutcome::Written => Some(temporary_with(f.path, parts, f.mtime)?),
+            Content::Parts(_) => None,
+            Content::Streamed(temp) => temp,
+        };
+        pending.extend(temp.map(|temp| (f.path, temp)));
     }
     // Everything is on disk: the renames are all that is left.
     for (path, tmp) in pending {

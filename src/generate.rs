@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use crate::error::{Error, Result};
 use crate::fingerprint;
 use crate::foreign_dry_run;
-use crate::fsutil::{self, FileToWrite, Stamp, WriteOutcome, stamp};
+use crate::fsutil::{self, Content, FileToWrite, Stamp, WriteOutcome, stamp};
 use crate::lower;
 use crate::options::{COMPDB_FILE, FRAGMENT_FILE, Format, GenOptions, MAKEFILE, NINJA_FILE};
 use crate::plan;
@@ -122,20 +122,15 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     // Lists of flags spelled for many objects, in response files build.ninja names; compile
     // flags too long for a command line (once build.ninja names those), in response files of
     // their own. The Makefile names only the latter, measured without the former.
-    let referenced = match options.format {
-        Format::Make => Vec::new(),
-        _ => lower::referenced_response_files(&plan.graph),
-    };
-    timer.lap("spell include response files");
-    let ninja_rsp = match options.format {
-        Format::Make => Vec::new(),
-        _ => lower::compile_response_files(&plan.graph, &referenced),
+    let (ninja_rsp, referenced) = match options.format {
+        Format::Make => (Vec::new(), Vec::new()),
+        _ => lower::ninja_response_files(&plan.graph),
     };
     let make_rsp = match options.format {
         Format::Ninja => Vec::new(),
         _ => lower::compile_response_files(&plan.graph, &[]),
     };
-    timer.lap("spell compile response files");
+    timer.lap("spell response files");
     // Response files are named by their content: written in place, before the build files
     // that name them are renamed into place (a thousand temporaries and renames would cost
     // more than the rest of the writing). Creating them is the kernel's work: it runs on a
@@ -210,36 +205,41 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         Some(file.finish(Some(mtime))?)
     };
     timer.lap("lower compile_commands.json");
-    let paths: Vec<PathBuf> = files.iter().map(|(name, _)| plan.build_dir.join(name)).collect();
+    // The build files in the order they are renamed and reported: build.ninja and the database
+    // streamed to their temporary files, the others from memory; then the command stamps.
+    let mut names: Vec<&'static str> = Vec::new();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    let mut contents: Vec<Content> = Vec::new();
+    if let Some(temp) = ninja {
+        names.push(NINJA_FILE);
+        paths.push(ninja_path);
+        contents.push(Content::Streamed(temp));
+    }
     let parts: Vec<Vec<&[u8]>> = files.iter().map(|(_, parts)| parts.iter().map(|p| p.as_bytes()).collect()).collect();
+    for ((name, _), parts) in files.iter().zip(&parts) {
+        names.push(name);
+        paths.push(plan.build_dir.join(name));
+        contents.push(Content::Parts(parts));
+    }
+    if let Some(temp) = compdb {
+        names.push(COMPDB_FILE);
+        paths.push(compdb_path);
+        contents.push(Content::Streamed(temp));
+    }
     let mut batch: Vec<FileToWrite> =
-        paths.iter().zip(&parts).map(|(p, parts)| FileToWrite { path: p, parts, mtime: Some(mtime) }).collect();
+        paths.iter().zip(contents).map(|(path, content)| FileToWrite { path, content, mtime: Some(mtime) }).collect();
     // Command stamps keep the time they are written: they must be newer than every output built
     // with the command they replace.
     let mut stamp_paths: Vec<PathBuf> = stamps.iter().map(|(p, _)| plan.build_dir.join(p)).collect();
     let stamp_parts: Vec<[&[u8]; 1]> = stamps.iter().map(|(_, text)| [text.as_bytes()]).collect();
-    batch.extend(stamp_paths.iter().zip(&stamp_parts).map(|(p, parts)| FileToWrite { path: p, parts, mtime: None }));
-    let streamed: Vec<(&Path, Option<tempfile::NamedTempFile>)> =
-        ninja.into_iter().map(|temp| (ninja_path.as_path(), temp)).collect();
-    let streamed_names: Vec<&'static str> = streamed.iter().map(|_| NINJA_FILE).collect();
-    let mut outcomes = fsutil::write_files_if_changed_after(streamed, &batch)?;
+    batch.extend(stamp_paths.iter().zip(&stamp_parts).map(|(path, parts)| FileToWrite {
+        path,
+        content: Content::Parts(parts),
+        mtime: None,
+    }));
+    let mut outcomes = fsutil::write_files_if_changed(batch)?;
+    outcomes.truncate(paths.len());
     stamp_paths.extend(rsp_paths);
-    outcomes.truncate(streamed_names.len() + paths.len());
-    let mut names: Vec<&'static str> = streamed_names.clone();
-    names.extend(files.iter().map(|(name, _)| *name));
-    let mut paths: Vec<PathBuf> = streamed_names.iter().map(|_| ninja_path.clone()).chain(paths).collect();
-    if let Some(temp) = compdb {
-        let outcome = match temp {
-            Some(temp) => {
-                temp.persist(&compdb_path).map_err(|e| Error::io("replace", &compdb_path, e.error))?;
-                WriteOutcome::Written
-            }
-            None => WriteOutcome::Unchanged,
-        };
-        names.push(COMPDB_FILE);
-        paths.push(compdb_path.clone());
-        outcomes.push(outcome);
-    }
     remove_stale_stamps(&plan.build_dir, &stamp_paths);
     if future.is_some() {
         // An unchanged build file older than an input from the future would look out of date

@@ -146,6 +146,15 @@ impl BuildGraph {
         &self.flag_lengths
     }
 
+    /// The length in bytes of `part`'s expanded words, each followed by a space (the sets it
+    /// names already added).
+    pub fn flag_part_length(&self, part: &FlagPart) -> usize {
+        match part {
+            FlagPart::Words(w) => w.iter().map(|w| w.len() + 1).sum(),
+            FlagPart::Ref(r) | FlagPart::Inline(r) => self.flag_lengths[r.index()],
+        }
+    }
+
     /// The value of flag set `id`'s variable in a build file: each part in order, words
     /// appended by `spell` (given the set they belong to and the words), referenced sets
     /// spelled by `reference` (given the name), copied sets spelled out; empty parts leave no

@@ -455,14 +455,7 @@ impl BuildGraph {
     pub fn add_flag_set(&mut self, set: FlagSet) -> FlagSetId {
         let id = FlagSetId(self.flag_sets.len() as u32);
         debug_assert!(set.referenced().all(|r| r < id), "flag set {} refers to a later set", set.name);
-        let length = set
-            .parts
-            .iter()
-            .map(|p| match p {
-                FlagPart::Words(w) => w.iter().map(|w| w.len() + 1).sum(),
-                FlagPart::Ref(r) | FlagPart::Inline(r) => self.flag_lengths[r.index()],
-            })
-            .sum();
+        let length = set.parts.iter().map(|p| self.flag_part_length(p)).sum();
         self.flag_lengths.push(length);
         self.compiles_by_flags.push(0);
         self.flag_sets.push(set);

@@ -87,23 +87,16 @@ pub(crate) fn compile_response_files(
     graph: &BuildGraph,
     referenced: &[Option<ResponseFile>],
 ) -> Vec<Option<ResponseFile>> {
-    let lengths = graph.flag_set_lengths();
     // Measured as `spell_flags` in build.ninja spells them: a referenced set with a file of its
     // own is its `@file` word.
     let command_length = |id: FlagSetId| -> usize {
-        graph
-            .flag_set(id)
-            .parts
-            .iter()
-            .map(|part| match part {
-                FlagPart::Words(w) => w.iter().map(|w| w.len() + 1).sum(),
-                FlagPart::Ref(r) => match referenced.get(r.index()).and_then(Option::as_ref) {
-                    Some(file) => file.path.len() + 2,
-                    None => lengths[r.index()],
-                },
-                FlagPart::Inline(r) => lengths[r.index()],
-            })
-            .sum()
+        let part_length = |part| match part {
+            &FlagPart::Ref(r) if let Some(file) = referenced.get(r.index()).and_then(Option::as_ref) => {
+                file.path.len() + 2
+            }
+            part => graph.flag_part_length(part),
+        };
+        graph.flag_set(id).parts.iter().map(part_length).sum()
     };
     let compiles = graph.compiles_by_flags();
     let wanted: Vec<FlagSetId> = graph
@@ -111,14 +104,22 @@ pub(crate) fn compile_response_files(
         .map(|(id, _)| id)
         .filter(|&id| compiles[id.index()] > 0 && command_length(id) > RESPONSE_FILE_THRESHOLD)
         .collect();
-    made_by_set(graph, &wanted, lengths)
+    made_by_set(graph, &wanted)
+}
+
+/// build.ninja's response files, by flag set: its compile flags' own
+/// ([`compile_response_files`]), measured once the lists they refer to have theirs
+/// ([`referenced_response_files`]); both.
+pub(crate) fn ninja_response_files(graph: &BuildGraph) -> (Vec<Option<ResponseFile>>, Vec<Option<ResponseFile>>) {
+    let referenced = referenced_response_files(graph);
+    (compile_response_files(graph, &referenced), referenced)
 }
 
 /// The response files of the flag sets that compile flag sets refer to (`FlagPart::Ref`: a
 /// unit's include flags, shared by its configurations) past [`FLAGS_INLINE_LIMIT`] and
 /// [`FLAGS_PER_RUN_LIMIT`] over the objects spelling them, by flag set; for build.ninja, whose
 /// compile rules name them in place of the words.
-pub(crate) fn referenced_response_files(graph: &BuildGraph) -> Vec<Option<ResponseFile>> {
+fn referenced_response_files(graph: &BuildGraph) -> Vec<Option<ResponseFile>> {
     let lengths = graph.flag_set_lengths();
     let objects = graph.compiles_by_flags();
     let mut spelled = vec![0usize; graph.flag_set_count()];
@@ -135,13 +136,14 @@ pub(crate) fn referenced_response_files(graph: &BuildGraph) -> Vec<Option<Respon
             n > 0 && len > FLAGS_INLINE_LIMIT && len.saturating_mul(n) > FLAGS_PER_RUN_LIMIT
         })
         .collect();
-    made_by_set(graph, &wanted, lengths)
+    made_by_set(graph, &wanted)
 }
 
 /// The response files of the `wanted` flag sets, by set. Spelling and hashing them is linear in
 /// their bytes, which a chain of modules makes quadratic in its length (12 MB for `cargo bench
 /// --bench gen`'s 1000 modules): two threads share it past a megabyte.
-fn made_by_set(graph: &BuildGraph, wanted: &[FlagSetId], lengths: &[usize]) -> Vec<Option<ResponseFile>> {
+fn made_by_set(graph: &BuildGraph, wanted: &[FlagSetId]) -> Vec<Option<ResponseFile>> {
+    let lengths = graph.flag_set_lengths();
     let make = |ids: &[FlagSetId]| ids.iter().map(|&id| (id, response_file(graph, id))).collect::<Vec<_>>();
     let weights: Vec<usize> = wanted.iter().map(|id| lengths[id.index()]).collect();
     let made = if weights.iter().sum::<usize>() < 1 << 20 {
@@ -159,7 +161,7 @@ fn made_by_set(graph: &BuildGraph, wanted: &[FlagSetId], lengths: &[usize]) -> V
 }
 
 /// Where to cut items of `weights` (one per item) in two halves of about the same weight.
-pub(crate) fn middle(weights: &[usize]) -> usize {
+fn middle(weights: &[usize]) -> usize {
     let total: usize = weights.iter().sum();
     let mut sum = 0;
     weights
@@ -172,18 +174,29 @@ pub(crate) fn middle(weights: &[usize]) -> usize {
 }
 
 /// `work` on the two halves of `items`, cut where their `weights` (one per item) reach half
-/// the total ([`middle`]), the second half on a thread of its own; the results in order. The
-/// work only formats text: should the worker fail anyway, its half is done here.
+/// the total ([`middle`]), the second half on a thread of its own; the results in order.
 pub(crate) fn in_two_halves<I: Sync, T: Send>(
     items: &[I],
     weights: &[usize],
     work: impl Fn(&[I]) -> T + Sync,
 ) -> (T, T) {
-    let (first, second) = items.split_at(middle(weights));
+    in_two_halves_apart(items, weights, &work, &work)
+}
+
+/// [`in_two_halves`] with work of its own for the first half, which runs on this thread (and may
+/// borrow mutably what the second half's work cannot). The work only formats text: should the
+/// worker fail anyway, its half is done here.
+pub(crate) fn in_two_halves_apart<I: Sync, T: Send>(
+    items: &[I],
+    weights: &[usize],
+    first: impl FnOnce(&[I]) -> T,
+    second: impl Fn(&[I]) -> T + Sync,
+) -> (T, T) {
+    let (one, two) = items.split_at(middle(weights));
     std::thread::scope(|scope| {
-        let other = scope.spawn(|| work(second));
-        let first = work(first);
-        (first, other.join().unwrap_or_else(|_| work(second)))
+        let other = scope.spawn(|| second(two));
+        let first = first(one);
+        (first, other.join().unwrap_or_else(|_| second(two)))
     })
 }
 

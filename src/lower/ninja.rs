@@ -169,8 +169,7 @@ pub const HEADER_START: &str = "# build.ninja for ";
 
 /// Writes the whole `build.ninja` text of `graph`.
 pub fn lower_ninja(graph: &BuildGraph) -> String {
-    let referenced = super::referenced_response_files(graph);
-    let response_files = super::compile_response_files(graph, &referenced);
+    let (response_files, referenced) = super::ninja_response_files(graph);
     lower_ninja_parts(graph, &response_files, &referenced).concat()
 }
 
@@ -193,10 +192,9 @@ const NINJA_CHUNK: usize = 256 << 10;
 /// The `build.ninja` text of `graph`, handed to `sink` in consecutive parts as it is formatted:
 /// the preamble, the edges in chunks (formatted on two threads when there are many: the first
 /// half's chunks as they come, the second half's at its end), then the aliases and the
-/// regeneration. `referenced` (from [`super::referenced_response_files`], by flag set) hold
-/// the lists of flags compile rules name in place of their words, `response_files` (from
-/// [`super::compile_response_files`] given `referenced`) the compile flags too long for a
-/// command line even so; both are written beside it.
+/// regeneration. `response_files` and `referenced` (from [`super::ninja_response_files`], by
+/// flag set) hold the compile flags too long for a command line and the lists of flags
+/// compile rules name in place of their words; both are written beside it.
 pub fn write_ninja(
     graph: &BuildGraph,
     response_files: &[Option<ResponseFile>],
@@ -295,15 +293,14 @@ pub fn write_ninja(
         let rest = write(edges, Some(&mut *sink));
         sink(&rest);
     } else {
-        let (first, second) = edges.split_at(super::middle(&plan_of_edges.weights));
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| write(second, None));
-            let rest = write(first, Some(&mut *sink));
-            sink(&rest);
-            // The worker only formats text: should it fail anyway, its half is done here.
-            let second = other.join().unwrap_or_else(|_| write(second, None));
-            sink(&second);
-        });
+        let (rest, second) = super::in_two_halves_apart(
+            edges,
+            &plan_of_edges.weights,
+            |first| write(first, Some(&mut *sink)),
+            |second| write(second, None),
+        );
+        sink(&rest);
+        sink(&second);
     }
     let mut out = String::new();
 
@@ -639,8 +636,7 @@ mod tests {
 
     /// The edges part of build.ninja: everything between the toolchain rules and the aliases.
     fn edges(f: &Fixture) -> String {
-        let referenced = crate::lower::referenced_response_files(&f.graph);
-        let files = crate::lower::compile_response_files(&f.graph, &referenced);
+        let (files, referenced) = crate::lower::ninja_response_files(&f.graph);
         let parts = lower_ninja_parts(&f.graph, &files, &referenced);
         parts[1..parts.len() - 1].concat()
     }
@@ -748,8 +744,7 @@ mod tests {
 
     /// The response files of `f`'s compile flags and of the lists they refer to.
     fn response_files(f: &Fixture) -> Vec<crate::lower::ResponseFile> {
-        let referenced = crate::lower::referenced_response_files(&f.graph);
-        let files = crate::lower::compile_response_files(&f.graph, &referenced);
+        let (files, referenced) = crate::lower::ninja_response_files(&f.graph);
         files.into_iter().chain(referenced).flatten().collect()
     }
 
