@@ -283,7 +283,7 @@ pub fn write_ninja(
             }
         })
         .collect();
-    let plan_of_edges = plan_edges(graph, response_files, referenced, &spelled);
+    let plan_of_edges = plan_edges(graph, response_files, referenced);
     sink(&out);
     drop(out);
     let edges = &plan_of_edges.edges;
@@ -331,24 +331,28 @@ pub fn write_ninja(
 }
 
 /// Pass 1 of the lowering: the edges in order, each with what must be defined before it.
-struct EdgePlan {
+struct EdgePlan<'a> {
     /// The edges of every action but aliases and regeneration, in the graph's order.
     edges: Vec<Edge>,
     /// Roughly how much text each edge writes, to split the work evenly.
     weights: Vec<usize>,
     /// Rule names, by index.
     rules: Vec<String>,
+    /// The compile flags' response files, by flag set (see [`write_ninja`]).
+    response_files: &'a [Option<ResponseFile>],
+    /// The response files of the sets compile flags refer to, by set.
+    referenced: &'a [Option<ResponseFile>],
 }
 
 /// Pass 1, in order: what must be defined before each edge (configuration headings, flag
 /// variables, compile rules and response-file rules) and each edge's rule. It touches each
-/// action once, cheaply; the text is written by [`write_edges`].
-fn plan_edges(
+/// action once, cheaply, and spells no compile flags: the text, compile rules included (the
+/// bulk of a chain of modules' build.ninja), is written by [`write_edges`], on two threads.
+fn plan_edges<'a>(
     graph: &BuildGraph,
-    response_files: &[Option<ResponseFile>],
-    referenced: &[Option<ResponseFile>],
-    spelled: &[Option<String>],
-) -> EdgePlan {
+    response_files: &'a [Option<ResponseFile>],
+    referenced: &'a [Option<ResponseFile>],
+) -> EdgePlan<'a> {
     let mut defined = vec![false; graph.flag_set_count()];
     let lengths = graph.flag_set_lengths();
     let mut rules: Vec<String> = Vec::new();
@@ -373,29 +377,19 @@ fn plan_edges(
         if let Some(flags) = action.flags.filter(|_| action.kind != ActionKind::Compile) {
             graph.flag_sets_to_define(flags, &mut defined, &mut flag_sets);
         }
-        weights.push(64 + action.inputs.len() * 32 + flag_sets.iter().map(|f| lengths[f.index()]).sum::<usize>());
+        let mut weight = 64 + action.inputs.len() * 32 + flag_sets.iter().map(|f| lengths[f.index()]).sum::<usize>();
         let target = action.tool.map(|t| graph.tool(t).target.as_str()).unwrap_or_default();
         let rsp = action_response_words(graph, action);
         let mut rule_text = String::new();
+        let mut compile_rule = None;
         let rule = match (action.kind, action.flags) {
             (ActionKind::Compile, Some(flags)) => match compile_rules[flags.index()] {
                 Some(rule) => rule,
                 None => {
-                    // Written right before its first edge.
-                    let words;
-                    let spelling = match &response_files[flags.index()] {
-                        Some(r) => FlagsSpelling::ResponseFile(&r.path),
-                        None => {
-                            words = spell_flags(graph, flags, referenced, spelled);
-                            FlagsSpelling::Words(&words)
-                        }
-                    };
-                    let name = compile_rule_name(graph, action, flags);
-                    if let Some(template) = action.kind.command() {
-                        let command = rule_command(graph, action.kind, target, template, &spelling, None);
-                        write_rule(&mut rule_text, &name, &command, action.kind, false, "$out");
-                    }
-                    rules.push(name);
+                    // Written right before its first edge, by pass 2.
+                    compile_rule = Some(flags);
+                    weight += lengths[flags.index()];
+                    rules.push(compile_rule_name(graph, action, flags));
                     let rule = rules.len() as u32 - 1;
                     compile_rules[flags.index()] = Some(rule);
                     rule
@@ -431,11 +425,43 @@ fn plan_edges(
             }
         };
         let rsp = rsp.map(|words| escape_value(&shell::response_file(&words)).into_owned());
-        let first = (!prelude.is_empty() || !flag_sets.is_empty() || !rule_text.is_empty() || rsp.is_some())
-            .then(|| Box::new(FirstUse { prelude, flag_sets, rule_text, rsp }));
+        weights.push(weight);
+        let first = (!prelude.is_empty()
+            || !flag_sets.is_empty()
+            || !rule_text.is_empty()
+            || compile_rule.is_some()
+            || rsp.is_some())
+        .then(|| Box::new(FirstUse { prelude, flag_sets, rule_text, compile_rule, rsp }));
         edges.push(Edge { action: id, rule, first });
     }
-    EdgePlan { edges, weights, rules }
+    EdgePlan { edges, weights, rules, response_files, referenced }
+}
+
+/// Writes the compile rule `name` of `action`, whose flags are the set `flags`: spelled out, or
+/// named by their response file.
+fn write_compile_rule(
+    graph: &BuildGraph,
+    plan: &EdgePlan,
+    spelled: &[Option<String>],
+    action: &Action,
+    flags: FlagSetId,
+    name: &str,
+    out: &mut String,
+) {
+    let Some(template) = action.kind.command() else {
+        return;
+    };
+    let words;
+    let spelling = match &plan.response_files[flags.index()] {
+        Some(r) => FlagsSpelling::ResponseFile(&r.path),
+        None => {
+            words = spell_flags(graph, flags, plan.referenced, spelled);
+            FlagsSpelling::Words(&words)
+        }
+    };
+    let target = action.tool.map(|t| graph.tool(t).target.as_str()).unwrap_or_default();
+    let command = rule_command(graph, action.kind, target, template, &spelling, None);
+    write_rule(out, name, &command, action.kind, false, "$out");
 }
 
 /// The compile rule of the flag set `flags` of `action`: `cc.<unit>.<configuration>`.
@@ -471,6 +497,9 @@ fn write_edges(
         }
         text.push_str(&first.rule_text);
         let rule = edge.rule as usize;
+        if let Some(flags) = first.compile_rule {
+            write_compile_rule(graph, plan, spelled, action, flags, &plan.rules[rule], &mut text);
+        }
         // The files a foreign make's dry run found it writes: restat (its rule's) keeps one its
         // Makefile left alone from re-running it, and `ninja -t clean` removes them all.
         let side_outputs = graph.dry_run(edge.action).map_or(&[][..], |d| d.outputs.as_slice());
@@ -507,8 +536,10 @@ struct FirstUse {
     prelude: String,
     /// The flag variables first needed by this edge, in definition order.
     flag_sets: Vec<FlagSetId>,
-    /// The rule first needed by this edge.
+    /// The rule first needed by this edge, but a compile rule.
     rule_text: String,
+    /// The flag set of the compile rule first needed by this edge (written in pass 2).
+    compile_rule: Option<FlagSetId>,
     /// The edge's response-file words, spelled for ninja (`rsp = ...`), when its command
     /// would be too long.
     rsp: Option<String>,
@@ -516,7 +547,7 @@ struct FirstUse {
 
 /// An edge's [`FirstUse`] when it has none.
 static NOTHING_FIRST: FirstUse =
-    FirstUse { prelude: String::new(), flag_sets: Vec::new(), rule_text: String::new(), rsp: None };
+    FirstUse { prelude: String::new(), flag_sets: Vec::new(), rule_text: String::new(), compile_rule: None, rsp: None };
 
 /// The words of flag set `id`, every part expanded, spelled for a command, but a set it refers
 /// to that has a file in `referenced` (by set), named `@file` (`spelled` holds the spelled
