@@ -118,6 +118,9 @@ fn write_project(root: &Path, modules: usize, sources: usize, shape: Shape, conf
 /// writeback pending made the same generation take 190 to 470 ms).
 fn measure(cmd: &mut Command) -> (Duration, f64) {
     let _ = Command::new("sync").status();
+    // Peak RSS through /usr/bin/time, which forks the tool from its own small process: the
+    // `ru_maxrss` of a child this process spawned itself (posix_spawn, a vfork) would count
+    // this process's own peak too, as the kernel carries the old peak across the exec.
     if !Path::new("/usr/bin/time").exists() {
         let start = Instant::now();
         let status = cmd.stdout(Stdio::null()).status().expect("run");
