@@ -185,7 +185,7 @@ pub fn resolve(target: &str, mut launcher: Launcher) -> Result<Launcher> {
         return Ok(launcher);
     }
     if !program.contains('/')
-        && let Ok(found) = which::which(program)
+        && let Some(found) = super::tool::find_on_path(program)
     {
         // By its path, as every tool: PATH at build time does not change what runs.
         launcher.words[0] = found.to_string_lossy().into_owned();

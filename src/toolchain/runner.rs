@@ -177,7 +177,7 @@ fn checked(target: &str, mut words: Vec<String>, origin: RunnerOrigin) -> Runner
         if Path::new(&program).is_file() {
             return Runner::Command { words, origin };
         }
-    } else if let Ok(found) = which::which(&program) {
+    } else if let Some(found) = super::tool::find_on_path(&program) {
         // By its path, as every tool: PATH at build time does not change what runs.
         words[0] = found.to_string_lossy().into_owned();
         return Runner::Command { words, origin };

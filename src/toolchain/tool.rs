@@ -144,8 +144,8 @@ impl Tool {
     ) -> Resolution {
         if let Some(words) = self.env_override(env) {
             let var = self.env.as_deref().unwrap_or_default();
-            return match which::which(&words[0]) {
-                Ok(program) => {
+            return match find_on_path(&words[0]) {
+                Some(program) => {
                     let found = ResolvedTool {
                         command: absolute_command(&program, &words[1..]),
                         program,
@@ -157,7 +157,7 @@ impl Tool {
                         Err(why) => Resolution::Missing { tried: vec![format!("${var}={}: {why}", words.join(" "))] },
                     }
                 }
-                Err(_) => Resolution::Missing {
+                None => Resolution::Missing {
                     tried: vec![format!("${var}={}: `{}` is not on PATH", words.join(" "), words[0])],
                 },
             };
@@ -178,9 +178,9 @@ impl Tool {
                 }
             };
             let first = &first;
-            let program = match which::which(first) {
-                Ok(p) => p,
-                Err(_) => {
+            let program = match find_on_path(first) {
+                Some(p) => p,
+                None => {
                     tried.push(format!("{shown}: `{first}` is not on PATH"));
                     continue;
                 }
@@ -303,6 +303,23 @@ impl ResolvedTool {
             .find(|l| l.bytes().any(|b| b.is_ascii_digit()))
             .map(str::to_string)
     }
+}
+
+/// `which::which(name)`, once per process for each name and PATH: a generation resolves the
+/// same programs for every configuration and again for spygen.mk (with eight configurations,
+/// each of a dozen PATH directories was looked in up to eight times for one program).
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    type Found = HashMap<(String, std::ffi::OsString), Option<PathBuf>>;
+    static FOUND: Mutex<Option<Found>> = Mutex::new(None);
+    let key = (name.to_string(), std::env::var_os("PATH").unwrap_or_default());
+    if let Some(known) = FOUND.lock().ok().and_then(|f| f.as_ref()?.get(&key).cloned()) {
+        return known;
+    }
+    let found = which::which(name).ok();
+    if let Ok(mut f) = FOUND.lock() {
+        f.get_or_insert_with(HashMap::new).insert(key, found.clone());
+    }
+    found
 }
 
 /// Runs a candidate's probe: `None` if it fails, else the file it printed on its first line
