@@ -305,21 +305,37 @@ impl ResolvedTool {
     }
 }
 
+/// Answers worked out once per process, by question: looking them up again would repeat
+/// system calls or a subprocess each time a generation asks (for every configuration, and
+/// again for spygen.mk). A question is answered unlocked: two threads asking the same one at
+/// once both work it out, and get the same answer.
+struct ProcessMemo<K, V>(Mutex<Option<HashMap<K, V>>>);
+
+impl<K: std::hash::Hash + Eq, V: Clone> ProcessMemo<K, V> {
+    const fn new() -> Self {
+        ProcessMemo(Mutex::new(None))
+    }
+
+    /// The answer to `key`, worked out by `answer` the first time.
+    fn get_or(&self, key: K, answer: impl FnOnce() -> V) -> V {
+        if let Some(known) = self.0.lock().ok().and_then(|m| m.as_ref()?.get(&key).cloned()) {
+            return known;
+        }
+        let value = answer();
+        if let Ok(mut m) = self.0.lock() {
+            m.get_or_insert_with(HashMap::new).insert(key, value.clone());
+        }
+        value
+    }
+}
+
 /// `which::which(name)`, once per process for each name and PATH: a generation resolves the
 /// same programs for every configuration and again for spygen.mk (with eight configurations,
 /// each of a dozen PATH directories was looked in up to eight times for one program).
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
-    type Found = HashMap<(String, std::ffi::OsString), Option<PathBuf>>;
-    static FOUND: Mutex<Option<Found>> = Mutex::new(None);
+    static FOUND: ProcessMemo<(String, std::ffi::OsString), Option<PathBuf>> = ProcessMemo::new();
     let key = (name.to_string(), std::env::var_os("PATH").unwrap_or_default());
-    if let Some(known) = FOUND.lock().ok().and_then(|f| f.as_ref()?.get(&key).cloned()) {
-        return known;
-    }
-    let found = which::which(name).ok();
-    if let Ok(mut f) = FOUND.lock() {
-        f.get_or_insert_with(HashMap::new).insert(key, found.clone());
-    }
-    found
+    FOUND.get_or(key, || which::which(name).ok())
 }
 
 /// Runs a candidate's probe: `None` if it fails, else the file it printed on its first line
@@ -328,11 +344,12 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
 /// it printed and any further files it printed (the interpreter that really ran), and the
 /// candidate's `probe-inputs` (the variables and files a shim reads to choose that interpreter).
 fn run_probe(probe: &[String], inputs: &ProbeInputs, program: &Path) -> Option<Option<PathBuf>> {
-    type Seen = HashMap<Vec<String>, Option<Option<PathBuf>>>;
-    static SEEN: Mutex<Option<Seen>> = Mutex::new(None);
-    if let Some(known) = SEEN.lock().ok().and_then(|c| c.as_ref()?.get(probe).cloned()) {
-        return known;
-    }
+    static SEEN: ProcessMemo<Vec<String>, Option<Option<PathBuf>>> = ProcessMemo::new();
+    SEEN.get_or(probe.to_vec(), || probe_answer(probe, inputs, program))
+}
+
+/// What [`run_probe`] answers, worked out: remembered on disk, or from running the probe.
+fn probe_answer(probe: &[String], inputs: &ProbeInputs, program: &Path) -> Option<Option<PathBuf>> {
     let key = probe_key(probe, inputs);
     let deciding = deciding_files(inputs);
     let fingerprint_of = |printed: &[PathBuf]| {
@@ -345,7 +362,7 @@ fn run_probe(probe: &[String], inputs: &ProbeInputs, program: &Path) -> Option<O
         let printed: Vec<PathBuf> = a.value.lines().map(PathBuf::from).collect();
         (a.fingerprint == fingerprint_of(&printed)).then(|| printed.into_iter().next())?
     });
-    let result = match remembered {
+    match remembered {
         Some(witness) => Some(Some(witness)),
         None => {
             let (name, args) = probe.split_first()?;
@@ -366,11 +383,7 @@ fn run_probe(probe: &[String], inputs: &ProbeInputs, program: &Path) -> Option<O
                 _ => None,
             }
         }
-    };
-    if let Ok(mut seen) = SEEN.lock() {
-        seen.get_or_insert_with(HashMap::new).insert(probe.to_vec(), result.clone());
     }
-    result
 }
 
 /// The cache key of `probe`'s answer: the probe, PATH and the values of the variables that
