@@ -716,6 +716,11 @@ impl BuildGraph {
         action.config.map(|c| self.config(c).name())
     }
 
+    /// The target of the tool `action` runs (`""`: it runs none).
+    pub fn tool_target(&self, action: &Action) -> &str {
+        action.tool.map(|t| self.tool(t).target.as_str()).unwrap_or_default()
+    }
+
     // ---- checks ----
 
     /// Checks the graph is acyclic. The planner adds actions dependencies first, so every input

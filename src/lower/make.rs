@@ -91,7 +91,7 @@ fn command_stamp(
 fn recipe_command(graph: &BuildGraph, action: &Action, template: CommandTemplate, flags_file: Option<&str>) -> String {
     let path = |p: &str| recipe_words(&[p.to_string()]);
     let output = action.outputs.first().map(|&f| graph.path(f)).unwrap_or_default();
-    let target = action.tool.map(|t| graph.tool(t).target.as_str()).unwrap_or_default();
+    let target = graph.tool_target(action);
     let mut steps = Vec::new();
     for step in template.steps {
         let mut out: Vec<String> = Vec::new();

@@ -139,7 +139,7 @@ fn write_rule(out: &mut String, name: &str, command: &str, kind: ActionKind, rsp
 /// The name of the rule of non-compile `action` (compiles have one rule per flag set; `phony`
 /// is ninja's own).
 fn rule_name(graph: &BuildGraph, action: &Action, rsp: bool) -> String {
-    let target = action.tool.map(|t| graph.tool(t).target.as_str()).unwrap_or_default();
+    let target = graph.tool_target(action);
     match (action.kind, rsp) {
         (ActionKind::Archive, false) => format!("ar.{target}"),
         (ActionKind::Archive, true) => format!("ar-rsp.{target}"),
@@ -378,7 +378,7 @@ fn plan_edges<'a>(
             graph.flag_sets_to_define(flags, &mut defined, &mut flag_sets);
         }
         let mut weight = 64 + action.inputs.len() * 32 + flag_sets.iter().map(|f| lengths[f.index()]).sum::<usize>();
-        let target = action.tool.map(|t| graph.tool(t).target.as_str()).unwrap_or_default();
+        let target = graph.tool_target(action);
         let rsp = action_response_words(graph, action);
         let mut rule_text = String::new();
         let mut compile_rule = None;
@@ -459,7 +459,7 @@ fn write_compile_rule(
             FlagsSpelling::Words(&words)
         }
     };
-    let target = action.tool.map(|t| graph.tool(t).target.as_str()).unwrap_or_default();
+    let target = graph.tool_target(action);
     let command = rule_command(graph, action.kind, target, template, &spelling, None);
     write_rule(out, name, &command, action.kind, false, "$out");
 }
