@@ -30,10 +30,15 @@ pub fn header(request: &[String], exe: &Path, probe_env: &[(String, String)]) ->
     )
 }
 
-fn shown(stamp: Option<Stamp>) -> String {
-    match stamp {
-        Some(s) => s.to_string(),
-        None => "missing".to_string(),
+/// A file's state as a record line spells it: its stamp, or `missing`.
+struct Shown(Option<Stamp>);
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(s) => s.fmt(f),
+            None => f.write_str("missing"),
+        }
     }
 }
 
@@ -52,7 +57,7 @@ pub fn up_to_date(build_dir: &Path, header: &str) -> bool {
         return false;
     };
     files.lines().all(|line| match entry(line) {
-        Some((path, state)) => shown(stamp(Path::new(path))) == state,
+        Some((path, state)) => Shown(stamp(Path::new(path))).to_string() == state,
         None => false,
     })
 }
@@ -73,9 +78,11 @@ pub fn recorded_files(build_dir: &Path) -> Vec<PathBuf> {
 /// Writes the record of `files` (absolute paths, each with its stamp taken before it was read),
 /// after the outputs are written.
 pub fn record(build_dir: &Path, header: &str, files: &[(PathBuf, Option<Stamp>)]) {
+    use std::fmt::Write;
     let mut text = header.to_string();
     for (f, s) in files {
-        text += &format!("{}\t{}\n", f.display(), shown(*s));
+        // Writing into the text never fails.
+        let _ = writeln!(text, "{}\t{}", f.display(), Shown(*s));
     }
     // Best effort: without the record the next run only does the full work.
     let _ = write_if_changed(&build_dir.join(FILE), text.as_bytes());

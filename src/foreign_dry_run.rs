@@ -152,7 +152,7 @@ fn jobs(graph: &BuildGraph, build_dir: &Path, wanted: Wanted) -> Vec<Job> {
         let Some(directory) = directory else { continue };
         let out_dir = out
             .filter(|_| wanted.outputs)
-            .map(|o| paths::to_slash(&paths::relative(&paths::absolute(Path::new(o), &directory), build_dir)));
+            .map(|o| paths::relative_slash(&paths::absolute(Path::new(o), &directory), build_dir));
         let compiles = wanted.compdb == Some(config_id);
         if out_dir.is_none() && !compiles {
             continue;
@@ -229,8 +229,7 @@ fn found(job: &Job, stdout: &str, build_dir: &Path) -> (Vec<String>, Vec<Foreign
     for compile in parse(stdout, &job.directory, &job.compiler) {
         if let Some(out_dir) = &job.out_dir {
             for path in compile.output.iter().chain(&compile.depfile) {
-                let rel =
-                    paths::to_slash(&paths::relative(&paths::absolute(Path::new(path), &compile.directory), build_dir));
+                let rel = paths::relative_slash(&paths::absolute(Path::new(path), &compile.directory), build_dir);
                 let usable = paths::unsupported_character(&rel).is_none() && !rel.chars().any(char::is_control);
                 if usable
                     && rel.strip_prefix(out_dir.as_str()).is_some_and(|r| r.starts_with('/'))

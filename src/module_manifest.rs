@@ -188,7 +188,7 @@ pub fn parse(text: &str, origin: &str) -> Result<ModuleManifest> {
 /// The sha256 of `bytes`, in hex.
 pub fn sha256_bytes(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    crate::bundle::hex(&Sha256::digest(bytes))
 }
 
 /// The whole manifest of `own`: its dependencies' manifests composed in, its own files hashed.
@@ -231,6 +231,13 @@ pub fn write(m: &ModuleManifest, path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_are_the_sha256_of_the_bytes_in_lower_case_hex() {
+        // FIPS 180-2's examples: the empty message and "abc".
+        assert_eq!(sha256_bytes(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(sha256_bytes(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
 
     #[test]
     fn archives_keep_link_order_across_a_diamond() {

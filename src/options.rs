@@ -139,7 +139,7 @@ impl GenOptions {
     /// directory. They are both the build files' regeneration command and the key of the no-op
     /// record, so nothing that shapes the output can be in one and missing from the other.
     pub fn regen_args(&self, root: &Path, build_dir: &Path) -> Vec<String> {
-        let rel = |p: &Path| paths::to_slash(&paths::relative(p, build_dir));
+        let rel = |p: &Path| paths::relative_slash(p, build_dir);
         let mut cmd = vec!["gen".to_string(), rel(root), "--build-dir".into(), ".".into()];
         cmd.extend(self.option_args(&rel, false));
         if self.format != Format::Ninja {

@@ -257,7 +257,7 @@ fn add_headers(members: &mut Members, dir: &Path, member_dir: &str) -> Result<()
     let found = crate::manifest::glob::expand(dir, &pattern)
         .map_err(|e| Error::env(format!("cannot pack the include dir {}: {e}", dir.display())))?;
     for file in found.files {
-        let rel = crate::paths::to_slash(&crate::paths::relative(&file, dir));
+        let rel = crate::paths::relative_slash(&file, dir);
         members.add(format!("{member_dir}/{rel}"), read(&file)?);
     }
     Ok(())

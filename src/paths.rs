@@ -1,27 +1,52 @@
 //! Lexical path arithmetic: normalising `.`/`..` and expressing one path relative to another.
 
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 
-/// Removes `.` components and folds `a/..` pairs without touching the file system.
+/// Removes `.` components and folds `a/..` pairs without touching the file system: what
+/// collecting `path.components()` would give with each `..` after a name taken back, spelled
+/// straight into one buffer (a generation normalises a path per module and per input).
 pub fn normalize(path: &Path) -> PathBuf {
-    let mut out: Vec<Component> = Vec::new();
-    for comp in path.components() {
-        match comp {
-            Component::CurDir => {}
-            Component::ParentDir => match out.last() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir) | Some(Component::Prefix(_)) => {}
-                _ => out.push(comp),
-            },
-            other => out.push(other),
+    let bytes = path.as_os_str().as_bytes();
+    let rooted = bytes.first() == Some(&b'/');
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len().max(1));
+    if rooted {
+        out.push(b'/');
+    }
+    // Where the names start, and how many names end `out` (after its last `..`).
+    let floor = out.len();
+    let mut names = 0usize;
+    for part in parts(bytes) {
+        if part == b".." {
+            if names > 0 {
+                let cut = out[floor..].iter().rposition(|&b| b == b'/').map_or(floor, |i| floor + i);
+                out.truncate(cut);
+                names -= 1;
+                continue;
+            }
+            // Nothing is above the root.
+            if rooted {
+                continue;
+            }
+        } else {
+            names += 1;
         }
+        if out.len() > floor {
+            out.push(b'/');
+        }
+        out.extend_from_slice(part);
     }
     if out.is_empty() {
-        return PathBuf::from(".");
+        out.push(b'.');
     }
-    out.iter().collect()
+    PathBuf::from(OsString::from_vec(out))
+}
+
+/// The components of `path` after its root, as `Path::components` finds them: empty ones and
+/// `.` left out (only a relative path's leading `.` is a component, and no caller keeps it).
+fn parts(path: &[u8]) -> impl Iterator<Item = &[u8]> {
+    path.split(|&b| b == b'/').filter(|p| !p.is_empty() && *p != b".")
 }
 
 /// `path` made absolute against `base` (usually the current directory) and normalised.
@@ -36,6 +61,49 @@ pub fn current_dir() -> PathBuf {
 
 /// `path` expressed relative to directory `base`; both must be absolute and normalised.
 pub fn relative(path: &Path, base: &Path) -> PathBuf {
+    PathBuf::from(OsString::from_vec(relative_bytes(path, base)))
+}
+
+/// [`relative`], as build files spell it (see [`to_slash`]).
+pub fn relative_slash(path: &Path, base: &Path) -> String {
+    match String::from_utf8(relative_bytes(path, base)) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+/// The bytes of [`relative`]: for two absolute paths, their components compared and joined as
+/// bytes in one buffer (a generation spells a path per module and per configuration this way);
+/// otherwise as `Path::components` sees them.
+fn relative_bytes(path: &Path, base: &Path) -> Vec<u8> {
+    let (p, b) = (path.as_os_str().as_bytes(), base.as_os_str().as_bytes());
+    if !(p.starts_with(b"/") && b.starts_with(b"/")) {
+        return relative_components(path, base).into_os_string().into_vec();
+    }
+    let mut path_parts = parts(p).peekable();
+    let mut base_parts = parts(b).peekable();
+    while let (Some(x), Some(y)) = (path_parts.peek(), base_parts.peek()) {
+        if x != y {
+            break;
+        }
+        path_parts.next();
+        base_parts.next();
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(p.len());
+    for part in base_parts.map(|_| b"..".as_slice()).chain(path_parts) {
+        if !out.is_empty() {
+            out.push(b'/');
+        }
+        out.extend_from_slice(part);
+    }
+    if out.is_empty() {
+        out.push(b'.');
+    }
+    out
+}
+
+/// [`relative`] by `Path::components`, for paths that are not both absolute.
+fn relative_components(path: &Path, base: &Path) -> PathBuf {
     let p: Vec<Component> = path.components().collect();
     let b: Vec<Component> = base.components().collect();
     let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
@@ -116,5 +184,55 @@ mod tests {
         assert_eq!(r, PathBuf::from("../../runtime/src/a.c"));
         assert_eq!(relative(Path::new("/p/b"), Path::new("/p/b")), PathBuf::from("."));
         assert_eq!(relative(Path::new("/p/b/c"), Path::new("/p/b")), PathBuf::from("c"));
+    }
+
+    /// `normalize` as `Path::components` defines it: each `..` takes back the name before it,
+    /// is dropped at the root, and is kept when nothing is left to take back.
+    fn normalize_by_components(path: &Path) -> PathBuf {
+        let mut out: Vec<Component> = Vec::new();
+        for comp in path.components() {
+            match comp {
+                Component::CurDir => {}
+                Component::ParentDir => match out.last() {
+                    Some(Component::Normal(_)) => {
+                        out.pop();
+                    }
+                    Some(Component::RootDir) => {}
+                    _ => out.push(comp),
+                },
+                other => out.push(other),
+            }
+        }
+        if out.is_empty() { PathBuf::from(".") } else { out.iter().collect() }
+    }
+
+    /// Paths of a few short names, `.`, `..`, doubled and trailing slashes, rooted or not.
+    fn any_path() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let part = prop_oneof![Just(""), Just("."), Just(".."), Just("a"), Just("b"), Just("é"), Just(".c")];
+        (any::<bool>(), proptest::collection::vec(part, 0..7)).prop_map(|(rooted, parts)| {
+            let joined = parts.join("/");
+            if rooted { format!("/{joined}") } else { joined }
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn normalize_gives_what_the_path_components_give(path in any_path()) {
+            proptest::prop_assert_eq!(normalize(Path::new(&path)), normalize_by_components(Path::new(&path)));
+        }
+
+        #[test]
+        fn relative_gives_what_the_path_components_give(path in any_path(), base in any_path()) {
+            let (path, base) = (normalize(Path::new(&format!("/{path}"))), normalize(Path::new(&format!("/{base}"))));
+            proptest::prop_assert_eq!(relative(&path, &base), relative_components(&path, &base));
+            proptest::prop_assert_eq!(relative_slash(&path, &base), to_slash(&relative_components(&path, &base)));
+        }
+
+        #[test]
+        fn relative_of_unnormalised_absolute_paths_compares_their_components(path in any_path(), base in any_path()) {
+            let (path, base) = (format!("/{path}"), format!("/{base}"));
+            proptest::prop_assert_eq!(relative(Path::new(&path), Path::new(&base)), relative_components(Path::new(&path), Path::new(&base)));
+        }
     }
 }

@@ -59,6 +59,10 @@ pub struct SourceFile {
     pub text: String,
     /// The file's stamp, taken before it was read (`None` for embedded text).
     pub stamp: Option<Stamp>,
+    /// Where each line after the first starts, found when a location is first asked for: a
+    /// project manifest naming 1,000 modules has a location taken per module, and counting
+    /// lines from the start each time would be quadratic.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -96,12 +100,17 @@ impl SourceFile {
                 .at(Location::from_offset(path, before, valid))
                 .help("save it as UTF-8 (TOML files are UTF-8)")
         })?;
-        Ok(SourceFile { path: path.to_path_buf(), text, stamp: crate::fsutil::stamp_of(&meta) })
+        Ok(SourceFile {
+            path: path.to_path_buf(),
+            text,
+            stamp: crate::fsutil::stamp_of(&meta),
+            line_starts: Default::default(),
+        })
     }
 
     /// A source file from text already in memory (embedded descriptors).
     pub fn from_text(path: impl Into<PathBuf>, text: impl Into<String>) -> SourceFile {
-        SourceFile { path: path.into(), text: text.into(), stamp: None }
+        SourceFile { path: path.into(), text: text.into(), stamp: None, line_starts: Default::default() }
     }
 
     /// Deserializes the file, turning a TOML or schema error into `file:line:column: message`.
@@ -134,10 +143,12 @@ impl SourceFile {
         // Only an escape, a multi-line string or a tab can put a control character in a TOML
         // string (any other is a syntax error): without them, no second parse is needed. A
         // project of 1,000 modules reads 1,000 manifests.
-        let may_hold_one = self.text.contains(['\\', '\t'])
-            || self.text.contains("\"\"\"")
-            || self.text.contains("'''")
-            || self.text.chars().any(|c| c.is_control() && c != '\n' && c != '\r');
+        // Bytes in one pass: a control character is below 0x20 (a tab too), 0x7f, or (U+0080
+        // to U+009F) starts with 0xc2.
+        let may_hold_one =
+            self.text.bytes().any(|b| b == b'\\' || (b < 0x20 && b != b'\n' && b != b'\r') || b == 0x7f || b == 0xc2)
+                || self.text.contains("\"\"\"")
+                || self.text.contains("'''");
         if !may_hold_one {
             return Ok(());
         }
@@ -185,7 +196,15 @@ impl SourceFile {
 
     /// The line and column of byte `offset`.
     pub fn location(&self, offset: usize) -> Location {
-        Location::from_offset(&self.path, &self.text, offset)
+        let starts = self
+            .line_starts
+            .get_or_init(|| self.text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1).collect());
+        let offset = crate::error::floor_char_boundary(&self.text, offset.min(self.text.len()));
+        // Lines starting at or before the offset, after the first.
+        let line = starts.partition_point(|&start| start <= offset);
+        let line_start = if line == 0 { 0 } else { starts[line - 1] };
+        let column = self.text[line_start..offset].chars().count() + 1;
+        Location { file: self.path.clone(), line: line + 1, column }
     }
 }
 
@@ -247,5 +266,15 @@ mod tests {
     fn other_schema_errors_keep_their_message() {
         let err = parse_error("name = 1\n");
         assert!(err.message.starts_with("invalid type: integer `1`, expected a string"), "{}", err.message);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn locations_count_lines_and_characters_as_from_offset_does(text in "[a\né\r\t]{0,40}", offsets in proptest::collection::vec(0usize..50, 1..8)) {
+            let file = SourceFile::from_text("m/spygen.toml", text.clone());
+            for offset in offsets {
+                proptest::prop_assert_eq!(file.location(offset), Location::from_offset(&file.path, &text, offset));
+            }
+        }
     }
 }

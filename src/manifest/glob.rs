@@ -189,7 +189,7 @@ pub fn expand(base: &Path, pattern: &Pattern) -> Result<Expansion, String> {
                     continue;
                 };
                 // Pushed in reverse: popped (walked) in name order.
-                let mut next = Vec::new();
+                let mut next = Vec::with_capacity(entries.len() + 1);
                 if let Component::AnyDirectories = component {
                     // Zero directories here, then each subdirectory with `**` still to match.
                     next.push((path.clone(), Kind::Dir, index + 1));
@@ -197,7 +197,7 @@ pub fn expand(base: &Path, pattern: &Pattern) -> Result<Expansion, String> {
                         if matches!(entry_kind, Kind::Dir | Kind::LinkedDir)
                             && !name.as_encoded_bytes().starts_with(b".")
                         {
-                            next.push((path.join(&name), entry_kind, index));
+                            next.push((joined(&path, &name), entry_kind, index));
                         }
                     }
                 } else {
@@ -212,7 +212,7 @@ pub fn expand(base: &Path, pattern: &Pattern) -> Result<Expansion, String> {
                             _ => false,
                         };
                         if matched {
-                            next.push((path.join(&name), entry_kind, index + 1));
+                            next.push((joined(&path, &name), entry_kind, index + 1));
                         }
                     }
                 }
@@ -230,6 +230,21 @@ pub fn expand(base: &Path, pattern: &Pattern) -> Result<Expansion, String> {
     out.dirs_read.sort();
     out.dirs_read.dedup_by(|a, b| a.0 == b.0);
     Ok(out)
+}
+
+/// `dir` joined with `name`, allocated once at its final size (`Path::join` copies `dir`, then
+/// grows the copy for `name`: two allocations per file listed).
+fn joined(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let dir = dir.as_os_str().as_bytes();
+    let mut path = Vec::with_capacity(dir.len() + 1 + name.len());
+    path.extend_from_slice(dir);
+    // `Path::push`'s separator rule.
+    if !dir.is_empty() && !dir.ends_with(b"/") {
+        path.push(b'/');
+    }
+    path.extend_from_slice(name.as_bytes());
+    PathBuf::from(std::ffi::OsString::from_vec(path))
 }
 
 /// A pattern without wildcards: `path` (the pattern's components joined) if it is a file.

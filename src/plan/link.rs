@@ -107,7 +107,7 @@ impl Planner<'_> {
         let out = self.graph.file(&path);
         let fragment = self.build_dir.join(FRAGMENT_FILE);
         let mut action = self.unit_action(ActionKind::ForeignMake, ctx);
-        let from_directory = |path: &Path| paths::to_slash(&paths::relative(path, &foreign.directory));
+        let from_directory = |path: &Path| paths::relative_slash(path, &foreign.directory);
         action.args = thin_vec::thin_vec![
             "-s".into(),
             "--no-print-directory".into(),

@@ -181,8 +181,9 @@ struct Planner<'a> {
     /// Notes, each once.
     notes: Vec<String>,
     /// Files and directories whose change must re-run spygen (absolute), each with its stamp
-    /// from before it was first read.
-    inputs: BTreeMap<PathBuf, Option<Stamp>>,
+    /// from before it was first read. Unordered: the regeneration sorts what it takes (and
+    /// a map ordered by path would compare paths component by component on every insertion).
+    inputs: HashMap<PathBuf, Option<Stamp>>,
     /// Each generated target's compiler launcher, checked (targets without one are absent).
     launchers: BTreeMap<String, launcher::Launcher>,
     /// Each generated target's runner, when the project has tests.
@@ -237,7 +238,7 @@ impl<'a> Planner<'a> {
             // The manifest's own warnings first (a top-level key neither SPy nor spygen reads).
             warnings: project.warnings.clone(),
             notes: Vec::new(),
-            inputs: BTreeMap::new(),
+            inputs: HashMap::new(),
             launchers: BTreeMap::new(),
             runners: BTreeMap::new(),
             test_skips: Vec::new(),
@@ -475,7 +476,7 @@ impl<'a> Planner<'a> {
     }
 
     fn rel(&self, path: &Path) -> String {
-        paths::to_slash(&paths::relative(path, &self.build_dir))
+        paths::relative_slash(path, &self.build_dir)
     }
 
     fn unknown_target(&self, name: &str, at: &Location) -> Error {

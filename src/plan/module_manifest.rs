@@ -25,7 +25,7 @@ impl Planner<'_> {
         // Paths relative to the build directory, where the action runs: build files name no
         // path inside the project absolutely, so they are the same in every checkout.
         let build_dir = self.build_dir.clone();
-        let rel = |p: &std::path::Path| crate::paths::to_slash(&crate::paths::relative(p, &build_dir));
+        let rel = |p: &std::path::Path| crate::paths::relative_slash(p, &build_dir);
         let manifest_sha256 = self.manifest_sha256(ctx.unit);
         let mut args = vec![
             "--module".to_string(),
@@ -79,10 +79,8 @@ impl Planner<'_> {
             let mut args = Vec::new();
             // The project the module was built in (spy.toml), for the manifest's provenance.
             if let Some(m) = &self.project.manifest {
-                let path = crate::paths::to_slash(&crate::paths::relative(
-                    &crate::paths::absolute(&m.path, &self.project.root),
-                    &self.build_dir,
-                ));
+                let path =
+                    crate::paths::relative_slash(&crate::paths::absolute(&m.path, &self.project.root), &self.build_dir);
                 args.push(format!("--project-manifest={path}"));
                 let sha256 = crate::module_manifest::sha256_bytes(m.text.as_bytes());
                 args.push(format!("--project-manifest-sha256={sha256}"));
