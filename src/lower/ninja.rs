@@ -189,6 +189,10 @@ pub fn lower_ninja_parts(
 /// written as it is formatted, and never held whole in memory (13 MB at 100,000 compiles).
 const NINJA_CHUNK: usize = 256 << 10;
 
+/// A chunk's buffer: past [`NINJA_CHUNK`] by up to one edge, which the slack holds unless the
+/// edge is longer (then the buffer grows, once).
+const NINJA_CHUNK_CAPACITY: usize = NINJA_CHUNK + (64 << 10);
+
 /// The `build.ninja` text of `graph`, handed to `sink` in consecutive parts as it is formatted:
 /// the preamble, the edges in chunks (formatted on two threads when there are many: the first
 /// half's chunks as they come, the second half's at its end), then the aliases and the
@@ -288,19 +292,35 @@ pub fn write_ninja(
     drop(out);
     let edges = &plan_of_edges.edges;
     let write =
-        |edges: &[Edge], sink: Option<&mut dyn FnMut(&str)>| write_edges(graph, &plan_of_edges, &spelled, edges, sink);
+        |edges: &[Edge], full: &mut dyn FnMut(&mut String)| write_edges(graph, &plan_of_edges, &spelled, edges, full);
+    // The first half's chunks are written as they are made.
+    let mut written = |text: &mut String| {
+        sink(text);
+        text.clear();
+    };
     if edges.len() < 4096 {
-        let rest = write(edges, Some(&mut *sink));
+        let rest = write(edges, &mut written);
         sink(&rest);
     } else {
-        let (rest, second) = super::in_two_halves_apart(
+        // The second half's are kept, chunk by chunk, until the first half is written: one
+        // growing buffer would be copied as it grows, and could reach twice the text's size.
+        let ((_, rest), (kept, second_rest)) = super::in_two_halves_apart(
             edges,
             &plan_of_edges.weights,
-            |first| write(first, Some(&mut *sink)),
-            |second| write(second, None),
+            |first| (Vec::new(), write(first, &mut written)),
+            |second| {
+                let mut kept = Vec::new();
+                let rest = write(second, &mut |text| {
+                    kept.push(std::mem::replace(text, String::with_capacity(NINJA_CHUNK_CAPACITY)))
+                });
+                (kept, rest)
+            },
         );
         sink(&rest);
-        sink(&second);
+        for chunk in kept {
+            sink(&chunk);
+        }
+        sink(&second_rest);
     }
     let mut out = String::new();
 
@@ -473,21 +493,19 @@ fn compile_rule_name(graph: &BuildGraph, action: &Action, flags: FlagSetId) -> S
 }
 
 /// Pass 2: the text of `edges`, with what each needs defined first; `spelled` holds the
-/// spelled words of every set that has one list of its own. With a `sink`, each
-/// [`NINJA_CHUNK`] of text goes to it as it is made, and only the rest is returned.
+/// spelled words of every set that has one list of its own. Each [`NINJA_CHUNK`] of text goes
+/// to `full` as it is made (which takes it, leaving the buffer empty), and the rest is returned.
 fn write_edges(
     graph: &BuildGraph,
     plan: &EdgePlan,
     spelled: &[Option<String>],
     edges: &[Edge],
-    mut sink: Option<&mut dyn FnMut(&str)>,
+    full: &mut dyn FnMut(&mut String),
 ) -> String {
-    let capacity = if sink.is_some() { NINJA_CHUNK + (64 << 10) } else { edges.len() * 128 };
-    let mut text = String::with_capacity(capacity);
+    let mut text = String::with_capacity(NINJA_CHUNK_CAPACITY);
     for edge in edges {
-        if let Some(sink) = sink.as_mut().filter(|_| text.len() >= NINJA_CHUNK) {
-            sink(&text);
-            text.clear();
+        if text.len() >= NINJA_CHUNK {
+            full(&mut text);
         }
         let action = graph.action(edge.action);
         let first = edge.first.as_deref().unwrap_or(&NOTHING_FIRST);
@@ -670,6 +688,26 @@ mod tests {
         let (files, referenced) = crate::lower::ninja_response_files(&f.graph);
         let parts = lower_ninja_parts(&f.graph, &files, &referenced);
         parts[1..parts.len() - 1].concat()
+    }
+
+    #[test]
+    fn a_large_graph_written_by_two_threads_in_chunks_has_every_edge_once_in_action_order() {
+        let mut f = Fixture::new(false);
+        let sources: Vec<String> = (0..6000).map(|i| format!("src/a_source_with_a_long_name_{i:05}.c")).collect();
+        let objects = f.compiles(&sources.iter().map(String::as_str).collect::<Vec<_>>());
+        let (files, referenced) = crate::lower::ninja_response_files(&f.graph);
+        let parts = lower_ninja_parts(&f.graph, &files, &referenced);
+        // Past the threshold for two threads, and each half past a chunk.
+        assert!(f.graph.action_count() >= 4096);
+        assert!(
+            parts.iter().filter(|p| p.len() >= NINJA_CHUNK).count() >= 2,
+            "{:?}",
+            parts.iter().map(String::len).collect::<Vec<_>>()
+        );
+        let text = parts.concat();
+        let built: Vec<&str> =
+            text.lines().filter_map(|l| l.strip_prefix("build ")).filter_map(|l| l.split(':').next()).collect();
+        assert_eq!(built, objects);
     }
 
     #[test]
