@@ -20,7 +20,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const EXE: &str = env!("CARGO_BIN_EXE_spygen");
+#[path = "support/exe.rs"]
+mod exe;
+
+static EXE: std::sync::LazyLock<String> = std::sync::LazyLock::new(exe::spygen);
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.stderr(Stdio::inherit()).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
@@ -74,7 +77,7 @@ type Compile = (String, Vec<String>);
 /// What ninja builds and the Makefile way compiles, from `spygen graph --format json` with
 /// the build directory `build` (paths are relative to it).
 fn configs(demo: &Path, build: &Path, targets: &[String]) -> Vec<Config> {
-    let mut graph = Command::new(EXE);
+    let mut graph = Command::new(EXE.as_str());
     graph.args(["graph", "--format", "json", "--build-type", "debug", "--build-type", "release", "--build-dir"]);
     graph.arg(build);
     for t in targets {
@@ -88,7 +91,7 @@ fn configs(demo: &Path, build: &Path, targets: &[String]) -> Vec<Config> {
     for c in doc["configurations"].as_array().unwrap() {
         let name = c["name"].as_str().unwrap().to_string();
         let (target, build_type) = (c["target"].as_str().unwrap(), c["build_type"].as_str().unwrap());
-        let base: Vec<String> = run(Command::new(EXE).args([
+        let base: Vec<String> = run(Command::new(EXE.as_str()).args([
             "flags",
             "--target",
             target,
@@ -133,13 +136,15 @@ fn write_helper(dir: &Path, configs: &[Config]) {
     let mut cc = String::new();
     let mut cflags = String::new();
     for c in configs {
-        let tool = |what: &str| run(Command::new(EXE).args(["flags", "--target", &c.target, what])).trim().to_string();
+        let tool = |what: &str| {
+            run(Command::new(EXE.as_str()).args(["flags", "--target", &c.target, what])).trim().to_string()
+        };
         let (compiler, archiver) = (tool("--cc"), tool("--ar"));
         let zig = compiler.contains("zig");
         let compiler = if zig { "python3 -m ziglang cc".to_string() } else { compiler };
         let archiver = if zig { "python3 -m ziglang ar".to_string() } else { archiver };
         let _ = writeln!(cc, "    {:?}: ({compiler:?}, {archiver:?}),", c.target);
-        let flags = run(Command::new(EXE).args([
+        let flags = run(Command::new(EXE.as_str()).args([
             "flags",
             "--target",
             &c.target,
@@ -238,7 +243,7 @@ fn main() {
     let demo = examples.join("out-of-tree/demo");
     let vendor_build = examples.join("out-of-tree/vendor/tinyenc/build");
     let toolchains: serde_json::Value =
-        serde_json::from_str(&run(Command::new(EXE).args(["toolchains", "--json"]))).unwrap();
+        serde_json::from_str(&run(Command::new(EXE.as_str()).args(["toolchains", "--json"]))).unwrap();
     let mut targets: Vec<String> = toolchains
         .as_array()
         .unwrap()
@@ -269,7 +274,7 @@ fn main() {
         ("spygen + ninja, zig on PATH", tmp.path().join("build-path"), Some(path_with_zig.as_str())),
     ];
     for (_, build, path) in &setups {
-        let mut generate = Command::new(EXE);
+        let mut generate = Command::new(EXE.as_str());
         generate.args(["gen", "-q", "--no-compdb", "--build-type", "debug", "--build-type", "release", "--build-dir"]);
         generate.arg(build);
         for t in &targets {

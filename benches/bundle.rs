@@ -6,7 +6,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const EXE: &str = env!("CARGO_BIN_EXE_spygen");
+#[path = "support/exe.rs"]
+mod exe;
+
+static EXE: std::sync::LazyLock<String> = std::sync::LazyLock::new(exe::spygen);
 
 fn sh(cmd: &str, dir: &Path) {
     let status = Command::new("sh").arg("-c").arg(cmd).current_dir(dir).status().expect("sh");
@@ -14,7 +17,7 @@ fn sh(cmd: &str, dir: &Path) {
 }
 
 fn spygen_out(args: &[&str], dir: &Path) -> String {
-    let out = Command::new(EXE).args(args).current_dir(dir).stderr(Stdio::inherit()).output().expect("spygen");
+    let out = Command::new(EXE.as_str()).args(args).current_dir(dir).stderr(Stdio::inherit()).output().expect("spygen");
     assert!(out.status.success(), "spygen {args:?}");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
@@ -85,7 +88,8 @@ fn main() {
     }
     args.extend(["-o".to_string(), "out.wasm".to_string()]);
     let run = |extra: &[&str]| {
-        let status = Command::new(EXE).args(&args).args(extra).current_dir(dir).stdout(Stdio::null()).status().unwrap();
+        let status =
+            Command::new(EXE.as_str()).args(&args).args(extra).current_dir(dir).stdout(Stdio::null()).status().unwrap();
         assert!(status.success());
     };
     run(&[]); // fills the cache (and the tool memo)

@@ -4,8 +4,13 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/exe.rs"]
+mod exe;
+
+static EXE: std::sync::LazyLock<String> = std::sync::LazyLock::new(exe::spygen);
+
 fn time_runs(args: &[&str], runs: usize) -> Vec<Duration> {
-    let exe = env!("CARGO_BIN_EXE_spygen");
+    let exe = EXE.as_str();
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/out-of-tree/demo");
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {

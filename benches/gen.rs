@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const EXE: &str = env!("CARGO_BIN_EXE_spygen");
+#[path = "support/exe.rs"]
+mod exe;
+
+static EXE: std::sync::LazyLock<String> = std::sync::LazyLock::new(exe::spygen);
 
 #[derive(Clone, Copy, PartialEq)]
 enum Shape {
@@ -184,8 +187,9 @@ fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str
     // asked). The default, with compile_commands.json, is timed too where its size is sane.
     let gen_into = |extra: &[&str]| {
         let dir = fresh_dir("p/build-spygen-");
-        let timed =
-            measure(Command::new(EXE).args(["gen", "-q"]).args(extra).arg("--build-dir").arg(&dir).arg(root.join("p")));
+        let timed = measure(
+            Command::new(EXE.as_str()).args(["gen", "-q"]).args(extra).arg("--build-dir").arg(&dir).arg(root.join("p")),
+        );
         *build_dir.borrow_mut() = dir;
         timed
     };
@@ -219,7 +223,12 @@ fn bench(modules: usize, sources: usize, shape: Shape, configs: (&[&str], &[&str
     };
     let before = listing();
     let (noop, _) = median(runs, || {
-        measure(Command::new(EXE).args(["gen", "-q", "--no-compdb", "--build-dir"]).arg(&build).arg(root.join("p")))
+        measure(
+            Command::new(EXE.as_str())
+                .args(["gen", "-q", "--no-compdb", "--build-dir"])
+                .arg(&build)
+                .arg(root.join("p")),
+        )
     });
     assert_eq!(listing(), before, "a no-op generation writes no file");
     println!(

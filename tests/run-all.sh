@@ -55,6 +55,11 @@ trap 'rm -rf "$venv"' EXIT
 python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check .
 "$venv/bin/spygen" --version | grep -qx "spygen $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+# pyproject.toml links the C library in statically on Linux with glibc.
+if [ "$(uname -s)" = Linux ] && ldd --version 2>&1 | grep -qi "gnu libc\|glibc"; then
+    ldd "$venv/bin/spygen" 2>&1 | grep -q "statically linked" \
+        || { echo "the wheel's spygen is dynamically linked:"; ldd "$venv/bin/spygen"; exit 1; }
+fi
 demo=$(mktemp -d)
 cp -r examples "$demo/"
 rm -rf "$demo"/examples/out-of-tree/demo/build "$demo"/examples/out-of-tree/vendor/*/build
