@@ -85,19 +85,23 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     timer.lap("stamp tools");
     let mut plan = plan::plan(db, options, &project)?;
     timer.lap("plan");
-    // spygen.mk first: the dry runs of foreign make modules read it (see `foreign_dry_run`),
-    // and what they find (their compiles, their objects) goes into the graph before the
-    // writers read it.
-    let fragment = lower::make_fragment::lower_make_fragment(db, &plan.graph);
-    timer.lap("lower spygen.mk");
+    // spygen.mk: the dry runs of foreign make modules read it (see `foreign_dry_run`), and
+    // what they find (their compiles, their objects) goes into the graph before the writers
+    // read it, so with such modules it is lowered first. Without, nothing changes the graph
+    // any more: it is lowered on a thread of its own while the response files are spelled.
+    let dry_runs = plan.graph.actions_of(crate::graph::ActionKind::ForeignMake).next().is_some();
+    let fragment = dry_runs.then(|| lower::make_fragment::lower_make_fragment(db, &plan.graph));
     let wanted = foreign_dry_run::Wanted {
         compdb: (!options.no_compdb)
             .then(|| plan.graph.settings().compdb_config.or_else(|| plan.graph.default_compdb_config()))
             .flatten(),
         outputs: options.format != Format::Make,
     };
-    let dry_run_warnings = foreign_dry_run::capture(&mut plan.graph, &plan.build_dir, &fragment, wanted);
-    timer.lap("dry-run foreign makes");
+    let dry_run_warnings = match &fragment {
+        Some(fragment) => foreign_dry_run::capture(&mut plan.graph, &plan.build_dir, fragment, wanted),
+        None => Vec::new(),
+    };
+    timer.lap("spygen.mk for the dry runs of foreign makes");
     inputs.extend(plan.regen_inputs.iter().cloned());
     // Every program the build files run by its path: an upgrade (a new zig in the ziglang
     // package) changes its stamp, and the next generation resolves the tools again.
@@ -122,15 +126,24 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     // Lists of flags spelled for many objects, in response files build.ninja names; compile
     // flags too long for a command line (once build.ninja names those), in response files of
     // their own. The Makefile names only the latter, measured without the former.
-    let (ninja_rsp, referenced) = match options.format {
-        Format::Make => (Vec::new(), Vec::new()),
-        _ => lower::ninja_response_files(&plan.graph),
-    };
-    let make_rsp = match options.format {
-        Format::Ninja => Vec::new(),
-        _ => lower::compile_response_files(&plan.graph, &[]),
-    };
-    timer.lap("spell response files");
+    let graph = &plan.graph;
+    let ((ninja_rsp, referenced), make_rsp, fragment) = std::thread::scope(|scope| {
+        let lowering = fragment.is_none().then(|| scope.spawn(|| lower::make_fragment::lower_make_fragment(db, graph)));
+        let ninja = match options.format {
+            Format::Make => (Vec::new(), Vec::new()),
+            _ => lower::ninja_response_files(graph),
+        };
+        let make = match options.format {
+            Format::Ninja => Vec::new(),
+            _ => lower::compile_response_files(graph, &[]),
+        };
+        // Should the thread fail, spygen.mk is lowered here.
+        let fragment = fragment
+            .or_else(|| lowering.and_then(|l| l.join().ok()))
+            .unwrap_or_else(|| lower::make_fragment::lower_make_fragment(db, graph));
+        (ninja, make, fragment)
+    });
+    timer.lap("spell response files, lower spygen.mk");
     // Response files are named by their content: written in place, before the build files
     // that name them are renamed into place (a thousand temporaries and renames would cost
     // more than the rest of the writing). Creating them is the kernel's work: it runs on a
