@@ -22,8 +22,7 @@ use std::time::{Duration, Instant};
 
 #[path = "support/exe.rs"]
 mod exe;
-
-static EXE: std::sync::LazyLock<String> = std::sync::LazyLock::new(exe::spygen);
+use exe::EXE;
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.stderr(Stdio::inherit()).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));

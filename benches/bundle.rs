@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 #[path = "support/exe.rs"]
 mod exe;
-
-static EXE: std::sync::LazyLock<String> = std::sync::LazyLock::new(exe::spygen);
+use exe::EXE;
 
 fn sh(cmd: &str, dir: &Path) {
     let status = Command::new("sh").arg("-c").arg(cmd).current_dir(dir).status().expect("sh");

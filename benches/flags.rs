@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 
 #[path = "support/exe.rs"]
 mod exe;
-
-static EXE: std::sync::LazyLock<String> = std::sync::LazyLock::new(exe::spygen);
+use exe::EXE;
 
 fn time_runs(args: &[&str], runs: usize) -> Vec<Duration> {
     let exe = EXE.as_str();

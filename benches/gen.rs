@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 
 #[path = "support/exe.rs"]
 mod exe;
-
-static EXE: std::sync::LazyLock<String> = std::sync::LazyLock::new(exe::spygen);
+use exe::EXE;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Shape {

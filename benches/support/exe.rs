@@ -4,8 +4,11 @@
 //!
 //!     SPYGEN_BENCH_EXE=$(which spygen) cargo bench --bench flags
 
+/// The binary to measure, found (and announced) on first use.
+pub static EXE: std::sync::LazyLock<String> = std::sync::LazyLock::new(spygen);
+
 /// The binary to measure; says on stderr which one it is and how it is linked.
-pub fn spygen() -> String {
+fn spygen() -> String {
     let exe = std::env::var("SPYGEN_BENCH_EXE").unwrap_or_else(|_| env!("CARGO_BIN_EXE_spygen").to_string());
     let linked = match std::fs::read(&exe) {
         Ok(bytes) if has_interpreter(&bytes) => "dynamically linked",

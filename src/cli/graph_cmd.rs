@@ -120,7 +120,7 @@ fn find_file(graph: &BuildGraph, name: &str) -> Result<FileId> {
         return Ok(f);
     }
     let build_dir = Path::new(&graph.settings().build_dir);
-    let from_here = paths::normalize(&paths::absolute(Path::new(name), &paths::current_dir()));
+    let from_here = paths::absolute(Path::new(name), &paths::current_dir());
     if let Some(f) = graph.find_file(&paths::relative_slash(&from_here, build_dir)) {
         return Ok(f);
     }

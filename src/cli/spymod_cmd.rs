@@ -94,7 +94,7 @@ pub fn run(args: &SpymodArgs) -> Result<()> {
     };
     let cwd = crate::paths::current_dir();
     // Absolute in the manifest: a consumer reads it from anywhere.
-    let abs = |p: &PathBuf| crate::paths::to_slash(&crate::paths::normalize(&crate::paths::absolute(p, &cwd)));
+    let abs = |p: &PathBuf| crate::paths::to_slash(&crate::paths::absolute(p, &cwd));
     let system_libs = args
         .system_libs
         .iter()
@@ -131,7 +131,7 @@ pub fn run(args: &SpymodArgs) -> Result<()> {
             },
             ..ModuleManifest::default()
         },
-        archive: crate::paths::normalize(&crate::paths::absolute(archive, &cwd)),
+        archive: crate::paths::absolute(archive, &cwd),
         deps: args.deps.clone(),
     };
     let manifest = crate::module_manifest::compose(&own)?;

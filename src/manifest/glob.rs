@@ -235,16 +235,10 @@ pub fn expand(base: &Path, pattern: &Pattern) -> Result<Expansion, String> {
 /// `dir` joined with `name`, allocated once at its final size (`Path::join` copies `dir`, then
 /// grows the copy for `name`: two allocations per file listed).
 fn joined(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
-    use std::os::unix::ffi::{OsStrExt, OsStringExt};
-    let dir = dir.as_os_str().as_bytes();
-    let mut path = Vec::with_capacity(dir.len() + 1 + name.len());
-    path.extend_from_slice(dir);
-    // `Path::push`'s separator rule.
-    if !dir.is_empty() && !dir.ends_with(b"/") {
-        path.push(b'/');
-    }
-    path.extend_from_slice(name.as_bytes());
-    PathBuf::from(std::ffi::OsString::from_vec(path))
+    let mut path = PathBuf::with_capacity(dir.as_os_str().len() + 1 + name.len());
+    path.push(dir);
+    path.push(name);
+    path
 }
 
 /// A pattern without wildcards: `path` (the pattern's components joined) if it is a file.
