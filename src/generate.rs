@@ -127,8 +127,7 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
     // flags too long for a command line (once build.ninja names those), in response files of
     // their own. The Makefile names only the latter, measured without the former.
     let graph = &plan.graph;
-    let ((ninja_rsp, referenced), make_rsp, fragment) = std::thread::scope(|scope| {
-        let lowering = fragment.is_none().then(|| scope.spawn(|| lower::make_fragment::lower_make_fragment(db, graph)));
+    let spell = || {
         let ninja = match options.format {
             Format::Make => (Vec::new(), Vec::new()),
             _ => lower::ninja_response_files(graph),
@@ -137,12 +136,20 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
             Format::Ninja => Vec::new(),
             _ => lower::compile_response_files(graph, &[]),
         };
-        // Should the thread fail, spygen.mk is lowered here.
-        let fragment = fragment
-            .or_else(|| lowering.and_then(|l| l.join().ok()))
-            .unwrap_or_else(|| lower::make_fragment::lower_make_fragment(db, graph));
-        (ninja, make, fragment)
-    });
+        (ninja, make)
+    };
+    let lower_fragment = || lower::make_fragment::lower_make_fragment(db, graph);
+    let ((ninja_rsp, referenced), make_rsp, fragment) = match fragment {
+        Some(fragment) => {
+            let (ninja, make) = spell();
+            (ninja, make, fragment)
+        }
+        None => {
+            let ((ninja, make), fragment) = crate::parallel::join(spell, lower_fragment);
+            // Should the thread fail, spygen.mk is lowered here.
+            (ninja, make, fragment.unwrap_or_else(|_| lower_fragment()))
+        }
+    };
     timer.lap("spell response files, lower spygen.mk");
     // Response files are named by their content: written in place, before the build files
     // that name them are renamed into place (a thousand temporaries and renames would cost
@@ -161,9 +168,8 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
         Format::Make => None,
         _ => Some(fsutil::StreamedFile::new(&ninja_path)?),
     };
-    let (ninja, rsp_written) = std::thread::scope(|scope| {
-        let writer = (!rsp_files.is_empty()).then(|| scope.spawn(|| fsutil::write_content_named(&rsp_files)));
-        let ninja = ninja_file.map(|mut file| -> Result<_> {
+    let write_ninja = || {
+        ninja_file.map(|mut file| -> Result<_> {
             let mut failed = None;
             lower::ninja::write_ninja(&plan.graph, &ninja_rsp, &referenced, &mut |text| {
                 if failed.is_none() {
@@ -174,9 +180,14 @@ pub fn generate_reporting(db: &Db, options: &GenOptions, waiting: &dyn Fn(&Path)
                 Some(e) => Err(Error::io("write", &ninja_path, e)),
                 None => file.finish(Some(mtime)),
             }
-        });
-        (ninja, writer.map(|w| w.join()))
-    });
+        })
+    };
+    let (ninja, rsp_written) = if rsp_files.is_empty() {
+        (write_ninja(), None)
+    } else {
+        let (ninja, written) = crate::parallel::join(write_ninja, || fsutil::write_content_named(&rsp_files));
+        (ninja, Some(written))
+    };
     match rsp_written {
         Some(Ok(written)) => written?,
         // The writer only writes files: should it fail anyway, write them here.

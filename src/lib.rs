@@ -17,6 +17,7 @@ pub mod module_manifest;
 pub mod options;
 pub mod ownership;
 pub mod pack;
+mod parallel;
 pub mod paths;
 pub mod plan;
 pub mod runtime;

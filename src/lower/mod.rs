@@ -193,11 +193,8 @@ pub(crate) fn in_two_halves_apart<I: Sync, T: Send>(
     second: impl Fn(&[I]) -> T + Sync,
 ) -> (T, T) {
     let (one, two) = items.split_at(middle(weights));
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| second(two));
-        let first = first(one);
-        (first, other.join().unwrap_or_else(|_| second(two)))
-    })
+    let (first, other) = crate::parallel::join(|| first(one), || second(two));
+    (first, other.unwrap_or_else(|_| second(two)))
 }
 
 /// The words of `action` that go into a response file (its kind's

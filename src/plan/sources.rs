@@ -294,26 +294,30 @@ impl<'a> Listing<'a> {
             listed: (0..units.len()).map(|_| OnceLock::new()).collect(),
             worker_gone: AtomicBool::new(units.len() < LISTING_WORKER_MIN_UNITS),
         };
-        let planned = std::thread::scope(|scope| {
-            if !listing.worker_gone.load(Ordering::Acquire) {
-                scope.spawn(|| {
-                    // Set however the worker ends, a panic included: the planner then lists
-                    // whatever the worker did not.
-                    struct Gone<'g>(&'g AtomicBool);
-                    impl Drop for Gone<'_> {
-                        fn drop(&mut self) {
-                            self.0.store(true, Ordering::Release);
-                        }
-                    }
-                    let _gone = Gone(&listing.worker_gone);
-                    while listing.list_next() {}
-                });
-            }
+        let planning = || {
             let planned = plan(&listing);
             // Whatever happened, the worker claims nothing more.
             listing.next.store(usize::MAX / 2, Ordering::Relaxed);
             planned
-        })?;
+        };
+        let worker = || {
+            // Set however the worker ends, a panic included: the planner then lists whatever
+            // the worker did not.
+            struct Gone<'g>(&'g AtomicBool);
+            impl Drop for Gone<'_> {
+                fn drop(&mut self) {
+                    self.0.store(true, Ordering::Release);
+                }
+            }
+            let _gone = Gone(&listing.worker_gone);
+            while listing.list_next() {}
+        };
+        let planned = if listing.worker_gone.load(Ordering::Acquire) {
+            planning()
+        } else {
+            // A worker that panicked only leaves its units to the planner.
+            crate::parallel::join(planning, worker).0
+        }?;
         // Units no configuration planned are listed too: their manifests' errors stand.
         for (u, _) in units.iter() {
             listing.listed(u)?;

@@ -153,10 +153,7 @@ fn prefetch(modules: &[ModuleRef]) -> HashMap<PathBuf, Result<(Unit, SourceFile)
         refs.iter().map(|r| (r.dir.clone(), manifest::load_module(&r.dir, r.from.as_ref()))).collect()
     };
     let (first, second) = modules.split_at(modules.len() / 2);
-    let (a, b) = std::thread::scope(|scope| {
-        let other = scope.spawn(|| read(second));
-        (read(first), other.join())
-    });
+    let (a, b) = crate::parallel::join(|| read(first), || read(second));
     // A worker that failed only leaves its modules to be read in order.
     a.into_iter().chain(b.unwrap_or_default()).collect()
 }
