@@ -42,8 +42,10 @@ pub(crate) fn join<RA, RB: Send>(
         let ra = a();
         return (ra, Ok(take().map(|b| b()).expect("no thread took the work")));
     };
-    placement.place(&handle);
     let mut joined = Joined(Some(handle));
+    if let Some(handle) = &joined.0 {
+        placement.place(handle);
+    }
     let ra = a();
     let rb = joined.0.take().map(std::thread::JoinHandle::join).expect("joined once");
     // The helper found the work taken only if this thread took it, which it does only when no
