@@ -184,14 +184,14 @@ pub(crate) fn in_two_halves<I: Sync, T: Send>(
 }
 
 /// [`in_two_halves`] with work of its own for the first half, which runs on this thread (and may
-/// borrow mutably what the second half's work cannot). The work only formats text: should the
-/// worker fail anyway, its half is done here.
-pub(crate) fn in_two_halves_apart<I: Sync, T: Send>(
+/// borrow mutably what the second half's work cannot, and give a result of another type). The
+/// work only formats text: should the worker fail anyway, its half is done here.
+pub(crate) fn in_two_halves_apart<I: Sync, T, U: Send>(
     items: &[I],
     weights: &[usize],
     first: impl FnOnce(&[I]) -> T,
-    second: impl Fn(&[I]) -> T + Sync,
-) -> (T, T) {
+    second: impl Fn(&[I]) -> U + Sync,
+) -> (T, U) {
     let (one, two) = items.split_at(middle(weights));
     let (first, other) = crate::parallel::join(|| first(one), || second(two));
     (first, other.unwrap_or_else(|_| second(two)))

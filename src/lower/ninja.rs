@@ -304,10 +304,10 @@ pub fn write_ninja(
     } else {
         // The second half's are kept, chunk by chunk, until the first half is written: one
         // growing buffer would be copied as it grows, and could reach twice the text's size.
-        let ((_, rest), (kept, second_rest)) = super::in_two_halves_apart(
+        let (rest, (kept, second_rest)) = super::in_two_halves_apart(
             edges,
             &plan_of_edges.weights,
-            |first| (Vec::new(), write(first, &mut written)),
+            |first| write(first, &mut written),
             |second| {
                 let mut kept = Vec::new();
                 let rest = write(second, &mut |text| {
